@@ -1,0 +1,28 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is plumbing.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+RUN := $(UV) run --frozen --all-packages
+
+.PHONY: demo test up down env install unit
+
+install: ## install uv (if missing) and the locked Python environment
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --all-packages --quiet
+
+demo: install ## start everything, run the portal simulator, print a summary, stop everything
+	@$(RUN) python -m guichet_simulator.demo $(DEMO_ARGS)
+
+test: install ## unit, integration and end-to-end tests against a real Kafka broker and PostgreSQL
+	@$(RUN) pytest $(PYTEST_ARGS)
+
+unit: install
+	@$(RUN) pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+up: install ## infrastructure + the four services in the background (idempotent)
+	@$(RUN) python -m guichet_deploy up
+
+env: install ## the addresses in use, as shell assignments
+	@$(RUN) python -m guichet_deploy env
+
+down: ## stop everything `make up` or `make demo` started
+	@$(RUN) python -m guichet_deploy down

@@ -1,0 +1,235 @@
+"""Fixtures shared by every test tier: real infrastructure (Kafka, PostgreSQL, SMTP), throwaway databases and
+topic prefixes so a test run never touches the demo's data, and the four services run as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from guichet_common.db import create_pool, run_migrations
+from guichet_common.kafka_admin import ensure_topics
+from guichet_common.runtime import COMMON_MIGRATIONS
+
+ROOT = Path(__file__).resolve().parent
+SERVICES = ("intake", "eligibility", "payments", "notifications")
+
+
+@pytest.fixture(scope="session")
+def infra():  # noqa: ANN201 - guichet_deploy.infra.Infra
+    """Kafka, PostgreSQL and SMTP from the environment, Docker, or local processes (in that order)."""
+    from guichet_deploy.infra import ensure_infra, stop_infra
+
+    started = ensure_infra()
+    yield started
+    # On CI nothing must outlive the run; a developer keeps the stack warm (`make down` stops it).
+    if os.environ.get("CI") and started.source == "local":
+        stop_infra(started.state_dir)
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return secrets.token_hex(3)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra) -> str:
+    return infra.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+async def topic_prefix(infra, run_id: str) -> str:
+    """A prefix of this run's own: the same topics as production, none of their data."""
+    prefix = f"test-{run_id}."
+    await ensure_topics(infra.kafka_bootstrap, prefix=prefix, partitions=3)
+    return prefix
+
+
+async def _throwaway_databases(infra, suffix: str) -> dict[str, str]:
+    from guichet_deploy.postgres import provision_databases
+
+    if infra.pg_admin_dsn is None:
+        return dict(infra.database_urls)
+    return await provision_databases(infra.pg_admin_dsn, SERVICES, suffix=suffix)
+
+
+async def _drop_databases(infra, suffix: str) -> None:
+    from guichet_deploy.postgres import drop_databases
+
+    if infra.pg_admin_dsn is not None:
+        await drop_databases(infra.pg_admin_dsn, SERVICES, suffix=suffix)
+
+
+@pytest.fixture(scope="session")
+async def database_urls(infra, run_id: str) -> AsyncIterator[dict[str, str]]:
+    """One fresh database per service for integration tests, dropped at the end of the run."""
+    suffix = f"_it{run_id}"
+    urls = await _throwaway_databases(infra, suffix)
+    yield urls
+    await _drop_databases(infra, suffix)
+
+
+async def migrated_pool(url: str, service: str) -> asyncpg.Pool:
+    pool = await create_pool(url, size=4)
+    await run_migrations(pool, COMMON_MIGRATIONS)
+    await run_migrations(pool, ROOT / "services" / service / "migrations")
+    return pool
+
+
+async def empty_tables(pool: asyncpg.Pool) -> None:
+    tables = await pool.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+    )
+    if tables:
+        await pool.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+
+
+def service_pool_fixture(service: str):  # noqa: ANN201 - a pytest fixture
+    """A fixture giving `service`'s migrated database, emptied before each test."""
+
+    @pytest.fixture
+    async def pool(database_urls: dict[str, str]) -> AsyncIterator[asyncpg.Pool]:
+        created = await migrated_pool(database_urls[service], service)
+        await empty_tables(created)
+        yield created
+        await created.close()
+
+    return pool
+
+
+intake_pool = service_pool_fixture("intake")
+eligibility_pool = service_pool_fixture("eligibility")
+payments_pool = service_pool_fixture("payments")
+notifications_pool = service_pool_fixture("notifications")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningStack:
+    env: dict[str, str]
+    topic_prefix: str
+    database_urls: dict[str, str]
+    maildir: Path
+    logs: Path
+    processes: dict[str, subprocess.Popen]
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+
+
+def _spawn(module: str, env: dict[str, str], log_path: Path, *args: str) -> subprocess.Popen:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", module, *args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+
+
+def _stop(processes: dict[str, subprocess.Popen], timeout_s: float = 20.0) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
+    """The four services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
+    prefix = f"e2e-{run_id}."
+    suffix = f"_e2e{run_id}"
+    urls = await _throwaway_databases(infra, suffix)
+    await ensure_topics(infra.kafka_bootstrap, prefix=prefix, partitions=3)
+    base = tmp_path_factory.mktemp("stack")
+    maildir, logs = base / "mail", base / "logs"
+    logs.mkdir()
+    smtp_port = free_port()
+    env = {
+        **os.environ,
+        **infra.service_env(),
+        **{f"{name.upper()}_DATABASE_URL": url for name, url in urls.items()},
+        "GUICHET_TOPIC_PREFIX": prefix,
+        "GUICHET_TOPIC_PARTITIONS": "3",
+        "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+        "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+        "LOG_FORMAT": "json",
+    }
+    processes = {
+        "smtp": _spawn(
+            "guichet_deploy.smtp_sink", env, logs / "smtp.log", "--port", str(smtp_port), "--maildir", str(maildir)
+        )
+    }
+    processes |= {name: _spawn(f"guichet_{name}", env, logs / f"{name}.log") for name in SERVICES}
+    running = RunningStack(env, prefix, urls, maildir, logs, processes)
+    try:
+        await asyncio.sleep(1.0)
+        dead = [name for name, p in processes.items() if p.poll() is not None]
+        assert not dead, f"processes exited at start: {dead}\n{running.log_text()[-4000:]}"
+        yield running
+    finally:
+        _stop(processes)
+        await _drop_databases(infra, suffix)
+
+
+class KafkaProbe:
+    """What a portal or finance sees: publish raw bytes, read a topic from its beginning."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    async def publish(self, topic: str, values: list[tuple[bytes | None, bytes | None]]) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        try:
+            for key, value in values:
+                await producer.send_and_wait(topic, value=value, key=key)
+        finally:
+            await producer.stop()
+
+    async def read_until(
+        self, topic: str, done: Callable[[list[ConsumerRecord]], bool], timeout_s: float = 60.0
+    ) -> list[ConsumerRecord]:
+        """Every record of `topic` from the beginning, until `done(records)` or the timeout (then returns)."""
+        # No group: every partition, from the earliest offset, nothing committed.
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        records: list[ConsumerRecord] = []
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and not done(records):
+                batch = await consumer.getmany(timeout_ms=200)
+                records += [r for rs in batch.values() for r in rs]
+            return records
+        finally:
+            await consumer.stop()
+
+
+@pytest.fixture(scope="session")
+def probe(infra) -> KafkaProbe:
+    return KafkaProbe(infra.kafka_bootstrap)

@@ -1,0 +1,136 @@
+"""Batch consumption with an explicit acknowledgement policy.
+
+The shape (../shared/guides/reliability.md): fetch a batch, apply it in ONE database transaction (inbox, domain
+change, outbox), commit the transaction, then commit the offsets. FastStream's default (`ACK_FIRST`) would commit
+before processing, so every subscriber here uses `NACK_ON_ERROR`: offsets are committed only after the handler
+returned, and a raised error seeks the partitions back so the batch is fetched again.
+
+A batch that fails for a reason other than an unavailable database is split: each record is applied alone, and
+a record that still fails is dead-lettered with the error, so one bad record never stalls its partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
+from guichet_common.inbox import first_sightings
+from guichet_common.logging import mask_text
+from guichet_common.outbox import write_outbox
+from guichet_common.records import InboundRecord, dead_letter
+
+log = structlog.get_logger()
+
+BatchHandler = Callable[[asyncpg.Connection, Sequence[InboundRecord]], Awaitable[None]]
+
+
+class BatchProcessor:
+    """Applies a service's batch handler in one transaction, with bisection and dead-lettering of poison."""
+
+    def __init__(self, pool: asyncpg.Pool, handler: BatchHandler, *, max_backoff_s: float = 5.0) -> None:
+        self._pool = pool
+        self._handler = handler
+        self._max_backoff_s = max_backoff_s
+        self._consecutive_transient_failures = 0
+
+    async def process(self, records: Sequence[InboundRecord]) -> None:
+        try:
+            await self._apply(records)
+        except TRANSIENT_DB_ERRORS as error:
+            # Nothing was committed; back off, then let the consumer seek back and fetch the batch again.
+            self._consecutive_transient_failures += 1
+            delay = min(self._max_backoff_s, 0.2 * 2**self._consecutive_transient_failures)
+            log.warning("batch_retry_later", error=mask_text(str(error)), records=len(records), delay_s=delay)
+            await asyncio.sleep(delay)
+            raise
+        self._consecutive_transient_failures = 0
+
+    async def _apply(self, records: Sequence[InboundRecord]) -> None:
+        try:
+            async with transaction(self._pool) as conn:
+                await self._handler(conn, records)
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except Exception as error:
+            if len(records) > 1:
+                log.warning("batch_split_after_error", error=mask_text(repr(error)), records=len(records))
+                for record in records:
+                    await self._apply([record])
+            else:
+                await self._dead_letter(records[0], error)
+
+    async def _dead_letter(self, record: InboundRecord, error: Exception) -> None:
+        reason = f"handler error: {mask_text(repr(error))}"
+        async with transaction(self._pool) as conn:
+            # Keyed by the record's coordinates, so a redelivery of it is dead-lettered only once.
+            if await first_sightings(conn, record.topic, [record.fallback_event_id()]):
+                await write_outbox(conn, [dead_letter(record, reason)])
+                log.error("record_dead_lettered", coordinates=record.coordinates, reason=reason)
+
+
+def _to_inbound(record: ConsumerRecord) -> InboundRecord:
+    return InboundRecord(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        headers=tuple(record.headers or ()),
+        timestamp_ms=record.timestamp or 0,
+    )
+
+
+async def _parse_tolerantly(raw: tuple[ConsumerRecord, ...], original_parser: Callable[..., Any]) -> Any:
+    # FastStream decodes header values as UTF-8 and would fail the whole batch on one bad header;
+    # the handler reads the records' own bytes, so here headers only need to be harmless.
+    safe = tuple(
+        dataclasses.replace(
+            record,
+            headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in (record.headers or ())],
+        )
+        for record in raw
+    )
+    return await original_parser(safe)
+
+
+async def _keep_raw(message: Any, _original_decoder: Callable[..., Any]) -> Any:
+    return message.body
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    topic: str,
+    *,
+    group_id: str,
+    processor: BatchProcessor,
+    max_records: int = 500,
+    description: str | None = None,
+) -> None:
+    """Attach `processor` to `topic` as a batch subscriber with the project's consumer settings."""
+
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=100,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_parse_tolerantly,
+        decoder=_keep_raw,
+        description=description,
+    )
+    async def handle_batch(message: KafkaMessage) -> None:
+        records = [_to_inbound(record) for record in message.raw_message]
+        with structlog.contextvars.bound_contextvars(topic=topic, records=len(records)):
+            await processor.process(records)

@@ -1,0 +1,42 @@
+"""The external contracts (../shared/contracts) and the project's internal events, as frozen pydantic v2 models.
+
+Each model sits beside the name of its topic. Within a version only additive changes are allowed.
+"""
+
+from guichet_common.contracts.bank_details import ClaimBankDetailsV1
+from guichet_common.contracts.claim_submitted import (
+    Address,
+    Applicant,
+    BankAccount,
+    ClaimSubmittedV1,
+    Contact,
+    Declarations,
+    FiledBy,
+    Invoice,
+    SubmittedClaim,
+)
+from guichet_common.contracts.internal import ApplicantContactV1, ClaimDecidedV1, ClaimRegisteredV1
+from guichet_common.contracts.payments import PaymentIssuedV1, PaymentSettlementV1
+from guichet_common.contracts.registry import RegistryCompanyV1
+from guichet_common.contracts.status import ClaimStatus, ClaimStatusV1
+
+__all__ = [
+    "Address",
+    "Applicant",
+    "ApplicantContactV1",
+    "BankAccount",
+    "ClaimBankDetailsV1",
+    "ClaimDecidedV1",
+    "ClaimRegisteredV1",
+    "ClaimStatus",
+    "ClaimStatusV1",
+    "ClaimSubmittedV1",
+    "Contact",
+    "Declarations",
+    "FiledBy",
+    "Invoice",
+    "PaymentIssuedV1",
+    "PaymentSettlementV1",
+    "RegistryCompanyV1",
+    "SubmittedClaim",
+]

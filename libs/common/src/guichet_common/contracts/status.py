@@ -1,0 +1,43 @@
+"""`claims.status.v1`: one event per change of a claim's status, for portals and applicants. Key: the claim_id.
+
+Carries no bank details and no e-mail address.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from guichet_common.contracts.base import Cents, Contract, Siren, Timestamp
+
+TOPIC = "claims.status.v1"
+
+ClaimStatus = Literal[
+    "received",
+    "refused",
+    "under_review",
+    "rejected",
+    "approved",
+    "waitlisted",
+    "payment_scheduled",
+    "payment_sent",
+    "paid",
+    "payment_returned",
+]
+
+ReasonCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]+$")]
+
+
+class ClaimStatusV1(Contract):
+    event_id: UUID
+    occurred_at: Timestamp
+    claim_id: str
+    programme: str
+    siren: Siren | None = None
+    status: ClaimStatus
+    reasons: list[ReasonCode]
+    rule_version: str | None = None
+    amount_cents: Cents | None = None
+    payment_id: str | None = None

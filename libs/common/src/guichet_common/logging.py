@@ -1,0 +1,86 @@
+"""structlog set-up: JSON off a terminal, and personal data masked in every line, stdlib loggers included."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+_IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Fields that hold a person's or account's identity whatever their content looks like.
+_PERSONAL_KEYS = frozenset(
+    {"iban", "email", "full_name", "holder_name", "beneficiary_name", "legal_name", "name", "phone", "recipient"}
+)
+MASK = "***"
+
+
+def mask_text(text: str) -> str:
+    """Replace anything shaped like an IBAN or an e-mail address in free text (error messages included)."""
+    text = _IBAN.sub(lambda m: m.group(0)[:2] + "**" + MASK, text)
+    return _EMAIL.sub(MASK + "@" + MASK, text)
+
+
+def _mask_value(key: str, value: Any) -> Any:
+    if key.lower() in _PERSONAL_KEYS and value not in (None, ""):
+        return MASK
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: _mask_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(key, v) for v in value]
+    if isinstance(value, BaseException):
+        return mask_text(repr(value))
+    return value
+
+
+def mask_personal_data(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: masks IBANs, e-mail addresses and personal-name fields, exceptions included."""
+    return {key: _mask_value(key, value) for key, value in event_dict.items()}
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | None = None) -> None:
+    """Route structlog and the stdlib's loggers (aiokafka, FastStream, asyncpg) through one masked pipeline."""
+    as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        mask_personal_data,
+    ]
+    if service:
+        shared.insert(0, lambda _l, _m, ed: {"service": service, **ed})
+    renderer = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # aiokafka is chatty at INFO about group membership; keep its warnings.
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+
+
+def adopt_framework_loggers(prefix: str = "faststream") -> None:
+    """FastStream gives some of its loggers their own coloured stdout handler; send them through ours instead."""
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith(prefix) and isinstance(logger, logging.Logger):
+            logger.handlers.clear()
+            logger.propagate = True

@@ -1,0 +1,35 @@
+"""Outbox writer: events to publish are rows written in the same transaction as the change they announce."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from pydantic import BaseModel
+
+OUTBOX_CHANNEL = "outbox"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Sequence[tuple[str, bytes]] = field(default_factory=tuple)
+
+    @classmethod
+    def of_event(cls, topic: str, key: str, event: BaseModel) -> OutboxMessage:
+        """A contract event serialised as compact UTF-8 JSON, keyed as its contract says."""
+        return cls(topic=topic, key=key.encode(), value=event.model_dump_json(exclude_none=True).encode())
+
+
+async def write_outbox(conn: asyncpg.Connection, messages: Iterable[OutboxMessage]) -> int:
+    """Queue messages for the relay; call inside the transaction that makes the change they announce."""
+    rows = [(m.topic, m.key, m.value, [[k, v.decode("utf-8", "replace")] for k, v in m.headers]) for m in messages]
+    if not rows:
+        return 0
+    await conn.executemany("INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)", rows)
+    # Delivered on commit only, so the relay wakes when the rows are visible.
+    await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+    return len(rows)

@@ -1,0 +1,101 @@
+"""What a handler sees of a Kafka record: raw bytes and coordinates, nothing decoded yet.
+
+Handlers decode themselves so that a malformed value becomes a refusal or a dead letter, not a framework error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from guichet_common.outbox import OutboxMessage
+
+M = TypeVar("M", bound=BaseModel)
+
+# Any well-formed event larger than this is refused unread: no contract comes near it.
+MAX_VALUE_BYTES = 1_000_000
+_COORDINATE_NAMESPACE = uuid.UUID("2f1d8a52-5a1c-4bb4-9a3c-6c1f3c7a9e10")
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int = 0
+
+    @property
+    def coordinates(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+    def fallback_event_id(self) -> uuid.UUID:
+        """A stable id for a record that carries no usable `event_id`: redelivery of it maps to the same id."""
+        return uuid.uuid5(_COORDINATE_NAMESPACE, self.coordinates)
+
+    def content_digest(self) -> str:
+        return hashlib.sha256(self.value or b"").hexdigest()
+
+
+class Unreadable(Exception):
+    """The record cannot be read as a JSON object at all: it goes to the dead-letter topic with this reason."""
+
+
+def read_json_object(record: InboundRecord) -> dict[str, Any]:
+    if record.value is None or record.value == b"":
+        raise Unreadable("empty or null value")
+    if len(record.value) > MAX_VALUE_BYTES:
+        raise Unreadable(f"value of {len(record.value)} bytes exceeds the {MAX_VALUE_BYTES}-byte limit")
+    try:
+        payload = json.loads(record.value.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"value is not UTF-8: {error.reason} at byte {error.start}") from None
+    except json.JSONDecodeError as error:
+        raise Unreadable(f"value is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    if not isinstance(payload, dict):
+        raise Unreadable(f"value is JSON {type(payload).__name__}, not an object")
+    return payload
+
+
+def describe_validation_error(error: ValidationError, limit: int = 5) -> list[str]:
+    """Field paths and messages of a pydantic error, without echoing the offending values (they may be PII)."""
+    described = [
+        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()[:limit]
+    ]
+    if error.error_count() > limit:
+        described.append(f"... and {error.error_count() - limit} more")
+    return described
+
+
+def dead_letter(record: InboundRecord, reason: str, *, attempts: int = 1) -> OutboxMessage:
+    """The record, unchanged, bound for `<topic>.dlq` with why and where it came from in headers."""
+    headers = (
+        *record.headers,
+        ("dlq.reason", reason[:1000].encode("utf-8", "replace")),
+        ("dlq.original.topic", record.topic.encode()),
+        ("dlq.original.partition", str(record.partition).encode()),
+        ("dlq.original.offset", str(record.offset).encode()),
+        ("dlq.attempts", str(attempts).encode()),
+    )
+    # A null value cannot be stored as-is; the reason header says it was null.
+    return OutboxMessage(topic=f"{record.topic}.dlq", key=record.key, value=record.value or b"", headers=headers)
+
+
+def decode_all(model: type[M], records: Sequence[InboundRecord]) -> tuple[list[M], list[OutboxMessage]]:
+    """Each record as a `model`, or a dead letter naming the failing fields when it does not fit the contract."""
+    decoded: list[M] = []
+    dead: list[OutboxMessage] = []
+    for record in records:
+        try:
+            decoded.append(model.model_validate_json(record.value or b""))
+        except ValidationError as error:
+            dead.append(dead_letter(record, "schema: " + "; ".join(describe_validation_error(error))))
+    return decoded, dead

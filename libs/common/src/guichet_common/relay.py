@@ -1,0 +1,109 @@
+"""Outbox relay: publishes committed outbox rows in id order with an idempotent producer, then marks them sent.
+
+A crash between publish and mark publishes those rows again; consumers dedupe by `event_id`, so that is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from guichet_common.db import TRANSIENT_DB_ERRORS
+from guichet_common.outbox import OUTBOX_CHANNEL
+
+log = structlog.get_logger()
+
+
+def idempotent_producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProducer:
+    """The one producer configuration the project uses: idempotent, acks from all in-sync replicas."""
+    options: dict[str, object] = {
+        "bootstrap_servers": bootstrap_servers,
+        "enable_idempotence": True,
+        "acks": "all",
+        "linger_ms": 5,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 30_000,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+class OutboxRelay:
+    """Runs beside a service's consumers; `run()` until cancelled, then `flush()` on shutdown."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 1000,
+        idle_poll_s: float = 0.5,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    async def run(self) -> None:
+        listener = await self._pool.acquire()
+        await listener.add_listener(OUTBOX_CHANNEL, self._on_notify)
+        try:
+            while True:
+                try:
+                    sent = await self.relay_once()
+                except TRANSIENT_DB_ERRORS as error:
+                    log.warning("outbox_relay_retrying", error=str(error))
+                    await asyncio.sleep(1.0)
+                    continue
+                if sent < self._batch_size:
+                    await self._wait_for_work()
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(OUTBOX_CHANNEL, self._on_notify)
+            await self._pool.release(listener)
+
+    async def flush(self) -> None:
+        """Publish whatever is still pending (used at shutdown)."""
+        while await self.relay_once() == self._batch_size:
+            pass
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows; returns how many were sent."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            # SKIP LOCKED lets a second relay of the same service take other rows instead of waiting.
+            rows = await conn.fetch(
+                "SELECT id, topic, key, value, headers FROM outbox WHERE published_at IS NULL"
+                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            deliveries = [
+                await self._producer.send(
+                    row["topic"],
+                    value=row["value"],
+                    key=row["key"],
+                    headers=[(k, v.encode()) for k, v in row["headers"]],
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*deliveries)
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    def _on_notify(self, *_args: object) -> None:
+        self._wake.set()
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self._idle_poll_s)
+        self._wake.clear()

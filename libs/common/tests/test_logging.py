@@ -1,0 +1,40 @@
+import json
+import logging
+
+import structlog
+
+from guichet_common.logging import configure_logging, mask_personal_data, mask_text
+
+IBAN = "FR7693233145437431125912957"
+EMAIL = "claire.martin@example.fr"
+
+
+def test_ibans_and_emails_are_masked_inside_free_text() -> None:
+    text = mask_text(f"duplicate key (iban)=({IBAN}) for {EMAIL}")
+    assert IBAN not in text
+    assert EMAIL not in text
+    assert "FR**" in text
+
+
+def test_personal_fields_are_masked_whatever_their_shape() -> None:
+    masked = mask_personal_data(None, "info", {"event": "x", "full_name": "Claire Martin", "claim_id": "CFN-1"})
+    assert masked == {"event": "x", "full_name": "***", "claim_id": "CFN-1"}
+
+
+def test_nested_values_and_exceptions_are_masked() -> None:
+    masked = mask_personal_data(None, "error", {"event": "x", "detail": {"iban": IBAN}, "error": ValueError(EMAIL)})
+    assert IBAN not in json.dumps(masked, default=str)
+    assert EMAIL not in json.dumps(masked, default=str)
+
+
+def test_stdlib_and_structlog_lines_are_masked_in_the_output(capsys) -> None:
+    configure_logging("INFO", "json", service="test")
+    structlog.get_logger().info("seeded", note=f"pay {IBAN}", email=EMAIL)
+    logging.getLogger("asyncpg").error("DETAIL: Key (iban)=(%s) already exists, contact %s", IBAN, EMAIL)
+    try:
+        raise RuntimeError(f"boom {IBAN}")
+    except RuntimeError:
+        structlog.get_logger().exception("failed")
+    err = capsys.readouterr().err
+    assert err.count("\n") >= 3
+    assert IBAN not in err and EMAIL not in err

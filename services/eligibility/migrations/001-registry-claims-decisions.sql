@@ -1,0 +1,32 @@
+-- The registry as last published on registry.companies.v1 (compacted): one row per SIREN, tombstones delete.
+CREATE TABLE companies (
+    siren         char(9) PRIMARY KEY,
+    state         char(1) NOT NULL CHECK (state IN ('A', 'C')),
+    created_on    date,
+    naf_code      text,
+    headcount_band text,
+    record        jsonb NOT NULL,
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Registered claims as eligibility received them, with their current decision.
+CREATE TABLE claims (
+    claim_id     text PRIMARY KEY,
+    programme    text NOT NULL,
+    siren        char(9) NOT NULL,
+    submitted_at timestamptz NOT NULL,
+    payload      jsonb NOT NULL,
+    status       text NOT NULL CHECK (status IN ('approved', 'rejected', 'under_review')),
+    received_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX claims_siren_status ON claims (programme, siren, status);
+
+-- One decision per claim, explainable line by line: every rule's result and the values it looked at.
+CREATE TABLE decisions (
+    claim_id     text PRIMARY KEY REFERENCES claims (claim_id),
+    outcome      text NOT NULL,
+    rule_version text NOT NULL,
+    reasons      text[] NOT NULL,
+    rule_results jsonb NOT NULL,
+    decided_at   timestamptz NOT NULL DEFAULT now()
+);

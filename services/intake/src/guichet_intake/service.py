@@ -1,0 +1,168 @@
+"""Intake use case: each submission is registered (received) or refused, once, in one transaction per batch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from guichet_common.contracts import (
+    ApplicantContactV1,
+    ClaimRegisteredV1,
+    ClaimStatusV1,
+    ClaimSubmittedV1,
+)
+from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC, CLAIMS_REGISTERED_TOPIC
+from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
+from guichet_common.inbox import first_sightings
+from guichet_common.outbox import OutboxMessage, write_outbox
+from guichet_common.records import InboundRecord, Unreadable, dead_letter, describe_validation_error, read_json_object
+from pydantic import ValidationError
+
+from guichet_intake import domain, repository
+from guichet_intake.salvage import Salvaged, salvage
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class IntakeService:
+    programmes: frozenset[str]
+    topic_prefix: str = ""
+
+    async def apply_submissions(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
+        """Register or refuse every record of a batch; the caller holds the transaction."""
+        outbox: list[OutboxMessage] = []
+        readable: list[tuple[InboundRecord, dict[str, Any], uuid.UUID]] = []
+        for record in records:
+            try:
+                payload = read_json_object(record)
+            except Unreadable as error:
+                outbox.append(self._dead_letter(record, str(error)))
+                continue
+            readable.append((record, payload, _event_id(payload, record)))
+        fresh = await first_sightings(conn, records[0].topic, [eid for _, _, eid in readable]) if readable else set()
+        for record, payload, event_id in readable:
+            if event_id not in fresh:
+                log.info("submission_duplicate_ignored", event_id=str(event_id))
+                continue
+            fresh.discard(event_id)  # a second copy inside the same batch is a duplicate too
+            outbox += await self._apply_one(conn, record, payload, event_id)
+        await write_outbox(conn, outbox)
+
+    async def _apply_one(
+        self, conn: asyncpg.Connection, record: InboundRecord, payload: dict[str, Any], event_id: uuid.UUID
+    ) -> list[OutboxMessage]:
+        try:
+            event = ClaimSubmittedV1.model_validate_json(record.value or b"")
+        except ValidationError as error:
+            details = describe_validation_error(error)
+            found = salvage(payload)
+            if found is None:
+                return [self._dead_letter(record, "SCHEMA_INVALID without a usable claim_id: " + "; ".join(details))]
+            return await self._refuse(conn, event_id, found, [domain.SCHEMA_INVALID], details)
+        claim = event.claim
+        codes = domain.identifier_refusals(
+            domain.Identifiers(claim.applicant.siren, claim.applicant.siret, claim.bank_account.iban)
+        )
+        codes += domain.programme_refusals(claim.programme, self.programmes)
+        digest = _digest(payload["claim"])
+        existing = await repository.registered_digest(conn, claim.claim_id)
+        if existing == digest:
+            log.info("submission_same_claim_again", claim_id=claim.claim_id, event_id=str(event_id))
+            return []
+        if existing is not None:
+            codes.append(domain.CLAIM_ID_CONFLICT)
+        found = Salvaged(
+            claim.claim_id, claim.programme, claim.applicant.siren, claim.contact.email, claim.contact.full_name
+        )
+        if codes:
+            return await self._refuse(conn, event_id, found, codes, [], iban=claim.bank_account.iban)
+        await repository.register_claim(
+            conn,
+            claim_id=claim.claim_id,
+            event_id=event_id,
+            programme=claim.programme,
+            siren=claim.applicant.siren,
+            digest=digest,
+            payload=payload["claim"],
+            submitted_at=claim.submitted_at,
+        )
+        log.info("claim_registered", claim_id=claim.claim_id, event_id=str(event_id))
+        registered = ClaimRegisteredV1(event_id=uuid.uuid4(), occurred_at=_now(), correlation_id=event_id, claim=claim)
+        return [
+            self._contact(found, event_id, iban=claim.bank_account.iban),
+            self._status(found, "received", []),
+            OutboxMessage.of_event(self._topic(CLAIMS_REGISTERED_TOPIC), claim.applicant.siren, registered),
+        ]
+
+    async def _refuse(
+        self,
+        conn: asyncpg.Connection,
+        event_id: uuid.UUID,
+        found: Salvaged,
+        codes: list[str],
+        details: list[str],
+        *,
+        iban: str | None = None,
+    ) -> list[OutboxMessage]:
+        await repository.record_refusal(conn, event_id=event_id, claim_id=found.claim_id, codes=codes, details=details)
+        log.info("submission_refused", claim_id=found.claim_id, event_id=str(event_id), codes=codes)
+        messages = [self._status(found, "received", []), self._status(found, "refused", codes)]
+        if found.email is not None:
+            messages.insert(0, self._contact(found, event_id, iban=iban))
+        return messages
+
+    def _status(self, found: Salvaged, status: str, reasons: list[str]) -> OutboxMessage:
+        event = ClaimStatusV1(
+            event_id=uuid.uuid4(),
+            occurred_at=_now(),
+            claim_id=found.claim_id,
+            programme=found.programme,
+            siren=found.siren,
+            status=status,  # type: ignore[arg-type]
+            reasons=reasons,
+        )
+        return OutboxMessage.of_event(self._topic(STATUS_TOPIC), found.claim_id, event)
+
+    def _contact(self, found: Salvaged, event_id: uuid.UUID, *, iban: str | None) -> OutboxMessage:
+        contact = ApplicantContactV1(
+            event_id=uuid.uuid4(),
+            occurred_at=_now(),
+            correlation_id=event_id,
+            claim_id=found.claim_id,
+            programme=found.programme,
+            email=found.email or "",
+            full_name=found.full_name or "",
+            iban_last4=domain.last4(iban) if iban else None,
+        )
+        return OutboxMessage.of_event(self._topic(APPLICANT_CONTACTS_TOPIC), found.claim_id, contact)
+
+    def _dead_letter(self, record: InboundRecord, reason: str) -> OutboxMessage:
+        log.warning("submission_dead_lettered", coordinates=record.coordinates, reason=reason)
+        return dead_letter(record, reason)
+
+    def _topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+
+def _event_id(payload: dict[str, Any], record: InboundRecord) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(payload.get("event_id")))
+    except ValueError:
+        return record.fallback_event_id()
+
+
+def _digest(claim: dict[str, Any]) -> str:
+    canonical = json.dumps(claim, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

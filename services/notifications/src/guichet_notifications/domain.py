@@ -1,0 +1,100 @@
+"""What applicants are told, in French and plain words. Pure functions: no I/O, no templates engine needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# One sentence a shopkeeper understands per reason code.
+REASON_SENTENCES: dict[str, str] = {
+    "SCHEMA_INVALID": "Votre demande est incomplète ou mal remplie.",
+    "SIREN_INVALID": "Le numéro SIREN indiqué n'existe pas (il contient une erreur).",
+    "SIRET_INVALID": "Le numéro SIRET indiqué est erroné ou ne correspond pas à votre SIREN.",
+    "IBAN_INVALID": "L'IBAN indiqué n'est pas valable.",
+    "UNKNOWN_PROGRAMME": "Le dispositif demandé n'existe pas.",
+    "CLAIM_ID_CONFLICT": "Une autre demande porte déjà cette référence.",
+    "FILED_OUTSIDE_WINDOW": "La demande a été déposée en dehors de la période d'ouverture du dispositif.",
+    "COMPANY_CEASED": "Le répertoire des entreprises indique que votre entreprise a cessé son activité.",
+    "HEADCOUNT_TOO_HIGH": "Votre entreprise compte trop de salariés pour ce dispositif.",
+    "EXPENSES_BELOW_MINIMUM": "Le montant de vos factures éligibles n'atteint pas le minimum demandé.",
+    "ALREADY_AIDED": "Votre entreprise a déjà bénéficié de cette aide ou a une autre demande en cours.",
+    "REGISTRY_NO_RECORD": "Nous n'avons pas trouvé votre entreprise dans le répertoire : un agent va vérifier.",
+    "BUDGET_EXHAUSTED": "L'enveloppe du dispositif est épuisée pour le moment.",
+}
+_UNKNOWN_REASON = "Une condition du dispositif n'est pas remplie."
+
+
+@dataclass(frozen=True)
+class Letter:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Occasion:
+    kind: str  # the claim status this e-mail announces
+    claim_id: str
+    programme_name: str
+    full_name: str
+    reasons: tuple[str, ...] = ()
+    amount_cents: int | None = None
+    iban_last4: str | None = None
+
+
+def euros(cents: int) -> str:
+    whole, rest = divmod(cents, 100)
+    return f"{whole:,}".replace(",", "\u202f") + (f",{rest:02d}" if rest else "") + " €"
+
+
+def reason_lines(codes: tuple[str, ...]) -> str:
+    return "\n".join(f"- {REASON_SENTENCES.get(code, _UNKNOWN_REASON)}" for code in codes)
+
+
+def compose(o: Occasion) -> Letter:
+    """The e-mail for one status change of one claim."""
+    ref = f"Référence de votre demande : {o.claim_id}"
+    subject, middle = _CONTENT[o.kind](o)
+    body = f"Bonjour {o.full_name},\n\n{middle}\n\n{ref}\n\nL'équipe {o.programme_name}\n"
+    return Letter(subject=f"{o.programme_name} – {subject}", body=body)
+
+
+_CONTENT = {
+    "received": lambda o: ("demande reçue", "Nous avons bien reçu votre demande. Nous l'étudions."),
+    "refused": lambda o: (
+        "demande non enregistrée",
+        "Votre demande n'a pas pu être enregistrée :\n"
+        + reason_lines(o.reasons)
+        + "\n\nVous pouvez déposer une nouvelle demande corrigée.",
+    ),
+    "rejected": lambda o: (
+        "demande refusée",
+        "Nous ne pouvons pas accorder l'aide, pour la ou les raisons suivantes :\n" + reason_lines(o.reasons),
+    ),
+    "under_review": lambda o: (
+        "demande en cours de vérification",
+        "Votre demande doit être vérifiée par un agent avant décision :\n"
+        + reason_lines(o.reasons)
+        + "\n\nVous n'avez rien à faire pour l'instant.",
+    ),
+    "approved": lambda o: ("aide accordée", "Bonne nouvelle : l'aide vous est accordée. Le paiement va suivre."),
+    "waitlisted": lambda o: (
+        "demande en liste d'attente",
+        "Votre demande est acceptée, mais l'enveloppe est épuisée pour le moment. Elle est en liste d'attente, "
+        "dans l'ordre d'arrivée, et sera payée dès que des fonds se libèrent.",
+    ),
+    "payment_sent": lambda o: (
+        "paiement envoyé",
+        f"Le virement de {euros(o.amount_cents or 0)} est parti vers votre compte se terminant par "
+        f"{o.iban_last4 or '????'}. Il arrive en général sous quelques jours.",
+    ),
+    "payment_returned": lambda o: (
+        "paiement revenu",
+        "Votre banque a renvoyé le virement. Indiquez de nouvelles coordonnées bancaires sur le portail "
+        "pour que nous puissions vous payer.",
+    ),
+}
+KINDS = frozenset(_CONTENT)
+
+
+def message_id(claim_id: str, kind: str, domain: str) -> str:
+    """Stable per (claim, kind): a mail system that sees it twice can tell it is the same message."""
+    return f"<{claim_id}.{kind}@{domain}>"

@@ -1,0 +1,27 @@
+"""notifications' subscribers: contacts and status changes in; e-mails out through the SMTP sender."""
+
+from __future__ import annotations
+
+from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
+from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
+from guichet_common.programmes import load_programmes
+from guichet_common.runtime import Wiring
+
+from guichet_notifications.domain import KINDS
+from guichet_notifications.sender import EmailSender, SmtpSettings
+from guichet_notifications.service import NotificationsService
+from guichet_notifications.settings import NotificationsSettings
+
+
+async def register_handlers(wiring: Wiring) -> None:
+    settings = wiring.settings
+    assert isinstance(settings, NotificationsSettings)
+    unknown = settings.email_status_set() - KINDS
+    if unknown:
+        raise ValueError(f"NOTIFICATIONS_EMAIL_STATUSES names statuses with no e-mail text: {sorted(unknown)}")
+    names = {p.id: p.name for p in load_programmes(settings.programmes_dir).values()}
+    service = NotificationsService(programme_names=names, email_statuses=settings.email_status_set())
+    wiring.subscribe(APPLICANT_CONTACTS_TOPIC, service.apply_contacts, description="Applicants' contact details")
+    wiring.subscribe(CLAIMS_STATUS, service.apply_statuses, description="Status changes that owe the applicant a mail")
+    sender = EmailSender(wiring.pool, SmtpSettings(settings.smtp_host, settings.smtp_port, settings.mail_from), names)
+    wiring.run_in_background(sender.run)
