@@ -18,7 +18,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-
 from guichet_common.db import create_pool, run_migrations
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.runtime import COMMON_MIGRATIONS
@@ -28,7 +27,7 @@ SERVICES = ("intake", "eligibility", "payments", "notifications")
 
 
 @pytest.fixture(scope="session")
-def infra():  # noqa: ANN201 - guichet_deploy.infra.Infra
+def infra():
     """Kafka, PostgreSQL and SMTP from the environment, Docker, or local processes (in that order)."""
     from guichet_deploy.infra import ensure_infra, stop_infra
 
@@ -96,7 +95,7 @@ async def empty_tables(pool: asyncpg.Pool) -> None:
         await pool.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
 
 
-def service_pool_fixture(service: str):  # noqa: ANN201 - a pytest fixture
+def service_pool_fixture(service: str):
     """A fixture giving `service`'s migrated database, emptied before each test."""
 
     @pytest.fixture

@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from guichet_common.settings import project_root
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +42,9 @@ async def wait_for_mail(maildir: Path, claim_id: str, count: int, timeout_s: flo
 async def test_the_contract_example_is_received_approved_paid_once_and_mailed_once(stack, probe) -> None:
     registry, claim = example("registry.companies.v1"), example("claims.submitted.v1")
     claim_id = claim["claim"]["claim_id"]
-    await probe.publish(stack.topic("registry.companies.v1"), [(registry["siren"].encode(), json.dumps(registry).encode())])
+    await probe.publish(
+        stack.topic("registry.companies.v1"), [(registry["siren"].encode(), json.dumps(registry).encode())]
+    )
     # The portal delivers the same event twice: the second copy must have no effect.
     submitted = json.dumps(claim).encode()
     await probe.publish(stack.topic("claims.submitted.v1"), [(b"642515712", submitted), (b"642515712", submitted)])
@@ -102,7 +103,9 @@ async def test_a_schema_invalid_claim_is_refused_with_its_code(stack, probe) -> 
     bad["claim"]["applicant"]["headcount"] = "three"
     await probe.publish(stack.topic("claims.submitted.v1"), [(b"642515712", json.dumps(bad).encode())])
     claim_id = bad["claim"]["claim_id"]
-    statuses = await probe.read_until(stack.topic("claims.status.v1"), lambda rs: "refused" in statuses_of(rs, claim_id))
+    statuses = await probe.read_until(
+        stack.topic("claims.status.v1"), lambda rs: "refused" in statuses_of(rs, claim_id)
+    )
     refused = [json.loads(r.value) for r in statuses if r.key == claim_id.encode()]
     assert [s["status"] for s in refused] == ["received", "refused"]
     assert refused[-1]["reasons"] == ["SCHEMA_INVALID"]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
+from stdnum import luhn
 from stdnum.fr import siren as siren_number
-from stdnum.fr import siret as siret_number
 
 SCHEMA_INVALID = "SCHEMA_INVALID"
 SIREN_INVALID = "SIREN_INVALID"
@@ -19,6 +19,7 @@ SIRET_INVALID = "SIRET_INVALID"
 IBAN_INVALID = "IBAN_INVALID"
 UNKNOWN_PROGRAMME = "UNKNOWN_PROGRAMME"
 CLAIM_ID_CONFLICT = "CLAIM_ID_CONFLICT"
+LA_POSTE_SIREN = "356000000"
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,17 @@ def siren_is_valid(siren: str) -> bool:
 
 
 def siret_is_valid(siret: str, siren: str) -> bool:
-    # stdnum applies the La Poste exception (356000000... valid when the digit sum is a multiple of 5).
-    return siret_number.is_valid(siret) and siret.startswith(siren)
+    """The SIRET's own checksum and its SIREN prefix; the SIREN's checksum is SIREN_INVALID's business.
+
+    stdnum's `siret.is_valid` also re-checks the embedded SIREN, which would report one error twice, so only
+    its SIREN-free part is reused here: Luhn, or for La Poste establishments (356000000...) a digit sum that
+    is a multiple of 5.
+    """
+    if not (siret.isdigit() and len(siret) == 14 and siret.startswith(siren)):
+        return False
+    if siret.startswith(LA_POSTE_SIREN) and sum(map(int, siret)) % 5 == 0:
+        return True
+    return luhn.is_valid(siret)
 
 
 def iban_is_valid(iban: str) -> bool:

@@ -1,5 +1,4 @@
 import pytest
-
 from guichet_intake import domain
 
 VALID = domain.Identifiers(siren="642515712", siret="64251571240532", iban="FR7693233145437431125912957")
@@ -13,6 +12,8 @@ def test_the_contract_example_passes_every_identifier_check() -> None:
     ("ids", "codes"),
     [
         (domain.Identifiers("642515713", "64251571340532", VALID.iban), ["SIREN_INVALID", "SIRET_INVALID"]),
+        # A SIRET whose own checksum holds is not reported again for its SIREN's bad checksum.
+        (domain.Identifiers("642515713", "64251571300005", VALID.iban), ["SIREN_INVALID"]),
         (domain.Identifiers(VALID.siren, "64251571240533", VALID.iban), ["SIRET_INVALID"]),
         # A valid SIRET of another company does not belong to this SIREN.
         (domain.Identifiers(VALID.siren, "73282932000074", VALID.iban), ["SIRET_INVALID"]),

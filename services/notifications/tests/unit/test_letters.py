@@ -1,11 +1,14 @@
 import pytest
-
 from guichet_notifications import domain
 
 
 def occasion(**changes: object) -> domain.Occasion:
-    base = {"kind": "rejected", "claim_id": "CFN-2021-0000123", "programme_name": "Chèque France Num 2021",
-            "full_name": "Claire Martin"}
+    base = {
+        "kind": "rejected",
+        "claim_id": "CFN-2021-0000123",
+        "programme_name": "Chèque France Num 2021",
+        "full_name": "Claire Martin",
+    }
     return domain.Occasion(**{**base, **changes})
 
 

@@ -1,0 +1,85 @@
+"""Eligibility on real PostgreSQL: the registry copy follows the compacted topic; each claim is judged once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import asyncpg
+import pytest
+from guichet_common.contracts import ClaimRegisteredV1, ClaimSubmittedV1
+from guichet_common.programmes import load_programmes
+from guichet_common.records import InboundRecord
+from guichet_common.settings import project_root
+from guichet_eligibility.service import EligibilityService
+
+pytestmark = pytest.mark.integration
+EXAMPLES = project_root().parent / "shared/contracts/examples"
+REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())
+CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
+SERVICE = EligibilityService(programmes=load_programmes(project_root() / "programmes"))
+
+
+def registry(offset: int, value: dict | None) -> InboundRecord:
+    return InboundRecord(
+        "registry.companies.v1", 0, offset, b"642515712", json.dumps(value).encode() if value else None
+    )
+
+
+def registered(offset: int, claim_id: str = CLAIM.claim_id) -> InboundRecord:
+    event = ClaimRegisteredV1(
+        event_id=uuid.uuid4(),
+        occurred_at=CLAIM.submitted_at,
+        correlation_id=uuid.uuid4(),
+        claim=CLAIM.model_copy(update={"claim_id": claim_id}),
+    )
+    return InboundRecord("intake.claims-registered.v1", 0, offset, b"642515712", event.model_dump_json().encode())
+
+
+async def run(pool: asyncpg.Pool, handler, *records: InboundRecord) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await handler(conn, list(records))
+
+
+async def decisions(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:
+    rows = await pool.fetch("SELECT value FROM outbox WHERE topic = 'claims.status.v1' ORDER BY id")
+    return [(v["claim_id"], v["status"], v["reasons"]) for v in (json.loads(r["value"]) for r in rows)]
+
+
+async def test_a_tombstone_removes_the_company(eligibility_pool: asyncpg.Pool) -> None:
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(1, REGISTRY))
+    assert await eligibility_pool.fetchval("SELECT state FROM companies WHERE siren = '642515712'") == "A"
+    await run(
+        eligibility_pool, SERVICE.apply_registry_records, registry(2, {**REGISTRY, "etatAdministratifUniteLegale": "C"})
+    )
+    assert await eligibility_pool.fetchval("SELECT state FROM companies WHERE siren = '642515712'") == "C"
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(3, None))
+    assert await eligibility_pool.fetchval("SELECT count(*) FROM companies") == 0
+
+
+async def test_an_invalid_registry_record_is_dead_lettered(eligibility_pool: asyncpg.Pool) -> None:
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(1, {"siren": "12"}))
+    assert await eligibility_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'registry.companies.v1.dlq'") == 1
+
+
+async def test_approval_is_announced_to_payments_and_a_second_claim_of_the_company_rejected(
+    eligibility_pool: asyncpg.Pool,
+) -> None:
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(1, REGISTRY))
+    first = registered(1)
+    await run(eligibility_pool, SERVICE.apply_registered_claims, first, first)
+    await run(eligibility_pool, SERVICE.apply_registered_claims, registered(2, claim_id="CFN-2021-0000999"))
+    assert await decisions(eligibility_pool) == [
+        ("CFN-2021-0000123", "approved", []),
+        ("CFN-2021-0000999", "rejected", ["ALREADY_AIDED"]),
+    ]
+    assert await eligibility_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'eligibility.decisions.v1'") == 1
+    results = await eligibility_pool.fetchval("SELECT rule_results FROM decisions WHERE claim_id = 'CFN-2021-0000999'")
+    assert {"code": "ALREADY_AIDED", "passed": False}.items() <= next(
+        r for r in results if r["code"] == "ALREADY_AIDED"
+    ).items()
+
+
+async def test_no_registry_record_sends_the_claim_to_review(eligibility_pool: asyncpg.Pool) -> None:
+    await run(eligibility_pool, SERVICE.apply_registered_claims, registered(1))
+    assert await decisions(eligibility_pool) == [("CFN-2021-0000123", "under_review", ["REGISTRY_NO_RECORD"])]

@@ -1,0 +1,78 @@
+"""Intake on real PostgreSQL: registered once, refused with codes, conflicts detected, poison dead-lettered."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+
+import asyncpg
+import pytest
+from guichet_common.records import InboundRecord
+from guichet_common.settings import project_root
+from guichet_intake.service import IntakeService
+
+pytestmark = pytest.mark.integration
+EXAMPLE = json.loads((project_root().parent / "shared/contracts/examples/claims.submitted.v1.json").read_text())
+SERVICE = IntakeService(programmes=frozenset({"cheque-france-num-2021"}))
+
+
+def submission(offset: int, **claim_changes: object) -> InboundRecord:
+    event = copy.deepcopy(EXAMPLE)
+    event["event_id"] = str(uuid.uuid4())
+    event["claim"].update(claim_changes)
+    return InboundRecord("claims.submitted.v1", 0, offset, b"642515712", json.dumps(event).encode())
+
+
+async def apply(pool: asyncpg.Pool, *records: InboundRecord) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await SERVICE.apply_submissions(conn, list(records))
+
+
+async def published(pool: asyncpg.Pool, topic: str = "claims.status.v1") -> list[tuple[str, str, list[str]]]:
+    rows = await pool.fetch("SELECT value FROM outbox WHERE topic = $1 ORDER BY id", topic)
+    return [(v["claim_id"], v["status"], v["reasons"]) for v in (json.loads(r["value"]) for r in rows)]
+
+
+async def test_the_same_claim_under_a_new_event_id_is_a_harmless_duplicate(intake_pool: asyncpg.Pool) -> None:
+    await apply(intake_pool, submission(1))
+    await apply(intake_pool, submission(2))
+    assert await published(intake_pool) == [("CFN-2021-0000123", "received", [])]
+    assert await intake_pool.fetchval("SELECT count(*) FROM claims") == 1
+    registered = await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'intake.claims-registered.v1'")
+    assert registered == 1
+
+
+async def test_the_same_claim_id_with_other_content_is_a_conflict(intake_pool: asyncpg.Pool) -> None:
+    await apply(intake_pool, submission(1))
+    await apply(intake_pool, submission(2, filed_by={"kind": "accountant"}))
+    assert (await published(intake_pool))[-1] == ("CFN-2021-0000123", "refused", ["CLAIM_ID_CONFLICT"])
+
+
+async def test_every_failing_code_is_reported(intake_pool: asyncpg.Pool) -> None:
+    bad = submission(1, claim_id="CFN-2021-BAD0001", programme="unknown-programme")
+    event = json.loads(bad.value)
+    event["claim"]["applicant"]["siren"] = "642515713"
+    event["claim"]["bank_account"]["iban"] = "FR7693233145437431125912958"
+    await apply(intake_pool, InboundRecord(bad.topic, 0, 1, bad.key, json.dumps(event).encode()))
+    assert await published(intake_pool) == [
+        ("CFN-2021-BAD0001", "received", []),
+        ("CFN-2021-BAD0001", "refused", ["SIREN_INVALID", "SIRET_INVALID", "IBAN_INVALID", "UNKNOWN_PROGRAMME"]),
+    ]
+    assert await intake_pool.fetchval("SELECT count(*) FROM claims") == 0
+
+
+async def test_unreadable_values_go_to_the_dead_letter_topic_with_their_reason(intake_pool: asyncpg.Pool) -> None:
+    too_big = b'{"x": "' + b"a" * 1_100_000 + b'"}'
+    await apply(
+        intake_pool,
+        InboundRecord("claims.submitted.v1", 0, 1, b"k", b"[1, 2]"),
+        InboundRecord("claims.submitted.v1", 0, 2, b"k", too_big),
+        InboundRecord("claims.submitted.v1", 0, 3, b"k", json.dumps({"claim": {"claim_id": "x"}}).encode()),
+    )
+    rows = await intake_pool.fetch("SELECT headers FROM outbox WHERE topic = 'claims.submitted.v1.dlq' ORDER BY id")
+    reasons = [dict(r["headers"])["dlq.reason"] for r in rows]
+    assert len(reasons) == 3
+    assert "not an object" in reasons[0]
+    assert "exceeds" in reasons[1]
+    assert "SCHEMA_INVALID without a usable claim_id" in reasons[2]
