@@ -3,6 +3,7 @@ the services running as separate processes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mailbox
 import time
@@ -31,8 +32,6 @@ def mails_about(maildir: Path, claim_id: str) -> list:
 
 
 async def wait_for_mail(maildir: Path, claim_id: str, count: int, timeout_s: float = 30.0) -> list:
-    import asyncio
-
     deadline = time.monotonic() + timeout_s
     while len(found := mails_about(maildir, claim_id)) < count and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
@@ -62,7 +61,7 @@ async def test_the_contract_example_is_received_approved_paid_once_and_mailed_on
     assert payments[0]["amount_cents"] == 50_000 and payments[0]["end_to_end_id"] == payments[0]["payment_id"]
 
     mails = await wait_for_mail(stack.maildir, claim_id, 1)
-    time.sleep(1.0)  # a duplicate, if any, would arrive right behind the first
+    await asyncio.sleep(1.0)  # a duplicate, if any, would arrive right behind the first
     mails = mails_about(stack.maildir, claim_id)
     assert len(mails) == 1
     assert mails[0]["To"] == claim["claim"]["contact"]["email"]
@@ -109,3 +108,17 @@ async def test_a_schema_invalid_claim_is_refused_with_its_code(stack, probe) -> 
     refused = [json.loads(r.value) for r in statuses if r.key == claim_id.encode()]
     assert [s["status"] for s in refused] == ["received", "refused"]
     assert refused[-1]["reasons"] == ["SCHEMA_INVALID"]
+
+
+async def test_no_service_log_line_holds_the_applicants_personal_data(stack) -> None:
+    """Runs after the claims above went through every service (and some through dead letters)."""
+    claim = example("claims.submitted.v1")["claim"]
+    logs = stack.log_text()
+    assert "claim_registered" in logs and "email_sent" in logs  # the logs did record the journey
+    for secret in (
+        claim["bank_account"]["iban"],
+        claim["contact"]["email"],
+        claim["contact"]["full_name"],
+        claim["bank_account"]["holder_name"],
+    ):
+        assert secret not in logs

@@ -62,7 +62,8 @@ async def record_decision(
     decision: Decision,
 ) -> None:
     await conn.execute(
-        "INSERT INTO claims (claim_id, programme, siren, submitted_at, payload, status) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO claims (claim_id, programme, siren, submitted_at, payload, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
         claim_id,
         programme,
         siren,
