@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
 from guichet_common.db import create_pool, run_migrations
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.runtime import COMMON_MIGRATIONS
@@ -176,6 +177,7 @@ async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) ->
         "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
         "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
         "LOG_FORMAT": "json",
+        "ELIGIBILITY_REGISTRY_GRACE_S": "2",
     }
     processes = {
         "smtp": _spawn(

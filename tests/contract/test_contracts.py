@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+
 from guichet_common.contracts import (
     ClaimBankDetailsV1,
     ClaimStatusV1,
@@ -18,7 +20,6 @@ from guichet_common.contracts import (
     RegistryCompanyV1,
 )
 from guichet_common.settings import project_root
-from jsonschema import Draft202012Validator, FormatChecker
 
 CONTRACTS = project_root().parent / "shared" / "contracts"
 MODELS = {

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from guichet_common.settings import project_root
 
 pytestmark = pytest.mark.e2e

@@ -2,6 +2,7 @@ import json
 import logging
 
 import structlog
+
 from guichet_common.logging import configure_logging, mask_personal_data, mask_text
 
 IBAN = "FR7693233145437431125912957"

@@ -9,17 +9,22 @@ CREATE TABLE companies (
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 
--- Registered claims as eligibility received them, with their current decision.
+-- Registered claims as eligibility received them, with their current decision. A claim whose company is not
+-- (yet) in the registry copy waits, because the registry feed and the claims arrive on different topics; it is
+-- judged when the record arrives or, failing that, at its registry deadline.
 CREATE TABLE claims (
-    claim_id     text PRIMARY KEY,
-    programme    text NOT NULL,
-    siren        char(9) NOT NULL,
-    submitted_at timestamptz NOT NULL,
-    payload      jsonb NOT NULL,
-    status       text NOT NULL CHECK (status IN ('approved', 'rejected', 'under_review')),
-    received_at  timestamptz NOT NULL DEFAULT now()
+    claim_id          text PRIMARY KEY,
+    programme         text NOT NULL,
+    siren             char(9) NOT NULL,
+    submitted_at      timestamptz NOT NULL,
+    correlation_id    uuid NOT NULL,
+    payload           jsonb NOT NULL,
+    status            text NOT NULL CHECK (status IN ('awaiting_registry', 'approved', 'rejected', 'under_review')),
+    registry_deadline timestamptz,
+    received_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX claims_siren_status ON claims (programme, siren, status);
+CREATE INDEX claims_awaiting_registry ON claims (registry_deadline) WHERE status = 'awaiting_registry';
 
 -- One decision per claim, explainable line by line: every rule's result and the values it looked at.
 CREATE TABLE decisions (

@@ -6,6 +6,7 @@ import uuid
 
 import asyncpg
 import pytest
+
 from guichet_common.consumer import BatchProcessor
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from guichet_common.runtime import build_app
-
 from guichet_eligibility.handlers import register_handlers
 from guichet_eligibility.settings import EligibilitySettings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -39,7 +40,7 @@ async def registry_facts(conn: asyncpg.Connection, siren: str) -> RegistryFacts 
 async def history(conn: asyncpg.Connection, programme: str, siren: str, claim_id: str) -> History:
     holding = await conn.fetchval(
         "SELECT count(*) FROM claims WHERE programme = $1 AND siren = $2 AND claim_id <> $3"
-        " AND status IN ('approved', 'under_review')",
+        " AND status IN ('awaiting_registry', 'approved', 'under_review')",
         programme,
         siren,
         claim_id,
@@ -51,25 +52,50 @@ async def claim_known(conn: asyncpg.Connection, claim_id: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM claims WHERE claim_id = $1", claim_id))
 
 
-async def record_decision(
+async def insert_awaiting_claim(
     conn: asyncpg.Connection,
     *,
     claim_id: str,
     programme: str,
     siren: str,
     submitted_at: dt.datetime,
+    correlation_id: UUID,
     payload: dict[str, Any],
-    decision: Decision,
+    registry_deadline: dt.datetime,
 ) -> None:
     await conn.execute(
-        "INSERT INTO claims (claim_id, programme, siren, submitted_at, payload, status)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO claims (claim_id, programme, siren, submitted_at, correlation_id, payload, status,"
+        " registry_deadline) VALUES ($1, $2, $3, $4, $5, $6, 'awaiting_registry', $7)",
         claim_id,
         programme,
         siren,
         submitted_at,
+        correlation_id,
         payload,
-        decision.outcome,
+        registry_deadline,
+    )
+
+
+async def take_awaiting_for_companies(conn: asyncpg.Connection, sirens: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT claim_id, correlation_id, payload FROM claims"
+        " WHERE status = 'awaiting_registry' AND siren = ANY($1::text[]) ORDER BY received_at FOR UPDATE",
+        sirens,
+    )
+
+
+async def take_awaiting_past_deadline(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT claim_id, correlation_id, payload FROM claims"
+        " WHERE status = 'awaiting_registry' AND registry_deadline <= now()"
+        " ORDER BY registry_deadline LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit,
+    )
+
+
+async def record_decision(conn: asyncpg.Connection, claim_id: str, decision: Decision) -> None:
+    await conn.execute(
+        "UPDATE claims SET status = $2, registry_deadline = NULL WHERE claim_id = $1", claim_id, decision.outcome
     )
     await conn.execute(
         "INSERT INTO decisions (claim_id, outcome, rule_version, reasons, rule_results) VALUES ($1, $2, $3, $4, $5)",

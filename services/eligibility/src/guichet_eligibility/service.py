@@ -1,7 +1,13 @@
-"""Eligibility use cases: keep the registry copy; judge each registered claim once and announce the decision."""
+"""Eligibility use cases: keep the registry copy; judge each registered claim once and announce the decision.
+
+The registry feed and the claims arrive on different topics, so a claim can overtake its company's record. A
+claim whose company is missing therefore waits (status unchanged for the portal) until the record arrives or its
+registry deadline passes; only then does it go to review as REGISTRY_NO_RECORD.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,7 +15,15 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
-from guichet_common.contracts import ClaimDecidedV1, ClaimRegisteredV1, ClaimStatusV1, RegistryCompanyV1
+from pydantic import ValidationError
+
+from guichet_common.contracts import (
+    ClaimDecidedV1,
+    ClaimRegisteredV1,
+    ClaimStatusV1,
+    RegistryCompanyV1,
+    SubmittedClaim,
+)
 from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
 from guichet_common.inbox import first_sightings
@@ -23,8 +37,6 @@ from guichet_common.records import (
     describe_validation_error,
     read_json_object,
 )
-from pydantic import ValidationError
-
 from guichet_eligibility import domain, repository
 
 log = structlog.get_logger()
@@ -34,10 +46,12 @@ log = structlog.get_logger()
 class EligibilityService:
     programmes: Mapping[str, Programme]
     topic_prefix: str = ""
+    registry_grace: dt.timedelta = dt.timedelta(seconds=10)
 
     async def apply_registry_records(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        """Upsert each company (last record wins); a null value is a tombstone that deletes it."""
+        """Upsert each company (last record wins; a null value deletes it), then judge claims that waited for it."""
         outbox: list[OutboxMessage] = []
+        arrived: list[str] = []
         for record in records:
             if record.value is None:
                 if record.key:
@@ -53,20 +67,47 @@ class EligibilityService:
                 outbox.append(dead_letter(record, "schema: " + "; ".join(describe_validation_error(error))))
                 continue
             await repository.upsert_company(conn, company.model_dump(mode="json"))
+            arrived.append(company.siren)
+        if arrived:
+            for row in await repository.take_awaiting_for_companies(conn, arrived):
+                outbox += await self._judge(conn, _stored_claim(row), row["correlation_id"])
         await write_outbox(conn, outbox)
 
     async def apply_registered_claims(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        """Judge every claim of the batch not judged before; one transaction for the whole batch."""
+        """Judge every claim of the batch not seen before, or park it until its registry record arrives."""
         events, outbox = decode_all(ClaimRegisteredV1, records)
         fresh = await first_sightings(conn, records[0].topic, [e.event_id for e in events]) if events else set()
         for event in events:
-            if event.event_id in fresh and not await repository.claim_known(conn, event.claim.claim_id):
-                fresh.discard(event.event_id)
-                outbox += await self._judge(conn, event)
+            if event.event_id not in fresh or await repository.claim_known(conn, event.claim.claim_id):
+                continue
+            fresh.discard(event.event_id)
+            claim = event.claim
+            await repository.insert_awaiting_claim(
+                conn,
+                claim_id=claim.claim_id,
+                programme=claim.programme,
+                siren=claim.applicant.siren,
+                submitted_at=claim.submitted_at,
+                correlation_id=event.correlation_id,
+                payload=claim.model_dump(mode="json"),
+                registry_deadline=datetime.now(UTC) + self.registry_grace,
+            )
+            if self.registry_grace <= dt.timedelta(0) or await repository.registry_facts(conn, claim.applicant.siren):
+                outbox += await self._judge(conn, claim, event.correlation_id)
+            else:
+                log.info("claim_awaits_registry_record", claim_id=claim.claim_id)
         await write_outbox(conn, outbox)
 
-    async def _judge(self, conn: asyncpg.Connection, event: ClaimRegisteredV1) -> list[OutboxMessage]:
-        claim = event.claim
+    async def judge_past_registry_deadline(self, conn: asyncpg.Connection, limit: int = 500) -> int:
+        """Judge the claims whose company never showed up in time (they go to review as REGISTRY_NO_RECORD)."""
+        outbox: list[OutboxMessage] = []
+        rows = await repository.take_awaiting_past_deadline(conn, limit)
+        for row in rows:
+            outbox += await self._judge(conn, _stored_claim(row), row["correlation_id"])
+        await write_outbox(conn, outbox)
+        return len(rows)
+
+    async def _judge(self, conn: asyncpg.Connection, claim: SubmittedClaim, correlation_id: uuid.UUID) -> list:
         programme = self.programmes[claim.programme]  # intake refuses unknown programmes
         subject = domain.Subject(
             claim=domain.ClaimFacts(
@@ -82,15 +123,7 @@ class EligibilityService:
             programme=programme,
         )
         decision = domain.decide(subject)
-        await repository.record_decision(
-            conn,
-            claim_id=claim.claim_id,
-            programme=claim.programme,
-            siren=claim.applicant.siren,
-            submitted_at=claim.submitted_at,
-            payload=claim.model_dump(mode="json"),
-            decision=decision,
-        )
+        await repository.record_decision(conn, claim.claim_id, decision)
         log.info(
             "claim_assessed",
             claim_id=claim.claim_id,
@@ -98,33 +131,9 @@ class EligibilityService:
             reasons=list(decision.reasons),
             rule_version=decision.rule_version,
         )
-        status = ClaimStatusV1(
-            event_id=uuid.uuid4(),
-            occurred_at=_now(),
-            claim_id=claim.claim_id,
-            programme=claim.programme,
-            siren=claim.applicant.siren,
-            status=decision.outcome,  # type: ignore[arg-type]
-            reasons=list(decision.reasons),
-            rule_version=decision.rule_version,
-        )
-        messages = [OutboxMessage.of_event(self._topic(STATUS_TOPIC), claim.claim_id, status)]
+        messages = [OutboxMessage.of_event(self._topic(STATUS_TOPIC), claim.claim_id, _status(claim, decision))]
         if decision.outcome == domain.APPROVED:
-            approved = ClaimDecidedV1(
-                event_id=uuid.uuid4(),
-                occurred_at=_now(),
-                correlation_id=event.correlation_id,
-                claim_id=claim.claim_id,
-                programme=claim.programme,
-                siren=claim.applicant.siren,
-                decision="approved",
-                rule_version=decision.rule_version,
-                grant_amount_cents=programme.grant.amount_cents,
-                submitted_at=claim.submitted_at,
-                beneficiary_name=claim.bank_account.holder_name,
-                iban=claim.bank_account.iban,
-                bic=claim.bank_account.bic,
-            )
+            approved = _approval(claim, decision, correlation_id, programme.grant.amount_cents)
             messages.append(
                 OutboxMessage.of_event(self._topic(ELIGIBILITY_DECISIONS_TOPIC), claim.applicant.siren, approved)
             )
@@ -134,5 +143,39 @@ class EligibilityService:
         return self.topic_prefix + name
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _stored_claim(row: asyncpg.Record) -> SubmittedClaim:
+    # Our own stored JSON: dates come back as strings, hence the lax (non-strict) validation here.
+    return SubmittedClaim.model_validate(row["payload"], strict=False)
+
+
+def _status(claim: SubmittedClaim, decision: domain.Decision) -> ClaimStatusV1:
+    return ClaimStatusV1(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime.now(UTC),
+        claim_id=claim.claim_id,
+        programme=claim.programme,
+        siren=claim.applicant.siren,
+        status=decision.outcome,  # type: ignore[arg-type]
+        reasons=list(decision.reasons),
+        rule_version=decision.rule_version,
+    )
+
+
+def _approval(
+    claim: SubmittedClaim, decision: domain.Decision, correlation_id: uuid.UUID, amount_cents: int
+) -> ClaimDecidedV1:
+    return ClaimDecidedV1(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime.now(UTC),
+        correlation_id=correlation_id,
+        claim_id=claim.claim_id,
+        programme=claim.programme,
+        siren=claim.applicant.siren,
+        decision="approved",
+        rule_version=decision.rule_version,
+        grant_amount_cents=amount_cents,
+        submitted_at=claim.submitted_at,
+        beneficiary_name=claim.bank_account.holder_name,
+        iban=claim.bank_account.iban,
+        bic=claim.bank_account.bic,
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import uuid
 
 import asyncpg
 import pytest
+
 from guichet_common.contracts import ClaimRegisteredV1, ClaimSubmittedV1
 from guichet_common.programmes import load_programmes
 from guichet_common.records import InboundRecord
@@ -18,6 +21,7 @@ EXAMPLES = project_root().parent / "shared/contracts/examples"
 REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
 SERVICE = EligibilityService(programmes=load_programmes(project_root() / "programmes"))
+NO_WAIT = dataclasses.replace(SERVICE, registry_grace=dt.timedelta(0))
 
 
 def registry(offset: int, value: dict | None) -> InboundRecord:
@@ -80,6 +84,25 @@ async def test_approval_is_announced_to_payments_and_a_second_claim_of_the_compa
     ).items()
 
 
-async def test_no_registry_record_sends_the_claim_to_review(eligibility_pool: asyncpg.Pool) -> None:
+async def test_without_grace_a_missing_record_sends_the_claim_to_review(eligibility_pool: asyncpg.Pool) -> None:
+    await run(eligibility_pool, NO_WAIT.apply_registered_claims, registered(1))
+    assert await decisions(eligibility_pool) == [("CFN-2021-0000123", "under_review", ["REGISTRY_NO_RECORD"])]
+
+
+async def test_a_claim_that_overtook_its_registry_record_waits_for_it(eligibility_pool: asyncpg.Pool) -> None:
     await run(eligibility_pool, SERVICE.apply_registered_claims, registered(1))
+    assert await decisions(eligibility_pool) == []
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(1, REGISTRY))
+    assert await decisions(eligibility_pool) == [("CFN-2021-0000123", "approved", [])]
+    async with eligibility_pool.acquire() as conn, conn.transaction():
+        assert await SERVICE.judge_past_registry_deadline(conn) == 0
+
+
+async def test_a_claim_whose_company_never_shows_up_goes_to_review_at_its_deadline(
+    eligibility_pool: asyncpg.Pool,
+) -> None:
+    await run(eligibility_pool, SERVICE.apply_registered_claims, registered(1))
+    await eligibility_pool.execute("UPDATE claims SET registry_deadline = now() - interval '1 second'")
+    async with eligibility_pool.acquire() as conn, conn.transaction():
+        assert await SERVICE.judge_past_registry_deadline(conn) == 1
     assert await decisions(eligibility_pool) == [("CFN-2021-0000123", "under_review", ["REGISTRY_NO_RECORD"])]

@@ -3,6 +3,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from guichet_common.programmes import load_programme
 from guichet_common.settings import project_root
 from guichet_eligibility import domain

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from guichet_common.runtime import build_app
-
 from guichet_intake.handlers import register_handlers
 from guichet_intake.settings import IntakeSettings
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from guichet_common.contracts.claim_submitted import TOPIC as CLAIMS_SUBMITTED
 from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
-
 from guichet_intake.service import IntakeService
 
 

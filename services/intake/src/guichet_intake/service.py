@@ -12,6 +12,8 @@ from typing import Any
 
 import asyncpg
 import structlog
+from pydantic import ValidationError
+
 from guichet_common.contracts import (
     ApplicantContactV1,
     ClaimRegisteredV1,
@@ -23,8 +25,6 @@ from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.records import InboundRecord, Unreadable, dead_letter, describe_validation_error, read_json_object
-from pydantic import ValidationError
-
 from guichet_intake import domain, repository
 from guichet_intake.salvage import Salvaged, salvage
 

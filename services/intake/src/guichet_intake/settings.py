@@ -1,5 +1,6 @@
-from guichet_common.settings import CommonSettings
 from pydantic_settings import SettingsConfigDict
+
+from guichet_common.settings import CommonSettings
 
 
 class IntakeSettings(CommonSettings):

@@ -8,6 +8,7 @@ import uuid
 
 import asyncpg
 import pytest
+
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_intake.service import IntakeService

@@ -1,4 +1,5 @@
 import pytest
+
 from guichet_intake import domain
 
 VALID = domain.Identifiers(siren="642515712", siret="64251571240532", iban="FR7693233145437431125912957")

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from guichet_common.runtime import build_app
-
 from guichet_notifications.handlers import register_handlers
 from guichet_notifications.settings import NotificationsSettings
 

@@ -6,7 +6,6 @@ from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
-
 from guichet_notifications.domain import KINDS
 from guichet_notifications.sender import EmailSender, SmtpSettings
 from guichet_notifications.service import NotificationsService

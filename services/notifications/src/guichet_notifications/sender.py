@@ -15,9 +15,9 @@ from email.message import EmailMessage
 import aiosmtplib
 import asyncpg
 import structlog
+
 from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
 from guichet_common.logging import mask_text
-
 from guichet_notifications import domain, repository
 
 log = structlog.get_logger()

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
+
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import write_outbox
 from guichet_common.records import InboundRecord, decode_all
-
 from guichet_notifications import repository
 
 log = structlog.get_logger()

@@ -1,5 +1,6 @@
-from guichet_common.settings import CommonSettings
 from pydantic_settings import SettingsConfigDict
+
+from guichet_common.settings import CommonSettings
 
 # Which status changes earn the applicant an e-mail (one per claim and kind, ever).
 DEFAULT_EMAIL_STATUSES = "refused,rejected,under_review,waitlisted,payment_sent,payment_returned"

@@ -10,6 +10,7 @@ import uuid
 import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
+
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.records import InboundRecord
 from guichet_notifications.sender import EmailSender, SmtpSettings

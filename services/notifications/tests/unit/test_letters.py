@@ -1,4 +1,5 @@
 import pytest
+
 from guichet_notifications import domain
 
 

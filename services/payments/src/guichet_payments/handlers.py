@@ -6,7 +6,6 @@ from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.db import transaction
 from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
-
 from guichet_payments.service import PaymentsService
 
 

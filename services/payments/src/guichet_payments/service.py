@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
+
 from guichet_common.contracts import ClaimDecidedV1, ClaimStatusV1, PaymentIssuedV1
 from guichet_common.contracts.payments import ISSUED_TOPIC
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
@@ -16,7 +17,6 @@ from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.programmes import Programme
 from guichet_common.records import InboundRecord, decode_all
-
 from guichet_payments import domain, repository
 
 log = structlog.get_logger()

@@ -8,6 +8,7 @@ import uuid
 
 import asyncpg
 import pytest
+
 from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.programmes import load_programme
 from guichet_common.records import InboundRecord

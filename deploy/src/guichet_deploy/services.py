@@ -1,0 +1,131 @@
+"""The four services as detached processes (`python -m guichet_<name>`), with pid files and logs in the state folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from guichet_deploy.infra import SERVICES, Infra
+from guichet_deploy.procs import exit_code, log_tail, pid_alive, spawn_detached, stop_process
+from guichet_deploy.state import locked, prepare_state_dir
+
+
+class ServiceStartError(RuntimeError):
+    """One or more services exited right after being started; the message holds each one's log tail."""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    pid: int | None
+    running: bool
+    log_file: Path
+
+
+def start_services(
+    infra: Infra,
+    names: Iterable[str] = SERVICES,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    settle_s: float = 3.0,
+) -> dict[str, int]:
+    """Start each named service unless it already runs; return every service's pid.
+
+    Watches newly started ones for `settle_s` seconds and raises ServiceStartError naming those that exited
+    (the others keep running; `stop_services` stops them).
+    """
+    folder = prepare_state_dir(infra.state_dir)
+    with locked(folder):
+        return _start(
+            folder, names, {**os.environ, **infra.service_env(), "LOG_FORMAT": "json", **(extra_env or {})}, settle_s
+        )
+
+
+def _start(folder: Path, names: Iterable[str], env: dict[str, str], settle_s: float) -> dict[str, int]:
+    pids: dict[str, int] = {}
+    fresh: list[str] = []
+    for name in names:
+        pid = _read_pid(folder, name)
+        if pid is not None and pid_alive(pid, _marker(name)):
+            pids[name] = pid
+            continue
+        pids[name] = spawn_detached([sys.executable, "-m", f"guichet_{name}"], _log_file(folder, name), env=env)
+        _write_pid(folder, name, pids[name])
+        fresh.append(name)
+    deadline = time.monotonic() + settle_s
+    while time.monotonic() < deadline and any(pid_alive(pids[name]) for name in fresh):
+        time.sleep(0.1)
+    exited = [name for name in fresh if not pid_alive(pids[name])]
+    if exited:
+        raise ServiceStartError("\n\n".join(_exit_report(folder, name, pids[name]) for name in exited))
+    return pids
+
+
+def stop_services(state_dir: Path | None = None, timeout_s: float = 20.0) -> list[str]:
+    """SIGTERM every service with a pid file, SIGKILL those still running after `timeout_s`; return those stopped."""
+    folder = prepare_state_dir(state_dir)
+    names = _known_names(folder)
+
+    def stop(name: str) -> bool:
+        stopped = stop_process(_read_pid(folder, name), marker=_marker(name), timeout_s=timeout_s)
+        _pid_file(folder, name).unlink(missing_ok=True)
+        return stopped
+
+    with locked(folder), ThreadPoolExecutor(len(names)) as pool:
+        results = list(pool.map(stop, names))
+    return [name for name, stopped in zip(names, results, strict=True) if stopped]
+
+
+def service_status(state_dir: Path | None = None) -> dict[str, ServiceStatus]:
+    folder = prepare_state_dir(state_dir)
+    statuses = {}
+    for name in _known_names(folder):
+        pid = _read_pid(folder, name)
+        statuses[name] = ServiceStatus(
+            name, pid, pid is not None and pid_alive(pid, _marker(name)), _log_file(folder, name)
+        )
+    return statuses
+
+
+def _exit_report(folder: Path, name: str, pid: int) -> str:
+    code = exit_code(pid)
+    how = f"exited with code {code}" if code is not None else "exited"
+    log_file = _log_file(folder, name)
+    return f"service {name} {how} right after start; last lines of {log_file}:\n{log_tail(log_file)}"
+
+
+def _marker(name: str) -> str:
+    return f"-m guichet_{name}"
+
+
+def _known_names(folder: Path) -> list[str]:
+    recorded = sorted(path.stem for path in (folder / "run").glob("*.pid"))
+    return [*SERVICES, *(name for name in recorded if name not in SERVICES)]
+
+
+def _log_file(folder: Path, name: str) -> Path:
+    return folder / "logs" / f"{name}.log"
+
+
+def _pid_file(folder: Path, name: str) -> Path:
+    return folder / "run" / f"{name}.pid"
+
+
+def _read_pid(folder: Path, name: str) -> int | None:
+    try:
+        return int(_pid_file(folder, name).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _write_pid(folder: Path, name: str, pid: int) -> None:
+    path = _pid_file(folder, name)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{pid}\n")
+    tmp.replace(path)

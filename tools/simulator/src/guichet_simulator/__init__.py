@@ -1,0 +1,1 @@
+"""Portal and registry simulator: synthetic claims for a programme, published on the external topics."""

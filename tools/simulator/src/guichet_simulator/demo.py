@@ -1,0 +1,148 @@
+"""`make demo`: start everything, publish a few thousand synthetic claims, show them flow, summarise, stop.
+
+Run with `python -m guichet_simulator.demo [--claims N] [--seed S] [--keep-running]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import mailbox
+import secrets
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from guichet_simulator.generator import SimulatedClaim, generate_claims
+from guichet_simulator.publisher import publish_simulation
+from guichet_simulator.watch import FINAL_STATUSES, RunView, TopicFollower
+
+STATUS_ORDER = ("received", *sorted(FINAL_STATUSES), "approved", "payment_scheduled")
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool) -> int:
+    from guichet_deploy.infra import ensure_infra, stop_infra
+    from guichet_deploy.services import start_services, stop_services
+
+    started = time.monotonic()
+    say("Starting infrastructure (Kafka, PostgreSQL, SMTP sink)...")
+    infra = await asyncio.to_thread(ensure_infra)
+    say(f"  infrastructure ready in {time.monotonic() - started:.1f} s ({infra.source}: Kafka {infra.kafka_bootstrap})")
+    try:
+        await asyncio.to_thread(start_services, infra)
+        say("  services started: intake, eligibility, payments, notifications")
+        return await _simulate(infra, claim_count, seed, timeout_s)
+    finally:
+        if not keep_running:
+            say("Stopping everything the demo started...")
+            await asyncio.to_thread(stop_services, infra.state_dir)
+            await asyncio.to_thread(stop_infra, infra.state_dir)
+
+
+async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int:
+    run_id = f"D{seed:x}"[:12]
+    claims = generate_claims(claim_count, seed, run_id=run_id)
+    view = RunView(claim_ids=frozenset(c.claim_id for c in claims))
+    statuses = TopicFollower(infra.kafka_bootstrap, "claims.status.v1")
+    payments = TopicFollower(infra.kafka_bootstrap, "payments.issued.v1")
+    await statuses.start()
+    await payments.start()
+    try:
+        say(f"Publishing {claim_count} synthetic claims (run {run_id}, seed {seed})...")
+        published = await publish_simulation(claims, bootstrap_servers=infra.kafka_bootstrap)
+        say(
+            f"  published {published.registry_records} registry records and {published.claims} claims "
+            f"({published.claims_per_second:,.0f} claims/s)"
+        )
+        began = time.monotonic()
+        await _follow(view, statuses, payments, claim_count, timeout_s)
+        elapsed = time.monotonic() - began
+        mails = await _wait_for_mail(infra.maildir, run_id, expected=view.finished)
+    finally:
+        await statuses.stop()
+        await payments.stop()
+    _summary(view, claims, elapsed, mails, infra)
+    return 0 if view.finished == claim_count else 1
+
+
+async def _follow(
+    view: RunView, statuses: TopicFollower, payments: TopicFollower, total: int, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    last_print = 0.0
+    while view.finished < total and time.monotonic() < deadline:
+        for event in await statuses.poll():
+            view.observe_status(event)
+        for event in await payments.poll():
+            view.observe_payment(event)
+        if time.monotonic() - last_print >= 1.0 or view.finished == total:
+            last_print = time.monotonic()
+            counts = view.by_status()
+            detail = "  ".join(f"{s} {counts[s]}" for s in STATUS_ORDER if counts[s])
+            say(f"  final {view.finished:>6}/{total}  |  {detail}")
+    # Payments are announced before their final status; catch any still in flight.
+    for event in await payments.poll():
+        view.observe_payment(event)
+
+
+async def _wait_for_mail(maildir: Path | None, run_id: str, expected: int, quiet_s: float = 5.0) -> int | None:
+    """Mails about this run's claims in the local sink, once they stop arriving (None: external SMTP)."""
+    if maildir is None:
+        return None
+    marker = f"CFN-{run_id}-"
+    seen, last_change, count = set(), time.monotonic(), 0
+    while time.monotonic() - last_change < quiet_s and count < expected:
+        box = mailbox.Maildir(maildir, create=True)
+        for key in box.iterkeys():
+            if key not in seen:
+                seen.add(key)
+                if marker in box.get_bytes(key).decode("utf-8", "replace"):
+                    count += 1
+                    last_change = time.monotonic()
+        await asyncio.sleep(0.3)
+    return count
+
+
+def _summary(view: RunView, claims: list[SimulatedClaim], seconds: float, mails: int | None, infra) -> None:
+    counts = view.by_status()
+    expected = Counter(c.expected_status for c in claims)
+    agree = sum(
+        1
+        for c in claims
+        if (e := view.latest.get(c.claim_id))
+        and e["status"] == c.expected_status
+        and tuple(e["reasons"]) == c.expected_reasons
+    )
+    say()
+    say("Summary")
+    say(f"  claims published          {len(claims):>8}")
+    say(f"  with a final status       {view.finished:>8}   in {seconds:.1f} s")
+    for status in sorted(set(counts) | set(expected)):
+        say(f"    {status:<22}  {counts[status]:>8}   (simulator expected {expected[status]})")
+    say(f"  as the simulator predicted {agree:>7}   (status and reasons)")
+    say(f"  payments issued           {len(view.payments):>8}")
+    say(f"  amount reserved           {view.reserved_cents() / 100:>11,.2f} €")
+    say(f"  e-mails sent              {mails if mails is not None else 'n/a (external SMTP)':>8}")
+    say(f"  service logs              {infra.state_dir / 'logs'}")
+    if infra.maildir is not None:
+        say(f"  mail (Maildir)            {infra.maildir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m guichet_simulator.demo", description=__doc__)
+    parser.add_argument("--claims", type=int, default=3000, help="how many claims to publish (default 3000)")
+    parser.add_argument("--seed", type=int, default=None, help="generator seed (default: a new one each run)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for final statuses")
+    parser.add_argument("--keep-running", action="store_true", help="leave infrastructure and services up")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    return asyncio.run(run(args.claims, seed, args.timeout, args.keep_running))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
