@@ -1,12 +1,14 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Everything else is plumbing.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv from PATH if there is one, else the one `make install` puts in this Python (`python3 -m uv` finds it
+# whatever bin folder pip chose).
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen --all-packages
 
 .PHONY: demo test up down env install unit
 
 install: ## install uv (if missing) and the locked Python environment
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --all-packages --quiet
 
 demo: install ## start everything, run the portal simulator, print a summary, stop everything
@@ -24,5 +26,5 @@ up: install ## infrastructure + the four services in the background (idempotent)
 env: install ## the addresses in use, as shell assignments
 	@$(RUN) python -m guichet_deploy env
 
-down: ## stop everything `make up` or `make demo` started
+down: install ## stop everything `make up` or `make demo` started
 	@$(RUN) python -m guichet_deploy down
