@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from guichet_common.contracts import (
+    PUBLISHED,
     ClaimBankDetailsV1,
     ClaimStatusV1,
     ClaimSubmittedV1,
@@ -21,7 +23,7 @@ from guichet_common.contracts import (
 )
 from guichet_common.settings import project_root
 
-CONTRACTS = project_root().parent / "shared" / "contracts"
+CONTRACTS = PUBLISHED
 MODELS = {
     "claims.submitted.v1": ClaimSubmittedV1,
     "claims.bank-details.v1": ClaimBankDetailsV1,
@@ -36,6 +38,21 @@ NOW = dt.datetime(2021, 3, 2, 10, 15, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 def validator(topic: str) -> Draft202012Validator:
     schema = json.loads((CONTRACTS / f"{topic}.schema.json").read_text(encoding="utf-8"))
     return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def shared_contracts() -> Path:
+    override = os.environ.get("GUICHET_SHARED_DIR")
+    return (Path(override) if override else project_root().parent / "shared") / "contracts"
+
+
+@pytest.mark.skipif(not shared_contracts().is_dir(), reason="no ../shared/contracts beside this clone")
+def test_the_shipped_copy_is_the_published_contracts() -> None:
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "NOTE.md"
+        }
+
+    assert files(PUBLISHED) == files(shared_contracts()), "copy ../shared/contracts into " + str(PUBLISHED)
 
 
 def test_every_contract_has_a_model() -> None:

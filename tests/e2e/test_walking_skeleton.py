@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from guichet_common.settings import project_root
+from guichet_common.contracts import EXAMPLES
 
 pytestmark = pytest.mark.e2e
-EXAMPLES = project_root().parent / "shared" / "contracts" / "examples"
 
 
 def example(name: str) -> dict:

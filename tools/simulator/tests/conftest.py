@@ -5,14 +5,14 @@ import json
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
+from guichet_common.contracts import PUBLISHED
 from guichet_simulator.generator import SimulatedClaim, generate_claims
-from guichet_simulator.shared import contracts_dir
 
 SEED = 2021
 
 
 def _validator(name: str) -> Draft202012Validator:
-    schema = json.loads((contracts_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((PUBLISHED / f"{name}.schema.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from guichet_simulator.shared import contracts_dir
+from guichet_common.contracts import PUBLISHED
 
 
 def test_every_claim_event_matches_claims_submitted_v1(many_claims, claim_validator):
@@ -31,6 +31,6 @@ def test_the_registry_record_describes_the_applicant(many_claims):
 
 
 def test_the_contract_examples_used_by_the_example_command_are_valid(claim_validator, registry_validator):
-    examples = contracts_dir() / "examples"
+    examples = PUBLISHED / "examples"
     claim_validator.validate(json.loads((examples / "claims.submitted.v1.json").read_text(encoding="utf-8")))
     registry_validator.validate(json.loads((examples / "registry.companies.v1.json").read_text(encoding="utf-8")))

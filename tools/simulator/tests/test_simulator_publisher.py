@@ -9,7 +9,6 @@ import pytest
 
 from guichet_simulator import publisher
 from guichet_simulator.generator import generate_claims
-from guichet_simulator.shared import SHARED_DIR_ENV, contracts_dir, shared_dir
 
 
 class RecordingProducer:
@@ -119,10 +118,3 @@ def test_topic_prefix_comes_from_the_environment_unless_given(monkeypatch):
 async def test_a_non_positive_rate_is_refused():
     with pytest.raises(ValueError):
         await publisher.publish_simulation([], bootstrap_servers="unused:9092", rate=0)
-
-
-def test_shared_dir_is_beside_the_workspace_unless_overridden(monkeypatch, tmp_path):
-    monkeypatch.delenv(SHARED_DIR_ENV, raising=False)
-    assert (contracts_dir() / "claims.submitted.v1.schema.json").is_file()
-    monkeypatch.setenv(SHARED_DIR_ENV, str(tmp_path))
-    assert shared_dir() == tmp_path

@@ -10,14 +10,13 @@ import uuid
 import asyncpg
 import pytest
 
-from guichet_common.contracts import ClaimRegisteredV1, ClaimSubmittedV1
+from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimSubmittedV1
 from guichet_common.programmes import load_programmes
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_eligibility.service import EligibilityService
 
 pytestmark = pytest.mark.integration
-EXAMPLES = project_root().parent / "shared/contracts/examples"
 REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
 SERVICE = EligibilityService(programmes=load_programmes(project_root() / "programmes"))

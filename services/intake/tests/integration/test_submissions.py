@@ -9,12 +9,12 @@ import uuid
 import asyncpg
 import pytest
 
+from guichet_common.contracts import EXAMPLES
 from guichet_common.records import InboundRecord
-from guichet_common.settings import project_root
 from guichet_intake.service import IntakeService
 
 pytestmark = pytest.mark.integration
-EXAMPLE = json.loads((project_root().parent / "shared/contracts/examples/claims.submitted.v1.json").read_text())
+EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
 SERVICE = IntakeService(programmes=frozenset({"cheque-france-num-2021"}))
 
 

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{error} on {bootstrap} (the deployment creates them, e.g. `make up`)", file=sys.stderr)
         return 1
     except FileNotFoundError as error:
-        print(f"{error} (set GUICHET_SHARED_DIR to the folder holding contracts/)", file=sys.stderr)
+        print(f"{error}", file=sys.stderr)
         return 1
     except (KafkaError, OSError) as error:
         print(f"publishing to {bootstrap} failed: {error!r} (is the broker up?)", file=sys.stderr)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from guichet_common.contracts import EXAMPLES
 from guichet_simulator.generator import SimulatedClaim
-from guichet_simulator.shared import shared_dir
 
 REGISTRY_TOPIC = "registry.companies.v1"
 CLAIMS_TOPIC = "claims.submitted.v1"
@@ -92,7 +92,7 @@ async def publish_example(
     *, bootstrap_servers: str, prefix: str | None = None, examples_dir: Path | None = None
 ) -> PublishResult:
     """The contract examples: the registry record, then the claim that refers to it."""
-    folder = examples_dir or shared_dir() / "contracts" / "examples"
+    folder = examples_dir or EXAMPLES
     record = json.loads((folder / f"{REGISTRY_TOPIC}.json").read_text(encoding="utf-8"))
     event = json.loads((folder / f"{CLAIMS_TOPIC}.json").read_text(encoding="utf-8"))
     return await _publish(bootstrap_servers, [record], [event], prefix=prefix, rate=None)

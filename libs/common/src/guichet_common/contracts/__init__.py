@@ -3,6 +3,8 @@
 Each model sits beside the name of its topic. Within a version only additive changes are allowed.
 """
 
+from pathlib import Path
+
 from guichet_common.contracts.bank_details import ClaimBankDetailsV1
 from guichet_common.contracts.claim_submitted import (
     Address,
@@ -20,7 +22,13 @@ from guichet_common.contracts.payments import PaymentIssuedV1, PaymentSettlement
 from guichet_common.contracts.registry import RegistryCompanyV1
 from guichet_common.contracts.status import ClaimStatus, ClaimStatusV1
 
+# The JSON Schemas and examples the models follow, copied verbatim from ../shared/contracts.
+PUBLISHED = Path(__file__).parent / "published"
+EXAMPLES = PUBLISHED / "examples"
+
 __all__ = [
+    "EXAMPLES",
+    "PUBLISHED",
     "Address",
     "Applicant",
     "ApplicantContactV1",
