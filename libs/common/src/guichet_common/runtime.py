@@ -46,7 +46,8 @@ class Wiring:
         subscribe_batches(
             self.broker,
             self.settings.topic(topic),
-            group_id=f"guichet-{self.name}",
+            # A group per subscription: two topics of one service never stall each other's rebalances.
+            group_id=f"guichet-{self.name}.{topic}",
             processor=BatchProcessor(self.pool, handler),
             max_records=self.settings.consumer_max_records,
             description=description,
