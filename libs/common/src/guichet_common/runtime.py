@@ -47,7 +47,7 @@ class Wiring:
             self.broker,
             self.settings.topic(topic),
             # A group per subscription: two topics of one service never stall each other's rebalances.
-            group_id=f"guichet-{self.name}.{topic}",
+            group_id=f"guichet-{self.name}.{self.settings.topic(topic)}",
             processor=BatchProcessor(self.pool, handler),
             max_records=self.settings.consumer_max_records,
             description=description,
