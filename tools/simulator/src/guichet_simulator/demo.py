@@ -111,26 +111,32 @@ async def _wait_for_mail(maildir: Path | None, run_id: str, expected: int, quiet
 def _summary(view: RunView, claims: list[SimulatedClaim], seconds: float, mails: int | None, infra) -> None:
     counts = view.by_status()
     expected = Counter(c.expected_status for c in claims)
-    agree = sum(
-        1
-        for c in claims
-        if (e := view.latest.get(c.claim_id))
-        and e["status"] == c.expected_status
-        and tuple(e["reasons"]) == c.expected_reasons
-    )
+    differing = [c for c in claims if _outcome(view, c) != (c.expected_status, c.expected_reasons)]
     say()
     say("Summary")
     say(f"  claims published          {len(claims):>8}")
     say(f"  with a final status       {view.finished:>8}   in {seconds:.1f} s")
     for status in sorted(set(counts) | set(expected)):
         say(f"    {status:<22}  {counts[status]:>8}   (simulator expected {expected[status]})")
-    say(f"  as the simulator predicted {agree:>7}   (status and reasons)")
+    say(f"  as the simulator predicted {len(claims) - len(differing):>7}   (status and reasons)")
+    for claim in differing[:5]:
+        status, reasons = _outcome(view, claim)
+        why = "  <- SIREN drawn again from an earlier run" if reasons == ("ALREADY_AIDED",) else ""
+        say(
+            f"    {claim.claim_id}: expected {claim.expected_status} {list(claim.expected_reasons)}, "
+            f"got {status} {list(reasons)}{why}"
+        )
     say(f"  payments issued           {len(view.payments):>8}")
     say(f"  amount reserved           {view.reserved_cents() / 100:>11,.2f} €")
     say(f"  e-mails sent              {mails if mails is not None else 'n/a (external SMTP)':>8}")
     say(f"  service logs              {infra.state_dir / 'logs'}")
     if infra.maildir is not None:
         say(f"  mail (Maildir)            {infra.maildir}")
+
+
+def _outcome(view: RunView, claim: SimulatedClaim) -> tuple[str | None, tuple[str, ...]]:
+    event = view.latest.get(claim.claim_id)
+    return (event["status"], tuple(event["reasons"])) if event else (None, ())
 
 
 def main(argv: list[str] | None = None) -> int:
