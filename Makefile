@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen --all-packages
 
-.PHONY: demo test up down env install unit
+.PHONY: demo test up down env install unit review whatif
 
 install: ## install uv (if missing) and the locked Python environment
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -28,3 +28,14 @@ env: install ## the addresses in use, as shell assignments
 
 down: install ## stop everything `make up` or `make demo` started
 	@$(RUN) python -m guichet_deploy down
+
+# Operators' console on the running stack's eligibility data, e.g.
+#   make review ARGS="list"        make review ARGS="approve CFN-1 --operator alice --reason 'Kbis checked'"
+#   make whatif ARGS="--programme cheque-france-num-2021 --set invoices.latest=2021-03-31"
+WITH_ENV = set -a; eval "$$($(RUN) python -m guichet_deploy env 2>/dev/null)"; set +a;
+
+review: install
+	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli review $(ARGS)
+
+whatif: install
+	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli whatif $(ARGS)

@@ -1,6 +1,7 @@
 """Programme configuration files: the schema every service reads them with, and their loading.
 
-A programme is data (amounts, dates, thresholds); the rules that use it live in the services' domain code.
+A programme is data (amounts, dates, thresholds, which rules apply when); the rules that use it live in the
+services' domain code, which also checks at start-up that every rule a file names exists.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Siren = Annotated[str, Field(pattern=r"^[0-9]{9}$")]
+RuleCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]+$")]
 
 
 class _Section(BaseModel):
@@ -19,8 +23,18 @@ class _Section(BaseModel):
 
 
 class FlatGrant(_Section):
+    """The same amount for every approved claim."""
+
     kind: Literal["flat"]
     amount_cents: Annotated[int, Field(gt=0)]
+
+
+class RateGrant(_Section):
+    """A share of the eligible spend excluding tax, capped."""
+
+    kind: Literal["rate"]
+    percent_of_eligible_excl_tax: Annotated[int, Field(gt=0, le=100)]
+    cap_cents: Annotated[int, Field(gt=0)]
 
 
 class Budget(_Section):
@@ -32,17 +46,40 @@ class FilingWindow(_Section):
     closes: dt.datetime  # inclusive
 
 
-class Expenses(_Section):
+class Invoices(_Section):
+    earliest: dt.date  # inclusive
+    latest: dt.date  # inclusive; never after the claim's own submission date either
+    eligible_categories: Annotated[frozenset[str], Field(min_length=1)]
+    support_category: str | None = None  # its invoices count only from a referenced provider
+    referenced_support_providers: frozenset[Siren] = frozenset()
     minimum_incl_tax_cents: Annotated[int, Field(ge=0)]
 
 
-class ApplicantLimits(_Section):
+class Applicant(_Section):
     max_headcount_exclusive: Annotated[int, Field(gt=0)]
+    registry_headcount_bands_too_high: frozenset[str]
+    max_turnover_excl_tax_cents: Annotated[int, Field(gt=0)]
+    activity_started_before: dt.date
+    hotel_naf_codes: frozenset[str] = frozenset()
+    excluded_postcode_prefixes: frozenset[str] = frozenset()
+    excluded_filer_kinds: frozenset[str] = frozenset()
+
+
+class Review(_Section):
+    iban_shared_min_sirens: Annotated[int, Field(ge=2)]
 
 
 class RuleVersion(_Section):
     id: str
     applies_from: dt.date
+    rules: Annotated[tuple[RuleCode, ...], Field(min_length=1)]
+
+    @field_validator("rules")
+    @classmethod
+    def _distinct(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(rules)) != len(rules):
+            raise ValueError("a rule is listed twice")
+        return rules
 
 
 class PaymentSettings(_Section):
@@ -56,19 +93,32 @@ class Programme(_Section):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
     name: str
     timezone: str = "Europe/Paris"
-    grant: FlatGrant
+    grant: FlatGrant | RateGrant = Field(discriminator="kind")
     budget: Budget
     filing: FilingWindow
-    expenses: Expenses
-    applicant: ApplicantLimits
-    rule_versions: Annotated[list[RuleVersion], Field(min_length=1)]
+    invoices: Invoices
+    applicant: Applicant
+    review: Review
+    rule_versions: Annotated[tuple[RuleVersion, ...], Field(min_length=1)]
     payment: PaymentSettings
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}") from None
+        return zone
 
     @model_validator(mode="after")
     def _consistent(self) -> Programme:
-        ZoneInfo(self.timezone)  # raises on an unknown zone
         if self.filing.closes <= self.filing.opens:
             raise ValueError("filing.closes must be after filing.opens")
+        if self.invoices.latest < self.invoices.earliest:
+            raise ValueError("invoices.latest must not be before invoices.earliest")
+        if isinstance(self.grant, RateGrant) and self.invoices.minimum_incl_tax_cents == 0:
+            raise ValueError("a rate grant needs invoices.minimum_incl_tax_cents > 0, or it could approve 0 €")
         starts = [version.applies_from for version in self.rule_versions]
         if starts != sorted(set(starts)):
             raise ValueError("rule_versions must be in increasing, distinct applies_from order")
@@ -78,23 +128,34 @@ class Programme(_Section):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def version(self, version_id: str) -> RuleVersion:
+        for version in self.rule_versions:
+            if version.id == version_id:
+                return version
+        raise KeyError(f"programme {self.id} has no rule version {version_id!r}")
+
 
 class ProgrammeFileError(ValueError):
     """A programme file that cannot be used; the message names the file and the bad key."""
+
+
+def parse_programme(raw: dict, origin: str) -> Programme:
+    try:
+        return Programme.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()
+        )
+        raise ProgrammeFileError(f"{origin}: {problems}") from None
 
 
 def load_programme(path: Path) -> Programme:
     try:
         with path.open("rb") as handle:
             raw = tomllib.load(handle)
-        return Programme.model_validate(raw)
     except tomllib.TOMLDecodeError as error:
         raise ProgrammeFileError(f"{path}: not valid TOML: {error}") from None
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()
-        )
-        raise ProgrammeFileError(f"{path}: {problems}") from None
+    return parse_programme(raw, str(path))
 
 
 def load_programmes(folder: Path) -> dict[str, Programme]:

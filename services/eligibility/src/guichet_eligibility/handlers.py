@@ -12,6 +12,7 @@ from guichet_common.contracts.registry import TOPIC as REGISTRY_COMPANIES
 from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
 from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
+from guichet_eligibility.domain import check_rules_exist
 from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.settings import EligibilitySettings
 
@@ -21,8 +22,11 @@ log = structlog.get_logger()
 async def register_handlers(wiring: Wiring) -> None:
     settings = wiring.settings
     assert isinstance(settings, EligibilitySettings)
+    programmes = load_programmes(settings.programmes_dir)
+    for programme in programmes.values():
+        check_rules_exist(programme)  # a programme file naming an unknown rule stops the service here
     service = EligibilityService(
-        programmes=load_programmes(settings.programmes_dir),
+        programmes=programmes,
         topic_prefix=settings.topic_prefix,
         registry_grace=dt.timedelta(seconds=settings.registry_grace_s),
     )

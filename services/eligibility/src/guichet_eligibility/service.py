@@ -38,6 +38,7 @@ from guichet_common.records import (
     read_json_object,
 )
 from guichet_eligibility import domain, repository
+from guichet_eligibility.translate import claim_facts
 
 log = structlog.get_logger()
 
@@ -70,7 +71,7 @@ class EligibilityService:
             arrived.append(company.siren)
         if arrived:
             for row in await repository.take_awaiting_for_companies(conn, arrived):
-                outbox += await self._judge(conn, _stored_claim(row), row["correlation_id"])
+                outbox += await self._judge(conn, stored_claim(row), row["correlation_id"])
         await write_outbox(conn, outbox)
 
     async def apply_registered_claims(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
@@ -84,10 +85,7 @@ class EligibilityService:
             claim = event.claim
             await repository.insert_awaiting_claim(
                 conn,
-                claim_id=claim.claim_id,
-                programme=claim.programme,
-                siren=claim.applicant.siren,
-                submitted_at=claim.submitted_at,
+                claim_facts(claim),
                 correlation_id=event.correlation_id,
                 payload=claim.model_dump(mode="json"),
                 registry_deadline=datetime.now(UTC) + self.registry_grace,
@@ -103,24 +101,19 @@ class EligibilityService:
         outbox: list[OutboxMessage] = []
         rows = await repository.take_awaiting_past_deadline(conn, limit)
         for row in rows:
-            outbox += await self._judge(conn, _stored_claim(row), row["correlation_id"])
+            outbox += await self._judge(conn, stored_claim(row), row["correlation_id"])
         await write_outbox(conn, outbox)
         return len(rows)
 
     async def _judge(self, conn: asyncpg.Connection, claim: SubmittedClaim, correlation_id: uuid.UUID) -> list:
         programme = self.programmes[claim.programme]  # intake refuses unknown programmes
-        subject = domain.Subject(
-            claim=domain.ClaimFacts(
-                claim_id=claim.claim_id,
-                programme=claim.programme,
-                siren=claim.applicant.siren,
-                submitted_at=claim.submitted_at,
-                declared_headcount=claim.applicant.headcount,
-                invoices_incl_tax_cents=tuple(i.amount_incl_tax_cents for i in claim.invoices),
-            ),
-            registry=await repository.registry_facts(conn, claim.applicant.siren),
-            history=await repository.history(conn, claim.programme, claim.applicant.siren, claim.claim_id),
-            programme=programme,
+        facts = claim_facts(claim)
+        prior = await repository.prior_claims(conn, facts)
+        subject = domain.subject_for(
+            facts,
+            await repository.registry_facts(conn, facts.siren),
+            domain.history_from(prior, facts),
+            programme,
         )
         decision = domain.decide(subject)
         await repository.record_decision(conn, claim.claim_id, decision)
@@ -131,51 +124,65 @@ class EligibilityService:
             reasons=list(decision.reasons),
             rule_version=decision.rule_version,
         )
-        messages = [OutboxMessage.of_event(self._topic(STATUS_TOPIC), claim.claim_id, _status(claim, decision))]
-        if decision.outcome == domain.APPROVED:
-            approved = _approval(claim, decision, correlation_id, programme.grant.amount_cents)
-            messages.append(
-                OutboxMessage.of_event(self._topic(ELIGIBILITY_DECISIONS_TOPIC), claim.applicant.siren, approved)
-            )
-        return messages
+        return announce(
+            self.topic_prefix,
+            claim,
+            decision.outcome,
+            list(decision.reasons),
+            decision.rule_version,
+            correlation_id,
+            decision.grant_cents,
+        )
 
     def _topic(self, name: str) -> str:
         return self.topic_prefix + name
 
 
-def _stored_claim(row: asyncpg.Record) -> SubmittedClaim:
+def stored_claim(row: asyncpg.Record) -> SubmittedClaim:
     # Our own stored JSON: dates come back as strings, hence the lax (non-strict) validation here.
     return SubmittedClaim.model_validate(row["payload"], strict=False)
 
 
-def _status(claim: SubmittedClaim, decision: domain.Decision) -> ClaimStatusV1:
-    return ClaimStatusV1(
+def announce(
+    topic_prefix: str,
+    claim: SubmittedClaim,
+    outcome: str,
+    reasons: list[str],
+    rule_version: str,
+    correlation_id: uuid.UUID,
+    grant_cents: int,
+) -> list[OutboxMessage]:
+    """The status for the portal and, on approval, the instruction to payments (used by rules and operators)."""
+    now = datetime.now(UTC)
+    status = ClaimStatusV1(
         event_id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
+        occurred_at=now,
         claim_id=claim.claim_id,
         programme=claim.programme,
         siren=claim.applicant.siren,
-        status=decision.outcome,  # type: ignore[arg-type]
-        reasons=list(decision.reasons),
-        rule_version=decision.rule_version,
+        status=outcome,  # type: ignore[arg-type]
+        reasons=reasons,
+        rule_version=rule_version,
+        amount_cents=grant_cents if outcome == domain.APPROVED else None,
     )
-
-
-def _approval(
-    claim: SubmittedClaim, decision: domain.Decision, correlation_id: uuid.UUID, amount_cents: int
-) -> ClaimDecidedV1:
-    return ClaimDecidedV1(
-        event_id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
-        correlation_id=correlation_id,
-        claim_id=claim.claim_id,
-        programme=claim.programme,
-        siren=claim.applicant.siren,
-        decision="approved",
-        rule_version=decision.rule_version,
-        grant_amount_cents=amount_cents,
-        submitted_at=claim.submitted_at,
-        beneficiary_name=claim.bank_account.holder_name,
-        iban=claim.bank_account.iban,
-        bic=claim.bank_account.bic,
-    )
+    messages = [OutboxMessage.of_event(topic_prefix + STATUS_TOPIC, claim.claim_id, status)]
+    if outcome == domain.APPROVED:
+        approved = ClaimDecidedV1(
+            event_id=uuid.uuid4(),
+            occurred_at=now,
+            correlation_id=correlation_id,
+            claim_id=claim.claim_id,
+            programme=claim.programme,
+            siren=claim.applicant.siren,
+            decision="approved",
+            rule_version=rule_version,
+            grant_amount_cents=grant_cents,
+            submitted_at=claim.submitted_at,
+            beneficiary_name=claim.bank_account.holder_name,
+            iban=claim.bank_account.iban,
+            bic=claim.bank_account.bic,
+        )
+        messages.append(
+            OutboxMessage.of_event(topic_prefix + ELIGIBILITY_DECISIONS_TOPIC, claim.applicant.siren, approved)
+        )
+    return messages

@@ -6,18 +6,36 @@ from dataclasses import dataclass
 
 # One sentence a shopkeeper understands per reason code.
 REASON_SENTENCES: dict[str, str] = {
+    # Refusals at intake: the claim could not be registered.
     "SCHEMA_INVALID": "Votre demande est incomplète ou mal remplie.",
-    "SIREN_INVALID": "Le numéro SIREN indiqué n'existe pas (il contient une erreur).",
-    "SIRET_INVALID": "Le numéro SIRET indiqué est erroné ou ne correspond pas à votre SIREN.",
+    "SIREN_INVALID": "Le numéro SIREN indiqué contient une erreur.",
+    "SIRET_INVALID": "Le numéro SIRET indiqué contient une erreur ou ne correspond pas à votre SIREN.",
     "IBAN_INVALID": "L'IBAN indiqué n'est pas valable.",
     "UNKNOWN_PROGRAMME": "Le dispositif demandé n'existe pas.",
     "CLAIM_ID_CONFLICT": "Une autre demande porte déjà cette référence.",
+    # Rejections: the claim was registered but does not meet the programme's conditions.
     "FILED_OUTSIDE_WINDOW": "La demande a été déposée en dehors de la période d'ouverture du dispositif.",
     "COMPANY_CEASED": "Le répertoire des entreprises indique que votre entreprise a cessé son activité.",
     "HEADCOUNT_TOO_HIGH": "Votre entreprise compte trop de salariés pour ce dispositif.",
+    "TURNOVER_TOO_HIGH": "Le chiffre d'affaires de votre entreprise dépasse le plafond du dispositif.",
+    "ACTIVITY_TOO_RECENT": "Votre activité a commencé trop récemment pour ce dispositif.",
+    "NOT_CLOSED_TO_PUBLIC": "Votre établissement n'a pas été fermé au public, ce qui était alors une condition.",
+    "NOT_REGISTERED_RCS_RM": "Votre entreprise n'est pas inscrite au registre du commerce ou au répertoire des "
+    "métiers.",
+    "MANAGER_EMPLOYED_FULL_TIME": "Le dirigeant d'une entreprise sans salarié ne doit pas être salarié à temps plein "
+    "par ailleurs.",
+    "DECLARATION_MISSING": "Une des déclarations sur l'honneur n'a pas été cochée.",
+    "OVERSEAS_EXCLUDED": "Le dispositif ne couvre pas le territoire où se trouve votre entreprise.",
+    "FILED_BY_DIGITAL_PROVIDER": "La demande doit être déposée par l'entreprise ou son comptable, pas par un "
+    "prestataire numérique.",
     "EXPENSES_BELOW_MINIMUM": "Le montant de vos factures éligibles n'atteint pas le minimum demandé.",
     "ALREADY_AIDED": "Votre entreprise a déjà bénéficié de cette aide ou a une autre demande en cours.",
-    "REGISTRY_NO_RECORD": "Nous n'avons pas trouvé votre entreprise dans le répertoire : un agent va vérifier.",
+    "REJECTED_AFTER_REVIEW": "Après vérification par un agent, votre demande ne peut pas être acceptée.",
+    # Reasons for a manual check before any decision.
+    "REGISTRY_NO_RECORD": "Nous n'avons pas trouvé votre entreprise dans le répertoire des entreprises.",
+    "INVOICE_REUSED": "Une de vos factures figure aussi sur la demande d'une autre entreprise.",
+    "IBAN_SHARED": "Le compte bancaire indiqué figure sur les demandes de plusieurs entreprises.",
+    # Payments.
     "BUDGET_EXHAUSTED": "L'enveloppe du dispositif est épuisée pour le moment.",
 }
 _UNKNOWN_REASON = "Une condition du dispositif n'est pas remplie."
