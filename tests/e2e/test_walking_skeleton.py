@@ -74,6 +74,9 @@ async def test_a_malformed_message_is_dead_lettered_and_the_claims_behind_it_sti
     good["claim"]["claim_id"] = "CFN-E2E-" + uuid.uuid4().hex[:10]
     good["claim"]["applicant"]["siren"] = "732829320"  # valid, but absent from this run's registry
     good["claim"]["applicant"]["siret"] = "73282932000074"
+    good["claim"]["bank_account"]["iban"] = "FR7630001007941234567890185"
+    for invoice in good["claim"]["invoices"]:  # its own invoices: no INVOICE_REUSED with the example's
+        invoice["invoice_number"] += "-POISON-TEST"
     key = b"732829320"
     # Same partition (same key), poison first: the good claim must not wait behind it.
     await probe.publish(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from guichet_simulator.generator import SimulatedClaim, generate_claims
 from guichet_simulator.publisher import publish_simulation
+from guichet_simulator.regional import mix_programmes, programme_of
 from guichet_simulator.watch import FINAL_STATUSES, RunView, TopicFollower
 
 STATUS_ORDER = ("received", *sorted(FINAL_STATUSES), "approved", "payment_scheduled")
@@ -46,7 +47,7 @@ async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool)
 
 async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int:
     run_id = f"D{seed:x}"[:12]
-    claims = generate_claims(claim_count, seed, run_id=run_id)
+    claims = mix_programmes(generate_claims(claim_count, seed, run_id=run_id))
     view = RunView(claim_ids=frozenset(c.claim_id for c in claims))
     statuses = TopicFollower(infra.kafka_bootstrap, "claims.status.v1")
     payments = TopicFollower(infra.kafka_bootstrap, "payments.issued.v1")
@@ -128,6 +129,13 @@ def _summary(view: RunView, claims: list[SimulatedClaim], seconds: float, mails:
         )
     say(f"  payments issued           {len(view.payments):>8}")
     say(f"  amount reserved           {view.reserved_cents() / 100:>11,.2f} €")
+    for programme in sorted({programme_of(c) for c in claims}):
+        mine = [c for c in claims if programme_of(c) == programme]
+        paid = [p for p in view.payments.values() if p["programme"] == programme]
+        say(
+            f"    {programme:<28} {len(mine):>6} claims, {len(paid):>6} paid, "
+            f"{sum(p['amount_cents'] for p in paid) / 100:>13,.2f} €"
+        )
     say(f"  e-mails sent              {mails if mails is not None else 'n/a (external SMTP)':>8}")
     say(f"  service logs              {infra.state_dir / 'logs'}")
     if infra.maildir is not None:
