@@ -94,7 +94,8 @@ def _tally(report: WhatIfReport, row: asyncpg.Record, decision: domain.Decision)
     report.granted_after_cents += decision.grant_cents
     if before == after:
         return
-    report.transitions[f"{before[0]} -> {after[0]}"] += 1
+    same_outcome = " (other reasons)" if before[0] == after[0] else ""
+    report.transitions[f"{before[0]} -> {after[0]}{same_outcome}"] += 1
     was_failing = {r["code"] for r in row["rule_results"] if not r["passed"]}
     now_failing = {r.code for r in decision.results if not r.passed}
     report.newly_failing.update(now_failing - was_failing)
