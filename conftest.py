@@ -178,6 +178,8 @@ async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) ->
         "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
         "LOG_FORMAT": "json",
         "ELIGIBILITY_REGISTRY_GRACE_S": "2",
+        "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
+        "PAYMENTS_FILES_DIR": str(base / "sepa"),
     }
     processes = {
         "smtp": _spawn(

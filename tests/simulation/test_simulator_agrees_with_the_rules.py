@@ -43,7 +43,7 @@ def test_every_simulated_claim_is_judged_as_predicted() -> None:
             facts, registry_facts(simulated.registry_record), domain.History(), PROGRAMMES[claim.programme]
         )
         decision = domain.decide(subject)
-        expected_outcome = "approved" if simulated.expected_status == "payment_sent" else simulated.expected_status
+        expected_outcome = "approved" if simulated.expected_status == "paid" else simulated.expected_status
         if (decision.outcome, decision.reasons) != (expected_outcome, simulated.expected_reasons):
             disagreements.append((claim.claim_id, claim.programme, decision.outcome, decision.reasons))
         if claim.programme == REGIONAL_PROGRAMME and decision.outcome == "approved":

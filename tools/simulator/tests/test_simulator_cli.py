@@ -32,4 +32,4 @@ def test_publish_prints_a_summary_by_expected_outcome(monkeypatch, capsys):
     expected = {c.expected_status for c in generate_claims(200, 4)}
     assert "run S4, seed 4" in out and "200 claims on claims.submitted.v1" in out
     assert all(status in out for status in expected)
-    assert "payment_sent" in out
+    assert "paid" in out

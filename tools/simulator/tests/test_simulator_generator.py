@@ -45,7 +45,7 @@ def test_every_problem_kind_occurs_with_its_predicted_status(many_claims, by_rea
     assert set(by_reason) == {p.value for p in Problem}
     statuses = {(c.expected_status, c.expected_reasons) for c in many_claims}
     assert statuses == {
-        ("payment_sent", ()),
+        ("paid", ()),
         ("rejected", ("EXPENSES_BELOW_MINIMUM",)),
         ("rejected", ("COMPANY_CEASED",)),
         ("under_review", ("REGISTRY_NO_RECORD",)),

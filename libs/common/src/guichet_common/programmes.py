@@ -87,6 +87,8 @@ class PaymentSettings(_Section):
     debtor_iban: str
     debtor_bic: str
     remittance_prefix: Annotated[str, Field(max_length=60)]
+    # A returned payment keeps its reservation this long waiting for new bank details, then frees it.
+    return_expiry_days: Annotated[int, Field(gt=0)] = 60
 
 
 class Programme(_Section):

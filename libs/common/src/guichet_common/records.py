@@ -89,13 +89,21 @@ def dead_letter(record: InboundRecord, reason: str, *, attempts: int = 1) -> Out
     return OutboxMessage(topic=f"{record.topic}.dlq", key=record.key, value=record.value or b"", headers=headers)
 
 
-def decode_all(model: type[M], records: Sequence[InboundRecord]) -> tuple[list[M], list[OutboxMessage]]:
-    """Each record as a `model`, or a dead letter naming the failing fields when it does not fit the contract."""
-    decoded: list[M] = []
+def decode_pairs(
+    model: type[M], records: Sequence[InboundRecord]
+) -> tuple[list[tuple[InboundRecord, M]], list[OutboxMessage]]:
+    """Each record with its `model`, or a dead letter naming the failing fields when it does not fit the contract."""
+    decoded: list[tuple[InboundRecord, M]] = []
     dead: list[OutboxMessage] = []
     for record in records:
         try:
-            decoded.append(model.model_validate_json(record.value or b""))
+            decoded.append((record, model.model_validate_json(record.value or b"")))
         except ValidationError as error:
             dead.append(dead_letter(record, "schema: " + "; ".join(describe_validation_error(error))))
     return decoded, dead
+
+
+def decode_all(model: type[M], records: Sequence[InboundRecord]) -> tuple[list[M], list[OutboxMessage]]:
+    """Like `decode_pairs`, without the records."""
+    pairs, dead = decode_pairs(model, records)
+    return [event for _, event in pairs], dead

@@ -1,13 +1,23 @@
-"""Payment rules that need no database: identifiers, texts and dates of a payment instruction."""
+"""Payment rules that need no database: identifiers, texts, dates, and which bank details are acceptable."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
 REMITTANCE_MAX = 140
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def new_payment_id() -> str:
@@ -16,7 +26,7 @@ def new_payment_id() -> str:
 
 
 def end_to_end_id(payment_id: str, attempt: int) -> str:
-    # The first attempt's EndToEndId is the payment id itself; later attempts need their own.
+    # The first attempt's EndToEndId is the payment id itself (the specification); later ones need their own.
     return payment_id if attempt == 1 else f"{payment_id}-{attempt}"
 
 
@@ -24,9 +34,23 @@ def remittance_information(prefix: str, claim_id: str) -> str:
     return f"{prefix} DOSSIER {claim_id}"[:REMITTANCE_MAX]
 
 
-def daily_batch_id(programme: str, day: dt.date) -> str:
-    return f"{programme}-{day:%Y%m%d}"
+def new_batch_id(programme: str, now: dt.datetime, zone: ZoneInfo) -> str:
+    """Readable and unique: programme initials, Paris date and time, a random suffix; at most 35 characters."""
+    initials = "".join(word[0] for word in programme.split("-") if word).upper()[:6]
+    return f"{initials}-{now.astimezone(zone):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
 def paris_today(now: dt.datetime, zone: ZoneInfo) -> dt.date:
     return now.astimezone(zone).date()
+
+
+def iban_is_valid(iban: str) -> bool:
+    try:
+        IBAN(iban)
+    except SchwiftyException:
+        return False
+    return True
+
+
+def return_has_expired(returned_at: dt.datetime, now: dt.datetime, expiry_days: int) -> bool:
+    return now >= returned_at + dt.timedelta(days=expiry_days)

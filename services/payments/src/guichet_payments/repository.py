@@ -1,4 +1,4 @@
-"""Payments' SQL: the envelope, payments and the waitlist."""
+"""Payments' SQL: the envelope, payments and their attempts, SEPA batches and the waitlist."""
 
 from __future__ import annotations
 
@@ -27,38 +27,32 @@ async def try_reserve(conn: asyncpg.Connection, programme: str, amount_cents: in
     return reserved is not None
 
 
-async def company_already_has_payment(conn: asyncpg.Connection, programme: str, siren: str) -> bool:
-    return bool(
-        await conn.fetchval("SELECT 1 FROM payments WHERE programme = $1 AND siren = $2", programme, siren)
-    ) or bool(await conn.fetchval("SELECT 1 FROM waitlist WHERE programme = $1 AND siren = $2", programme, siren))
-
-
-async def insert_payment(conn: asyncpg.Connection, **payment: Any) -> None:
+async def release(conn: asyncpg.Connection, programme: str, amount_cents: int) -> None:
     await conn.execute(
-        "INSERT INTO payments (payment_id, claim_id, programme, siren, amount_cents, beneficiary_name, iban, bic,"
-        " attempt, batch_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        payment["payment_id"],
-        payment["claim_id"],
-        payment["programme"],
-        payment["siren"],
-        payment["amount_cents"],
-        payment["beneficiary_name"],
-        payment["iban"],
-        payment["bic"],
-        payment["attempt"],
-        payment["batch_id"],
-        payment["status"],
+        "UPDATE budgets SET reserved_cents = reserved_cents - $2, released_cents = released_cents + $2"
+        " WHERE programme = $1",
+        programme,
+        amount_cents,
     )
 
 
+async def company_already_served(conn: asyncpg.Connection, programme: str, siren: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM payments WHERE programme = $1 AND siren = $2)"
+            " OR EXISTS (SELECT 1 FROM waitlist WHERE programme = $1 AND siren = $2)",
+            programme,
+            siren,
+        )
+    )
+
+
+async def waitlist_is_empty(conn: asyncpg.Connection, programme: str) -> bool:
+    return not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM waitlist WHERE programme = $1)", programme)
+
+
 async def add_to_waitlist(
-    conn: asyncpg.Connection,
-    *,
-    claim_id: str,
-    programme: str,
-    siren: str,
-    submitted_at: dt.datetime,
-    decision: dict[str, Any],
+    conn: asyncpg.Connection, *, claim_id: str, programme: str, siren: str, submitted_at: dt.datetime, decision: dict
 ) -> None:
     await conn.execute(
         "INSERT INTO waitlist (claim_id, programme, siren, submitted_at, decision) VALUES ($1, $2, $3, $4, $5)"
@@ -69,3 +63,158 @@ async def add_to_waitlist(
         submitted_at,
         decision,
     )
+
+
+async def oldest_waiting(conn: asyncpg.Connection, programme: str) -> asyncpg.Record | None:
+    """The first claim in line (submission order), locked so two instances never promote it twice."""
+    return await conn.fetchrow(
+        "SELECT claim_id, decision FROM waitlist WHERE programme = $1"
+        " ORDER BY submitted_at, claim_id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        programme,
+    )
+
+
+async def leave_waitlist(conn: asyncpg.Connection, claim_id: str) -> None:
+    await conn.execute("DELETE FROM waitlist WHERE claim_id = $1", claim_id)
+
+
+async def insert_payment(conn: asyncpg.Connection, p: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO payments (payment_id, claim_id, programme, siren, amount_cents, submitted_at, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6, 'scheduled')",
+        p["payment_id"],
+        p["claim_id"],
+        p["programme"],
+        p["siren"],
+        p["amount_cents"],
+        p["submitted_at"],
+    )
+
+
+async def insert_attempt(conn: asyncpg.Connection, a: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO payment_attempts (payment_id, attempt, end_to_end_id, beneficiary_name, iban, bic,"
+        " amount_cents, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8)",
+        a["payment_id"],
+        a["attempt"],
+        a["end_to_end_id"],
+        a["beneficiary_name"],
+        a["iban"],
+        a["bic"],
+        a["amount_cents"],
+        a["created_at"],  # from the service's clock: batches close by age on that clock
+    )
+
+
+async def programmes_with_unbatched(conn: asyncpg.Connection, older_than: dt.datetime, min_count: int) -> list[str]:
+    """Programmes whose scheduled attempts fill a batch, or whose oldest has waited long enough."""
+    rows = await conn.fetch(
+        "SELECT p.programme FROM payment_attempts a JOIN payments p USING (payment_id)"
+        " WHERE a.batch_id IS NULL GROUP BY p.programme"
+        " HAVING count(*) >= $2 OR min(a.created_at) <= $1",
+        older_than,
+        min_count,
+    )
+    return [row["programme"] for row in rows]
+
+
+async def take_unbatched(conn: asyncpg.Connection, programme: str, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT a.payment_id, a.attempt, a.end_to_end_id, a.beneficiary_name, a.iban, a.bic, a.amount_cents,"
+        " p.claim_id, p.siren FROM payment_attempts a JOIN payments p USING (payment_id)"
+        " WHERE a.batch_id IS NULL AND p.programme = $1 ORDER BY a.created_at, a.payment_id"
+        " LIMIT $2 FOR UPDATE OF a SKIP LOCKED",
+        programme,
+        limit,
+    )
+
+
+async def record_batch(conn: asyncpg.Connection, b: dict[str, Any], attempts: list[tuple[str, int]]) -> None:
+    await conn.execute(
+        "INSERT INTO batches (batch_id, programme, file_path, file_sha256, transfer_count, control_sum_cents,"
+        " requested_execution_date) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        b["batch_id"],
+        b["programme"],
+        b["file_path"],
+        b["file_sha256"],
+        b["transfer_count"],
+        b["control_sum_cents"],
+        b["requested_execution_date"],
+    )
+    await conn.executemany(
+        "UPDATE payment_attempts SET batch_id = $1, status = 'sent' WHERE payment_id = $2 AND attempt = $3",
+        [(b["batch_id"], payment_id, attempt) for payment_id, attempt in attempts],
+    )
+    await conn.execute(
+        "UPDATE payments SET status = 'sent' WHERE payment_id = ANY($1::text[])",
+        [payment_id for payment_id, _ in attempts],
+    )
+
+
+async def attempt_for_report(conn: asyncpg.Connection, payment_id: str, attempt: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT a.status AS attempt_status, a.amount_cents, p.attempt AS current_attempt, p.claim_id, p.programme,"
+        " p.siren, p.status FROM payment_attempts a JOIN payments p USING (payment_id)"
+        " WHERE a.payment_id = $1 AND a.attempt = $2 FOR UPDATE OF p",
+        payment_id,
+        attempt,
+    )
+
+
+async def mark_settled(conn: asyncpg.Connection, payment_id: str, attempt: int, programme: str, amount: int) -> None:
+    await conn.execute(
+        "UPDATE payment_attempts SET status = 'settled', reported_at = now() WHERE payment_id = $1 AND attempt = $2",
+        payment_id,
+        attempt,
+    )
+    await conn.execute("UPDATE payments SET status = 'settled' WHERE payment_id = $1", payment_id)
+    await conn.execute("UPDATE budgets SET paid_cents = paid_cents + $2 WHERE programme = $1", programme, amount)
+
+
+async def mark_returned(
+    conn: asyncpg.Connection, payment_id: str, attempt: int, reason: str | None, returned_at: dt.datetime
+) -> None:
+    await conn.execute(
+        "UPDATE payment_attempts SET status = 'returned', reported_at = now() WHERE payment_id = $1 AND attempt = $2",
+        payment_id,
+        attempt,
+    )
+    await conn.execute(
+        "UPDATE payments SET status = 'returned', return_reason = $2, returned_at = $3 WHERE payment_id = $1",
+        payment_id,
+        reason,
+        returned_at,
+    )
+
+
+async def returned_payment_of_claim(conn: asyncpg.Connection, claim_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT p.payment_id, p.attempt, p.programme, p.siren, p.amount_cents, a.beneficiary_name, a.bic"
+        " FROM payments p JOIN payment_attempts a ON a.payment_id = p.payment_id AND a.attempt = p.attempt"
+        " WHERE p.claim_id = $1 AND p.status = 'returned' FOR UPDATE OF p",
+        claim_id,
+    )
+
+
+async def start_new_attempt(conn: asyncpg.Connection, payment_id: str, attempt: int) -> None:
+    await conn.execute(
+        "UPDATE payments SET attempt = $2, status = 'scheduled', returned_at = NULL WHERE payment_id = $1",
+        payment_id,
+        attempt,
+    )
+
+
+async def take_expired_returns(
+    conn: asyncpg.Connection, programme: str, returned_before: dt.datetime, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT payment_id, claim_id, amount_cents FROM payments WHERE programme = $1 AND status = 'returned'"
+        " AND returned_at <= $2 ORDER BY returned_at LIMIT $3 FOR UPDATE SKIP LOCKED",
+        programme,
+        returned_before,
+        limit,
+    )
+
+
+async def mark_released(conn: asyncpg.Connection, payment_id: str) -> None:
+    await conn.execute("UPDATE payments SET status = 'released' WHERE payment_id = $1", payment_id)

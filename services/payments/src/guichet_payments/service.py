@@ -1,23 +1,24 @@
-"""Payments use case: an approved claim reserves its grant from the envelope, or waits for money to free up."""
+"""Payments use cases on approvals: reserve the grant from the envelope, or queue the claim until money frees up.
+
+The envelope is first come, first served: while anyone waits, a newcomer queues behind them; released money
+goes to the oldest waiting claim first (submission order).
+"""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
 
-from guichet_common.contracts import ClaimDecidedV1, ClaimStatusV1, PaymentIssuedV1
-from guichet_common.contracts.payments import ISSUED_TOPIC
-from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
+from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.programmes import Programme
 from guichet_common.records import InboundRecord, decode_all
 from guichet_payments import domain, repository
+from guichet_payments.events import Announcer
 
 log = structlog.get_logger()
 
@@ -26,6 +27,11 @@ log = structlog.get_logger()
 class PaymentsService:
     programmes: Mapping[str, Programme]
     topic_prefix: str = ""
+    clock: domain.Clock = field(default=domain.system_clock)
+
+    @property
+    def announce(self) -> Announcer:
+        return Announcer(self.topic_prefix)
 
     async def open_envelopes(self, conn: asyncpg.Connection) -> None:
         for programme in self.programmes.values():
@@ -37,95 +43,78 @@ class PaymentsService:
         for approval in approvals:
             if approval.event_id in fresh:
                 fresh.discard(approval.event_id)
-                outbox += await self._reserve_or_waitlist(conn, approval)
+                outbox += await self._reserve_or_queue(conn, approval)
         await write_outbox(conn, outbox)
 
-    async def _reserve_or_waitlist(self, conn: asyncpg.Connection, approval: ClaimDecidedV1) -> list[OutboxMessage]:
-        if await repository.company_already_has_payment(conn, approval.programme, approval.siren):
+    async def _reserve_or_queue(self, conn: asyncpg.Connection, approval: ClaimDecidedV1) -> list[OutboxMessage]:
+        if await repository.company_already_served(conn, approval.programme, approval.siren):
             # Eligibility rejects a second claim of the same company; this is the last line if it did not.
             log.warning("payment_refused_company_already_served", claim_id=approval.claim_id)
             return []
-        if not await repository.try_reserve(conn, approval.programme, approval.grant_amount_cents):
-            await repository.add_to_waitlist(
-                conn,
+        if await repository.waitlist_is_empty(conn, approval.programme) and await repository.try_reserve(
+            conn, approval.programme, approval.grant_amount_cents
+        ):
+            return await self.schedule(conn, approval)
+        await repository.add_to_waitlist(
+            conn,
+            claim_id=approval.claim_id,
+            programme=approval.programme,
+            siren=approval.siren,
+            submitted_at=approval.submitted_at,
+            decision=approval.model_dump(mode="json"),
+        )
+        log.info("claim_waitlisted", claim_id=approval.claim_id)
+        return [
+            self.announce.status(
                 claim_id=approval.claim_id,
                 programme=approval.programme,
                 siren=approval.siren,
-                submitted_at=approval.submitted_at,
-                decision=approval.model_dump(mode="json"),
+                status="waitlisted",
+                reasons=[domain.BUDGET_EXHAUSTED],
+                now=self.clock(),
             )
-            log.info("claim_waitlisted", claim_id=approval.claim_id)
-            return [self._status(approval, "waitlisted", reasons=[domain.BUDGET_EXHAUSTED])]
-        return await self._issue(conn, approval)
-
-    async def _issue(self, conn: asyncpg.Connection, approval: ClaimDecidedV1) -> list[OutboxMessage]:
-        programme = self.programmes[approval.programme]
-        now = datetime.now(UTC)
-        today = domain.paris_today(now, programme.zone)
-        payment_id = domain.new_payment_id()
-        batch_id = domain.daily_batch_id(programme.id, today)
-        await repository.insert_payment(
-            conn,
-            payment_id=payment_id,
-            claim_id=approval.claim_id,
-            programme=approval.programme,
-            siren=approval.siren,
-            amount_cents=approval.grant_amount_cents,
-            beneficiary_name=approval.beneficiary_name,
-            iban=approval.iban,
-            bic=approval.bic,
-            attempt=1,
-            batch_id=batch_id,
-            status="sent",
-        )
-        issued = PaymentIssuedV1(
-            event_id=uuid.uuid4(),
-            occurred_at=now,
-            payment_id=payment_id,
-            claim_id=approval.claim_id,
-            programme=approval.programme,
-            siren=approval.siren,
-            beneficiary_name=approval.beneficiary_name[:140],
-            iban=approval.iban,
-            bic=approval.bic,
-            amount_cents=approval.grant_amount_cents,
-            end_to_end_id=domain.end_to_end_id(payment_id, 1),
-            remittance_information=domain.remittance_information(
-                programme.payment.remittance_prefix, approval.claim_id
-            ),
-            batch_id=batch_id,
-            requested_execution_date=today,
-            attempt=1,
-        )
-        log.info("payment_issued", claim_id=approval.claim_id, payment_id=payment_id, batch_id=batch_id)
-        money = {"amount_cents": approval.grant_amount_cents, "payment_id": payment_id}
-        return [
-            self._status(approval, "payment_scheduled", **money),
-            OutboxMessage.of_event(self._topic(ISSUED_TOPIC), payment_id, issued),
-            self._status(approval, "payment_sent", **money),
         ]
 
-    def _status(
-        self,
-        approval: ClaimDecidedV1,
-        status: str,
-        *,
-        reasons: list[str] | None = None,
-        amount_cents: int | None = None,
-        payment_id: str | None = None,
-    ) -> OutboxMessage:
-        event = ClaimStatusV1(
-            event_id=uuid.uuid4(),
-            occurred_at=datetime.now(UTC),
-            claim_id=approval.claim_id,
-            programme=approval.programme,
-            siren=approval.siren,
-            status=status,  # type: ignore[arg-type]
-            reasons=reasons or [],
-            amount_cents=amount_cents,
-            payment_id=payment_id,
+    async def schedule(self, conn: asyncpg.Connection, approval: ClaimDecidedV1) -> list[OutboxMessage]:
+        """A payment for a claim whose grant is already reserved; the batcher puts it in the next SEPA file."""
+        payment_id = domain.new_payment_id()
+        await repository.insert_payment(
+            conn, {**approval.model_dump(), "payment_id": payment_id, "amount_cents": approval.grant_amount_cents}
         )
-        return OutboxMessage.of_event(self._topic(STATUS_TOPIC), approval.claim_id, event)
+        await repository.insert_attempt(
+            conn,
+            {
+                "payment_id": payment_id,
+                "attempt": 1,
+                "end_to_end_id": domain.end_to_end_id(payment_id, 1),
+                "beneficiary_name": approval.beneficiary_name,
+                "iban": approval.iban,
+                "bic": approval.bic,
+                "amount_cents": approval.grant_amount_cents,
+                "created_at": self.clock(),
+            },
+        )
+        log.info("payment_scheduled", claim_id=approval.claim_id, payment_id=payment_id)
+        return [
+            self.announce.status(
+                claim_id=approval.claim_id,
+                programme=approval.programme,
+                siren=approval.siren,
+                status="payment_scheduled",
+                amount_cents=approval.grant_amount_cents,
+                payment_id=payment_id,
+                now=self.clock(),
+            )
+        ]
 
-    def _topic(self, name: str) -> str:
-        return self.topic_prefix + name
+    async def promote_waiting(self, conn: asyncpg.Connection, programme: str) -> list[OutboxMessage]:
+        """Give released money to the oldest waiting claims, as far as it goes."""
+        messages: list[OutboxMessage] = []
+        while (waiting := await repository.oldest_waiting(conn, programme)) is not None:
+            approval = ClaimDecidedV1.model_validate(waiting["decision"], strict=False)
+            if not await repository.try_reserve(conn, programme, approval.grant_amount_cents):
+                break
+            await repository.leave_waitlist(conn, approval.claim_id)
+            log.info("claim_promoted_from_waitlist", claim_id=approval.claim_id)
+            messages += await self.schedule(conn, approval)
+        return messages

@@ -8,14 +8,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import mailbox
+import os
 import secrets
+import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from guichet_simulator.followup import BankDetailsFollowUp
 from guichet_simulator.generator import SimulatedClaim, generate_claims
-from guichet_simulator.publisher import publish_simulation
+from guichet_simulator.publisher import kafka_producer, publish_simulation
 from guichet_simulator.regional import mix_programmes, programme_of
 from guichet_simulator.watch import FINAL_STATUSES, RunView, TopicFollower
 
@@ -34,11 +37,17 @@ async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool)
     say("Starting infrastructure (Kafka, PostgreSQL, SMTP sink)...")
     infra = await asyncio.to_thread(ensure_infra)
     say(f"  infrastructure ready in {time.monotonic() - started:.1f} s ({infra.source}: Kafka {infra.kafka_bootstrap})")
+    finance = None
     try:
         await asyncio.to_thread(start_services, infra)
-        say("  services started: intake, eligibility, payments, notifications")
-        return await _simulate(infra, claim_count, seed, timeout_s)
+        finance = _start_finance(infra)
+        say("  services started: intake, eligibility, payments, notifications (+ a finance simulator)")
+        code = await _simulate(infra, claim_count, seed, timeout_s)
+        return code or _reconcile(infra)
     finally:
+        if finance is not None:
+            finance.terminate()
+            finance.wait(timeout=20)
         if not keep_running:
             say("Stopping everything the demo started...")
             await asyncio.to_thread(stop_services, infra.state_dir)
@@ -53,6 +62,7 @@ async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int
     payments = TopicFollower(infra.kafka_bootstrap, "payments.issued.v1")
     await statuses.start()
     await payments.start()
+    holders = {c.claim_id: c.event["claim"]["bank_account"]["holder_name"] for c in claims}
     try:
         say(f"Publishing {claim_count} synthetic claims (run {run_id}, seed {seed})...")
         published = await publish_simulation(claims, bootstrap_servers=infra.kafka_bootstrap)
@@ -61,7 +71,9 @@ async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int
             f"({published.claims_per_second:,.0f} claims/s)"
         )
         began = time.monotonic()
-        await _follow(view, statuses, payments, claim_count, timeout_s)
+        async with kafka_producer(infra.kafka_bootstrap) as producer:
+            followup = BankDetailsFollowUp(producer, holders, seed=seed)
+            await _follow(view, statuses, payments, followup, claim_count, timeout_s)
         elapsed = time.monotonic() - began
         mails = await _wait_for_mail(infra.maildir, run_id, expected=view.finished)
     finally:
@@ -72,7 +84,12 @@ async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int
 
 
 async def _follow(
-    view: RunView, statuses: TopicFollower, payments: TopicFollower, total: int, timeout_s: float
+    view: RunView,
+    statuses: TopicFollower,
+    payments: TopicFollower,
+    followup: BankDetailsFollowUp,
+    total: int,
+    timeout_s: float,
 ) -> None:
     deadline = time.monotonic() + timeout_s
     last_print = 0.0
@@ -81,6 +98,7 @@ async def _follow(
             view.observe_status(event)
         for event in await payments.poll():
             view.observe_payment(event)
+        await followup.answer(view.returned)
         if time.monotonic() - last_print >= 1.0 or view.finished == total:
             last_print = time.monotonic()
             counts = view.by_status()
@@ -127,7 +145,10 @@ def _summary(view: RunView, claims: list[SimulatedClaim], seconds: float, mails:
             f"    {claim.claim_id}: expected {claim.expected_status} {list(claim.expected_reasons)}, "
             f"got {status} {list(reasons)}{why}"
         )
-    say(f"  payments issued           {len(view.payments):>8}")
+    say(
+        f"  payments issued           {len(view.payments):>8}   ({len(view.returned)} returned by the bank, "
+        f"{view.reissued} sent again after new bank details)"
+    )
     say(f"  amount reserved           {view.reserved_cents() / 100:>11,.2f} €")
     for programme in sorted({programme_of(c) for c in claims}):
         mine = [c for c in claims if programme_of(c) == programme]
@@ -145,6 +166,34 @@ def _summary(view: RunView, claims: list[SimulatedClaim], seconds: float, mails:
 def _outcome(view: RunView, claim: SimulatedClaim) -> tuple[str | None, tuple[str, ...]]:
     event = view.latest.get(claim.claim_id)
     return (event["status"], tuple(event["reasons"])) if event else (None, ())
+
+
+def _start_finance(infra) -> subprocess.Popen:
+    """The bank's side for the demo: settles most payments, returns a few (AC04 / AC01)."""
+    log = (infra.state_dir / "logs" / "finance.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "guichet_finance", "--bootstrap", infra.kafka_bootstrap],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "LOG_FORMAT": "json"},
+    )
+
+
+def _reconcile(infra) -> int:
+    say()
+    say("Reconciliation (python -m guichet_payments.reconcile)")
+    result = subprocess.run(
+        [sys.executable, "-m", "guichet_payments.reconcile"],
+        env={**os.environ, "PAYMENTS_DATABASE_URL": infra.database_urls["payments"]},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    say(result.stdout.rstrip())
+    if result.returncode:
+        say(result.stderr.rstrip())
+    return result.returncode
 
 
 def main(argv: list[str] | None = None) -> int:

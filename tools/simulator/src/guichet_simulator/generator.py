@@ -43,7 +43,7 @@ _EXPECTED_STATUS = {
     Problem.SIREN_INVALID: "refused",
     Problem.HEADCOUNT_TOO_HIGH: "rejected",
 }
-GOOD_STATUS = "payment_sent"
+GOOD_STATUS = "paid"  # with finance in the loop, a good claim ends paid
 
 
 @dataclass(frozen=True)

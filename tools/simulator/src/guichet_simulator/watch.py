@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-# Where a claim stops while no operator and no finance are in the loop.
-FINAL_STATUSES = frozenset({"refused", "rejected", "under_review", "waitlisted", "payment_sent"})
+# Where a claim stops while no operator is in the loop (a returned payment is sent again, so it is not final).
+FINAL_STATUSES = frozenset({"refused", "rejected", "under_review", "waitlisted", "paid"})
 
 
 @dataclass
@@ -20,11 +20,14 @@ class RunView:
     claim_ids: frozenset[str]
     latest: dict[str, dict] = field(default_factory=dict)
     status_events: int = 0
-    payments: dict[str, dict] = field(default_factory=dict)  # payment_id -> event
+    payments: dict[str, dict] = field(default_factory=dict)  # payment_id -> latest attempt's event
+    returned: set[str] = field(default_factory=set)  # claims whose payment came back
 
     def observe_status(self, event: dict) -> None:
         if event.get("claim_id") in self.claim_ids:
             self.status_events += 1
+            if event["status"] == "payment_returned":
+                self.returned.add(event["claim_id"])
             previous = self.latest.get(event["claim_id"])
             # A final status is never replaced by an earlier one delivered late.
             if previous is None or previous["status"] not in FINAL_STATUSES:
@@ -33,6 +36,10 @@ class RunView:
     def observe_payment(self, event: dict) -> None:
         if event.get("claim_id") in self.claim_ids:
             self.payments[event["payment_id"]] = event
+
+    @property
+    def reissued(self) -> int:
+        return sum(1 for p in self.payments.values() if p["attempt"] > 1)
 
     @property
     def finished(self) -> int:

@@ -1,0 +1,115 @@
+"""Finance's reports, applicants' new bank details and the expiry of returned payments.
+
+A settled payment is paid; a returned one waits for new bank details (then it is issued again with attempt + 1)
+or, after the programme's expiry, gives its reservation back to the waitlist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+
+from guichet_common.contracts import ClaimBankDetailsV1, PaymentSettlementV1
+from guichet_common.inbox import first_sightings
+from guichet_common.outbox import OutboxMessage, write_outbox
+from guichet_common.records import InboundRecord, dead_letter, decode_all, decode_pairs
+from guichet_payments import domain, repository
+from guichet_payments.service import PaymentsService
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class SettlementService:
+    payments: PaymentsService
+
+    async def apply_settlements(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
+        pairs, outbox = decode_pairs(PaymentSettlementV1, records)
+        fresh = await first_sightings(conn, records[0].topic, [r.event_id for _, r in pairs]) if pairs else set()
+        for record, report in pairs:
+            if report.event_id in fresh:
+                fresh.discard(report.event_id)
+                outbox += await self._apply_report(conn, report, record)
+        await write_outbox(conn, outbox)
+
+    async def _apply_report(
+        self, conn: asyncpg.Connection, report: PaymentSettlementV1, record: InboundRecord
+    ) -> list[OutboxMessage]:
+        row = await repository.attempt_for_report(conn, report.payment_id, report.attempt)
+        if row is None:
+            return [dead_letter(record, f"no attempt {report.attempt} of payment {report.payment_id}")]
+        if row["attempt_status"] != "sent":
+            # Reported twice (or out of order): the first report stands.
+            log.info("settlement_already_applied", payment_id=report.payment_id, attempt=report.attempt)
+            return []
+        now = self.payments.clock()
+        status_of = dict(
+            claim_id=row["claim_id"],
+            programme=row["programme"],
+            siren=row["siren"],
+            now=now,
+            payment_id=report.payment_id,
+            amount_cents=row["amount_cents"],
+        )
+        if report.status == "settled":
+            await repository.mark_settled(
+                conn, report.payment_id, report.attempt, row["programme"], row["amount_cents"]
+            )
+            log.info("payment_settled", payment_id=report.payment_id, attempt=report.attempt)
+            return [self.payments.announce.status(status="paid", **status_of)]
+        await repository.mark_returned(conn, report.payment_id, report.attempt, report.return_reason_code, now)
+        log.info("payment_returned", payment_id=report.payment_id, reason=report.return_reason_code)
+        reasons = [report.return_reason_code] if report.return_reason_code else []
+        return [self.payments.announce.status(status="payment_returned", reasons=reasons, **status_of)]
+
+    async def apply_bank_details(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
+        details, outbox = decode_all(ClaimBankDetailsV1, records)
+        fresh = await first_sightings(conn, records[0].topic, [d.event_id for d in details]) if details else set()
+        for new in details:
+            if new.event_id not in fresh:
+                continue
+            fresh.discard(new.event_id)
+            if not domain.iban_is_valid(new.iban):
+                log.warning("bank_details_refused_iban_invalid", claim_id=new.claim_id)
+                continue
+            payment = await repository.returned_payment_of_claim(conn, new.claim_id)
+            if payment is None:
+                log.info("bank_details_without_returned_payment", claim_id=new.claim_id)
+                continue
+            attempt = payment["attempt"] + 1
+            await repository.start_new_attempt(conn, payment["payment_id"], attempt)
+            await repository.insert_attempt(
+                conn,
+                {
+                    "payment_id": payment["payment_id"],
+                    "attempt": attempt,
+                    "end_to_end_id": domain.end_to_end_id(payment["payment_id"], attempt),
+                    "beneficiary_name": new.holder_name,
+                    "iban": new.iban,
+                    "bic": new.bic,
+                    "amount_cents": payment["amount_cents"],
+                    "created_at": self.payments.clock(),
+                },
+            )
+            log.info("payment_reissue_scheduled", claim_id=new.claim_id, attempt=attempt)
+        await write_outbox(conn, outbox)
+
+    async def release_expired_returns(self, conn: asyncpg.Connection, limit: int = 500) -> int:
+        """Free the reservations of payments returned too long ago, then serve the waitlist with the money."""
+        now, released, outbox = self.payments.clock(), 0, []
+        for programme in self.payments.programmes.values():
+            cut_off = now - dt.timedelta(days=programme.payment.return_expiry_days)
+            rows = await repository.take_expired_returns(conn, programme.id, cut_off, limit)
+            for row in rows:
+                await repository.mark_released(conn, row["payment_id"])
+                await repository.release(conn, programme.id, row["amount_cents"])
+                log.info("reservation_released", claim_id=row["claim_id"], payment_id=row["payment_id"])
+            if rows:
+                released += len(rows)
+                outbox += await self.payments.promote_waiting(conn, programme.id)
+        await write_outbox(conn, outbox)
+        return released

@@ -1,0 +1,1 @@
+"""Finance simulator: plays the bank and the finance department, answering each payment instruction once."""
