@@ -236,3 +236,54 @@ class KafkaProbe:
 @pytest.fixture(scope="session")
 def probe(infra) -> KafkaProbe:
     return KafkaProbe(infra.kafka_bootstrap)
+
+
+@dataclass
+class PaymentsPair:
+    topic_prefix: str
+    database_url: str
+    processes: list[subprocess.Popen]
+    logs: Path
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+
+@pytest.fixture(scope="session")
+async def payments_pair(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PaymentsPair]:
+    """Two payments processes sharing one database and one consumer group, on a programme whose envelope holds
+    five grants and whose returned payments expire after about nine seconds."""
+    from guichet_common.programmes import load_programme
+
+    prefix, suffix = f"pay2-{run_id}.", f"_pay2{run_id}"
+    urls = await _throwaway_databases(infra, suffix)
+    await ensure_topics(infra.kafka_bootstrap, prefix=prefix, partitions=6)
+    base = tmp_path_factory.mktemp("payments-pair")
+    programmes, logs = base / "programmes", base / "logs"
+    programmes.mkdir()
+    logs.mkdir()
+    source = (ROOT / "programmes" / "cheque-france-num-2021.toml").read_text(encoding="utf-8")
+    tiny = source.replace("total_cents = 6_000_000_000", "total_cents = 250_000").replace(
+        "return_expiry_days = 60", "return_expiry_days = 0.0001"
+    )
+    (programmes / "tiny.toml").write_text(tiny, encoding="utf-8")
+    assert load_programme(programmes / "tiny.toml").budget.total_cents == 250_000
+    env = {
+        **os.environ,
+        **infra.service_env(),
+        "PAYMENTS_DATABASE_URL": urls["payments"],
+        "GUICHET_TOPIC_PREFIX": prefix,
+        "GUICHET_PROGRAMMES_DIR": str(programmes),
+        "PAYMENTS_FILES_DIR": str(base / "sepa"),
+        "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
+        "PAYMENTS_EXPIRY_SWEEP_S": "1",
+        "LOG_FORMAT": "json",
+    }
+    processes = [_spawn("guichet_payments", env, logs / f"payments-{i}.log") for i in (1, 2)]
+    try:
+        await asyncio.sleep(1.0)
+        assert all(p.poll() is None for p in processes), "a payments instance exited at start"
+        yield PaymentsPair(prefix, urls["payments"], processes, logs)
+    finally:
+        _stop({str(i): p for i, p in enumerate(processes)})
+        await _drop_databases(infra, suffix)

@@ -88,7 +88,8 @@ class PaymentSettings(_Section):
     debtor_bic: str
     remittance_prefix: Annotated[str, Field(max_length=60)]
     # A returned payment keeps its reservation this long waiting for new bank details, then frees it.
-    return_expiry_days: Annotated[int, Field(gt=0)] = 60
+    # (Fractions of a day are allowed so that a test can watch an expiry happen.)
+    return_expiry_days: Annotated[float, Field(gt=0)] = 60
 
 
 class Programme(_Section):

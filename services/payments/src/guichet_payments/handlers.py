@@ -49,7 +49,9 @@ async def register_handlers(wiring: Wiring) -> None:
     wiring.subscribe(SETTLEMENTS_TOPIC, settlements.apply_settlements, description="Finance's settled and returned")
     wiring.subscribe(BANK_DETAILS, settlements.apply_bank_details, description="New bank details after a return")
     wiring.run_in_background(_every(wiring.pool, 0.5, batcher.close_due_batches, "batcher"))
-    wiring.run_in_background(_every(wiring.pool, 60.0, settlements.release_expired_returns, "return_expiry"))
+    wiring.run_in_background(
+        _every(wiring.pool, settings.expiry_sweep_s, settlements.release_expired_returns, "return_expiry")
+    )
 
 
 def _every(

@@ -9,10 +9,11 @@ from guichet_common.settings import CommonSettings, project_root
 class PaymentsSettings(CommonSettings):
     """Environment variables: the shared ones, plus PAYMENTS_DATABASE_URL, PAYMENTS_FILES_DIR (where SEPA files
     are written), PAYMENTS_BATCH_MAX_SIZE and PAYMENTS_BATCH_MAX_AGE_S (a batch closes when either is reached:
-    seconds in the demo, a day's worth for a daily cut-off)."""
+    seconds in the demo, a day's worth for a daily cut-off) and PAYMENTS_EXPIRY_SWEEP_S."""
 
     model_config = SettingsConfigDict(env_prefix="PAYMENTS_", extra="ignore", frozen=True)
 
     files_dir: Path = Field(default_factory=lambda: project_root() / ".guichet" / "sepa")
     batch_max_size: int = Field(500, ge=1)
     batch_max_age_s: float = Field(5.0, gt=0)
+    expiry_sweep_s: float = Field(60.0, gt=0)  # how often returned payments are checked for expiry
