@@ -249,6 +249,25 @@ class PaymentsPair:
         return self.topic_prefix + name
 
 
+async def _until_both_share(topic: str, logs: list[Path], timeout_s: float = 60.0) -> None:
+    """Wait until the group has split `topic` between the instances: each log's latest assignment holds some
+    partitions of it, but not all of them."""
+    pattern = f"TopicPartition(topic='{topic}'"
+
+    def latest_share(log: Path) -> int:
+        lines = [line for line in log.read_text(errors="replace").splitlines() if "assigned to partitions" in line]
+        mine = [line for line in lines if pattern in line]
+        return mine[-1].count(pattern) if mine else 0
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        shares = [latest_share(log) for log in logs if log.exists()]
+        if len(shares) == 2 and all(0 < share < 6 for share in shares):
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the two instances never shared {topic}")
+
+
 @pytest.fixture(scope="session")
 async def payments_pair(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PaymentsPair]:
     """Two payments processes sharing one database and one consumer group, on a programme whose envelope holds
@@ -281,7 +300,7 @@ async def payments_pair(infra, run_id: str, tmp_path_factory: pytest.TempPathFac
     }
     processes = [_spawn("guichet_payments", env, logs / f"payments-{i}.log") for i in (1, 2)]
     try:
-        await asyncio.sleep(1.0)
+        await _until_both_share(prefix + "eligibility.decisions.v1", sorted(logs.glob("payments-*.log")))
         assert all(p.poll() is None for p in processes), "a payments instance exited at start"
         yield PaymentsPair(prefix, urls["payments"], processes, logs)
     finally:

@@ -52,7 +52,11 @@ async def test_the_contract_example_is_received_approved_paid_once_and_mailed_on
         stack.topic("claims.status.v1"), lambda rs: "payment_sent" in statuses_of(rs, claim_id)
     )
     assert statuses_of(statuses, claim_id) == ["received", "approved", "payment_scheduled", "payment_sent"]
-    approved = next(json.loads(r.value) for r in statuses if json.loads(r.value)["status"] == "approved")
+    approved = next(
+        value
+        for value in (json.loads(r.value) for r in statuses if r.key == claim_id.encode())
+        if value["status"] == "approved"
+    )
     assert approved["rule_version"] == "2021-01-28"
 
     issued = await probe.read_until(stack.topic("payments.issued.v1"), lambda rs: False, timeout_s=3)
