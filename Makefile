@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen --all-packages
 
-.PHONY: demo test up down env install unit review whatif
+.PHONY: demo test up down env install unit review whatif chaos
 
 install: ## install uv (if missing) and the locked Python environment
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -19,6 +19,9 @@ test: install ## unit, integration and end-to-end tests against a real Kafka bro
 
 unit: install
 	@$(RUN) pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+chaos: install ## the whole failure suite (kills, restarts, poison, SMTP down); prints a table of figures
+	@$(RUN) python -m guichet_chaos $(CHAOS_ARGS)
 
 up: install ## infrastructure + the four services in the background (idempotent)
 	@$(RUN) python -m guichet_deploy up

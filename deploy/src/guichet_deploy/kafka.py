@@ -145,6 +145,8 @@ def write_server_properties(layout: KafkaLayout, *, port: int, controller_port: 
         "log.retention.hours": "72",
         "log.retention.bytes": str(256 * 1024**2),
         "log.segment.bytes": str(64 * 1024**2),
+        # Room for oversized poison (the failure suite sends 5 MB): the services refuse it, the broker must not.
+        "message.max.bytes": str(8 * 1024**2),
         "num.network.threads": "2",
         "num.io.threads": "4",
     }

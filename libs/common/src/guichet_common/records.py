@@ -20,6 +20,7 @@ M = TypeVar("M", bound=BaseModel)
 
 # Any well-formed event larger than this is refused unread: no contract comes near it.
 MAX_VALUE_BYTES = 1_000_000
+MAX_DEAD_LETTER_BYTES = 256 * 1024
 _COORDINATE_NAMESPACE = uuid.UUID("2f1d8a52-5a1c-4bb4-9a3c-6c1f3c7a9e10")
 
 
@@ -77,16 +78,20 @@ def describe_validation_error(error: ValidationError, limit: int = 5) -> list[st
 
 def dead_letter(record: InboundRecord, reason: str, *, attempts: int = 1) -> OutboxMessage:
     """The record, unchanged, bound for `<topic>.dlq` with why and where it came from in headers."""
+    value = record.value or b""
+    kept = value[:MAX_DEAD_LETTER_BYTES]
     headers = (
         *record.headers,
         ("dlq.reason", reason[:1000].encode("utf-8", "replace")),
+        *((("dlq.truncated.from.bytes", str(len(value)).encode()),) if len(kept) < len(value) else ()),
         ("dlq.original.topic", record.topic.encode()),
         ("dlq.original.partition", str(record.partition).encode()),
         ("dlq.original.offset", str(record.offset).encode()),
         ("dlq.attempts", str(attempts).encode()),
     )
-    # A null value cannot be stored as-is; the reason header says it was null.
-    return OutboxMessage(topic=f"{record.topic}.dlq", key=record.key, value=record.value or b"", headers=headers)
+    # A null value cannot be stored as-is (the reason says it was null); an oversized one is cut, so that the dead
+    # letter itself can always be published.
+    return OutboxMessage(topic=f"{record.topic}.dlq", key=record.key, value=kept, headers=headers)
 
 
 def decode_pairs(

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
+from guichet_common import failpoints
 from guichet_common.db import TRANSIENT_DB_ERRORS
+from guichet_common.logging import mask_text
 from guichet_common.outbox import OUTBOX_CHANNEL
 
 log = structlog.get_logger()
@@ -38,13 +42,14 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        new_producer: Callable[[], Awaitable[AIOKafkaProducer]],
         *,
         batch_size: int = 1000,
         idle_poll_s: float = 0.5,
     ) -> None:
         self._pool = pool
-        self._producer = producer
+        self._new_producer = new_producer
+        self._producer: AIOKafkaProducer | None = None
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
         self._wake = asyncio.Event()
@@ -57,8 +62,15 @@ class OutboxRelay:
             while True:
                 try:
                     sent = await self.relay_once()
+                except KafkaError as error:
+                    # Nothing was marked: the batch goes again. A broker restart can leave the idempotent
+                    # producer's sequence numbers unusable (OutOfOrderSequenceNumber), so start a fresh one.
+                    log.warning("outbox_relay_new_producer", error=str(error))
+                    await self.close()
+                    await asyncio.sleep(1.0)
+                    continue
                 except TRANSIENT_DB_ERRORS as error:
-                    log.warning("outbox_relay_retrying", error=str(error))
+                    log.warning("outbox_relay_retrying", error=mask_text(str(error)))
                     await asyncio.sleep(1.0)
                     continue
                 if sent < self._batch_size:
@@ -67,6 +79,12 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(OUTBOX_CHANNEL, self._on_notify)
             await self._pool.release(listener)
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            with contextlib.suppress(Exception):
+                await producer.stop()
 
     async def flush(self) -> None:
         """Publish whatever is still pending (used at shutdown)."""
@@ -84,6 +102,8 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
+            if self._producer is None:
+                self._producer = await self._new_producer()
             deliveries = [
                 await self._producer.send(
                     row["topic"],
@@ -94,6 +114,7 @@ class OutboxRelay:
                 for row in rows
             ]
             await asyncio.gather(*deliveries)
+            failpoints.crash_once("relay.after_publish")  # published, not yet marked: the window tests aim at
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
             )

@@ -10,24 +10,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from guichet_common.consumer import BatchHandler, BatchProcessor, subscribe_batches
 from guichet_common.db import create_pool, run_migrations
 from guichet_common.kafka_admin import ensure_topics
-from guichet_common.logging import adopt_framework_loggers, configure_logging
+from guichet_common.logging import adopt_framework_loggers, configure_logging, mask_text
 from guichet_common.relay import OutboxRelay, idempotent_producer
 from guichet_common.settings import CommonSettings
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 log = structlog.get_logger()
 
 
@@ -86,17 +90,20 @@ def build_app(
         pool = await create_pool(settings.database_url, size=settings.database_pool_size)
         await run_migrations(pool, COMMON_MIGRATIONS)
         await run_migrations(pool, migrations)
-        await ensure_topics(
-            settings.kafka_bootstrap_servers, prefix=settings.topic_prefix, partitions=settings.topic_partitions
+        await _until_reachable(
+            "topics",
+            lambda: ensure_topics(
+                settings.kafka_bootstrap_servers, prefix=settings.topic_prefix, partitions=settings.topic_partitions
+            ),
         )
-        producer = idempotent_producer(settings.kafka_bootstrap_servers)
-        await producer.start()
-        relay = OutboxRelay(pool, producer)
+        relay = OutboxRelay(
+            pool, lambda: _until_reachable("producer", lambda: _started_producer(settings.kafka_bootstrap_servers))
+        )
         wiring = Wiring(name=name, settings=settings, broker=broker, pool=pool)
         await wire(wiring)
-        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-        tasks += [asyncio.create_task(job(), name=job.__name__) for job in wiring.background]
-        resources.update(pool=pool, producer=producer, relay=relay, tasks=tasks)
+        jobs = [("outbox-relay", relay.run), *((job.__name__, job) for job in wiring.background)]
+        tasks = [asyncio.create_task(_supervised(name, job), name=name) for name, job in jobs]
+        resources.update(pool=pool, relay=relay, tasks=tasks)
         adopt_framework_loggers()
         log.info("service_started", topic_prefix=settings.topic_prefix)
 
@@ -114,8 +121,8 @@ def build_app(
         if relay := resources.get("relay"):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(relay.flush(), timeout=10)
-        if producer := resources.get("producer"):
-            await producer.stop()
+        if relay := resources.get("relay"):
+            await relay.close()
         if pool := resources.get("pool"):
             await pool.close()
         log.info("service_stopped")
@@ -123,7 +130,56 @@ def build_app(
     return app
 
 
-def run(app: FastStream) -> None:
-    """Entry point for `python -m guichet_<service>`: runs until SIGTERM or SIGINT."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(app.run(log_level=logging.DEBUG))
+async def _started_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+    producer = idempotent_producer(bootstrap_servers)
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()
+        raise
+    return producer
+
+
+async def _until_reachable(what: str, attempt: Callable[[], Awaitable[T]], timeout_s: float = 120.0) -> T:
+    """Start-up steps that need the broker retry while it is restarting, instead of killing the service."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        try:
+            return await attempt()
+        except (KafkaError, OSError, TimeoutError) as error:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("startup_waiting_for_broker", step=what, error=str(error))
+            await asyncio.sleep(1.0)
+
+
+async def _supervised(name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """A background job that fails is logged and started again: it must never die silently and leave, say,
+    the outbox unpublished while the service looks alive."""
+    while True:
+        try:
+            await job()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.error("background_job_failed", job=name, error=mask_text(repr(error)))
+            await asyncio.sleep(1.0)
+
+
+def run(create_app: Callable[[], FastStream], attempts: int = 5) -> None:
+    """Entry point for `python -m guichet_<service>`: runs until SIGTERM or SIGINT.
+
+    A broker that is restarting while the service starts makes the framework's own start fail; the service
+    then starts again from scratch (nothing was consumed yet), a few times, before giving up.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(create_app().run(log_level=logging.DEBUG))
+            return
+        except (KafkaError, OSError) as error:
+            if attempt == attempts:
+                raise
+            log.warning("service_start_retry", attempt=attempt, error=str(error))
+            time.sleep(2.0)

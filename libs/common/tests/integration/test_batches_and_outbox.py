@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber
 
 from guichet_common.consumer import BatchProcessor
 from guichet_common.inbox import first_sightings
@@ -74,16 +78,65 @@ async def test_the_relay_publishes_in_order_and_marks_rows(intake_pool: asyncpg.
     values = [f"message {i}".encode() for i in range(25)]
     async with intake_pool.acquire() as conn, conn.transaction():
         await write_outbox(conn, [OutboxMessage(topic, b"same-key", v, (("h", b"1"),)) for v in values])
-    producer = idempotent_producer(probe.bootstrap)
-    await producer.start()
+
+    async def started() -> AIOKafkaProducer:
+        producer = idempotent_producer(probe.bootstrap)
+        await producer.start()
+        return producer
+
+    relay = OutboxRelay(intake_pool, started, batch_size=10)
     try:
-        relay = OutboxRelay(intake_pool, producer, batch_size=10)
         await relay.flush()
         assert relay.published == 25
         assert await relay.relay_once() == 0
     finally:
-        await producer.stop()
+        await relay.close()
     assert await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     received = await probe.read_until(topic, lambda rs: len(rs) >= 25, timeout_s=20)
     assert [r.value for r in received] == values
     assert received[0].headers == (("h", b"1"),) or list(received[0].headers) == [("h", b"1")]
+
+
+class _BrokenThenFine:
+    """A producer whose sends fail like after a broker restart (sequence numbers lost), until it is replaced."""
+
+    def __init__(self, broken: bool, sent: list) -> None:
+        self.broken, self.sent, self.stopped = broken, sent, False
+
+    async def send(self, topic: str, value: bytes, key: bytes | None, headers: list) -> object:
+        future = asyncio.get_running_loop().create_future()
+        if self.broken:
+            future.set_exception(OutOfOrderSequenceNumber())
+        else:
+            self.sent.append(value)
+            future.set_result(None)
+        return future
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_the_relay_replaces_a_producer_the_broker_no_longer_accepts(intake_pool: asyncpg.Pool) -> None:
+    async with intake_pool.acquire() as conn, conn.transaction():
+        await write_outbox(conn, [OutboxMessage("t.out", b"k", f"m{i}".encode()) for i in range(3)])
+    sent: list[bytes] = []
+    made: list[_BrokenThenFine] = []
+
+    async def new_producer() -> _BrokenThenFine:
+        made.append(_BrokenThenFine(broken=not made, sent=sent))
+        return made[-1]
+
+    relay = OutboxRelay(intake_pool, new_producer, idle_poll_s=0.05)  # type: ignore[arg-type]
+    running = asyncio.create_task(relay.run())
+    try:
+        for _ in range(100):
+            if len(sent) == 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert sent == [b"m0", b"m1", b"m2"]
+    assert len(made) == 2 and made[0].stopped
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0

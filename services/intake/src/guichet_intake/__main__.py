@@ -1,4 +1,4 @@
 from guichet_common.runtime import run
 from guichet_intake.app import create_app
 
-run(create_app())
+run(create_app)

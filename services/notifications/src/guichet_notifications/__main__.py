@@ -1,4 +1,4 @@
 from guichet_common.runtime import run
 from guichet_notifications.app import create_app
 
-run(create_app())
+run(create_app)

@@ -1,0 +1,120 @@
+"""A stack of its own per scenario (topic prefix, databases, SMTP sink) whose processes a fault can kill, pause
+and restart one by one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guichet_common.kafka_admin import ensure_topics
+from guichet_deploy.infra import Infra
+from guichet_deploy.postgres import drop_databases, provision_databases
+
+SERVICES = ("intake", "eligibility", "payments", "notifications")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ChaosStack:
+    infra: Infra
+    workdir: Path
+    prefix: str = field(default_factory=lambda: f"chaos-{secrets.token_hex(3)}.")
+    database_urls: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def maildir(self) -> Path:
+        return self.workdir / "mail"
+
+    @property
+    def logs(self) -> Path:
+        return self.workdir / "logs"
+
+    def topic(self, name: str) -> str:
+        return self.prefix + name
+
+    async def start(self, payments_instances: int = 1) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        suffix = "_" + self.prefix.strip(".").replace("-", "_")
+        self._suffix = suffix
+        assert self.infra.pg_admin_dsn, "the failure suite creates its own databases: it needs an admin DSN"
+        self.database_urls = await provision_databases(self.infra.pg_admin_dsn, SERVICES, suffix=suffix)
+        await ensure_topics(self.infra.kafka_bootstrap, prefix=self.prefix, partitions=6)
+        smtp_port = free_port()
+        self.env = {
+            **os.environ,
+            **self.infra.service_env(),
+            **{f"{name.upper()}_DATABASE_URL": url for name, url in self.database_urls.items()},
+            "GUICHET_TOPIC_PREFIX": self.prefix,
+            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+            "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+            "ELIGIBILITY_REGISTRY_GRACE_S": "2",
+            "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
+            "PAYMENTS_FILES_DIR": str(self.workdir / "sepa"),
+            "LOG_FORMAT": "json",
+            "GUICHET_FAILPOINT_MARKER": str(self.workdir / "failpoint.fired"),
+        }
+        self._smtp_args = ["--port", str(smtp_port), "--maildir", str(self.maildir)]
+        self.launch("smtp")
+        names = ["intake", "eligibility", *[f"payments-{i}" for i in range(1, payments_instances + 1)], "notifications"]
+        for name in names:
+            self.launch(name)
+        await asyncio.sleep(3.0)
+        dead = [name for name, p in self.processes.items() if p.poll() is not None]
+        assert not dead, f"exited at start: {dead}"
+
+    def launch(self, name: str) -> None:
+        module = "guichet_deploy.smtp_sink" if name == "smtp" else f"guichet_{name.split('-')[0]}"
+        args = self._smtp_args if name == "smtp" else []
+        env = {**self.env, **self.extra_env.get(name, {})}
+        with (self.logs / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", module, *args], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def kill(self, name: str) -> None:
+        """kill -9: no shutdown hook, no flush, no commit."""
+        process = self.processes[name]
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def pause(self, name: str) -> None:
+        self.processes[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        self.processes[name].send_signal(signal.SIGCONT)
+
+    def alive(self) -> dict[str, bool]:
+        return {name: p.poll() is None for name, p in self.processes.items()}
+
+    async def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        await drop_databases(self.infra.pg_admin_dsn, SERVICES, suffix=self._suffix)
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
