@@ -28,6 +28,7 @@ class Figures:
     overshoot_cents: int = 0
     dead_letters: int = 0
     personal_data_in_logs: int = 0
+    graceful_exit: bool = True
     recovery_s: float | None = None
     settle_s: float = 0.0
     notes: list[str] = field(default_factory=list)

@@ -72,7 +72,10 @@ async def run_scenario(infra: Infra, name: str, workdir: Path, claims: int, seed
     finally:
         await producer.stop()
         await watch.stop()
-        await stack.stop()
+        codes, seconds = await stack.stop()
+    unclean = {name: code for name, code in codes.items() if code != 0}
+    figures.graceful_exit = not unclean
+    figures.notes.append(f"SIGTERM: all exited 0 in {seconds:.1f} s" if not unclean else f"SIGTERM exits: {unclean}")
     return figures
 
 

@@ -102,12 +102,14 @@ class ChaosStack:
     def alive(self) -> dict[str, bool]:
         return {name: p.poll() is None for name, p in self.processes.items()}
 
-    async def stop(self) -> None:
+    async def stop(self) -> tuple[dict[str, int], float]:
+        """SIGTERM everything (graceful shutdown); return each exit code and how long the slowest took."""
+        started = time.monotonic()
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGCONT)
                 process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
+        deadline = started + 30
         for process in self.processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -115,6 +117,7 @@ class ChaosStack:
                 process.kill()
                 process.wait()
         await drop_databases(self.infra.pg_admin_dsn, SERVICES, suffix=self._suffix)
+        return {name: p.returncode for name, p in self.processes.items()}, time.monotonic() - started
 
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
