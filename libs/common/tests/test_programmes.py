@@ -1,0 +1,45 @@
+"""Programme files: both shipped programmes load; a bad file stops start-up with its file and key named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guichet_common.programmes import ProgrammeFileError, load_programme, load_programmes
+from guichet_common.settings import project_root
+
+SHIPPED = project_root() / "programmes" / "cheque-france-num-2021.toml"
+
+
+def test_the_shipped_programmes_load() -> None:
+    programmes = load_programmes(project_root() / "programmes")
+    assert set(programmes) == {"cheque-france-num-2021", "pass-numerique-region-2021"}
+    assert programmes["cheque-france-num-2021"].grant.amount_cents == 50_000
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (("minimum_incl_tax_cents = 45_000", "minimum_incl_tax_cents = -1"), "invoices.minimum_incl_tax_cents"),
+        (("amount_cents = 50_000", "amount_cents = 50_000\nbonus_cents = 1"), "grant.flat.bonus_cents"),
+        (('timezone = "Europe/Paris"', 'timezone = "Europe/Nowhere"'), "timezone"),
+        (("latest = 2021-06-30", "latest = 2020-01-01"), "invoices.latest must not be before"),
+        (("total_cents = 6_000_000_000", "total_cents = 'lots'"), "budget.total_cents"),
+    ],
+)
+def test_a_bad_key_is_named_with_its_file(tmp_path: Path, edit: tuple[str, str], named: str) -> None:
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert edit[0] in text
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ProgrammeFileError) as error:
+        load_programme(broken)
+    assert str(broken) in str(error.value) and named in str(error.value)
+
+
+def test_not_toml_at_all(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("id = ", encoding="utf-8")
+    with pytest.raises(ProgrammeFileError, match="not valid TOML"):
+        load_programme(broken)
