@@ -4,14 +4,12 @@ code of the programme specification (a new code in the spec fails here until a c
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
@@ -23,19 +21,7 @@ from stdnum.fr import siret as siret_number
 from guichet_common.contracts import PUBLISHED
 from guichet_common.settings import project_root
 
-
-def load_corpus() -> ModuleType:
-    """`cases.py` by path: pytest runs with `--import-mode=importlib`, so this folder is not on sys.path."""
-    name = "guichet_tests_corpus_cases"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("cases.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # before running it: dataclasses look their module up
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-corpus = load_corpus()
+corpus = sys.modules["guichet_tests_corpus_cases"]  # loaded by this folder's conftest.py
 CASES = corpus.CASES
 SUBMISSIONS = corpus.all_submissions()
 

@@ -5,14 +5,11 @@ change. All mismatches are collected into one report, case by case."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -20,18 +17,7 @@ from aiokafka import AIOKafkaConsumer
 pytestmark = pytest.mark.e2e
 
 
-def load_corpus() -> ModuleType:
-    """`cases.py` by path: pytest runs with `--import-mode=importlib`, so this folder is not on sys.path."""
-    name = "guichet_tests_corpus_cases"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("cases.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # before running it: dataclasses look their module up
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-corpus = load_corpus()
+corpus = sys.modules["guichet_tests_corpus_cases"]  # loaded by this folder's conftest.py
 
 # A step is over when one of these shows up (for our purposes: the brief's final statuses, plus the ones a
 # wrong implementation could stop at).
