@@ -3,7 +3,7 @@ import logging
 
 import structlog
 
-from guichet_common.logging import configure_logging, mask_personal_data, mask_text
+from guichet_common.logging import RepeatLimiter, configure_logging, mask_personal_data, mask_text
 
 IBAN = "FR7693233145437431125912957"
 EMAIL = "claire.martin@example.fr"
@@ -38,3 +38,24 @@ def test_stdlib_and_structlog_lines_are_masked_in_the_output(capsys) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") >= 3
     assert IBAN not in err and EMAIL not in err
+
+
+def test_a_message_repeated_in_a_burst_is_logged_once_then_summarised() -> None:
+    limiter = RepeatLimiter(prefix="aiokafka", interval_s=10.0)
+
+    def record(at: float) -> logging.LogRecord:
+        entry = logging.LogRecord("aiokafka.conn", logging.ERROR, __file__, 1, "Unable connect to node %s", (1,), None)
+        entry.created = at
+        return entry
+
+    assert limiter.filter(record(100.0))
+    assert not any(limiter.filter(record(100.0 + i / 10)) for i in range(1, 50))
+    later = record(111.0)
+    assert limiter.filter(later)
+    assert "and 49 more like it" in later.getMessage()
+    other = logging.LogRecord("aiokafka", logging.ERROR, __file__, 1, "another message", (), None)
+    other.created = 100.5
+    assert limiter.filter(other)
+    ours = logging.LogRecord("guichet", logging.ERROR, __file__, 1, "Unable connect to node %s", (1,), None)
+    ours.created = 100.6
+    assert limiter.filter(ours) and limiter.filter(ours)  # other loggers are never held back

@@ -74,8 +74,38 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # aiokafka is chatty at INFO about group membership; keep its warnings.
+    # aiokafka is chatty at INFO about group membership; keep its warnings, once per interval and message.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # On the handler, not the logger: a logger's filters never see its children's records.
+    handler.addFilter(RepeatLimiter(prefix="aiokafka"))
+
+
+class RepeatLimiter(logging.Filter):
+    """Lets the same message through at most once per `interval_s`, then says how many were held back.
+
+    During a broker outage aiokafka logs "Unable connect to node" tens of thousands of times a minute; one line
+    every few seconds says the same and keeps the logs readable.
+    """
+
+    def __init__(self, prefix: str = "", interval_s: float = 10.0) -> None:
+        super().__init__()
+        self._prefix = prefix
+        self._interval_s = interval_s
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._prefix):
+            return True
+        key = (record.name, str(record.msg))
+        now = record.created
+        last, held = self._last.get(key, (float("-inf"), 0))
+        if now - last < self._interval_s:
+            self._last[key] = (last, held + 1)
+            return False
+        if held:
+            record.msg = f"{record.msg} (and {held} more like it in the last {self._interval_s:.0f} s)"
+        self._last[key] = (now, 0)
+        return True
 
 
 def adopt_framework_loggers(prefix: str = "faststream") -> None:
