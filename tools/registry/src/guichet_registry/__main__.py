@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from guichet_common.cli import positive
 from guichet_common.logging import configure_logging
 from guichet_registry.importer import ImportReport, KafkaFailure, import_stock
 from guichet_registry.stock import StockFileError
@@ -88,16 +89,6 @@ def _summary(path: Path, report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-def _positive(kind: type):
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text}")
-        return value
-
-    return parse
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m guichet_registry", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -107,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path, help="StockUniteLegale CSV (UTF-8, comma-separated, header row)")
     load.add_argument("--bootstrap", default=None, help=f"HOST:PORT (default: ${BOOTSTRAP_ENV})")
     load.add_argument("--topic-prefix", default=None, help=f"default: ${PREFIX_ENV}, else none")
-    load.add_argument("--limit", type=_positive(int), default=None, help="read at most N rows")
+    load.add_argument("--limit", type=positive(int), default=None, help="read at most N rows")
     make = commands.add_parser("synthesize", help="write a synthetic StockUniteLegale CSV")
     make.add_argument("--rows", type=_rows, required=True, help=f"how many companies (1 to {MAX_ROWS:,})")
     make.add_argument("--out", type=Path, required=True, help="the CSV file to write (replaced if it exists)")
@@ -116,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _rows(text: str) -> int:
-    rows = _positive(int)(text)
+    rows = positive(int)(text)
     if rows > MAX_ROWS:
         raise argparse.ArgumentTypeError(f"at most {MAX_ROWS:,}: {text}")
     return rows

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 
 from aiokafka.errors import KafkaError
 
+from guichet_common.cli import positive
 from guichet_simulator.generator import (
     DEFAULT_PROBLEM_SHARE,
     ClaimGenerator,
@@ -56,24 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _positive(kind: type):
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text}")
-        return value
-
-    return parse
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m guichet_simulator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     publish = commands.add_parser("publish", help="generate claims and their registry records, then publish them")
-    publish.add_argument("--claims", type=_positive(int), required=True, help="how many claims")
+    publish.add_argument("--claims", type=positive(int), required=True, help="how many claims")
     publish.add_argument("--seed", type=int, required=True, help="the same seed publishes the same claims")
     publish.add_argument(
-        "--rate", type=_positive(float), default=None, help="claims per second (default: as fast as possible)"
+        "--rate", type=positive(float), default=None, help="claims per second (default: as fast as possible)"
     )
     publish.add_argument("--run-id", default=None, help="goes into every claim_id (default: S<seed>)")
     publish.add_argument(
