@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen --all-packages
 
-.PHONY: demo test up down env install unit review whatif chaos
+.PHONY: demo test up down env install unit review whatif chaos bench
 
 install: ## install uv (if missing) and the locked Python environment
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -22,6 +22,10 @@ unit: install
 
 chaos: install ## the whole failure suite (kills, restarts, poison, SMTP down); prints a table of figures
 	@$(RUN) python -m guichet_chaos $(CHAOS_ARGS)
+
+# BENCH_ARGS, e.g. "--claims 20000 --rate 300 --latency-seconds 60 --profile bench/profiles"
+bench: install ## throughput and latency end to end, next to the transport limit; writes bench/results/latest.json
+	@$(RUN) python -m guichet_bench $(BENCH_ARGS)
 
 up: install ## infrastructure + the four services in the background (idempotent)
 	@$(RUN) python -m guichet_deploy up

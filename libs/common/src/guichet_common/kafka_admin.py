@@ -78,3 +78,17 @@ async def _wait_until_listed(bootstrap_servers: str, names: set[str], timeout_s:
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
+
+
+async def delete_topics_with_prefix(bootstrap_servers: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with `prefix` (a scratch run's topics); return their names."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix: that would be every topic")
+    admin = await _connected_admin(bootstrap_servers, 30.0)
+    try:
+        names = sorted(name for name in await admin.list_topics() if name.startswith(prefix))
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
+    return names

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import structlog
+import uvloop
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from faststream import FastStream
@@ -176,7 +177,8 @@ def run(create_app: Callable[[], FastStream], attempts: int = 5) -> None:
     for attempt in range(1, attempts + 1):
         try:
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(create_app().run(log_level=logging.DEBUG))
+                # uvloop: the event loop and its socket I/O in C; measured by `make bench` (see the README).
+                uvloop.run(create_app().run(log_level=logging.DEBUG))
             return
         except (KafkaError, OSError) as error:
             if attempt == attempts:

@@ -39,66 +39,76 @@ async def registry_facts(conn: asyncpg.Connection, siren: str) -> RegistryFacts 
     return RegistryFacts(row["state"], row["created_on"], row["headcount_band"]) if row else None
 
 
-async def claim_known(conn: asyncpg.Connection, claim_id: str) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM claims WHERE claim_id = $1", claim_id))
+async def known_claim_ids(conn: asyncpg.Connection, claim_ids: list[str]) -> set[str]:
+    rows = await conn.fetch("SELECT claim_id FROM claims WHERE claim_id = ANY($1::text[])", claim_ids)
+    return {row["claim_id"] for row in rows}
 
 
-async def insert_awaiting_claim(
-    conn: asyncpg.Connection,
-    facts: ClaimFacts,
-    *,
-    correlation_id: UUID,
-    payload: dict[str, Any],
-    registry_deadline: dt.datetime,
-) -> None:
-    await conn.execute(
+@dataclasses.dataclass(frozen=True)
+class AwaitingClaim:
+    facts: ClaimFacts
+    correlation_id: UUID
+    payload: dict[str, Any]
+    registry_deadline: dt.datetime
+
+
+async def insert_awaiting_claims(conn: asyncpg.Connection, claims: list[AwaitingClaim]) -> None:
+    await conn.executemany(
         "INSERT INTO claims (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, status,"
         " registry_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, 'awaiting_registry', $8)",
-        facts.claim_id,
-        facts.programme,
-        facts.siren,
-        facts.submitted_at,
-        correlation_id,
-        facts.iban,
-        payload,
-        registry_deadline,
+        [
+            (
+                c.facts.claim_id,
+                c.facts.programme,
+                c.facts.siren,
+                c.facts.submitted_at,
+                c.correlation_id,
+                c.facts.iban,
+                c.payload,
+                c.registry_deadline,
+            )
+            for c in claims
+        ],
     )
-    keys = sorted(facts.invoice_keys())
     await conn.executemany(
         "INSERT INTO claim_invoices (claim_id, supplier_key, invoice_number) VALUES ($1, $2, $3)"
         " ON CONFLICT DO NOTHING",
-        [(facts.claim_id, supplier, number) for supplier, number in keys],
+        [(c.facts.claim_id, supplier, number) for c in claims for supplier, number in sorted(c.facts.invoice_keys())],
     )
 
 
-async def prior_claims(conn: asyncpg.Connection, facts: ClaimFacts) -> list[PriorClaim]:
-    """The programme's other claims sharing this claim's SIREN, IBAN or one of its invoices."""
-    keys = sorted(facts.invoice_keys())
+async def related_claims(conn: asyncpg.Connection, claims: list[ClaimFacts]) -> list[tuple[str, PriorClaim]]:
+    """(programme, claim) for every stored claim sharing a SIREN, an IBAN or an invoice with one of `claims`
+    (themselves included): one query for a whole batch."""
+    keys = sorted({(facts.programme, key) for facts in claims for key in facts.invoice_keys()})
     rows = await conn.fetch(
         "WITH related AS ("
-        "  SELECT claim_id FROM claims WHERE programme = $1 AND (siren = $2 OR iban = $3)"
-        "  UNION SELECT i.claim_id FROM claim_invoices i JOIN claims c USING (claim_id)"
-        "  WHERE c.programme = $1 AND (i.supplier_key, i.invoice_number) IN"
-        "        (SELECT * FROM unnest($4::text[], $5::text[])))"
-        " SELECT c.claim_id, c.siren, c.status, c.iban,"
+        "  SELECT claim_id FROM claims WHERE programme = ANY($1::text[]) AND siren = ANY($2::text[])"
+        "  UNION SELECT claim_id FROM claims WHERE programme = ANY($1::text[]) AND iban = ANY($3::text[])"
+        "  UNION SELECT i.claim_id FROM claim_invoices i"
+        "  WHERE (i.supplier_key, i.invoice_number) IN (SELECT * FROM unnest($4::text[], $5::text[])))"
+        " SELECT c.claim_id, c.programme, c.siren, c.status = ANY($6::text[]) AS holds_aid, c.iban,"
         "  coalesce(array_agg(i.supplier_key || chr(31) || i.invoice_number)"
         "           FILTER (WHERE i.claim_id IS NOT NULL), '{}') AS keys"
         " FROM claims c JOIN related USING (claim_id) LEFT JOIN claim_invoices i USING (claim_id)"
-        " WHERE c.claim_id <> $6 GROUP BY c.claim_id",
-        facts.programme,
-        facts.siren,
-        facts.iban,
-        [supplier for supplier, _ in keys],
-        [number for _, number in keys],
-        facts.claim_id,
+        " GROUP BY c.claim_id",
+        sorted({facts.programme for facts in claims}),
+        sorted({facts.siren for facts in claims}),
+        sorted({facts.iban for facts in claims}),
+        [supplier for _, (supplier, _) in keys],
+        [number for _, (_, number) in keys],
+        list(HOLDING_AID),
     )
     return [
-        PriorClaim(
-            claim_id=row["claim_id"],
-            siren=row["siren"],
-            holds_aid=row["status"] in HOLDING_AID,
-            iban=row["iban"],
-            invoice_keys=frozenset(tuple(key.split(chr(31), 1)) for key in row["keys"]),
+        (
+            row["programme"],
+            PriorClaim(
+                claim_id=row["claim_id"],
+                siren=row["siren"],
+                holds_aid=row["holds_aid"],
+                iban=row["iban"],
+                invoice_keys=frozenset(tuple(key.split(chr(31), 1)) for key in row["keys"]),
+            ),
         )
         for row in rows
     ]
@@ -121,19 +131,25 @@ async def take_awaiting_past_deadline(conn: asyncpg.Connection, limit: int) -> l
     )
 
 
-async def record_decision(conn: asyncpg.Connection, claim_id: str, decision: Decision) -> None:
-    await conn.execute(
-        "UPDATE claims SET status = $2, registry_deadline = NULL WHERE claim_id = $1", claim_id, decision.outcome
+async def record_decisions(conn: asyncpg.Connection, decisions: list[tuple[str, Decision]]) -> None:
+    await conn.executemany(
+        "UPDATE claims SET status = $2, registry_deadline = NULL WHERE claim_id = $1",
+        [(claim_id, decision.outcome) for claim_id, decision in decisions],
     )
-    await conn.execute(
+    await conn.executemany(
         "INSERT INTO decisions (claim_id, outcome, rule_version, reasons, rule_results, grant_cents)"
         " VALUES ($1, $2, $3, $4, $5, $6)",
-        claim_id,
-        decision.outcome,
-        decision.rule_version,
-        list(decision.reasons),
-        [dataclasses.asdict(result) for result in decision.results],
-        decision.grant_cents,
+        [
+            (
+                claim_id,
+                decision.outcome,
+                decision.rule_version,
+                list(decision.reasons),
+                [dataclasses.asdict(result) for result in decision.results],
+                decision.grant_cents,
+            )
+            for claim_id, decision in decisions
+        ],
     )
 
 

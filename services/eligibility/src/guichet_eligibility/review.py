@@ -54,7 +54,9 @@ async def decide(
         subject = domain.subject_for(
             facts,
             await repository.registry_facts(conn, facts.siren),
-            domain.history_from(await repository.prior_claims(conn, facts), facts),
+            domain.history_from(
+                domain.Ledger.of(await repository.related_claims(conn, [facts]), ()).prior_for(facts), facts
+            ),
             programmes[claim.programme],
         )
         grant, reasons = domain.grant_for(subject), []

@@ -70,69 +70,104 @@ class EligibilityService:
             await repository.upsert_company(conn, company.model_dump(mode="json"))
             arrived.append(company.siren)
         if arrived:
-            for row in await repository.take_awaiting_for_companies(conn, arrived):
-                outbox += await self._judge(conn, stored_claim(row), row["correlation_id"])
+            waiting = await repository.take_awaiting_for_companies(conn, arrived)
+            outbox += await self._judge(conn, [(stored_claim(row), row["correlation_id"]) for row in waiting])
         await write_outbox(conn, outbox)
 
     async def apply_registered_claims(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
         """Judge every claim of the batch not seen before, or park it until its registry record arrives."""
         events, outbox = decode_all(ClaimRegisteredV1, records)
         fresh = await first_sightings(conn, records[0].topic, [e.event_id for e in events]) if events else set()
+        known = await repository.known_claim_ids(conn, [e.claim.claim_id for e in events]) if events else set()
+        arrivals: list[ClaimRegisteredV1] = []
         for event in events:
-            if event.event_id not in fresh or await repository.claim_known(conn, event.claim.claim_id):
-                continue
-            fresh.discard(event.event_id)
-            claim = event.claim
-            await repository.insert_awaiting_claim(
-                conn,
-                claim_facts(claim),
-                correlation_id=event.correlation_id,
-                payload=claim.model_dump(mode="json"),
-                registry_deadline=datetime.now(UTC) + self.registry_grace,
-            )
-            if self.registry_grace <= dt.timedelta(0) or await repository.registry_facts(conn, claim.applicant.siren):
-                outbox += await self._judge(conn, claim, event.correlation_id)
-            else:
-                log.info("claim_awaits_registry_record", claim_id=claim.claim_id)
+            if event.event_id in fresh and event.claim.claim_id not in known:
+                fresh.discard(event.event_id)
+                known.add(event.claim.claim_id)  # a second event for the same claim in this batch is a duplicate
+                arrivals.append(event)
+        if not arrivals:
+            await write_outbox(conn, outbox)
+            return
+        deadline = datetime.now(UTC) + self.registry_grace
+        await repository.insert_awaiting_claims(
+            conn,
+            [
+                repository.AwaitingClaim(
+                    claim_facts(e.claim), e.correlation_id, e.claim.model_dump(mode="json"), deadline
+                )
+                for e in arrivals
+            ],
+        )
+        registry = await repository.registry_facts_for(conn, sorted({e.claim.applicant.siren for e in arrivals}))
+        judged_now = [
+            (e.claim, e.correlation_id)
+            for e in arrivals
+            if self.registry_grace <= dt.timedelta(0) or e.claim.applicant.siren in registry
+        ]
+        for event in arrivals:
+            if event.claim.applicant.siren not in registry and self.registry_grace > dt.timedelta(0):
+                log.info("claim_awaits_registry_record", claim_id=event.claim.claim_id)
+        # Claims left waiting still count, in their place, as history for the batch's later claims.
+        outbox += await self._judge(conn, judged_now, registry, in_order=[e.claim.claim_id for e in arrivals])
         await write_outbox(conn, outbox)
 
     async def judge_past_registry_deadline(self, conn: asyncpg.Connection, limit: int = 500) -> int:
         """Judge the claims whose company never showed up in time (they go to review as REGISTRY_NO_RECORD)."""
-        outbox: list[OutboxMessage] = []
         rows = await repository.take_awaiting_past_deadline(conn, limit)
-        for row in rows:
-            outbox += await self._judge(conn, stored_claim(row), row["correlation_id"])
-        await write_outbox(conn, outbox)
+        await write_outbox(conn, await self._judge(conn, [(stored_claim(r), r["correlation_id"]) for r in rows]))
         return len(rows)
 
-    async def _judge(self, conn: asyncpg.Connection, claim: SubmittedClaim, correlation_id: uuid.UUID) -> list:
-        programme = self.programmes[claim.programme]  # intake refuses unknown programmes
-        facts = claim_facts(claim)
-        prior = await repository.prior_claims(conn, facts)
-        subject = domain.subject_for(
-            facts,
-            await repository.registry_facts(conn, facts.siren),
-            domain.history_from(prior, facts),
-            programme,
-        )
-        decision = domain.decide(subject)
-        await repository.record_decision(conn, claim.claim_id, decision)
-        log.info(
-            "claim_assessed",
-            claim_id=claim.claim_id,
-            outcome=decision.outcome,
-            reasons=list(decision.reasons),
-            rule_version=decision.rule_version,
-        )
-        return announce(
-            self.topic_prefix,
-            claim,
-            decision.outcome,
-            list(decision.reasons),
-            decision.rule_version,
-            correlation_id,
-            decision.grant_cents,
-        )
+    async def _judge(
+        self,
+        conn: asyncpg.Connection,
+        claims: list[tuple[SubmittedClaim, uuid.UUID]],
+        registry: Mapping[str, domain.RegistryFacts] | None = None,
+        in_order: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]:
+        """Judge `claims` with one read of their history for the whole batch, each as if it came alone after the
+        ones before it in `in_order` (the batch's arrival order, claims left waiting included; default: `claims`)."""
+        if not claims:
+            return []
+        facts = {claim.claim_id: claim_facts(claim) for claim, _ in claims}
+        in_order = list(in_order if in_order is not None else facts)
+        if registry is None:
+            registry = await repository.registry_facts_for(conn, sorted({f.siren for f in facts.values()}))
+        ledger = domain.Ledger.of(await repository.related_claims(conn, list(facts.values())), in_order)
+        decisions: list[tuple[str, domain.Decision]] = []
+        outbox: list[OutboxMessage] = []
+        to_judge = {claim.claim_id: (claim, correlation_id) for claim, correlation_id in claims}
+        for claim_id in in_order:
+            if claim_id not in to_judge:
+                ledger.arrive(claim_id)
+                continue
+            claim, correlation_id = to_judge[claim_id]
+            subject = domain.subject_for(
+                facts[claim_id],
+                registry.get(claim.applicant.siren),
+                domain.history_from(ledger.prior_for(facts[claim_id]), facts[claim_id]),
+                self.programmes[claim.programme],  # intake refuses unknown programmes
+            )
+            decision = domain.decide(subject)
+            ledger.decided(claim.claim_id, holds_aid=decision.outcome in repository.HOLDING_AID)
+            decisions.append((claim.claim_id, decision))
+            log.info(
+                "claim_assessed",
+                claim_id=claim.claim_id,
+                outcome=decision.outcome,
+                reasons=list(decision.reasons),
+                rule_version=decision.rule_version,
+            )
+            outbox += announce(
+                self.topic_prefix,
+                claim,
+                decision.outcome,
+                list(decision.reasons),
+                decision.rule_version,
+                correlation_id,
+                decision.grant_cents,
+            )
+        await repository.record_decisions(conn, decisions)
+        return outbox
 
     def _topic(self, name: str) -> str:
         return self.topic_prefix + name

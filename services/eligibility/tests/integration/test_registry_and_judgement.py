@@ -105,3 +105,42 @@ async def test_a_claim_whose_company_never_shows_up_goes_to_review_at_its_deadli
     async with eligibility_pool.acquire() as conn, conn.transaction():
         assert await SERVICE.judge_past_registry_deadline(conn) == 1
     assert await decisions(eligibility_pool) == [("CFN-2021-0000123", "under_review", ["REGISTRY_NO_RECORD"])]
+
+
+async def test_claims_of_one_company_in_one_batch_are_judged_as_if_they_came_one_by_one(
+    eligibility_pool: asyncpg.Pool,
+) -> None:
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(1, REGISTRY))
+    ids = ["CFN-2021-0000001", "CFN-2021-0000002", "CFN-2021-0000003"]
+    await run(
+        eligibility_pool, SERVICE.apply_registered_claims, *(registered(n, claim_id) for n, claim_id in enumerate(ids))
+    )
+    # The first one wins, whatever the order of claim ids in the database; the later ones see its approval.
+    assert await decisions(eligibility_pool) == [
+        (ids[0], "approved", []),
+        (ids[1], "rejected", ["ALREADY_AIDED"]),
+        (ids[2], "rejected", ["ALREADY_AIDED"]),
+    ]
+
+
+async def test_a_batch_sees_its_earlier_claims_not_its_later_ones(eligibility_pool: asyncpg.Pool) -> None:
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(1, REGISTRY))
+    later_id_first = ["CFN-2021-0000009", "CFN-2021-0000001"]
+    await run(
+        eligibility_pool, SERVICE.apply_registered_claims, *(registered(n, c) for n, c in enumerate(later_id_first))
+    )
+    assert await decisions(eligibility_pool) == [
+        ("CFN-2021-0000009", "approved", []),
+        ("CFN-2021-0000001", "rejected", ["ALREADY_AIDED"]),
+    ]
+
+
+async def test_claims_that_waited_together_are_judged_in_arrival_order(eligibility_pool: asyncpg.Pool) -> None:
+    await run(eligibility_pool, SERVICE.apply_registered_claims, registered(1, "CFN-2021-0000002"))
+    await run(eligibility_pool, SERVICE.apply_registered_claims, registered(2, "CFN-2021-0000001"))
+    assert await decisions(eligibility_pool) == []
+    await run(eligibility_pool, SERVICE.apply_registry_records, registry(1, REGISTRY))
+    assert await decisions(eligibility_pool) == [
+        ("CFN-2021-0000002", "approved", []),
+        ("CFN-2021-0000001", "rejected", ["ALREADY_AIDED"]),
+    ]

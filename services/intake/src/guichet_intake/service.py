@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,15 @@ from guichet_intake.salvage import Salvaged, salvage
 log = structlog.get_logger()
 
 
+@dataclass
+class _Batch:
+    """What a batch has decided so far, written to the database in one go at its end."""
+
+    registered: dict[str, str]  # claim_id -> content digest, stored ones and this batch's
+    registrations: list[repository.Registration] = field(default_factory=list)
+    refusals: list[repository.Refusal] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class IntakeService:
     programmes: frozenset[str]
@@ -48,16 +57,20 @@ class IntakeService:
                 continue
             readable.append((record, payload, _event_id(payload, record)))
         fresh = await first_sightings(conn, records[0].topic, [eid for _, _, eid in readable]) if readable else set()
+        claim_ids = [str(payload["claim"].get("claim_id")) for _, payload, _ in readable if _claim_object(payload)]
+        batch = _Batch(registered=await repository.registered_digests(conn, claim_ids))
         for record, payload, event_id in readable:
             if event_id not in fresh:
                 log.info("submission_duplicate_ignored", event_id=str(event_id))
                 continue
             fresh.discard(event_id)  # a second copy inside the same batch is a duplicate too
-            outbox += await self._apply_one(conn, record, payload, event_id)
+            outbox += self._apply_one(batch, record, payload, event_id)
+        await repository.register_claims(conn, batch.registrations)
+        await repository.record_refusals(conn, batch.refusals)
         await write_outbox(conn, outbox)
 
-    async def _apply_one(
-        self, conn: asyncpg.Connection, record: InboundRecord, payload: dict[str, Any], event_id: uuid.UUID
+    def _apply_one(
+        self, batch: _Batch, record: InboundRecord, payload: dict[str, Any], event_id: uuid.UUID
     ) -> list[OutboxMessage]:
         try:
             event = ClaimSubmittedV1.model_validate_json(record.value or b"")
@@ -66,14 +79,14 @@ class IntakeService:
             found = salvage(payload)
             if found is None:
                 return [self._dead_letter(record, "SCHEMA_INVALID without a usable claim_id: " + "; ".join(details))]
-            return await self._refuse(conn, event_id, found, [domain.SCHEMA_INVALID], details)
+            return self._refuse(batch, event_id, found, [domain.SCHEMA_INVALID], details)
         claim = event.claim
         codes = domain.identifier_refusals(
             domain.Identifiers(claim.applicant.siren, claim.applicant.siret, claim.bank_account.iban)
         )
         codes += domain.programme_refusals(claim.programme, self.programmes)
         digest = _digest(payload["claim"])
-        existing = await repository.registered_digest(conn, claim.claim_id)
+        existing = batch.registered.get(claim.claim_id)
         if existing == digest:
             log.info("submission_same_claim_again", claim_id=claim.claim_id, event_id=str(event_id))
             return []
@@ -83,16 +96,18 @@ class IntakeService:
             claim.claim_id, claim.programme, claim.applicant.siren, claim.contact.email, claim.contact.full_name
         )
         if codes:
-            return await self._refuse(conn, event_id, found, codes, [], iban=claim.bank_account.iban)
-        await repository.register_claim(
-            conn,
-            claim_id=claim.claim_id,
-            event_id=event_id,
-            programme=claim.programme,
-            siren=claim.applicant.siren,
-            digest=digest,
-            payload=payload["claim"],
-            submitted_at=claim.submitted_at,
+            return self._refuse(batch, event_id, found, codes, [], iban=claim.bank_account.iban)
+        batch.registered[claim.claim_id] = digest  # a later copy in this batch is judged against this one
+        batch.registrations.append(
+            repository.Registration(
+                claim_id=claim.claim_id,
+                event_id=event_id,
+                programme=claim.programme,
+                siren=claim.applicant.siren,
+                digest=digest,
+                payload=payload["claim"],
+                submitted_at=claim.submitted_at,
+            )
         )
         log.info("claim_registered", claim_id=claim.claim_id, event_id=str(event_id))
         registered = ClaimRegisteredV1(event_id=uuid.uuid4(), occurred_at=_now(), correlation_id=event_id, claim=claim)
@@ -102,9 +117,9 @@ class IntakeService:
             OutboxMessage.of_event(self._topic(CLAIMS_REGISTERED_TOPIC), claim.applicant.siren, registered),
         ]
 
-    async def _refuse(
+    def _refuse(
         self,
-        conn: asyncpg.Connection,
+        batch: _Batch,
         event_id: uuid.UUID,
         found: Salvaged,
         codes: list[str],
@@ -112,7 +127,7 @@ class IntakeService:
         *,
         iban: str | None = None,
     ) -> list[OutboxMessage]:
-        await repository.record_refusal(conn, event_id=event_id, claim_id=found.claim_id, codes=codes, details=details)
+        batch.refusals.append(repository.Refusal(event_id, found.claim_id, codes, details))
         log.info("submission_refused", claim_id=found.claim_id, event_id=str(event_id), codes=codes)
         messages = [self._status(found, "received", []), self._status(found, "refused", codes)]
         if found.email is not None:
@@ -157,6 +172,10 @@ def _event_id(payload: dict[str, Any], record: InboundRecord) -> uuid.UUID:
         return uuid.UUID(str(payload.get("event_id")))
     except ValueError:
         return record.fallback_event_id()
+
+
+def _claim_object(payload: dict[str, Any]) -> bool:
+    return isinstance(payload.get("claim"), dict)
 
 
 def _digest(claim: dict[str, Any]) -> str:

@@ -2,37 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 
-async def save_contact(conn: asyncpg.Connection, contact: dict[str, Any]) -> None:
-    await conn.execute(
+async def save_contacts(conn: asyncpg.Connection, contacts: list[dict[str, Any]]) -> None:
+    """First contact per claim wins."""
+    await conn.executemany(
         "INSERT INTO contacts (claim_id, programme, email, full_name, iban_last4) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (claim_id) DO NOTHING",
-        contact["claim_id"],
-        contact["programme"],
-        contact["email"],
-        contact["full_name"],
-        contact.get("iban_last4"),
+        [(c["claim_id"], c["programme"], c["email"], c["full_name"], c.get("iban_last4")) for c in contacts],
     )
 
 
-async def owe_email(
-    conn: asyncpg.Connection, *, claim_id: str, kind: str, programme: str, reasons: list[str], amount_cents: int | None
-) -> bool:
-    """Record that this e-mail is owed; False when it already was (one per claim and kind, ever)."""
-    inserted = await conn.fetchval(
-        "INSERT INTO emails (claim_id, kind, programme, reasons, amount_cents) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (claim_id, kind) DO NOTHING RETURNING 1",
-        claim_id,
-        kind,
-        programme,
-        reasons,
-        amount_cents,
+@dataclass(frozen=True)
+class OwedEmail:
+    claim_id: str
+    kind: str
+    programme: str
+    reasons: list[str]
+    amount_cents: int | None
+
+
+async def owe_emails(conn: asyncpg.Connection, emails: list[OwedEmail]) -> set[tuple[str, str]]:
+    """Record that these e-mails are owed; return the (claim_id, kind) pairs that were not already (one e-mail per
+    claim and kind, ever)."""
+    if not emails:
+        return set()
+    rows = await conn.fetch(
+        "INSERT INTO emails (claim_id, kind, programme, reasons, amount_cents)"
+        " SELECT e.claim_id, e.kind, e.programme, r.reasons, e.amount_cents"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])"
+        "      AS e (claim_id, kind, programme, position, amount_cents)"
+        " JOIN LATERAL (SELECT coalesce(array_agg(reason), '{}') AS reasons"
+        "               FROM jsonb_array_elements_text($6::jsonb -> e.position) AS reason) r ON true"
+        " ON CONFLICT (claim_id, kind) DO NOTHING RETURNING claim_id, kind",
+        [e.claim_id for e in emails],
+        [e.kind for e in emails],
+        [e.programme for e in emails],
+        list(range(len(emails))),
+        [e.amount_cents for e in emails],
+        [e.reasons for e in emails],  # arrays of different lengths cannot be unnested, a JSON list of lists can
     )
-    return inserted is not None
+    return {(row["claim_id"], row["kind"]) for row in rows}
 
 
 async def take_ready_emails(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:

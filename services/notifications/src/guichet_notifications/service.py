@@ -24,26 +24,22 @@ class NotificationsService:
 
     async def apply_contacts(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
         contacts, outbox = decode_all(ApplicantContactV1, records)
-        for contact in contacts:
-            # Idempotent by claim_id (first contact wins), so no inbox row is needed.
-            await repository.save_contact(conn, contact.model_dump(mode="json"))
+        # Idempotent by claim_id (first contact wins), so no inbox row is needed.
+        await repository.save_contacts(conn, [contact.model_dump(mode="json") for contact in contacts])
         await write_outbox(conn, outbox)
 
     async def apply_statuses(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
         statuses, outbox = decode_all(ClaimStatusV1, records)
         wanted = [s for s in statuses if s.status in self.email_statuses]
         fresh = await first_sightings(conn, records[0].topic, [s.event_id for s in wanted]) if wanted else set()
-        for status in wanted:
-            if status.event_id not in fresh:
-                continue
-            owed = await repository.owe_email(
-                conn,
-                claim_id=status.claim_id,
-                kind=status.status,
-                programme=status.programme,
-                reasons=status.reasons,
-                amount_cents=status.amount_cents,
-            )
-            if owed:
-                log.info("email_owed", claim_id=status.claim_id, kind=status.status)
+        owed = await repository.owe_emails(
+            conn,
+            [
+                repository.OwedEmail(s.claim_id, s.status, s.programme, list(s.reasons), s.amount_cents)
+                for s in wanted
+                if s.event_id in fresh
+            ],
+        )
+        for claim_id, kind in sorted(owed):
+            log.info("email_owed", claim_id=claim_id, kind=kind)
         await write_outbox(conn, outbox)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from schwifty import IBAN
@@ -50,6 +50,20 @@ def iban_is_valid(iban: str) -> bool:
     except SchwiftyException:
         return False
     return True
+
+
+def first_come_first_served(available_cents: int, someone_waits: bool, amounts: Sequence[int]) -> list[bool]:
+    """Which of `amounts`, in arrival order, the envelope covers now. While anyone waits, newcomers queue behind
+    them, so after the first one that does not fit (or if someone already waits) every later one waits too."""
+    covered: list[bool] = []
+    for amount in amounts:
+        fits = not someone_waits and amount <= available_cents
+        if fits:
+            available_cents -= amount
+        else:
+            someone_waits = True
+        covered.append(fits)
+    return covered
 
 
 def return_has_expired(returned_at: dt.datetime, now: dt.datetime, expiry_days: int) -> bool:

@@ -48,7 +48,9 @@ async def register_handlers(wiring: Wiring) -> None:
     )
     wiring.subscribe(SETTLEMENTS_TOPIC, settlements.apply_settlements, description="Finance's settled and returned")
     wiring.subscribe(BANK_DETAILS, settlements.apply_bank_details, description="New bank details after a return")
-    wiring.run_in_background(_every(wiring.pool, 0.5, batcher.close_due_batches, "batcher"))
+    # Checked a few times per batch age, so a batch closes soon after it is due (latency), at an indexed query a time.
+    batcher_poll_s = min(0.5, settings.batch_max_age_s / 4)
+    wiring.run_in_background(_every(wiring.pool, batcher_poll_s, batcher.close_due_batches, "batcher"))
     wiring.run_in_background(
         _every(wiring.pool, settings.expiry_sweep_s, settlements.release_expired_returns, "return_expiry")
     )

@@ -27,6 +27,23 @@ async def try_reserve(conn: asyncpg.Connection, programme: str, amount_cents: in
     return reserved is not None
 
 
+async def available_cents_locked(conn: asyncpg.Connection, programmes: list[str]) -> dict[str, int]:
+    """Each envelope's money not yet reserved, its row locked until the transaction ends (instances queue here)."""
+    rows = await conn.fetch(
+        "SELECT programme, total_cents - reserved_cents AS available FROM budgets"
+        " WHERE programme = ANY($1::text[]) ORDER BY programme FOR UPDATE",
+        programmes,
+    )
+    return {row["programme"]: row["available"] for row in rows}
+
+
+async def reserve(conn: asyncpg.Connection, programme: str, amount_cents: int) -> None:
+    """Reserve what `available_cents_locked` showed to be there; the CHECK on budgets is the last guard."""
+    await conn.execute(
+        "UPDATE budgets SET reserved_cents = reserved_cents + $2 WHERE programme = $1", programme, amount_cents
+    )
+
+
 async def release(conn: asyncpg.Connection, programme: str, amount_cents: int) -> None:
     await conn.execute(
         "UPDATE budgets SET reserved_cents = reserved_cents - $2, released_cents = released_cents + $2"
@@ -47,21 +64,29 @@ async def company_already_served(conn: asyncpg.Connection, programme: str, siren
     )
 
 
-async def waitlist_is_empty(conn: asyncpg.Connection, programme: str) -> bool:
-    return not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM waitlist WHERE programme = $1)", programme)
+async def companies_already_served(conn: asyncpg.Connection, companies: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (programme, SIREN) pairs already have a payment or a place in line."""
+    rows = await conn.fetch(
+        "WITH wanted (programme, siren) AS (SELECT * FROM unnest($1::text[], $2::text[]))"
+        " SELECT programme, siren FROM payments JOIN wanted USING (programme, siren)"
+        " UNION SELECT programme, siren FROM waitlist JOIN wanted USING (programme, siren)",
+        [programme for programme, _ in companies],
+        [siren for _, siren in companies],
+    )
+    return {(row["programme"], row["siren"]) for row in rows}
 
 
-async def add_to_waitlist(
-    conn: asyncpg.Connection, *, claim_id: str, programme: str, siren: str, submitted_at: dt.datetime, decision: dict
-) -> None:
-    await conn.execute(
+async def programmes_with_waitlist(conn: asyncpg.Connection, programmes: list[str]) -> set[str]:
+    rows = await conn.fetch("SELECT DISTINCT programme FROM waitlist WHERE programme = ANY($1::text[])", programmes)
+    return {row["programme"] for row in rows}
+
+
+async def add_to_waitlist(conn: asyncpg.Connection, entries: list[dict[str, Any]]) -> None:
+    """Entries with claim_id, programme, siren, submitted_at and decision (the approval, kept to pay it later)."""
+    await conn.executemany(
         "INSERT INTO waitlist (claim_id, programme, siren, submitted_at, decision) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (claim_id) DO NOTHING",
-        claim_id,
-        programme,
-        siren,
-        submitted_at,
-        decision,
+        [(e["claim_id"], e["programme"], e["siren"], e["submitted_at"], e["decision"]) for e in entries],
     )
 
 
@@ -78,31 +103,34 @@ async def leave_waitlist(conn: asyncpg.Connection, claim_id: str) -> None:
     await conn.execute("DELETE FROM waitlist WHERE claim_id = $1", claim_id)
 
 
-async def insert_payment(conn: asyncpg.Connection, p: dict[str, Any]) -> None:
-    await conn.execute(
+async def insert_payments(conn: asyncpg.Connection, payments: list[dict[str, Any]]) -> None:
+    await conn.executemany(
         "INSERT INTO payments (payment_id, claim_id, programme, siren, amount_cents, submitted_at, status)"
         " VALUES ($1, $2, $3, $4, $5, $6, 'scheduled')",
-        p["payment_id"],
-        p["claim_id"],
-        p["programme"],
-        p["siren"],
-        p["amount_cents"],
-        p["submitted_at"],
+        [
+            (p["payment_id"], p["claim_id"], p["programme"], p["siren"], p["amount_cents"], p["submitted_at"])
+            for p in payments
+        ],
     )
 
 
-async def insert_attempt(conn: asyncpg.Connection, a: dict[str, Any]) -> None:
-    await conn.execute(
+async def insert_attempts(conn: asyncpg.Connection, attempts: list[dict[str, Any]]) -> None:
+    await conn.executemany(
         "INSERT INTO payment_attempts (payment_id, attempt, end_to_end_id, beneficiary_name, iban, bic,"
         " amount_cents, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8)",
-        a["payment_id"],
-        a["attempt"],
-        a["end_to_end_id"],
-        a["beneficiary_name"],
-        a["iban"],
-        a["bic"],
-        a["amount_cents"],
-        a["created_at"],  # from the service's clock: batches close by age on that clock
+        [
+            (
+                a["payment_id"],
+                a["attempt"],
+                a["end_to_end_id"],
+                a["beneficiary_name"],
+                a["iban"],
+                a["bic"],
+                a["amount_cents"],
+                a["created_at"],  # from the service's clock: batches close by age on that clock
+            )
+            for a in attempts
+        ],
     )
 
 

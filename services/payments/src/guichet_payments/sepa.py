@@ -1,13 +1,16 @@
 """SEPA credit-transfer files (ISO 20022 pain.001.001.03) for payment batches.
 
-Pure: no database, no Kafka. The XML is built and validated against the official XSD by the `sepaxml` library;
-this module only decides what goes in it (our identifiers, our timestamp, text in the SEPA character set) and
+Pure: no database, no Kafka. The XML is built by the `sepaxml` library and validated against the official XSD it
+bundles, with lxml's (libxml2) validator: sepaxml's own check recompiles the schema with the pure-Python xmlschema
+on every file, which took 0.5 s of a 500-transfer batch (py-spy, `make bench`); lxml takes milliseconds. This
+module only decides what goes in it (our identifiers, our timestamp, text in the SEPA character set) and
 writes the file safely. Money is integer cents throughout; only the XML carries decimal euros.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import tempfile
@@ -17,7 +20,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sepaxml
+from lxml import etree
 from sepaxml import SepaTransfer
+from sepaxml.validation import ValidationError
 from text_unidecode import unidecode  # a dependency of sepaxml, which uses it for the same purpose
 
 if TYPE_CHECKING:
@@ -187,11 +193,24 @@ def credit_transfer_xml(batch: BatchFile) -> bytes:
         if item.creditor_bic:
             payment["BIC"] = item.creditor_bic.strip().upper()
         transfer.add_payment(payment)
-    xml = transfer.export(validate=True)
+    xml = transfer.export(validate=False)
+    _validate(xml)
     # sepaxml computes the header totals from what it built; check them against ours before anyone sends the file.
     if control_sum_cents(xml) != batch.total_cents or transaction_count(xml) != len(batch.transfers):
         raise RuntimeError(f"batch {batch.batch_id}: the file's CtrlSum/NbOfTxs do not match its transfers")
     return xml
+
+
+@functools.cache
+def _schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(Path(sepaxml.__file__).parent / "schemas" / f"{SCHEMA}.xsd")))
+
+
+def _validate(xml: bytes) -> None:
+    """Raise sepaxml's ValidationError, as its own check would, if `xml` does not fit the XSD."""
+    schema = _schema()
+    if not schema.validate(etree.fromstring(xml)):
+        raise ValidationError(f"the SEPA file does not fit {SCHEMA}: {schema.error_log.last_error}")
 
 
 def _group_header(xml: bytes, field: str) -> str:

@@ -82,18 +82,20 @@ class SettlementService:
                 continue
             attempt = payment["attempt"] + 1
             await repository.start_new_attempt(conn, payment["payment_id"], attempt)
-            await repository.insert_attempt(
+            await repository.insert_attempts(
                 conn,
-                {
-                    "payment_id": payment["payment_id"],
-                    "attempt": attempt,
-                    "end_to_end_id": domain.end_to_end_id(payment["payment_id"], attempt),
-                    "beneficiary_name": new.holder_name,
-                    "iban": new.iban,
-                    "bic": new.bic,
-                    "amount_cents": payment["amount_cents"],
-                    "created_at": self.payments.clock(),
-                },
+                [
+                    {
+                        "payment_id": payment["payment_id"],
+                        "attempt": attempt,
+                        "end_to_end_id": domain.end_to_end_id(payment["payment_id"], attempt),
+                        "beneficiary_name": new.holder_name,
+                        "iban": new.iban,
+                        "bic": new.bic,
+                        "amount_cents": payment["amount_cents"],
+                        "created_at": self.payments.clock(),
+                    }
+                ],
             )
             log.info("payment_reissue_scheduled", claim_id=new.claim_id, attempt=attempt)
         await write_outbox(conn, outbox)

@@ -181,3 +181,15 @@ async def test_an_unknown_payment_report_is_dead_lettered(payments_pool: asyncpg
     settlements = SettlementService(await open_envelope(payments_pool))
     await run(payments_pool, settlements.apply_settlements, [report("P-NOPE", 1, "settled")])
     assert await payments_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'payments.settlements.v1.dlq'") == 1
+
+
+async def test_one_batch_larger_than_the_envelope_pays_the_first_in_order_and_queues_the_rest(
+    payments_pool: asyncpg.Pool,
+) -> None:
+    service = await open_envelope(payments_pool, SMALL)
+    await run(payments_pool, service.apply_approvals, [approval(n) for n in range(1, 8)])
+    assert [(c[-1], s) for c, s, _ in await statuses(payments_pool)] == [
+        *((str(n), "payment_scheduled") for n in range(1, 4)),
+        *((str(n), "waitlisted") for n in range(4, 8)),
+    ]
+    assert (await budget(payments_pool))["reserved_cents"] == 150_000

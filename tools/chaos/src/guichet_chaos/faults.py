@@ -13,18 +13,18 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 
 from guichet_chaos.load import publish_claims, publish_poison
-from guichet_chaos.stack import ChaosStack
 from guichet_common.contracts import EXAMPLES
 from guichet_deploy.infra import ensure_infra
 from guichet_deploy.postgres import PgLayout, running_pid, stop_server
 from guichet_deploy.procs import stop_process
+from guichet_deploy.scratch import ScratchStack
 from guichet_deploy.state import load_state
 from guichet_simulator.generator import SimulatedClaim
 
 
 @dataclass
 class Scene:
-    stack: ChaosStack
+    stack: ScratchStack
     producer: AIOKafkaProducer
     claims: list[SimulatedClaim]
 
@@ -99,7 +99,7 @@ async def smtp_down_then_back(scene: Scene) -> float:
     return time.monotonic()
 
 
-async def _wait_exit(stack: ChaosStack, name: str, timeout_s: float) -> None:
+async def _wait_exit(stack: ScratchStack, name: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while stack.processes[name].poll() is None:
         if time.monotonic() > deadline:

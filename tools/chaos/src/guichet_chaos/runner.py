@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -14,8 +15,8 @@ from aiokafka import AIOKafkaProducer
 from guichet_chaos.checker import Figures, StatusWatch, measure
 from guichet_chaos.faults import FAULTS, Scene
 from guichet_chaos.load import claims_for, publish_claims, publish_registry
-from guichet_chaos.stack import ChaosStack
 from guichet_deploy.infra import Infra
+from guichet_deploy.scratch import ScratchStack
 
 COLUMNS = (
     "scenario",
@@ -35,7 +36,7 @@ COLUMNS = (
 
 async def run_scenario(infra: Infra, name: str, workdir: Path, claims: int, seed: int) -> Figures:
     fault, payments_instances, extra_env = FAULTS[name]
-    stack = ChaosStack(infra, workdir)
+    stack = ScratchStack(infra, workdir, prefix=f"chaos-{secrets.token_hex(3)}.")
     stack.extra_env = extra_env
     await stack.start(payments_instances)
     watch = StatusWatch(infra.kafka_bootstrap, stack.topic("claims.status.v1"))

@@ -21,6 +21,7 @@ from guichet_eligibility.domain.facts import (
     Subject,
     history_from,
 )
+from guichet_eligibility.domain.ledger import Ledger
 from guichet_eligibility.domain.rules import RULES, RuleResult
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Decision",
     "History",
     "InvoiceFacts",
+    "Ledger",
     "PriorClaim",
     "RegistryFacts",
     "RuleResult",

@@ -1,5 +1,6 @@
-"""A stack of its own per scenario (topic prefix, databases, SMTP sink) whose processes a fault can kill, pause
-and restart one by one."""
+"""A stack of its own per run (topic prefix, databases, SMTP sink, service processes), for the failure suite and
+the benchmark: a fault can kill, pause and restart its processes one by one, and nothing is shared with the demo's
+stack or another run's."""
 
 from __future__ import annotations
 
@@ -28,14 +29,15 @@ def free_port() -> int:
 
 
 @dataclass
-class ChaosStack:
+class ScratchStack:
     infra: Infra
     workdir: Path
-    prefix: str = field(default_factory=lambda: f"chaos-{secrets.token_hex(3)}.")
+    prefix: str = field(default_factory=lambda: f"scratch-{secrets.token_hex(3)}.")
     database_urls: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per process name
+    overrides: dict[str, str] = field(default_factory=dict)  # for every process, over the defaults below
 
     @property
     def maildir(self) -> Path:
@@ -68,6 +70,7 @@ class ChaosStack:
             "PAYMENTS_FILES_DIR": str(self.workdir / "sepa"),
             "LOG_FORMAT": "json",
             "GUICHET_FAILPOINT_MARKER": str(self.workdir / "failpoint.fired"),
+            **self.overrides,
         }
         self._smtp_args = ["--port", str(smtp_port), "--maildir", str(self.maildir)]
         self.launch("smtp")

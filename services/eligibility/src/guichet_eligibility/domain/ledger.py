@@ -1,0 +1,63 @@
+"""The history a batch of claims is judged against, kept in memory while the batch is judged.
+
+A batch is judged with one read of the related claims instead of one per claim. For that to change nothing, claim
+N of a batch must see exactly what it would have seen had the claims come one by one: the stored claims, the
+batch's claims 1..N-1 (waiting or with their fresh decisions), and none of the batch's later claims.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from guichet_eligibility.domain.facts import ClaimFacts, PriorClaim
+
+
+@dataclass
+class Ledger:
+    """Related claims by programme, indexed by SIREN, IBAN and invoice key."""
+
+    _claims: dict[str, PriorClaim] = field(default_factory=dict)
+    _by_siren: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    _by_iban: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    _by_invoice: dict[tuple[str, tuple[str, str]], set[str]] = field(default_factory=lambda: defaultdict(set))
+    _not_arrived: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, known: Iterable[tuple[str, PriorClaim]], batch: Iterable[str]) -> Ledger:
+        """`known`: (programme, claim) pairs as stored, the batch's own claims included; `batch`: the ids of the
+        batch's claims, which count as history only once they have arrived."""
+        ledger = cls()
+        for programme, claim in known:
+            ledger._add(programme, claim)
+        ledger._not_arrived = set(batch)
+        return ledger
+
+    def arrive(self, claim_id: str) -> None:
+        """A batch claim takes its place in the history of the claims after it (judged or left waiting)."""
+        self._not_arrived.discard(claim_id)
+
+    def prior_for(self, facts: ClaimFacts) -> list[PriorClaim]:
+        """The claims related to `facts` that arrived before it (`facts` itself arrives now)."""
+        self.arrive(facts.claim_id)
+        programme = facts.programme
+        ids = set(self._by_siren.get((programme, facts.siren), ()))
+        ids |= self._by_iban.get((programme, facts.iban), set())
+        for key in facts.invoice_keys():
+            ids |= self._by_invoice.get((programme, key), set())
+        ids -= self._not_arrived
+        ids.discard(facts.claim_id)
+        return [self._claims[claim_id] for claim_id in sorted(ids)]
+
+    def decided(self, claim_id: str, holds_aid: bool) -> None:
+        """A batch claim was just judged: later claims see its decision."""
+        if claim_id in self._claims:
+            self._claims[claim_id] = replace(self._claims[claim_id], holds_aid=holds_aid)
+
+    def _add(self, programme: str, claim: PriorClaim) -> None:
+        self._claims[claim.claim_id] = claim
+        self._by_siren[(programme, claim.siren)].add(claim.claim_id)
+        self._by_iban[(programme, claim.iban)].add(claim.claim_id)
+        for key in claim.invoice_keys:
+            self._by_invoice[(programme, key)].add(claim.claim_id)

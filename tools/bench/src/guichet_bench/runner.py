@@ -1,0 +1,198 @@
+"""One benchmark run, on a scratch stack of its own: the transport limit, then latency at a fixed offered load, then
+throughput on a backlog of N claims, with the services' memory and CPU and the databases' size."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guichet_bench.load import FinalWatch, percentile, publish_claims
+from guichet_bench.resources import count_rows, database_bytes, sample_all
+from guichet_bench.transport import TransportResult, measure_transport_limit
+from guichet_common.kafka_admin import delete_topics_with_prefix
+from guichet_deploy.infra import Infra
+from guichet_deploy.scratch import ScratchStack
+from guichet_simulator.generator import SimulatedClaim, generate_claims
+from guichet_simulator.publisher import encode, kafka_producer, publish_registry_records
+from guichet_simulator.regional import mix_programmes
+from guichet_simulator.watch import TopicFollower
+
+SERVICES = ("intake", "eligibility", "payments-1", "notifications")
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    claims: int = 115_000
+    rate: float = 300.0
+    latency_seconds: float = 60.0
+    seed: int = 2021
+    timeout_s: float = 3600.0
+    profile_dir: Path | None = None  # py-spy collapsed stacks of each service during the throughput phase
+
+
+@dataclass
+class BenchRun:
+    options: BenchOptions
+    transport: TransportResult | None = None
+    latency_claims: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+    stage_ms: dict[str, float] = field(default_factory=dict)  # median time from publish to each status
+    throughput_seconds: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    rss_series: list[tuple[int, dict[str, float]]] = field(default_factory=list)  # (claims final, rss per service)
+    database_bytes: dict[str, int] = field(default_factory=dict)
+    claims_in_databases: int = 0
+
+
+async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], None]) -> BenchRun:
+    run = BenchRun(options)
+    workdir = Path(tempfile.mkdtemp(prefix="guichet-bench-"))
+    prefix = f"bench-{secrets.token_hex(3)}."
+    latency_set = _claims(int(options.rate * options.latency_seconds), options.seed, "L")
+    backlog = _claims(options.claims, options.seed + 1, "T")
+    say(f"Generated {len(latency_set):,} claims for the latency phase and {len(backlog):,} for the throughput phase")
+
+    say(f"Transport limit: {len(backlog):,} messages through the same number of hops, no database...")
+    payloads = [(c.event["claim"]["applicant"]["siren"].encode(), encode(c.event)) for c in backlog]
+    run.transport = await measure_transport_limit(infra.kafka_bootstrap, payloads, prefix=prefix, logs=workdir)
+    del payloads
+    say(f"  {run.transport.messages_per_s:,.0f} messages/s ({run.transport.seconds:.1f} s)")
+
+    stack = ScratchStack(infra, workdir, prefix=prefix)
+    try:
+        await stack.start()
+        await _load_registry(stack, latency_set + backlog, say)
+        await _latency_phase(stack, run, latency_set, say)
+        await _throughput_phase(stack, run, backlog, say)
+        run.database_bytes = await database_bytes(stack.database_urls)
+        run.claims_in_databases = await count_rows(stack.database_urls["intake"], "claims")
+    finally:
+        await stack.stop()
+        await delete_topics_with_prefix(infra.kafka_bootstrap, prefix)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return run
+
+
+def _claims(count: int, seed: int, tag: str) -> list[SimulatedClaim]:
+    return mix_programmes(generate_claims(count, seed, run_id=f"B{tag}{seed:x}"[:12])) if count else []
+
+
+async def _load_registry(stack: ScratchStack, claims: list[SimulatedClaim], say: Callable[[str], None]) -> None:
+    """Registry records first, as the SIRENE feed would have delivered them long before the claims."""
+    records = {c.registry_record["siren"]: c.registry_record for c in claims if c.registry_record is not None}
+    started = time.monotonic()
+    async with kafka_producer(stack.infra.kafka_bootstrap) as producer:
+        await publish_registry_records(producer, records.values(), topic=stack.topic("registry.companies.v1"))
+    while await count_rows(stack.database_urls["eligibility"], "companies") < len(records):
+        await asyncio.sleep(0.5)
+    say(f"Registry: {len(records):,} companies loaded by eligibility in {time.monotonic() - started:.1f} s")
+
+
+async def _latency_phase(
+    stack: ScratchStack, run: BenchRun, claims: list[SimulatedClaim], say: Callable[[str], None]
+) -> None:
+    if not claims:
+        return
+    say(f"Latency: {len(claims):,} claims at {run.options.rate:g} claims/s...")
+    watch, sent_at = await _publish_and_watch(stack, claims, rate=run.options.rate, timeout_s=run.options.timeout_s)
+    run.latency_claims = len(claims)
+    run.latencies_s = [watch.reached[claim_id] - sent_at[claim_id] for claim_id in watch.reached]
+    run.stage_ms = {
+        status: round(percentile([seen - sent_at[claim_id] for claim_id, seen in by_claim.items()], 0.5) * 1000, 1)
+        for status, by_claim in watch.stages.items()
+    }
+    p50, p99 = (percentile(run.latencies_s, fraction) * 1000 for fraction in (0.5, 0.99))
+    say(f"  p50 {p50:,.0f} ms, p99 {p99:,.0f} ms")
+
+
+async def _throughput_phase(
+    stack: ScratchStack, run: BenchRun, claims: list[SimulatedClaim], say: Callable[[str], None]
+) -> None:
+    say(f"Throughput: {len(claims):,} claims published as fast as a portal can...")
+    pids = {name: stack.processes[name].pid for name in SERVICES}
+    before = sample_all(pids)
+    profilers = _start_profilers(pids, run.options.profile_dir)
+    last_tick = [0.0]
+
+    def on_tick(final: int) -> None:
+        if time.monotonic() - last_tick[0] >= 1.0:
+            last_tick[0] = time.monotonic()
+            run.rss_series.append((final, {n: s.rss_mb for n, s in sample_all(pids).items()}))
+            say(f"  final {final:>9,}/{len(claims):,}")
+
+    watch, sent_at = await _publish_and_watch(
+        stack, claims, rate=None, timeout_s=run.options.timeout_s, on_tick=on_tick
+    )
+    run.throughput_seconds = max(watch.reached.values()) - min(sent_at.values())
+    after = sample_all(pids)
+    run.rss_series.append((len(watch.reached), {n: s.rss_mb for n, s in after.items()}))
+    _stop_profilers(profilers)
+    run.cpu_s = {name: after[name].cpu_s - before[name].cpu_s for name in after if name in before}
+    run.peak_rss_mb = {name: sample.peak_rss_mb for name, sample in after.items()}
+    run.statuses = dict(sorted(Counter(watch.statuses.values()).items()))
+    say(f"  {len(claims):,} claims final in {run.throughput_seconds:.1f} s")
+
+
+async def _publish_and_watch(
+    stack: ScratchStack,
+    claims: list[SimulatedClaim],
+    *,
+    rate: float | None,
+    timeout_s: float,
+    on_tick: Callable[[int], None] | None = None,
+) -> tuple[FinalWatch, dict[str, float]]:
+    follower = TopicFollower(stack.infra.kafka_bootstrap, stack.topic("claims.status.v1"))
+    await follower.start()
+    watch = FinalWatch(follower, frozenset(c.claim_id for c in claims))
+    try:
+        async with kafka_producer(stack.infra.kafka_bootstrap) as producer:
+            publishing = asyncio.create_task(
+                publish_claims(producer, claims, stack.topic("claims.submitted.v1"), rate=rate)
+            )
+            await watch.until_all_final(timeout_s, on_tick)
+            sent_at = await publishing
+    finally:
+        await follower.stop()
+    return watch, sent_at
+
+
+def _start_profilers(pids: dict[str, int], folder: Path | None) -> list[subprocess.Popen]:
+    if folder is None or shutil.which("py-spy") is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--rate",
+                "50",
+                "-o",
+                str(folder / f"{name}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in pids.items()
+    ]
+
+
+def _stop_profilers(profilers: list[subprocess.Popen]) -> None:
+    for profiler in profilers:
+        profiler.send_signal(2)  # SIGINT: py-spy writes its file and exits
+    for profiler in profilers:
+        profiler.wait(timeout=60)
