@@ -38,6 +38,7 @@ class ScratchStack:
     env: dict[str, str] = field(default_factory=dict)
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per process name
     overrides: dict[str, str] = field(default_factory=dict)  # for every process, over the defaults below
+    keep_mail: bool = True  # False: the SMTP sink accepts and discards (the benchmark measures only our side)
 
     @property
     def maildir(self) -> Path:
@@ -72,7 +73,8 @@ class ScratchStack:
             "GUICHET_FAILPOINT_MARKER": str(self.workdir / "failpoint.fired"),
             **self.overrides,
         }
-        self._smtp_args = ["--port", str(smtp_port), "--maildir", str(self.maildir)]
+        storage = ["--maildir", str(self.maildir)] if self.keep_mail else ["--discard"]
+        self._smtp_args = ["--port", str(smtp_port), *storage]
         self.launch("smtp")
         names = ["intake", "eligibility", *[f"payments-{i}" for i in range(1, payments_instances + 1)], "notifications"]
         for name in names:

@@ -32,14 +32,28 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
 
-async def serve(host: str, port: int, maildir: Path) -> None:
-    handler = MaildirHandler(maildir)
+class CountingHandler:
+    """aiosmtpd handler that accepts and counts, storing nothing: a mail server's stand-in for `make bench`, where
+    only the sender's side is ours to measure."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.accepted += 1
+        if self.accepted % 10_000 == 0:
+            log.info("mail_counted", accepted=self.accepted)
+        return "250 Message accepted and discarded"
+
+
+async def serve(host: str, port: int, maildir: Path | None) -> None:
+    handler = MaildirHandler(maildir) if maildir is not None else CountingHandler()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(handler, hostname="guichet-smtp-sink"), host, port)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    log.info("smtp_sink_listening", host=host, port=port, maildir=str(maildir))
+    log.info("smtp_sink_listening", host=host, port=port, maildir=str(maildir) if maildir else "(discarding)")
     await stop.wait()
     server.close()
     await server.wait_closed()
@@ -50,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m guichet_deploy.smtp_sink", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--maildir", type=Path, required=True)
+    storage = parser.add_mutually_exclusive_group(required=True)
+    storage.add_argument("--maildir", type=Path, help="file every message here")
+    storage.add_argument("--discard", action="store_true", help="accept and count, store nothing (benchmarks)")
     args = parser.parse_args(argv)
     structlog.configure(
         processors=[

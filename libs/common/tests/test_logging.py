@@ -1,6 +1,7 @@
 import json
 import logging
 
+import pytest
 import structlog
 
 from guichet_common.logging import RepeatLimiter, configure_logging, mask_personal_data, mask_text
@@ -27,7 +28,15 @@ def test_nested_values_and_exceptions_are_masked() -> None:
     assert EMAIL not in json.dumps(masked, default=str)
 
 
-def test_stdlib_and_structlog_lines_are_masked_in_the_output(capsys) -> None:
+@pytest.fixture
+def restore_logging():
+    """Requested before capsys, so it runs after capsys has closed its stream: later tests must not log into it."""
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+def test_stdlib_and_structlog_lines_are_masked_in_the_output(restore_logging, capsys) -> None:
     configure_logging("INFO", "json", service="test")
     structlog.get_logger().info("seeded", note=f"pay {IBAN}", email=EMAIL)
     logging.getLogger("asyncpg").error("DETAIL: Key (iban)=(%s) already exists, contact %s", IBAN, EMAIL)

@@ -96,8 +96,10 @@ async def _parse_tolerantly(raw: tuple[ConsumerRecord, ...], original_parser: Ca
     safe = tuple(
         dataclasses.replace(
             record,
-            headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in (record.headers or ())],
+            headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers],
         )
+        if record.headers
+        else record  # most records carry no header: nothing to copy
         for record in raw
     )
     return await original_parser(safe)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import orjson
 import structlog
 
 log = structlog.get_logger()
@@ -30,9 +30,15 @@ TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
 _MIGRATIONS_LOCK_ID = 4_271_960_118  # any constant: serialises migrations of concurrent instances
 
 
+def _to_json(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # orjson: claims are stored as JSON at every stage; the stdlib encoder was 7-10 % of intake's and
+    # eligibility's CPU under `make bench`.
+    await conn.set_type_codec("jsonb", encoder=_to_json, decoder=orjson.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=_to_json, decoder=orjson.loads, schema="pg_catalog")
 
 
 async def create_pool(dsn: str, *, size: int = 4, connect_timeout_s: float = 60.0) -> asyncpg.Pool:

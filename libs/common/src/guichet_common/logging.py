@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import structlog
 
 _IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b")
@@ -45,35 +46,45 @@ def mask_personal_data(_logger: Any, _method: str, event_dict: dict[str, Any]) -
 
 
 def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | None = None) -> None:
-    """Route structlog and the stdlib's loggers (aiokafka, FastStream, asyncpg) through one masked pipeline."""
+    """One masked pipeline for our lines and the stdlib's loggers (aiokafka, FastStream, asyncpg), to stderr.
+
+    Our own lines skip the stdlib's logging module and are rendered straight to bytes with orjson: logging a few
+    lines per claim through the stdlib cost about a tenth of each service's CPU under `make bench`.
+    """
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         mask_personal_data,
     ]
     if service:
         shared.insert(0, lambda _l, _m, ed: {"service": service, **ed})
-    renderer = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
+    minimum = logging.getLevelName(level.upper())
+    if as_json:
+        ours: Any = structlog.processors.JSONRenderer(serializer=orjson.dumps)
+        factory: Any = structlog.BytesLoggerFactory(sys.stderr.buffer)
+        renderer: Any = structlog.processors.JSONRenderer()
+    else:
+        ours = renderer = structlog.dev.ConsoleRenderer(colors=False)
+        factory = structlog.WriteLoggerFactory(sys.stderr)
     structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, ours],
+        logger_factory=factory,
+        wrapper_class=structlog.make_filtering_bound_logger(minimum),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(minimum)
     # aiokafka is chatty at INFO about group membership; keep its warnings, once per interval and message.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
     # On the handler, not the logger: a logger's filters never see its children's records.

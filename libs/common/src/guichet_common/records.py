@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from guichet_common.outbox import OutboxMessage
@@ -56,7 +57,8 @@ def read_json_object(record: InboundRecord) -> dict[str, Any]:
     if len(record.value) > MAX_VALUE_BYTES:
         raise Unreadable(f"value of {len(record.value)} bytes exceeds the {MAX_VALUE_BYTES}-byte limit")
     try:
-        payload = json.loads(record.value.decode("utf-8"))
+        # orjson: a third of the cost of json.loads on a claim; its error is a json.JSONDecodeError.
+        payload = orjson.loads(record.value.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise Unreadable(f"value is not UTF-8: {error.reason} at byte {error.start}") from None
     except json.JSONDecodeError as error:

@@ -79,14 +79,17 @@ async def insert_awaiting_claims(conn: asyncpg.Connection, claims: list[Awaiting
 
 async def related_claims(conn: asyncpg.Connection, claims: list[ClaimFacts]) -> list[tuple[str, PriorClaim]]:
     """(programme, claim) for every stored claim sharing a SIREN, an IBAN or an invoice with one of `claims`
-    (themselves included): one query for a whole batch."""
+    (themselves included): one query for a whole batch.
+
+    SIRENs are char(9) columns: compared with a text[] the index would be skipped for a cast of every row, hence
+    the bpchar[] parameters here and in the other SIREN look-ups."""
     keys = sorted({(facts.programme, key) for facts in claims for key in facts.invoice_keys()})
     rows = await conn.fetch(
         "WITH related AS ("
-        "  SELECT claim_id FROM claims WHERE programme = ANY($1::text[]) AND siren = ANY($2::text[])"
+        "  SELECT claim_id FROM claims WHERE programme = ANY($1::text[]) AND siren = ANY($2::bpchar[])"
         "  UNION SELECT claim_id FROM claims WHERE programme = ANY($1::text[]) AND iban = ANY($3::text[])"
-        "  UNION SELECT i.claim_id FROM claim_invoices i"
-        "  WHERE (i.supplier_key, i.invoice_number) IN (SELECT * FROM unnest($4::text[], $5::text[])))"
+        "  UNION SELECT i.claim_id FROM unnest($4::text[], $5::text[]) AS k (supplier_key, invoice_number)"
+        "  JOIN claim_invoices i USING (supplier_key, invoice_number))"
         " SELECT c.claim_id, c.programme, c.siren, c.status = ANY($6::text[]) AS holds_aid, c.iban,"
         "  coalesce(array_agg(i.supplier_key || chr(31) || i.invoice_number)"
         "           FILTER (WHERE i.claim_id IS NOT NULL), '{}') AS keys"
@@ -117,7 +120,7 @@ async def related_claims(conn: asyncpg.Connection, claims: list[ClaimFacts]) -> 
 async def take_awaiting_for_companies(conn: asyncpg.Connection, sirens: list[str]) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT claim_id, correlation_id, payload FROM claims"
-        " WHERE status = 'awaiting_registry' AND siren = ANY($1::text[]) ORDER BY received_at FOR UPDATE",
+        " WHERE status = 'awaiting_registry' AND siren = ANY($1::bpchar[]) ORDER BY received_at FOR UPDATE",
         sirens,
     )
 
@@ -145,7 +148,7 @@ async def record_decisions(conn: asyncpg.Connection, decisions: list[tuple[str, 
                 decision.outcome,
                 decision.rule_version,
                 list(decision.reasons),
-                [dataclasses.asdict(result) for result in decision.results],
+                [result.as_record() for result in decision.results],
                 decision.grant_cents,
             )
             for claim_id, decision in decisions
@@ -198,6 +201,6 @@ async def decided_claims(conn: asyncpg.Connection, programme: str) -> list[async
 
 async def registry_facts_for(conn: asyncpg.Connection, sirens: list[str]) -> dict[str, RegistryFacts]:
     rows = await conn.fetch(
-        "SELECT siren, state, created_on, headcount_band FROM companies WHERE siren = ANY($1::text[])", sirens
+        "SELECT siren, state, created_on, headcount_band FROM companies WHERE siren = ANY($1::bpchar[])", sirens
     )
     return {row["siren"]: RegistryFacts(row["state"], row["created_on"], row["headcount_band"]) for row in rows}

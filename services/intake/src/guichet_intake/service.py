@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 import structlog
 from pydantic import ValidationError
 
@@ -179,8 +179,8 @@ def _claim_object(payload: dict[str, Any]) -> bool:
 
 
 def _digest(claim: dict[str, Any]) -> str:
-    canonical = json.dumps(claim, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # Canonical: sorted keys, compact, UTF-8 (what json.dumps(sort_keys, separators, ensure_ascii=False) gives).
+    return hashlib.sha256(orjson.dumps(claim, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _now() -> datetime:

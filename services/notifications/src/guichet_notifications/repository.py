@@ -64,13 +64,12 @@ async def take_ready_emails(conn: asyncpg.Connection, limit: int) -> list[asyncp
     )
 
 
-async def mark_sent(conn: asyncpg.Connection, claim_id: str, kind: str, message_id: str) -> None:
-    await conn.execute(
+async def mark_sent(conn: asyncpg.Connection, sent: list[tuple[str, str, str]]) -> None:
+    """`sent`: (claim_id, kind, message_id) of each e-mail the server accepted."""
+    await conn.executemany(
         "UPDATE emails SET state = 'sent', sent_at = now(), message_id = $3, last_error = NULL"
         " WHERE claim_id = $1 AND kind = $2",
-        claim_id,
-        kind,
-        message_id,
+        sent,
     )
 
 

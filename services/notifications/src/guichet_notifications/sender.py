@@ -1,6 +1,7 @@
 """Sends owed e-mails through SMTP (aiosmtplib), at most once each.
 
-Each e-mail is committed as 'sending' before the SMTP exchange and as 'sent' after it. A refused or failed
+Each e-mail is committed as 'sending' before the SMTP exchange and as 'sent' after it (the e-mails of one SMTP
+session in one transaction at its end). A refused or failed
 connection puts it back to 'pending' with a back-off; a crash in mid-exchange leaves it 'sending', which is
 reported instead of retried, because re-sending could mail the applicant twice.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -32,9 +33,18 @@ class SmtpSettings:
     timeout_s: float = 10.0
 
 
+@dataclass
+class _Outcomes:
+    """What one SMTP session did, recorded in one transaction at its end."""
+
+    sent: list[tuple[asyncpg.Record, str]] = field(default_factory=list)  # with the Message-ID
+    refused: list[tuple[asyncpg.Record, str]] = field(default_factory=list)
+    to_retry: list[tuple[asyncpg.Record, str]] = field(default_factory=list)
+
+
 class EmailSender:
     def __init__(
-        self, pool: asyncpg.Pool, smtp: SmtpSettings, programme_names: Mapping[str, str], *, batch_size: int = 50
+        self, pool: asyncpg.Pool, smtp: SmtpSettings, programme_names: Mapping[str, str], *, batch_size: int = 200
     ) -> None:
         self._pool = pool
         self._smtp = smtp
@@ -67,17 +77,21 @@ class EmailSender:
         except (aiosmtplib.SMTPException, OSError) as error:
             await self._retry_all(due, f"SMTP unreachable: {error}")
             return len(due)
+        outcomes = _Outcomes()
         try:
             for row in due:
-                await self._send_one(client, row)
+                await self._send_one(client, row, outcomes)
         finally:
             try:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError):
                 pass
+            # One transaction for the session's outcomes: until it commits they stay 'sending', which is never
+            # sent again, so a crash here can leave them uncertain but cannot mail anyone twice.
+            await self._record(outcomes)
         return len(due)
 
-    async def _send_one(self, client: aiosmtplib.SMTP, row: asyncpg.Record) -> None:
+    async def _send_one(self, client: aiosmtplib.SMTP, row: asyncpg.Record, outcomes: _Outcomes) -> None:
         letter = domain.compose(
             domain.Occasion(
                 kind=row["kind"],
@@ -99,17 +113,23 @@ class EmailSender:
         try:
             await client.send_message(message)
         except aiosmtplib.SMTPRecipientsRefused as error:
-            async with transaction(self._pool) as conn:
-                await repository.mark_failed(conn, row["claim_id"], row["kind"], mask_text(str(error)))
+            outcomes.refused.append((row, mask_text(str(error))))
             log.warning("email_refused_by_server", claim_id=row["claim_id"], kind=row["kind"])
             return
         except (aiosmtplib.SMTPException, OSError) as error:
-            await self._retry_all([row], mask_text(str(error)))
+            outcomes.to_retry.append((row, mask_text(str(error))))
             return
-        async with transaction(self._pool) as conn:
-            await repository.mark_sent(conn, row["claim_id"], row["kind"], message_id)
+        outcomes.sent.append((row, message_id))
         self.sent += 1
         log.info("email_sent", claim_id=row["claim_id"], kind=row["kind"])
+
+    async def _record(self, outcomes: _Outcomes) -> None:
+        async with transaction(self._pool) as conn:
+            await repository.mark_sent(conn, [(row["claim_id"], row["kind"], mid) for row, mid in outcomes.sent])
+            for row, error in outcomes.refused:
+                await repository.mark_failed(conn, row["claim_id"], row["kind"], error)
+        if outcomes.to_retry:  # the connection failed mid-session: the rest waits for the next one
+            await self._retry_all([row for row, _ in outcomes.to_retry], outcomes.to_retry[0][1])
 
     async def _retry_all(self, rows: list[asyncpg.Record], error: str) -> None:
         async with transaction(self._pool) as conn:

@@ -67,7 +67,7 @@ async def company_already_served(conn: asyncpg.Connection, programme: str, siren
 async def companies_already_served(conn: asyncpg.Connection, companies: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which (programme, SIREN) pairs already have a payment or a place in line."""
     rows = await conn.fetch(
-        "WITH wanted (programme, siren) AS (SELECT * FROM unnest($1::text[], $2::text[]))"
+        "WITH wanted (programme, siren) AS (SELECT * FROM unnest($1::text[], $2::bpchar[]))"
         " SELECT programme, siren FROM payments JOIN wanted USING (programme, siren)"
         " UNION SELECT programme, siren FROM waitlist JOIN wanted USING (programme, siren)",
         [programme for programme, _ in companies],

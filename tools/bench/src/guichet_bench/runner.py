@@ -14,15 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guichet_bench.load import FinalWatch, percentile, publish_claims
-from guichet_bench.resources import count_rows, database_bytes, sample_all
+from guichet_bench.load import EncodedClaim, FinalWatch, generate, percentile, publish_claims
+from guichet_bench.resources import count_rows, cpu_by_program, database_bytes, sample_all
 from guichet_bench.transport import TransportResult, measure_transport_limit
 from guichet_common.kafka_admin import delete_topics_with_prefix
 from guichet_deploy.infra import Infra
 from guichet_deploy.scratch import ScratchStack
-from guichet_simulator.generator import SimulatedClaim, generate_claims
-from guichet_simulator.publisher import encode, kafka_producer, publish_registry_records
-from guichet_simulator.regional import mix_programmes
+from guichet_simulator.publisher import kafka_producer
 from guichet_simulator.watch import TopicFollower
 
 SERVICES = ("intake", "eligibility", "payments-1", "notifications")
@@ -44,12 +42,14 @@ class BenchRun:
     transport: TransportResult | None = None
     latency_claims: int = 0
     latencies_s: list[float] = field(default_factory=list)
+    latencies_not_held_s: list[float] = field(default_factory=list)  # without those held for the registry
     stage_ms: dict[str, float] = field(default_factory=dict)  # median time from publish to each status
     throughput_seconds: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     rss_series: list[tuple[int, dict[str, float]]] = field(default_factory=list)  # (claims final, rss per service)
+    cpu_by_program: dict[str, float] = field(default_factory=dict)  # the whole machine, throughput phase
     database_bytes: dict[str, int] = field(default_factory=dict)
     claims_in_databases: int = 0
 
@@ -58,22 +58,26 @@ async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], No
     run = BenchRun(options)
     workdir = Path(tempfile.mkdtemp(prefix="guichet-bench-"))
     prefix = f"bench-{secrets.token_hex(3)}."
-    latency_set = _claims(int(options.rate * options.latency_seconds), options.seed, "L")
-    backlog = _claims(options.claims, options.seed + 1, "T")
-    say(f"Generated {len(latency_set):,} claims for the latency phase and {len(backlog):,} for the throughput phase")
+    latency_set = generate(int(options.rate * options.latency_seconds), options.seed, "L")
+    backlog = generate(options.claims, options.seed + 1, "T")
+    say(
+        f"Generated {len(latency_set.claims):,} claims for the latency phase "
+        f"and {len(backlog.claims):,} for the throughput phase"
+    )
 
-    say(f"Transport limit: {len(backlog):,} messages through the same number of hops, no database...")
-    payloads = [(c.event["claim"]["applicant"]["siren"].encode(), encode(c.event)) for c in backlog]
+    say(f"Transport limit: {len(backlog.claims):,} messages through the same number of hops, no database...")
+    payloads = [(claim.key, claim.value) for claim in backlog.claims]
     run.transport = await measure_transport_limit(infra.kafka_bootstrap, payloads, prefix=prefix, logs=workdir)
     del payloads
     say(f"  {run.transport.messages_per_s:,.0f} messages/s ({run.transport.seconds:.1f} s)")
 
-    stack = ScratchStack(infra, workdir, prefix=prefix)
+    # The sink discards: delivering mail is the mail server's work, and it would share our two cores here.
+    stack = ScratchStack(infra, workdir, prefix=prefix, keep_mail=False)
     try:
         await stack.start()
-        await _load_registry(stack, latency_set + backlog, say)
-        await _latency_phase(stack, run, latency_set, say)
-        await _throughput_phase(stack, run, backlog, say)
+        await _load_registry(stack, {**latency_set.registry, **backlog.registry}, say)
+        await _latency_phase(stack, run, latency_set.claims, say)
+        await _throughput_phase(stack, run, backlog.claims, say)
         run.database_bytes = await database_bytes(stack.database_urls)
         run.claims_in_databases = await count_rows(stack.database_urls["intake"], "claims")
     finally:
@@ -83,23 +87,21 @@ async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], No
     return run
 
 
-def _claims(count: int, seed: int, tag: str) -> list[SimulatedClaim]:
-    return mix_programmes(generate_claims(count, seed, run_id=f"B{tag}{seed:x}"[:12])) if count else []
-
-
-async def _load_registry(stack: ScratchStack, claims: list[SimulatedClaim], say: Callable[[str], None]) -> None:
+async def _load_registry(stack: ScratchStack, records: dict[str, bytes], say: Callable[[str], None]) -> None:
     """Registry records first, as the SIRENE feed would have delivered them long before the claims."""
-    records = {c.registry_record["siren"]: c.registry_record for c in claims if c.registry_record is not None}
     started = time.monotonic()
+    topic = stack.topic("registry.companies.v1")
     async with kafka_producer(stack.infra.kafka_bootstrap) as producer:
-        await publish_registry_records(producer, records.values(), topic=stack.topic("registry.companies.v1"))
+        for siren, record in records.items():
+            await producer.send(topic, value=record, key=siren.encode())
+        await producer.flush()
     while await count_rows(stack.database_urls["eligibility"], "companies") < len(records):
         await asyncio.sleep(0.5)
     say(f"Registry: {len(records):,} companies loaded by eligibility in {time.monotonic() - started:.1f} s")
 
 
 async def _latency_phase(
-    stack: ScratchStack, run: BenchRun, claims: list[SimulatedClaim], say: Callable[[str], None]
+    stack: ScratchStack, run: BenchRun, claims: list[EncodedClaim], say: Callable[[str], None]
 ) -> None:
     if not claims:
         return
@@ -107,6 +109,11 @@ async def _latency_phase(
     watch, sent_at = await _publish_and_watch(stack, claims, rate=run.options.rate, timeout_s=run.options.timeout_s)
     run.latency_claims = len(claims)
     run.latencies_s = [watch.reached[claim_id] - sent_at[claim_id] for claim_id in watch.reached]
+    run.latencies_not_held_s = [
+        watch.reached[claim_id] - sent_at[claim_id]
+        for claim_id in watch.reached
+        if claim_id not in watch.held_for_registry
+    ]
     run.stage_ms = {
         status: round(percentile([seen - sent_at[claim_id] for claim_id, seen in by_claim.items()], 0.5) * 1000, 1)
         for status, by_claim in watch.stages.items()
@@ -116,11 +123,11 @@ async def _latency_phase(
 
 
 async def _throughput_phase(
-    stack: ScratchStack, run: BenchRun, claims: list[SimulatedClaim], say: Callable[[str], None]
+    stack: ScratchStack, run: BenchRun, claims: list[EncodedClaim], say: Callable[[str], None]
 ) -> None:
     say(f"Throughput: {len(claims):,} claims published as fast as a portal can...")
     pids = {name: stack.processes[name].pid for name in SERVICES}
-    before = sample_all(pids)
+    before, machine_before = sample_all(pids), cpu_by_program()
     profilers = _start_profilers(pids, run.options.profile_dir)
     last_tick = [0.0]
 
@@ -138,6 +145,9 @@ async def _throughput_phase(
     run.rss_series.append((len(watch.reached), {n: s.rss_mb for n, s in after.items()}))
     _stop_profilers(profilers)
     run.cpu_s = {name: after[name].cpu_s - before[name].cpu_s for name in after if name in before}
+    machine_after = cpu_by_program()
+    used = {name: seconds - machine_before.get(name, 0.0) for name, seconds in machine_after.items()}
+    run.cpu_by_program = dict(sorted(((n, s) for n, s in used.items() if s >= 0.5), key=lambda item: -item[1]))
     run.peak_rss_mb = {name: sample.peak_rss_mb for name, sample in after.items()}
     run.statuses = dict(sorted(Counter(watch.statuses.values()).items()))
     say(f"  {len(claims):,} claims final in {run.throughput_seconds:.1f} s")
@@ -145,7 +155,7 @@ async def _throughput_phase(
 
 async def _publish_and_watch(
     stack: ScratchStack,
-    claims: list[SimulatedClaim],
+    claims: list[EncodedClaim],
     *,
     rate: float | None,
     timeout_s: float,
@@ -153,7 +163,7 @@ async def _publish_and_watch(
 ) -> tuple[FinalWatch, dict[str, float]]:
     follower = TopicFollower(stack.infra.kafka_bootstrap, stack.topic("claims.status.v1"))
     await follower.start()
-    watch = FinalWatch(follower, frozenset(c.claim_id for c in claims))
+    watch = FinalWatch(follower, frozenset(c.claim_id for c in claims), track_stages=rate is not None)
     try:
         async with kafka_producer(stack.infra.kafka_bootstrap) as producer:
             publishing = asyncio.create_task(

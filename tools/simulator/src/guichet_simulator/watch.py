@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 # Where a claim stops while no operator is in the loop (a returned payment is sent again, so it is not final).
@@ -79,7 +79,7 @@ class TopicFollower:
         for records in batches.values():
             for record in records:
                 try:
-                    events.append(json.loads(record.value))
+                    events.append(orjson.loads(record.value))
                 except (TypeError, ValueError):
                     continue
         return events
