@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
+import orjson
 from pydantic import BaseModel
 
 OUTBOX_CHANNEL = "outbox"
@@ -26,10 +27,21 @@ class OutboxMessage:
 
 async def write_outbox(conn: asyncpg.Connection, messages: Iterable[OutboxMessage]) -> int:
     """Queue messages for the relay; call inside the transaction that makes the change they announce."""
-    rows = [(m.topic, m.key, m.value, [[k, v.decode("utf-8", "replace")] for k, v in m.headers]) for m in messages]
+    rows = list(messages)
     if not rows:
         return 0
-    await conn.executemany("INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)", rows)
+    # One statement for the batch (unnest), not one execution per row: the outbox takes several rows per claim.
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value, headers) SELECT topic, key, value, headers::jsonb"
+        " FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[]) WITH ORDINALITY"
+        "      AS message (topic, key, value, headers, position)"
+        " ORDER BY position",  # ids in list order: the relay publishes in id order
+        [m.topic for m in rows],
+        [m.key for m in rows],
+        [m.value for m in rows],
+        # As JSON text: a list of [name, value] pairs would read as more array dimensions.
+        [orjson.dumps([[k, v.decode("utf-8", "replace")] for k, v in m.headers]).decode() for m in rows],
+    )
     # Delivered on commit only, so the relay wakes when the rows are visible.
     await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
     return len(rows)

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from guichet_eligibility.domain import ClaimFacts, Decision, PriorClaim, RegistryFacts
 
@@ -53,27 +54,29 @@ class AwaitingClaim:
 
 
 async def insert_awaiting_claims(conn: asyncpg.Connection, claims: list[AwaitingClaim]) -> None:
-    await conn.executemany(
+    # A batch in one statement per table (unnest): about half the database's work of one execution per row.
+    await conn.execute(
         "INSERT INTO claims (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, status,"
-        " registry_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, 'awaiting_registry', $8)",
-        [
-            (
-                c.facts.claim_id,
-                c.facts.programme,
-                c.facts.siren,
-                c.facts.submitted_at,
-                c.correlation_id,
-                c.facts.iban,
-                c.payload,
-                c.registry_deadline,
-            )
-            for c in claims
-        ],
+        " registry_deadline) SELECT c.claim_id, c.programme, c.siren, c.submitted_at, c.correlation_id, c.iban,"
+        " c.payload::jsonb, 'awaiting_registry', c.registry_deadline FROM unnest($1::text[], $2::text[], $3::bpchar[],"
+        " $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::timestamptz[])"
+        "      AS c (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, registry_deadline)",
+        [c.facts.claim_id for c in claims],
+        [c.facts.programme for c in claims],
+        [c.facts.siren for c in claims],
+        [c.facts.submitted_at for c in claims],
+        [c.correlation_id for c in claims],
+        [c.facts.iban for c in claims],
+        [orjson.dumps(c.payload).decode() for c in claims],  # text: a JSON list would read as array dimensions
+        [c.registry_deadline for c in claims],
     )
-    await conn.executemany(
-        "INSERT INTO claim_invoices (claim_id, supplier_key, invoice_number) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING",
-        [(c.facts.claim_id, supplier, number) for c in claims for supplier, number in sorted(c.facts.invoice_keys())],
+    keys = [(c.facts.claim_id, supplier, number) for c in claims for supplier, number in sorted(c.facts.invoice_keys())]
+    await conn.execute(
+        "INSERT INTO claim_invoices (claim_id, supplier_key, invoice_number)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+        [claim_id for claim_id, _, _ in keys],
+        [supplier for _, supplier, _ in keys],
+        [number for _, _, number in keys],
     )
 
 
@@ -135,24 +138,25 @@ async def take_awaiting_past_deadline(conn: asyncpg.Connection, limit: int) -> l
 
 
 async def record_decisions(conn: asyncpg.Connection, decisions: list[tuple[str, Decision]]) -> None:
-    await conn.executemany(
-        "UPDATE claims SET status = $2, registry_deadline = NULL WHERE claim_id = $1",
-        [(claim_id, decision.outcome) for claim_id, decision in decisions],
+    await conn.execute(
+        "UPDATE claims SET status = d.outcome, registry_deadline = NULL"
+        " FROM unnest($1::text[], $2::text[]) AS d (claim_id, outcome) WHERE claims.claim_id = d.claim_id",
+        [claim_id for claim_id, _ in decisions],
+        [decision.outcome for _, decision in decisions],
     )
-    await conn.executemany(
+    await conn.execute(
         "INSERT INTO decisions (claim_id, outcome, rule_version, reasons, rule_results, grant_cents)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            (
-                claim_id,
-                decision.outcome,
-                decision.rule_version,
-                list(decision.reasons),
-                [result.as_record() for result in decision.results],
-                decision.grant_cents,
-            )
-            for claim_id, decision in decisions
-        ],
+        " SELECT d.claim_id, d.outcome, d.rule_version, ARRAY(SELECT jsonb_array_elements_text(d.reasons::jsonb)),"
+        " d.rule_results::jsonb, d.grant_cents"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
+        "      AS d (claim_id, outcome, rule_version, reasons, rule_results, grant_cents)",
+        [claim_id for claim_id, _ in decisions],
+        [decision.outcome for _, decision in decisions],
+        [decision.rule_version for _, decision in decisions],
+        # Lists per row travel as JSON text: arrays of unequal lengths cannot be one SQL array.
+        [orjson.dumps(list(decision.reasons)).decode() for _, decision in decisions],
+        [orjson.dumps([result.as_record() for result in decision.results]).decode() for _, decision in decisions],
+        [decision.grant_cents for _, decision in decisions],
     )
 
 

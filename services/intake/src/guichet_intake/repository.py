@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 
 async def registered_digests(conn: asyncpg.Connection, claim_ids: list[str]) -> dict[str, str]:
@@ -38,10 +39,19 @@ class Refusal:
 
 
 async def register_claims(conn: asyncpg.Connection, registrations: list[Registration]) -> None:
-    await conn.executemany(
+    # One statement per batch (unnest) rather than one execution per row; payloads travel as JSON text.
+    await conn.execute(
         "INSERT INTO claims (claim_id, event_id, programme, siren, content_sha256, payload, submitted_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [(r.claim_id, r.event_id, r.programme, r.siren, r.digest, r.payload, r.submitted_at) for r in registrations],
+        " SELECT c.claim_id, c.event_id, c.programme, c.siren, c.digest, c.payload::jsonb, c.submitted_at"
+        " FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])"
+        "      AS c (claim_id, event_id, programme, siren, digest, payload, submitted_at)",
+        [r.claim_id for r in registrations],
+        [r.event_id for r in registrations],
+        [r.programme for r in registrations],
+        [r.siren for r in registrations],
+        [r.digest for r in registrations],
+        [orjson.dumps(r.payload).decode() for r in registrations],
+        [r.submitted_at for r in registrations],
     )
 
 

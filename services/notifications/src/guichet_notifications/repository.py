@@ -10,10 +10,12 @@ import asyncpg
 
 async def save_contacts(conn: asyncpg.Connection, contacts: list[dict[str, Any]]) -> None:
     """First contact per claim wins."""
-    await conn.executemany(
-        "INSERT INTO contacts (claim_id, programme, email, full_name, iban_last4) VALUES ($1, $2, $3, $4, $5)"
+    # One statement per batch (unnest) rather than one execution per row.
+    await conn.execute(
+        "INSERT INTO contacts (claim_id, programme, email, full_name, iban_last4)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
         " ON CONFLICT (claim_id) DO NOTHING",
-        [(c["claim_id"], c["programme"], c["email"], c["full_name"], c.get("iban_last4")) for c in contacts],
+        *([c.get(name) for c in contacts] for name in ("claim_id", "programme", "email", "full_name", "iban_last4")),
     )
 
 
@@ -66,10 +68,11 @@ async def take_ready_emails(conn: asyncpg.Connection, limit: int) -> list[asyncp
 
 async def mark_sent(conn: asyncpg.Connection, sent: list[tuple[str, str, str]]) -> None:
     """`sent`: (claim_id, kind, message_id) of each e-mail the server accepted."""
-    await conn.executemany(
-        "UPDATE emails SET state = 'sent', sent_at = now(), message_id = $3, last_error = NULL"
-        " WHERE claim_id = $1 AND kind = $2",
-        sent,
+    await conn.execute(
+        "UPDATE emails e SET state = 'sent', sent_at = now(), message_id = s.message_id, last_error = NULL"
+        " FROM unnest($1::text[], $2::text[], $3::text[]) AS s (claim_id, kind, message_id)"
+        " WHERE e.claim_id = s.claim_id AND e.kind = s.kind",
+        *([row[i] for row in sent] for i in range(3)),
     )
 
 

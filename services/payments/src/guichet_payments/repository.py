@@ -104,33 +104,32 @@ async def leave_waitlist(conn: asyncpg.Connection, claim_id: str) -> None:
 
 
 async def insert_payments(conn: asyncpg.Connection, payments: list[dict[str, Any]]) -> None:
-    await conn.executemany(
+    # One statement per batch (unnest) rather than one execution per row.
+    await conn.execute(
         "INSERT INTO payments (payment_id, claim_id, programme, siren, amount_cents, submitted_at, status)"
-        " VALUES ($1, $2, $3, $4, $5, $6, 'scheduled')",
-        [
-            (p["payment_id"], p["claim_id"], p["programme"], p["siren"], p["amount_cents"], p["submitted_at"])
-            for p in payments
-        ],
+        " SELECT *, 'scheduled' FROM unnest($1::text[], $2::text[], $3::text[], $4::bpchar[], $5::bigint[],"
+        " $6::timestamptz[])",
+        *_columns(payments, "payment_id", "claim_id", "programme", "siren", "amount_cents", "submitted_at"),
     )
 
 
 async def insert_attempts(conn: asyncpg.Connection, attempts: list[dict[str, Any]]) -> None:
-    await conn.executemany(
+    # created_at comes from the service's clock: batches close by age on that clock.
+    await conn.execute(
         "INSERT INTO payment_attempts (payment_id, attempt, end_to_end_id, beneficiary_name, iban, bic,"
-        " amount_cents, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8)",
-        [
-            (
-                a["payment_id"],
-                a["attempt"],
-                a["end_to_end_id"],
-                a["beneficiary_name"],
-                a["iban"],
-                a["bic"],
-                a["amount_cents"],
-                a["created_at"],  # from the service's clock: batches close by age on that clock
-            )
-            for a in attempts
-        ],
+        " amount_cents, created_at, status) SELECT *, 'scheduled' FROM unnest($1::text[], $2::int[], $3::text[],"
+        " $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])",
+        *_columns(
+            attempts,
+            "payment_id",
+            "attempt",
+            "end_to_end_id",
+            "beneficiary_name",
+            "iban",
+            "bic",
+            "amount_cents",
+            "created_at",
+        ),
     )
 
 
@@ -169,9 +168,13 @@ async def record_batch(conn: asyncpg.Connection, b: dict[str, Any], attempts: li
         b["control_sum_cents"],
         b["requested_execution_date"],
     )
-    await conn.executemany(
-        "UPDATE payment_attempts SET batch_id = $1, status = 'sent' WHERE payment_id = $2 AND attempt = $3",
-        [(b["batch_id"], payment_id, attempt) for payment_id, attempt in attempts],
+    await conn.execute(
+        "UPDATE payment_attempts a SET batch_id = $1, status = 'sent'"
+        " FROM unnest($2::text[], $3::int[]) AS t (payment_id, attempt)"
+        " WHERE a.payment_id = t.payment_id AND a.attempt = t.attempt",
+        b["batch_id"],
+        [payment_id for payment_id, _ in attempts],
+        [attempt for _, attempt in attempts],
     )
     await conn.execute(
         "UPDATE payments SET status = 'sent' WHERE payment_id = ANY($1::text[])",
@@ -246,3 +249,8 @@ async def take_expired_returns(
 
 async def mark_released(conn: asyncpg.Connection, payment_id: str) -> None:
     await conn.execute("UPDATE payments SET status = 'released' WHERE payment_id = $1", payment_id)
+
+
+def _columns(rows: list[dict[str, Any]], *names: str) -> list[list[Any]]:
+    """The rows as one list per column, in `names` order: the arrays an unnest() INSERT takes."""
+    return [[row[name] for row in rows] for name in names]

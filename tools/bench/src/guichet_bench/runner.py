@@ -73,6 +73,7 @@ async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], No
 
     # The sink discards: delivering mail is the mail server's work, and it would share our two cores here.
     stack = ScratchStack(infra, workdir, prefix=prefix, keep_mail=False)
+    succeeded = False
     try:
         await stack.start()
         await _load_registry(stack, {**latency_set.registry, **backlog.registry}, say)
@@ -80,10 +81,14 @@ async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], No
         await _throughput_phase(stack, run, backlog.claims, say)
         run.database_bytes = await database_bytes(stack.database_urls)
         run.claims_in_databases = await count_rows(stack.database_urls["intake"], "claims")
+        succeeded = True
     finally:
         await stack.stop()
         await delete_topics_with_prefix(infra.kafka_bootstrap, prefix)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if succeeded:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            say(f"The run failed; the services' logs are kept in {workdir / 'logs'}")
     return run
 
 
