@@ -167,6 +167,10 @@ def write_settings(layout: PgLayout, port: int) -> None:
         f"unix_socket_directories = '{layout.socket_dir}'\n"
         "max_connections = 200\n"
         "shared_buffers = 128MB\n"
+        # Checkpoints by time, not by every GB of WAL: under `make bench` a checkpoint landing mid-run made every
+        # page's next change write a full page image, and the server's CPU swung from 8 s to 17 s per 20,000 claims.
+        "max_wal_size = 8GB\n"
+        "checkpoint_timeout = 15min\n"
         "password_encryption = 'scram-sha-256'\n"
         "log_timezone = 'UTC'\n"
         "timezone = 'UTC'\n"

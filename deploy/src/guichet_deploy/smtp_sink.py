@@ -12,6 +12,7 @@ import signal
 from pathlib import Path
 
 import structlog
+import uvloop
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 log = structlog.get_logger()
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
             structlog.processors.JSONRenderer(),
         ]
     )
-    asyncio.run(serve(args.host, args.port, args.maildir))
+    uvloop.run(serve(args.host, args.port, args.maildir))
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 import asyncpg
+import orjson
 import structlog
 
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
@@ -15,6 +17,7 @@ from guichet_common.records import InboundRecord, decode_all
 from guichet_notifications import repository
 
 log = structlog.get_logger()
+_KNOWN_STATUSES = frozenset(get_args(ClaimStatusV1.model_fields["status"].annotation))
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,19 @@ class NotificationsService:
         await repository.save_contacts(conn, [contact.model_dump(mode="json") for contact in contacts])
         await write_outbox(conn, outbox)
 
+    def may_mail(self, record: InboundRecord) -> bool:
+        """False only for a readable event with a valid status that mails nobody; anything else goes on to the
+        contract check, which dead-letters what does not fit."""
+        try:
+            status = orjson.loads(record.value or b"").get("status")
+        except (orjson.JSONDecodeError, AttributeError):
+            return True
+        return status not in _KNOWN_STATUSES or status in self.email_statuses
+
     async def apply_statuses(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        statuses, outbox = decode_all(ClaimStatusV1, records)
+        # Most statuses mail nobody (received, approved, payment_scheduled...): a glance at the field skips them
+        # before the full contract check, which cost a quarter of this service's CPU under `make bench`.
+        statuses, outbox = decode_all(ClaimStatusV1, [r for r in records if self.may_mail(r)])
         wanted = [s for s in statuses if s.status in self.email_statuses]
         fresh = await first_sightings(conn, records[0].topic, [s.event_id for s in wanted]) if wanted else set()
         owed = await repository.owe_emails(
