@@ -15,24 +15,31 @@ from guichet_eligibility.domain import ClaimFacts, Decision, PriorClaim, Registr
 HOLDING_AID = ("awaiting_registry", "approved", "under_review")
 
 
-async def upsert_company(conn: asyncpg.Connection, record: dict[str, Any]) -> None:
+async def upsert_companies(conn: asyncpg.Connection, records: list[dict[str, Any]]) -> None:
+    """One statement for a batch of registry records; at most one record per SIREN (ON CONFLICT cannot update a
+    row twice in one statement)."""
     await conn.execute(
         "INSERT INTO companies (siren, state, created_on, naf_code, headcount_band, record)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
+        " SELECT c.siren, c.state, c.created_on, c.naf_code, c.headcount_band, c.record::jsonb"
+        " FROM unnest($1::bpchar[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[])"
+        "      AS c (siren, state, created_on, naf_code, headcount_band, record)"
         " ON CONFLICT (siren) DO UPDATE SET state = EXCLUDED.state, created_on = EXCLUDED.created_on,"
         " naf_code = EXCLUDED.naf_code, headcount_band = EXCLUDED.headcount_band, record = EXCLUDED.record,"
         " updated_at = now()",
-        record["siren"],
-        record["etatAdministratifUniteLegale"],
-        dt.date.fromisoformat(record["dateCreationUniteLegale"]) if record.get("dateCreationUniteLegale") else None,
-        record.get("activitePrincipaleUniteLegale"),
-        record.get("trancheEffectifsUniteLegale"),
-        record,
+        [r["siren"] for r in records],
+        [r["etatAdministratifUniteLegale"] for r in records],
+        [
+            dt.date.fromisoformat(r["dateCreationUniteLegale"]) if r.get("dateCreationUniteLegale") else None
+            for r in records
+        ],
+        [r.get("activitePrincipaleUniteLegale") for r in records],
+        [r.get("trancheEffectifsUniteLegale") for r in records],
+        [orjson.dumps(r).decode() for r in records],
     )
 
 
-async def delete_company(conn: asyncpg.Connection, siren: str) -> None:
-    await conn.execute("DELETE FROM companies WHERE siren = $1", siren)
+async def delete_companies(conn: asyncpg.Connection, sirens: list[str]) -> None:
+    await conn.execute("DELETE FROM companies WHERE siren = ANY($1::bpchar[])", sirens)
 
 
 async def registry_facts(conn: asyncpg.Connection, siren: str) -> RegistryFacts | None:

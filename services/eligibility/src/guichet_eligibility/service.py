@@ -52,11 +52,11 @@ class EligibilityService:
     async def apply_registry_records(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
         """Upsert each company (last record wins; a null value deletes it), then judge claims that waited for it."""
         outbox: list[OutboxMessage] = []
-        arrived: list[str] = []
+        latest: dict[str, dict | None] = {}  # per SIREN, the batch's last word: a record, or None for a tombstone
         for record in records:
             if record.value is None:
                 if record.key:
-                    await repository.delete_company(conn, record.key.decode("utf-8", "replace"))
+                    latest[record.key.decode("utf-8", "replace")] = None
                 continue
             try:
                 read_json_object(record)
@@ -67,8 +67,10 @@ class EligibilityService:
             except ValidationError as error:
                 outbox.append(dead_letter(record, "schema: " + "; ".join(describe_validation_error(error))))
                 continue
-            await repository.upsert_company(conn, company.model_dump(mode="json"))
-            arrived.append(company.siren)
+            latest[company.siren] = company.model_dump(mode="json")
+        await repository.delete_companies(conn, [siren for siren, value in latest.items() if value is None])
+        await repository.upsert_companies(conn, [value for value in latest.values() if value is not None])
+        arrived = [siren for siren, value in latest.items() if value is not None]
         if arrived:
             waiting = await repository.take_awaiting_for_companies(conn, arrived)
             outbox += await self._judge(conn, [(stored_claim(row), row["correlation_id"]) for row in waiting])
