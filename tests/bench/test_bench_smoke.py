@@ -35,3 +35,4 @@ def test_a_small_bench_completes_and_writes_well_formed_results(infra, tmp_path:
     assert set(result["cpu_s"]) == SERVICES
     assert result["database_bytes_per_claim"] > 0
     assert result["transport"]["messages"] == 1000 and result["transport"]["hops"] == 3
+    assert result["errors_in_logs"] == 0 and result["dead_letters"] == 0  # synthetic claims are all well formed

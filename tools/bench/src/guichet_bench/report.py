@@ -40,6 +40,8 @@ def results(run: BenchRun) -> dict[str, Any]:
         "database_bytes_per_claim": round(total_db / run.claims_in_databases) if run.claims_in_databases else None,
         "database_mb": {name: round(size / 2**20, 1) for name, size in run.database_bytes.items()},
         "final_statuses": run.statuses,
+        "errors_in_logs": run.log_errors,
+        "dead_letters": run.dead_letters,
         "transport": {
             "messages": run.transport.messages,
             "hops": run.transport.hops,
@@ -114,6 +116,7 @@ def table(result: dict[str, Any]) -> str:
         )
     machine = result["machine_cpu_s_by_program"]
     rows.append(("machine CPU s by program", ", ".join(f"{name} {seconds:,.1f}" for name, seconds in machine.items())))
+    rows.append(("errors in logs, dead letters", f"{result['errors_in_logs']:,}, {result['dead_letters']:,}"))
     rows.append(("final statuses", ", ".join(f"{k} {v:,}" for k, v in result["final_statuses"].items())))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)

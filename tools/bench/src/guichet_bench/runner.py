@@ -4,6 +4,7 @@ throughput on a backlog of N claims, with the services' memory and CPU and the d
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import shutil
 import subprocess
@@ -13,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from guichet_bench.load import EncodedClaim, FinalWatch, generate, percentile, publish_claims
 from guichet_bench.resources import count_rows, cpu_by_program, database_bytes, sample_all
@@ -24,6 +27,7 @@ from guichet_simulator.publisher import kafka_producer
 from guichet_simulator.watch import TopicFollower
 
 SERVICES = ("intake", "eligibility", "payments-1", "notifications")
+_ERROR_LEVEL = re.compile(r'"level": ?"(error|critical)"')
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class BenchRun:
     cpu_by_program: dict[str, float] = field(default_factory=dict)  # the whole machine, throughput phase
     database_bytes: dict[str, int] = field(default_factory=dict)
     claims_in_databases: int = 0
+    log_errors: int = 0  # lines at level error or above in the services' logs
+    dead_letters: int = 0
 
 
 async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], None]) -> BenchRun:
@@ -81,6 +87,8 @@ async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], No
         await _throughput_phase(stack, run, backlog.claims, say)
         run.database_bytes = await database_bytes(stack.database_urls)
         run.claims_in_databases = await count_rows(stack.database_urls["intake"], "claims")
+        run.log_errors = count_log_errors(stack.logs)
+        run.dead_letters = await count_dead_letters(infra.kafka_bootstrap, prefix)
         succeeded = True
     finally:
         await stack.stop()
@@ -179,6 +187,27 @@ async def _publish_and_watch(
     finally:
         await follower.stop()
     return watch, sent_at
+
+
+def count_log_errors(folder: Path) -> int:
+    """Lines at level error or above in the services' JSON logs: a clean run has none."""
+    errors = 0
+    for path in folder.glob("*.log"):
+        with path.open(encoding="utf-8", errors="replace") as log:
+            errors += sum(1 for line in log if _ERROR_LEVEL.search(line))
+    return errors
+
+
+async def count_dead_letters(bootstrap: str, prefix: str) -> int:
+    """Messages on the run's dead-letter topics (`*.dlq`): a run of well-formed claims has none."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        topics = [t for t in await consumer.topics() if t.startswith(prefix) and t.endswith(".dlq")]
+        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        return sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
+    finally:
+        await consumer.stop()
 
 
 def _start_profilers(pids: dict[str, int], folder: Path | None) -> list[subprocess.Popen]:
