@@ -23,5 +23,5 @@ async def test_no_claim_lost_nothing_done_twice_under_the_short_failure_suite(in
         assert figures.graceful_exit, figures.notes
     poison = next(f for f in results if f.scenario == "poison corpus interleaved")
     assert poison.dead_letters == 9  # 2 rounds of 5 unreadable values; the wrong-schema one twice is one event
-    relay = next(f for f in results if f.scenario == "relay dies between publish and mark")
+    relay = next(f for f in results if f.scenario == "relay dies between publish and delete")
     assert any("delivered again" in note for note in relay.notes), "the failure point never fired"

@@ -42,8 +42,8 @@ async def kill_each_service(scene: Scene) -> float:
     return time.monotonic()
 
 
-async def relay_dies_between_publish_and_mark(scene: Scene) -> float:
-    """intake's relay exits right after publishing a batch and before marking it: the batch goes out twice."""
+async def relay_dies_between_publish_and_delete(scene: Scene) -> float:
+    """intake's relay exits right after publishing a batch and before deleting its rows: the batch goes out twice."""
     await _wait_exit(scene.stack, "intake", timeout_s=60)
     scene.stack.launch("intake")
     return time.monotonic()
@@ -110,8 +110,8 @@ async def _wait_exit(stack: ScratchStack, name: str, timeout_s: float) -> None:
 # name -> (fault, payments instances, extra environment per process)
 FAULTS: dict[str, tuple[Fault, int, dict[str, dict[str, str]]]] = {
     "kill -9 each service": (kill_each_service, 1, {}),
-    "relay dies between publish and mark": (
-        relay_dies_between_publish_and_mark,
+    "relay dies between publish and delete": (
+        relay_dies_between_publish_and_delete,
         1,
         {"intake": {"GUICHET_FAILPOINT": "relay.after_publish"}},
     ),
@@ -124,7 +124,7 @@ FAULTS: dict[str, tuple[Fault, int, dict[str, dict[str, str]]]] = {
 }
 SHORT = (
     "kill -9 each service",
-    "relay dies between publish and mark",
+    "relay dies between publish and delete",
     "whole input published twice",
     "poison corpus interleaved",
 )
