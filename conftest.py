@@ -7,7 +7,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from guichet_common.db import create_pool, run_migrations
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.runtime import COMMON_MIGRATIONS
+from guichet_deploy.procs import free_port
 
 ROOT = Path(__file__).resolve().parent
 SERVICES = ("intake", "eligibility", "payments", "notifications")
@@ -113,12 +113,6 @@ intake_pool = service_pool_fixture("intake")
 eligibility_pool = service_pool_fixture("eligibility")
 payments_pool = service_pool_fixture("payments")
 notifications_pool = service_pool_fixture("notifications")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -8,7 +8,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,9 @@ from pathlib import Path
 from guichet_common.kafka_admin import ensure_topics
 from guichet_deploy.infra import Infra
 from guichet_deploy.postgres import drop_databases, provision_databases
+from guichet_deploy.procs import free_port
 
 SERVICES = ("intake", "eligibility", "payments", "notifications")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
