@@ -116,6 +116,7 @@ def subscribe_batches(
     group_id: str,
     processor: BatchProcessor,
     max_records: int = 500,
+    title: str | None = None,
     description: str | None = None,
 ) -> None:
     """Attach `processor` to `topic` as a batch subscriber with the project's consumer settings."""
@@ -130,6 +131,7 @@ def subscribe_batches(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse_tolerantly,
         decoder=_keep_raw,
+        title=title,
         description=description,
     )
     async def handle_batch(message: KafkaMessage) -> None:

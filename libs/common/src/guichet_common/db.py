@@ -83,3 +83,33 @@ async def run_migrations(pool: asyncpg.Pool, folder: Path) -> list[str]:
     if applied_now:
         log.info("migrations_applied", versions=applied_now)
     return applied_now
+
+
+class PoolSlot:
+    """The process's pool, created at start-up, for code wired before it.
+
+    Subscribers and jobs are declared when the app is built (so the AsyncAPI document lists them without a
+    database); they reach the database only once the app has started and filled the slot.
+    """
+
+    def __init__(self) -> None:
+        self._pool: asyncpg.Pool | None = None
+
+    def fill(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database pool is created when the service starts")
+        return self._pool
+
+    @property
+    def filled(self) -> bool:
+        return self._pool is not None
+
+    def acquire(self, *, timeout: float | None = None):
+        return self.pool.acquire(timeout=timeout)
+
+    async def release(self, connection: asyncpg.Connection) -> None:
+        await self.pool.release(connection)

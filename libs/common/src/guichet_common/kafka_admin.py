@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
@@ -92,3 +94,36 @@ async def delete_topics_with_prefix(bootstrap_servers: str, prefix: str) -> list
     finally:
         await admin.close()
     return names
+
+
+async def consumer_lag(bootstrap_servers: str, group_topics: Mapping[str, str]) -> dict[tuple[str, int], int]:
+    """Per (topic, partition): messages beyond what the consuming group has committed (`group_topics`: group id ->
+    topic). A partition the group never committed on counts whole, as the group will read it from the start."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
+    ends = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
+    await admin.start()
+    try:
+        await ends.start()
+        lag: dict[tuple[str, int], int] = {}
+        for group, topic in group_topics.items():
+            committed = await admin.list_consumer_group_offsets(group)
+            partitions = await partitions_of(admin, topic)
+            if not partitions:
+                continue
+            for tp, end in (await ends.end_offsets(partitions)).items():
+                done = committed.get(tp)
+                lag[(tp.topic, tp.partition)] = max(0, end - (done.offset if done and done.offset >= 0 else 0))
+        return lag
+    finally:
+        await ends.stop()
+        await admin.close()
+
+
+async def partitions_of(admin: AIOKafkaAdminClient, topic: str) -> list[TopicPartition]:
+    """The topic's partitions, none when it does not exist."""
+    [description] = await admin.describe_topics([topic])
+    if description.get("error_code"):
+        return []
+    return [
+        TopicPartition(topic, p["partition"]) for p in sorted(description["partitions"], key=lambda p: p["partition"])
+    ]

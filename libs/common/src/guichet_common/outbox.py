@@ -45,3 +45,8 @@ async def write_outbox(conn: asyncpg.Connection, messages: Iterable[OutboxMessag
     # Delivered on commit only, so the relay wakes when the rows are visible.
     await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
     return len(rows)
+
+
+async def backlog(conn: asyncpg.Connection) -> int:
+    """Rows written and not yet published (the relay deletes what it published)."""
+    return await conn.fetchval("SELECT count(*) FROM outbox")

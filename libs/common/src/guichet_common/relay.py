@@ -46,6 +46,7 @@ class OutboxRelay:
         *,
         batch_size: int = 1000,
         idle_poll_s: float = 0.5,
+        on_published: Callable[[list[str]], None] | None = None,
     ) -> None:
         self._pool = pool
         self._new_producer = new_producer
@@ -54,6 +55,7 @@ class OutboxRelay:
         self._idle_poll_s = idle_poll_s
         self._wake = asyncio.Event()
         self.published = 0
+        self._on_published = on_published  # told the topics of each batch, once it is deleted (metrics)
 
     async def run(self) -> None:
         listener = await self._pool.acquire()
@@ -118,6 +120,8 @@ class OutboxRelay:
             # database far less than an update that rewrites every row (see common-002).
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
+        if self._on_published:
+            self._on_published([row["topic"] for row in rows])
         return len(rows)
 
     def _on_notify(self, *_args: object) -> None:

@@ -1,6 +1,6 @@
 """Process wiring shared by every service: logging, pool, migrations, topics, relay, subscribers, shutdown.
 
-A service's `app.py` calls `build_app` with a `wire` function that registers its handlers; everything
+A service's `app.py` calls `build_app` with a `wire` function that declares its handlers; everything
 process-wide is created here, once, in the order that keeps shutdown safe: consumers stop first, then the
 outbox is flushed, then the producer and the pool close.
 """
@@ -10,59 +10,92 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 import structlog
 import uvloop
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 
 from guichet_common.consumer import BatchHandler, BatchProcessor, subscribe_batches
-from guichet_common.db import create_pool, run_migrations
+from guichet_common.db import PoolSlot, create_pool, run_migrations
+from guichet_common.http import operational_routes
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.logging import adopt_framework_loggers, configure_logging, mask_text
+from guichet_common.metrics import ServiceMetrics
 from guichet_common.relay import OutboxRelay, idempotent_producer
+from guichet_common.sampling import FigureReaders, GaugeSampler
 from guichet_common.settings import CommonSettings
+from guichet_common.topics import consumer_group
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+DEAD_LETTERS_DESCRIPTION = (
+    "Records of the topic this service could not process, unchanged (cut at 1 MiB), with headers dlq.reason,"
+    " dlq.original.topic, dlq.original.partition, dlq.original.offset and dlq.attempts; `guichet dlq` works them"
+)
+SPEC_VERSION = "1.0.0"  # of the services' AsyncAPI documents: the contracts' v1
 T = TypeVar("T")
 log = structlog.get_logger()
 
 
 @dataclass
 class Wiring:
-    """What a service's `wire` function receives: the process-wide resources, and ways to attach work."""
+    """What a service's `wire` function receives when the app is built: ways to declare its subscribers,
+    publications, start-up steps, background jobs and figures. Nothing here touches the network or the database
+    before the app starts; the pool slot is filled then."""
 
     name: str
     settings: CommonSettings
     broker: KafkaBroker
-    pool: asyncpg.Pool
+    pool: PoolSlot
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    at_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # consumer group -> prefixed topic
+    payloads: dict[str, type[BaseModel]] = field(default_factory=dict)  # prefixed topic -> what it carries
+    figures: FigureReaders = field(default_factory=FigureReaders)
 
-    def subscribe(self, topic: str, handler: BatchHandler, *, description: str | None = None) -> None:
-        """Consume `topic` (contract name, prefix added here) in batches, one transaction per batch."""
+    def subscribe(
+        self, topic: str, handler: BatchHandler, *, payload: type[BaseModel], description: str | None = None
+    ) -> None:
+        """Consume `topic` (contract name, prefix added here) in batches, one transaction per batch. `payload`
+        documents what the topic carries (the handler reads the raw records, to dead-letter what does not fit)."""
+        prefixed = self.settings.topic(topic)
+        group = consumer_group(self.name, prefixed)
         subscribe_batches(
             self.broker,
-            self.settings.topic(topic),
-            # A group per subscription: two topics of one service never stall each other's rebalances.
-            group_id=f"guichet-{self.name}.{self.settings.topic(topic)}",
+            prefixed,
+            group_id=group,
             processor=BatchProcessor(self.pool, handler),
             max_records=self.settings.consumer_max_records,
+            title=f"{prefixed}:Subscriber",
             description=description,
         )
+        self.groups[group] = prefixed
+        self.payloads[prefixed] = payload
+        self.broker.publisher(prefixed + ".dlq", schema=payload, description=DEAD_LETTERS_DESCRIPTION)
+
+    def publishes(self, topic: str, payload: type[BaseModel], description: str) -> None:
+        """Declare a topic this service writes (through its outbox), for the AsyncAPI document."""
+        self.broker.publisher(self.settings.topic(topic), schema=payload, description=description)
+
+    def run_at_start(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run `step` once the database is ready, before any message is consumed."""
+        self.at_start.append(step)
 
     def run_in_background(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self.background.append(job)
 
 
-def make_broker(settings: CommonSettings) -> KafkaBroker:
+def make_broker(settings: CommonSettings, metrics: ServiceMetrics | None = None) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         enable_idempotence=True,
@@ -71,6 +104,7 @@ def make_broker(settings: CommonSettings) -> KafkaBroker:
         # One line per message would drown the logs at thousands of claims per second.
         log_level=logging.DEBUG,
         graceful_timeout=15.0,
+        middlewares=[metrics.middleware] if metrics else (),
     )
 
 
@@ -79,11 +113,24 @@ def build_app(
     name: str,
     settings: CommonSettings,
     migrations: Path,
-    wire: Callable[[Wiring], Awaitable[None]],
-) -> FastStream:
+    wire: Callable[[Wiring], None],
+    description: str = "",
+) -> AsgiFastStream:
+    """The service's app: its subscribers (declared now, so the AsyncAPI document lists them), and on start the
+    pool, migrations, topics, outbox relay, gauges and background jobs; it serves /healthz, /readyz, /metrics."""
     configure_logging(settings.log_level, settings.log_format, service=name)
-    broker = make_broker(settings)
-    app = FastStream(broker, logger=logging.getLogger("faststream"))
+    metrics = ServiceMetrics(name)
+    broker = make_broker(settings, metrics)
+    wiring = Wiring(name=name, settings=settings, broker=broker, pool=PoolSlot())
+    wire(wiring)
+    app = AsgiFastStream(
+        broker,
+        asgi_routes=operational_routes(broker, wiring.pool, metrics),
+        logger=logging.getLogger("faststream"),
+        specification=AsyncAPI(broker, title=f"guichet-{name}", version=SPEC_VERSION, description=description),
+        asyncapi_path="/docs/asyncapi",
+    )
+    app.wiring = wiring  # type: ignore[attr-defined]  # for the AsyncAPI document's payloads
     resources: dict[str, Any] = {}
 
     @app.on_startup
@@ -91,22 +138,33 @@ def build_app(
         pool = await create_pool(settings.database_url, size=settings.database_pool_size)
         await run_migrations(pool, COMMON_MIGRATIONS)
         await run_migrations(pool, migrations)
+        wiring.pool.fill(pool)
         await _until_reachable(
             "topics",
             lambda: ensure_topics(
                 settings.kafka_bootstrap_servers, prefix=settings.topic_prefix, partitions=settings.topic_partitions
             ),
         )
+        for step in wiring.at_start:
+            await step()
         relay = OutboxRelay(
-            pool, lambda: _until_reachable("producer", lambda: _started_producer(settings.kafka_bootstrap_servers))
+            pool,
+            lambda: _until_reachable("producer", lambda: _started_producer(settings.kafka_bootstrap_servers)),
+            on_published=metrics.count_published,
         )
-        wiring = Wiring(name=name, settings=settings, broker=broker, pool=pool)
-        await wire(wiring)
-        jobs = [("outbox-relay", relay.run), *((job.__name__, job) for job in wiring.background)]
+        sampler = GaugeSampler(
+            metrics,
+            wiring.pool,
+            settings.kafka_bootstrap_servers,
+            wiring.groups,
+            wiring.figures,
+            settings.gauges_every_s,
+        )
+        jobs = [("outbox-relay", relay.run), ("gauges", sampler.run), *((j.__name__, j) for j in wiring.background)]
         tasks = [asyncio.create_task(_supervised(name, job), name=name) for name, job in jobs]
         resources.update(pool=pool, relay=relay, tasks=tasks)
         adopt_framework_loggers()
-        log.info("service_started", topic_prefix=settings.topic_prefix)
+        log.info("service_started", topic_prefix=settings.topic_prefix, http_port=settings.http_port)
 
     @app.after_startup
     async def quiet_framework() -> None:
@@ -168,17 +226,29 @@ async def _supervised(name: str, job: Callable[[], Coroutine[Any, Any, None]]) -
             await asyncio.sleep(1.0)
 
 
-def run(create_app: Callable[[], FastStream], attempts: int = 5) -> None:
+def run(create_app: Callable[[], AsgiFastStream], attempts: int = 5) -> None:
     """Entry point for `python -m guichet_<service>`: runs until SIGTERM or SIGINT.
 
     A broker that is restarting while the service starts makes the framework's own start fail; the service
     then starts again from scratch (nothing was consumed yet), a few times, before giving up.
     """
+    # uvicorn handles SIGTERM (graceful shutdown), then raises it again for the previous handler; the shutdown is
+    # done by then, so that second delivery must not kill the process: a clean stop exits 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     for attempt in range(1, attempts + 1):
         try:
             with contextlib.suppress(KeyboardInterrupt):
+                app = create_app()
+                settings = app.wiring.settings  # type: ignore[attr-defined]
+                # log_config None: uvicorn must not replace the service's logging set-up (structlog, PII masking).
+                http = {
+                    "host": settings.http_host,
+                    "port": settings.http_port,
+                    "access_log": "false",
+                    "log_config": None,
+                }
                 # uvloop: the event loop and its socket I/O in C; measured by `make bench` (see the README).
-                uvloop.run(create_app().run(log_level=logging.DEBUG))
+                uvloop.run(app.run(log_level=logging.WARNING, run_extra_options=http))
             return
         except (KafkaError, OSError) as error:
             if attempt == attempts:

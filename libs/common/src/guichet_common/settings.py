@@ -35,6 +35,12 @@ class CommonSettings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
     log_format: str = Field("auto", pattern="^(auto|json|console)$", validation_alias=_shared("LOG_FORMAT"))
 
+    gauges_every_s: float = Field(10.0, gt=0, validation_alias=_shared("GUICHET_GAUGES_EVERY_S"))
+
+    # Each service's own HTTP port (/healthz, /readyz, /metrics): INTAKE_HTTP_PORT...; 0 lets the system pick one.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(0, ge=0, le=65535)
+
     # Each service's own database; the env prefix turns this into INTAKE_DATABASE_URL and so on.
     database_url: str = "postgresql://localhost/guichet"
     database_pool_size: int = Field(4, ge=1)

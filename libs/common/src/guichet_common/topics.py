@@ -53,3 +53,27 @@ def topic_names_with_dead_letters(specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> 
         if spec.has_dead_letters:
             expanded.append(TopicSpec(spec.dead_letter()))
     return expanded
+
+
+# Who consumes what: each input topic has exactly one owning service, which writes its dead letters and is the
+# one to replay them. The services subscribe to exactly these (a test checks it); the console reads it.
+CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
+    "intake": (CLAIMS_SUBMITTED,),
+    "eligibility": (REGISTRY_COMPANIES, CLAIMS_REGISTERED),
+    "payments": (ELIGIBILITY_DECISIONS, PAYMENTS_SETTLEMENTS, CLAIMS_BANK_DETAILS),
+    "notifications": (APPLICANT_CONTACTS, CLAIMS_STATUS),
+}
+
+
+def consumer_group(service: str, prefixed_topic: str) -> str:
+    """A group per subscription: two topics of one service never stall each other's rebalances."""
+    return f"guichet-{service}.{prefixed_topic}"
+
+
+def owner_of(topic_name: str) -> str:
+    """The service consuming `topic_name` (unprefixed; a `.dlq` suffix is allowed)."""
+    base = topic_name.removesuffix(".dlq")
+    for service, specs in CONSUMED_BY.items():
+        if any(spec.name == base for spec in specs):
+            return service
+    raise KeyError(f"no service consumes {base}")

@@ -7,11 +7,14 @@ import datetime as dt
 
 import structlog
 
-from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC
+from guichet_common.contracts import ClaimDecidedV1, ClaimRegisteredV1, ClaimStatusV1, RegistryCompanyV1
+from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC, ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.registry import TOPIC as REGISTRY_COMPANIES
+from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
 from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
+from guichet_eligibility import status_repository
 from guichet_eligibility.domain import check_rules_exist
 from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.settings import EligibilitySettings
@@ -19,7 +22,7 @@ from guichet_eligibility.settings import EligibilitySettings
 log = structlog.get_logger()
 
 
-async def register_handlers(wiring: Wiring) -> None:
+def register_handlers(wiring: Wiring) -> None:
     settings = wiring.settings
     assert isinstance(settings, EligibilitySettings)
     programmes = load_programmes(settings.programmes_dir)
@@ -30,12 +33,21 @@ async def register_handlers(wiring: Wiring) -> None:
         topic_prefix=settings.topic_prefix,
         registry_grace=dt.timedelta(seconds=settings.registry_grace_s),
     )
-    wiring.subscribe(REGISTRY_COMPANIES, service.apply_registry_records, description="SIRENE registry companies")
+    wiring.subscribe(
+        REGISTRY_COMPANIES,
+        service.apply_registry_records,
+        payload=RegistryCompanyV1,
+        description="SIRENE registry companies (a null value removes one)",
+    )
     wiring.subscribe(
         CLAIMS_REGISTERED_TOPIC,
         service.apply_registered_claims,
+        payload=ClaimRegisteredV1,
         description="Registered claims, judged under the programme's rules",
     )
+    wiring.publishes(CLAIMS_STATUS, ClaimStatusV1, "approved, rejected with reasons, or under_review")
+    wiring.publishes(ELIGIBILITY_DECISIONS_TOPIC, ClaimDecidedV1, "Approved claims, for payments")
+    wiring.figures.stage = status_repository.stage_figures
 
     async def judge_claims_past_registry_deadline() -> None:
         while True:

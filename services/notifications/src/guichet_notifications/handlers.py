@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
+from guichet_notifications import status_repository
 from guichet_notifications.domain import KINDS
 from guichet_notifications.sender import EmailSender, SmtpSettings
 from guichet_notifications.service import NotificationsService
 from guichet_notifications.settings import NotificationsSettings
 
 
-async def register_handlers(wiring: Wiring) -> None:
+def register_handlers(wiring: Wiring) -> None:
     settings = wiring.settings
     assert isinstance(settings, NotificationsSettings)
     unknown = settings.email_status_set() - KINDS
@@ -20,7 +22,18 @@ async def register_handlers(wiring: Wiring) -> None:
         raise ValueError(f"NOTIFICATIONS_EMAIL_STATUSES names statuses with no e-mail text: {sorted(unknown)}")
     names = {p.id: p.name for p in load_programmes(settings.programmes_dir).values()}
     service = NotificationsService(programme_names=names, email_statuses=settings.email_status_set())
-    wiring.subscribe(APPLICANT_CONTACTS_TOPIC, service.apply_contacts, description="Applicants' contact details")
-    wiring.subscribe(CLAIMS_STATUS, service.apply_statuses, description="Status changes that owe the applicant a mail")
+    wiring.subscribe(
+        APPLICANT_CONTACTS_TOPIC,
+        service.apply_contacts,
+        payload=ApplicantContactV1,
+        description="Applicants' contact details",
+    )
+    wiring.subscribe(
+        CLAIMS_STATUS,
+        service.apply_statuses,
+        payload=ClaimStatusV1,
+        description="Status changes that owe the applicant a mail",
+    )
+    wiring.figures.stage = status_repository.stage_figures
     sender = EmailSender(wiring.pool, SmtpSettings(settings.smtp_host, settings.smtp_port, settings.mail_from), names)
     wiring.run_in_background(sender.run)

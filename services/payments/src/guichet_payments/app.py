@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from faststream.asgi import AsgiFastStream
+
 from guichet_common.runtime import build_app
 from guichet_payments.handlers import register_handlers
 from guichet_payments.settings import PaymentsSettings
@@ -9,5 +11,14 @@ from guichet_payments.settings import PaymentsSettings
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app():
-    return build_app(name="payments", settings=PaymentsSettings(), migrations=MIGRATIONS, wire=register_handlers)
+DESCRIPTION = "Reserves grants from the envelope, pays them by SEPA credit transfer, reconciles finance's reports."
+
+
+def create_app(settings: PaymentsSettings | None = None) -> AsgiFastStream:
+    return build_app(
+        name="payments",
+        settings=settings or PaymentsSettings(),
+        migrations=MIGRATIONS,
+        wire=register_handlers,
+        description=DESCRIPTION,
+    )

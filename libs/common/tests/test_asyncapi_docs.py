@@ -1,0 +1,55 @@
+"""The AsyncAPI documents under docs/asyncapi are generated from the code; these tests fail when they are stale
+or when a subscription leaves its payload undocumented."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import structlog
+
+from guichet_common.asyncapi import SERVICES, main, service_document
+from guichet_common.topics import CONSUMED_BY
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "asyncapi"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """Building an app configures the process's logging; later tests must not log into this test's streams."""
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+def test_committed_documents_match_the_code(capsys) -> None:
+    assert main(["--check", "--out", str(DOCS)]) == 0, capsys.readouterr().err
+
+
+def test_a_stale_document_is_reported(tmp_path: Path) -> None:
+    assert main(["--out", str(tmp_path)]) == 0
+    intake = tmp_path / "intake.json"
+    intake.write_text(intake.read_text(encoding="utf-8").replace("claims.submitted.v1", "claims.renamed.v1"))
+    assert main(["--check", "--out", str(tmp_path)]) == 1
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_channel_carries_a_contract_model(service: str) -> None:
+    spec = service_document(service)
+    messages = spec["components"]["messages"]
+    payloads = {name: message["payload"]["$ref"] for name, message in messages.items()}
+    assert payloads and "#/components/schemas/EmptyPayload" not in payloads.values(), payloads
+    for reference in payloads.values():
+        assert reference.rsplit("/", 1)[-1] in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_subscribes_to_exactly_the_topics_it_owns(service: str) -> None:
+    spec = service_document(service)
+    received = {
+        spec["channels"][operation["channel"]["$ref"].rsplit("/", 1)[-1]]["address"]
+        for operation in spec["operations"].values()
+        if operation["action"] == "receive"
+    }
+    assert received == {topic.name for topic in CONSUMED_BY[service]}
