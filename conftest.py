@@ -4,6 +4,7 @@ topic prefixes so a test run never touches the demo's data, and the four service
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -127,6 +128,10 @@ class RunningStack:
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
 
+    def http(self, service: str) -> str:
+        """The service's base URL for /healthz, /readyz and /metrics."""
+        return f"http://127.0.0.1:{self.env[f'{service.upper()}_HTTP_PORT']}"
+
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
 
@@ -154,11 +159,18 @@ def _stop(processes: dict[str, subprocess.Popen], timeout_s: float = 20.0) -> No
 @pytest.fixture(scope="session")
 async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     """The four services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
-    prefix = f"e2e-{run_id}."
-    suffix = f"_e2e{run_id}"
+    async with running_stack(infra, f"e2e{run_id}", tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def running_stack(infra, label: str, base: Path) -> AsyncIterator[RunningStack]:
+    """A stack of its own (topic prefix `<label>.`, databases `*_<label>`) for tests whose figures must add up
+    to exactly what they published; `stack` is the session's shared one."""
+    prefix = f"{label}."
+    suffix = f"_{label}"
     urls = await _throwaway_databases(infra, suffix)
     await ensure_topics(infra.kafka_bootstrap, prefix=prefix, partitions=3)
-    base = tmp_path_factory.mktemp("stack")
     maildir, logs = base / "mail", base / "logs"
     logs.mkdir()
     smtp_port = free_port()
@@ -174,6 +186,8 @@ async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) ->
         "ELIGIBILITY_REGISTRY_GRACE_S": "2",
         "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
         "PAYMENTS_FILES_DIR": str(base / "sepa"),
+        **{f"{name.upper()}_HTTP_PORT": str(free_port()) for name in SERVICES},
+        "GUICHET_GAUGES_EVERY_S": "1",
     }
     processes = {
         "smtp": _spawn(

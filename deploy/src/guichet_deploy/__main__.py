@@ -12,7 +12,7 @@ import structlog
 
 from guichet_deploy.infra import Infra, ensure_infra, stop_infra
 from guichet_deploy.procs import redact
-from guichet_deploy.services import ServiceStartError, service_status, start_services, stop_services
+from guichet_deploy.services import ServiceStartError, http_ports, service_status, start_services, stop_services
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +67,7 @@ def _env(args: argparse.Namespace) -> int:
         "SMTP_HOST": infra.smtp_host,
         "SMTP_PORT": str(infra.smtp_port),
         "GUICHET_MAILDIR": str(infra.maildir or ""),
+        **{f"{name.upper()}_HTTP_PORT": str(port) for name, port in http_ports(infra.state_dir).items()},
     }
     for name, value in assignments.items():
         print(f"{name}={shlex.quote(value)}")
@@ -102,9 +103,12 @@ def _print_infra(infra: Infra) -> None:
 
 def _print_services(infra: Infra) -> None:
     print("services")
+    ports = http_ports(infra.state_dir)
     for status in service_status(infra.state_dir).values():
         state = f"pid {status.pid}" if status.running else "NOT RUNNING"
-        print(f"  {status.name:<14} {state:<12} log {status.log_file}")
+        port = ports.get(status.name)
+        http = f"http://127.0.0.1:{port}/metrics" if port else ""
+        print(f"  {status.name:<14} {state:<12} {http:<32} log {status.log_file}")
 
 
 COMMANDS = {"up": _up, "infra": _infra, "env": _env, "status": _status, "down": _down}

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,7 @@ class ScratchStack:
     env: dict[str, str] = field(default_factory=dict)
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per process name
     overrides: dict[str, str] = field(default_factory=dict)  # for every process, over the defaults below
+    http_ports: dict[str, int] = field(default_factory=dict)  # per service process name
     keep_mail: bool = True  # False: the SMTP sink accepts and discards (the benchmark measures only our side)
 
     @property
@@ -72,15 +75,29 @@ class ScratchStack:
         self.launch("smtp")
         names = ["intake", "eligibility", *[f"payments-{i}" for i in range(1, payments_instances + 1)], "notifications"]
         for name in names:
+            self.http_ports[name] = free_port(avoid=set(self.http_ports.values()))
             self.launch(name)
-        await asyncio.sleep(3.0)
-        dead = [name for name, p in self.processes.items() if p.poll() is not None]
-        assert not dead, f"exited at start: {dead}"
+        await self.until_ready(names)
+
+    async def until_ready(self, names: list[str], timeout_s: float = 90.0) -> None:
+        """Until each named service answers /readyz (migrated, topics there, broker and database reachable)."""
+        deadline = time.monotonic() + timeout_s
+        waiting = list(names)
+        while waiting:
+            dead = [name for name, p in self.processes.items() if p.poll() is not None]
+            assert not dead, f"exited at start: {dead}"
+            assert time.monotonic() < deadline, f"not ready after {timeout_s} s: {waiting}"
+            answers = await asyncio.gather(*(asyncio.to_thread(_is_ready, self.http_ports[n]) for n in waiting))
+            waiting = [name for name, ready in zip(waiting, answers) if not ready]
+            if waiting:
+                await asyncio.sleep(0.3)
 
     def launch(self, name: str) -> None:
         module = "guichet_deploy.smtp_sink" if name == "smtp" else f"guichet_{name.split('-')[0]}"
         args = self._smtp_args if name == "smtp" else []
-        env = {**self.env, **self.extra_env.get(name, {})}
+        service = name.split("-")[0]
+        port = {f"{service.upper()}_HTTP_PORT": str(self.http_ports[name])} if name in self.http_ports else {}
+        env = {**self.env, **port, **self.extra_env.get(name, {})}
         with (self.logs / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", module, *args], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -120,3 +137,11 @@ class ScratchStack:
 
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+
+
+def _is_ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guichet_deploy.infra import SERVICES, Infra
-from guichet_deploy.procs import exit_code, log_tail, pid_alive, spawn_detached, stop_process
-from guichet_deploy.state import locked, prepare_state_dir
+from guichet_deploy.procs import exit_code, log_tail, pid_alive, reuse_or_pick_port, spawn_detached, stop_process
+from guichet_deploy.state import load_state, locked, prepare_state_dir, save_state
 
 
 class ServiceStartError(RuntimeError):
@@ -49,12 +50,19 @@ def start_services(
 def _start(folder: Path, names: Iterable[str], env: dict[str, str], settle_s: float) -> dict[str, int]:
     pids: dict[str, int] = {}
     fresh: list[str] = []
+    state = load_state(folder)
+    ports = state.setdefault("http_ports", {})
     for name in names:
         pid = _read_pid(folder, name)
         if pid is not None and pid_alive(pid, _marker(name)):
             pids[name] = pid
             continue
-        pids[name] = spawn_detached([sys.executable, "-m", f"guichet_{name}"], _log_file(folder, name), env=env)
+        # The same /metrics address from one start to the next (Prometheus scrapes it), unless someone took it.
+        ports[name] = reuse_or_pick_port(ports.get(name), avoid=set(ports.values()) - {ports.get(name)})
+        save_state(folder, state)
+        _write_prometheus_targets(folder, ports)
+        service_env = {**env, f"{name.upper()}_HTTP_PORT": str(ports[name])}
+        pids[name] = spawn_detached([sys.executable, "-m", f"guichet_{name}"], _log_file(folder, name), env=service_env)
         _write_pid(folder, name, pids[name])
         fresh.append(name)
     deadline = time.monotonic() + settle_s
@@ -128,4 +136,19 @@ def _write_pid(folder: Path, name: str, pid: int) -> None:
     path.parent.mkdir(exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(f"{pid}\n")
+    tmp.replace(path)
+
+
+def http_ports(state_dir: Path | None = None) -> dict[str, int]:
+    """Each service's HTTP port (/healthz, /readyz, /metrics) as the launcher last started it."""
+    return dict(load_state(prepare_state_dir(state_dir)).get("http_ports", {}))
+
+
+def _write_prometheus_targets(folder: Path, ports: Mapping[str, int]) -> None:
+    """The file deploy/prometheus/prometheus.yml discovers the local services from."""
+    targets = [{"targets": [f"127.0.0.1:{port}"], "labels": {"service": name}} for name, port in sorted(ports.items())]
+    path = folder / "prometheus" / "targets.json"
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(targets, indent=2) + "\n")
     tmp.replace(path)
