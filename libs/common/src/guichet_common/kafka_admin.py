@@ -110,9 +110,11 @@ async def consumer_lag(bootstrap_servers: str, group_topics: Mapping[str, str]) 
             partitions = await partitions_of(admin, topic)
             if not partitions:
                 continue
+            firsts = await ends.beginning_offsets(partitions)
             for tp, end in (await ends.end_offsets(partitions)).items():
                 done = committed.get(tp)
-                lag[(tp.topic, tp.partition)] = max(0, end - (done.offset if done and done.offset >= 0 else 0))
+                start = done.offset if done and done.offset >= 0 else firsts[tp]  # retention may have cut the start
+                lag[(tp.topic, tp.partition)] = max(0, end - start)
         return lag
     finally:
         await ends.stop()
