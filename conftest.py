@@ -128,6 +128,17 @@ class RunningStack:
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
 
+    def console(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """`guichet ARGS` against this stack, as an operator runs it (a process of its own, this stack's env)."""
+        return subprocess.run(
+            [sys.executable, "-m", "guichet_console", *args],
+            env=self.env if env is None else env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
     def http(self, service: str) -> str:
         """The service's base URL for /healthz, /readyz and /metrics."""
         return f"http://127.0.0.1:{self.env[f'{service.upper()}_HTTP_PORT']}"
@@ -161,6 +172,12 @@ async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) ->
     """The four services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
     async with running_stack(infra, f"e2e{run_id}", tmp_path_factory.mktemp("stack")) as running:
         yield running
+
+
+@pytest.fixture
+def private_stack(infra) -> Callable[[str, Path], contextlib.AbstractAsyncContextManager[RunningStack]]:
+    """`async with private_stack(label, folder) as stack:` a stack of the test's own (see running_stack)."""
+    return lambda label, base: running_stack(infra, label, base)
 
 
 @contextlib.asynccontextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 import time
 import urllib.error
@@ -16,6 +17,7 @@ import pytest
 import yaml
 
 from guichet_common.contracts import EXAMPLES
+from guichet_simulator.identifiers import random_siren, random_siret
 
 pytestmark = pytest.mark.e2e
 
@@ -73,9 +75,15 @@ async def test_health_readiness_and_metrics_follow_the_traffic(stack, probe) -> 
     _, body = await asyncio.to_thread(fetch, stack.http("payments") + "/readyz")
     assert json.loads(body) == {"service": "payments", "database": "ok", "broker": "ok"}
 
+    # A company and invoices of its own: the contract example's would make later tests on this stack ALREADY_AIDED.
     event = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text(encoding="utf-8"))
     event["event_id"] = str(uuid.uuid4())
-    event["claim"]["claim_id"] = "CFN-METRICS-" + uuid.uuid4().hex[:10]
+    claim = event["claim"]
+    claim["claim_id"] = "CFN-METRICS-" + uuid.uuid4().hex[:10]
+    siren = random_siren(random.Random())
+    claim["applicant"].update(siren=siren, siret=random_siret(random.Random(), siren))
+    for invoice in claim["invoices"]:
+        invoice["invoice_number"] += "-" + claim["claim_id"]
     submitted = stack.topic("claims.submitted.v1")
     await probe.publish(submitted, [(event["claim"]["applicant"]["siren"].encode(), json.dumps(event).encode())])
 

@@ -42,8 +42,11 @@ async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool)
         await asyncio.to_thread(start_services, infra)
         finance = _start_finance(infra)
         say("  services started: intake, eligibility, payments, notifications (+ a finance simulator)")
+        say("  watch it live from another terminal: uv run guichet status --watch")
         code = await _simulate(infra, claim_count, seed, timeout_s)
-        return code or _reconcile(infra)
+        code = code or _reconcile(infra)
+        await _print_status(infra)
+        return code
     finally:
         if finance is not None:
             finance.terminate()
@@ -64,6 +67,7 @@ async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int
     await payments.start()
     holders = {c.claim_id: c.event["claim"]["bank_account"]["holder_name"] for c in claims}
     try:
+        received_before = await _intake_received(infra)
         say(f"Publishing {claim_count} synthetic claims (run {run_id}, seed {seed})...")
         published = await publish_simulation(claims, bootstrap_servers=infra.kafka_bootstrap)
         say(
@@ -80,7 +84,13 @@ async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int
         await statuses.stop()
         await payments.stop()
     _summary(view, claims, elapsed, mails, infra)
-    return 0 if view.finished == claim_count else 1
+    received = await _intake_received(infra) - received_before
+    adds_up = received == published.claims
+    say(
+        f"  guichet status: intake received {received:,} claims during this run, the simulator published "
+        f"{published.claims:,}: {'they add up' if adds_up else 'THEY DO NOT ADD UP'}"
+    )
+    return 0 if view.finished == claim_count and adds_up else 1
 
 
 async def _follow(
@@ -177,6 +187,26 @@ def _start_finance(infra) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         env={**os.environ, "LOG_FORMAT": "json"},
     )
+
+
+async def _print_status(infra) -> None:
+    """The operators' status screen as the run ends: every stage's figures, read from the services' databases."""
+    from guichet_console.connect import current_stack
+    from guichet_console.status import print_status
+
+    say()
+    say("Pipeline status (guichet status; figures since the databases were created, earlier demo runs included)")
+    await print_status(current_stack(infra.service_env()))
+
+
+async def _intake_received(infra) -> int:
+    """What `guichet status` counts as received by intake (earlier runs on the same databases included)."""
+    from guichet_console.connect import current_stack
+    from guichet_console.status_collect import collect
+
+    stage = (await collect(current_stack(infra.service_env()))).services["intake"].stage
+    assert stage is not None, "intake's database is unreachable"
+    return stage.received
 
 
 def _reconcile(infra) -> int:

@@ -1,0 +1,209 @@
+"""`guichet dlq` on stacks of their own: list, show (masked), replay once, refuse a second action.
+
+Two kinds of dead letter. A submission whose claim_id is unusable: intake records its event_id and dead-letters
+it, so a replay travels once and intake's inbox ignores it (the effect happens once however often it travels).
+And an approval for a programme payments was not yet deployed with: the handler fails, nothing is recorded, the
+record is dead-lettered; once payments knows the programme, the replay is paid, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from guichet_common.contracts import EXAMPLES, ClaimDecidedV1
+from guichet_console import dlq_ops
+from guichet_console.connect import current_stack
+from guichet_console.status_collect import collect
+from guichet_console.status_model import as_json
+
+pytestmark = pytest.mark.e2e
+
+EMAIL, IBAN, NAME = "jeanne.dlq@example.fr", "FR7630006000011234567890189", "Jeanne Dlq"
+
+
+def submission_without_usable_claim_id() -> dict:
+    event = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text(encoding="utf-8"))
+    event["event_id"] = str(uuid.uuid4())
+    event["claim"]["claim_id"] = "x"  # too short to be a claim_id: no status can be published for it
+    event["claim"]["contact"].update(email=EMAIL, full_name=NAME)
+    event["claim"]["bank_account"].update(iban=IBAN, holder_name=NAME)
+    return event
+
+
+async def wait_for(condition, what: str, timeout_s: float = 60.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := await condition():
+            return result
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_a_dead_letter_is_listed_masked_replayed_once_and_refused_twice(
+    infra, probe, run_id, tmp_path, private_stack
+) -> None:
+    async with private_stack(f"dq{run_id}", tmp_path) as stack:
+        console_stack = current_stack(stack.env)
+        submitted = stack.topic("claims.submitted.v1")
+        await probe.publish(
+            submitted, [(b"642515712", json.dumps(submission_without_usable_claim_id()).encode()), (b"k", b"\xff")]
+        )
+
+        async def two_dead_letters():
+            listed = await dlq_ops.list_dead_letters(console_stack)
+            return listed if len(listed) == 2 else None
+
+        await wait_for(two_dead_letters, "two dead letters")
+        listed = stack.console("dlq", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        rows = {row["reason"].split(" ")[0]: row for row in json.loads(listed.stdout)}
+        schema, binary = rows["SCHEMA_INVALID"], rows["value"]
+        assert schema["id"].startswith("claims.submitted.v1.dlq:")
+        assert schema["original"].startswith("claims.submitted.v1:")
+        assert (schema["state"], schema["attempts"]) == ("waiting", 1)
+
+        shown = stack.console("dlq", "show", schema["id"], "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert EMAIL not in shown.stdout and IBAN not in shown.stdout and NAME not in shown.stdout
+        claim = json.loads(shown.stdout)["payload"]["claim"]
+        assert claim["contact"]["email"] == "***" and claim["bank_account"]["holder_name"] == "***"
+        unmasked = stack.console("dlq", "show", schema["id"], "--json", "--unmasked")
+        assert EMAIL in unmasked.stdout and IBAN in unmasked.stdout
+
+        replay = ("dlq", "replay", schema["id"], "--operator", "alice", "--reason", "claim_id fixed upstream")
+        first, second = stack.console(*replay), stack.console(*replay)
+        assert first.returncode == 0, first.stderr
+        assert second.returncode == 1 and "already replayed by alice" in second.stderr
+        refused = stack.console("dlq", "discard", schema["id"], "--operator", "bob", "--reason", "late")
+        assert refused.returncode == 1 and "already replayed" in refused.stderr
+
+        def replays(records) -> list:
+            return [r for r in records if dict(r.headers).get("replay.of", b"").decode().endswith(schema["id"])]
+
+        await probe.read_until(submitted, lambda rs: len(replays(rs)) >= 1)
+
+        async def intake_caught_up():
+            # Offsets are committed after the transaction that writes the outbox: lag 0 and an empty outbox
+            # mean whatever intake made of the replay is on the broker.
+            figures = as_json(await collect(console_stack))
+            consumed = figures["topics"]["claims.submitted.v1"]["lag"] == 0
+            return figures if consumed and figures["stages"]["intake"]["outbox_backlog"] == 0 else None
+
+        figures = await wait_for(intake_caught_up, "intake to consume the replay")
+        republished = replays(await probe.read_until(submitted, lambda rs: False, timeout_s=3))
+        assert len(republished) == 1
+        assert not any(name.startswith("dlq.") for name, _ in republished[0].headers)
+        # Intake saw the replayed event before (its inbox): no second dead letter, no claim, no refusal.
+        assert figures["stages"]["intake"]["received"] == 0
+        assert len(await dlq_ops.list_dead_letters(console_stack)) == 2
+
+        discarded = stack.console("dlq", "discard", binary["id"], "--operator", "bob", "--reason", "noise")
+        assert discarded.returncode == 0, discarded.stderr
+        late_replay = stack.console("dlq", "replay", binary["id"], "--operator", "alice", "--reason", "oops")
+        assert late_replay.returncode == 1 and "already discarded by bob" in late_replay.stderr
+
+        states = {
+            row["id"]: (row["state"], row["operator"])
+            for row in json.loads(stack.console("dlq", "list", "--json").stdout)
+        }
+        assert states == {schema["id"]: ("replayed", "alice"), binary["id"]: ("discarded", "bob")}
+        status = json.loads(stack.console("status", "--json").stdout)
+        assert status["topics"]["claims.submitted.v1"]["dead_letters"] == {
+            "total": 2,
+            "replayed": 1,
+            "discarded": 1,
+            "waiting": 0,
+        }
+
+
+def restart_payments(stack, env: dict[str, str], log: Path) -> None:
+    """Payments again, as another deployment would run it (the stack stops it at the end like the others)."""
+    old = stack.processes["payments"]
+    old.terminate()
+    old.wait(timeout=30)
+    with log.open("ab") as out:
+        stack.processes["payments"] = subprocess.Popen(
+            [sys.executable, "-m", "guichet_payments"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def approval(programme: str) -> ClaimDecidedV1:
+    now = dt.datetime.now(dt.UTC)
+    return ClaimDecidedV1(
+        event_id=uuid.uuid4(),
+        occurred_at=now,
+        correlation_id=uuid.uuid4(),
+        claim_id="PNR-DLQ-" + uuid.uuid4().hex[:10],
+        programme=programme,
+        siren="642515712",
+        decision="approved",
+        rule_version="2021-01-28",
+        grant_amount_cents=50_000,
+        submitted_at=now,
+        beneficiary_name=NAME,
+        iban=IBAN,
+    )
+
+
+async def test_an_approval_dead_lettered_by_payments_is_paid_once_replayed_after_the_fix(
+    infra, probe, run_id, tmp_path, private_stack
+) -> None:
+    programmes = Path(__file__).resolve().parents[2] / "programmes"
+    without_the_new_one = tmp_path / "programmes"
+    without_the_new_one.mkdir()
+    shutil.copy(programmes / "cheque-france-num-2021.toml", without_the_new_one)
+    (tmp_path / "stack").mkdir()
+    async with private_stack(f"dr{run_id}", tmp_path / "stack") as stack:
+        console_stack = current_stack(stack.env)
+        old_payments = {**stack.env, "GUICHET_PROGRAMMES_DIR": str(without_the_new_one)}
+        restart_payments(stack, old_payments, tmp_path / "payments-before.log")
+        decision = approval("pass-numerique-region-2021")
+        decisions = stack.topic("eligibility.decisions.v1")
+        await probe.publish(decisions, [(decision.siren.encode(), decision.model_dump_json().encode())])
+
+        async def dead_lettered():
+            return await dlq_ops.list_dead_letters(console_stack, "eligibility.decisions.v1")
+
+        (dead,) = await wait_for(dead_lettered, "payments to dead-letter the approval")
+        assert dead.dead.reason.startswith("handler error") and "pass-numerique-region-2021" in dead.dead.reason
+
+        restart_payments(stack, stack.env, tmp_path / "payments-after.log")
+        dead_id = (
+            dead.dead.id.topic.removeprefix(stack.topic_prefix) + f":{dead.dead.id.partition}:{dead.dead.id.offset}"
+        )
+        replay = ("dlq", "replay", dead_id, "--operator", "alice", "--reason", "programme deployed to payments")
+        first = stack.console(*replay)
+        assert first.returncode == 0, first.stderr
+        assert stack.console(*replay).returncode == 1
+
+        def payments_of_claim(records) -> list:
+            return [r for r in records if json.loads(r.value)["claim_id"] == decision.claim_id]
+
+        issued = stack.topic("payments.issued.v1")
+        await probe.read_until(issued, lambda rs: len(payments_of_claim(rs)) >= 1)
+
+        async def settled():
+            figures = as_json(await collect(console_stack))
+            quiet = figures["topics"]["eligibility.decisions.v1"]["lag"] == 0
+            return figures if quiet and figures["stages"]["payments"]["outbox_backlog"] == 0 else None
+
+        figures = await wait_for(settled, "payments to settle")
+        assert len(payments_of_claim(await probe.read_until(issued, lambda rs: False, timeout_s=3))) == 1
+        assert figures["stages"]["payments"]["received"] == 1
+        assert figures["budgets"]["pass-numerique-region-2021"]["reserved_cents"] == 50_000
+        assert figures["topics"]["eligibility.decisions.v1"]["dead_letters"] == {
+            "total": 1,
+            "replayed": 1,
+            "discarded": 0,
+            "waiting": 0,
+        }

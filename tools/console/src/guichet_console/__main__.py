@@ -1,0 +1,3 @@
+from guichet_console.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""Pure parts of `guichet dlq`: ids as operators type them, states, ages, masking and the JSON shapes.
+
+Ids are shown without the deployment's topic prefix (`claims.submitted.v1.dlq:0:12`); both forms are accepted.
+
+`dlq list --json`: a list of {id, topic, original, reason, attempts, timestamp, age, state, operator, action_reason,
+acted_at}; `state` is waiting | replayed | discarded | unknown (owner's database unreachable).
+`dlq show --json`: the same keys plus key, headers ([name, value] pairs) and payload (the JSON value, or text),
+masked unless --unmasked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+
+from guichet_common.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
+from guichet_common.logging import mask_personal_data, mask_text
+
+
+def parse_id(text: str, prefix: str) -> DeadLetterId:
+    """An id as typed, with or without the deployment's prefix; raises ValueError."""
+    parsed = DeadLetterId.parse(text)
+    if prefix and not parsed.topic.startswith(prefix):
+        return DeadLetterId(prefix + parsed.topic, parsed.partition, parsed.offset)
+    return parsed
+
+
+def display_id(dead_letter_id: DeadLetterId, prefix: str) -> str:
+    return str(dead_letter_id).removeprefix(prefix)
+
+
+def topic_filter(text: str | None, prefix: str) -> str | None:
+    """The unprefixed original topic an operator means by `--topic` (the .dlq name or the original, either way)."""
+    if not text:
+        return None
+    return text.removeprefix(prefix).removesuffix(".dlq") if prefix else text.removesuffix(".dlq")
+
+
+def state_of(action: DeadLetterAction | None, known: bool) -> str:
+    if not known:
+        return "unknown"
+    return "waiting" if action is None else action.action
+
+
+def state_text(action: DeadLetterAction | None, known: bool) -> str:
+    if action is not None:
+        return f"{action.action} by {action.operator}"
+    return "waiting" if known else "unknown (owner's database unreachable)"
+
+
+def age(timestamp_ms: int, now: dt.datetime) -> str:
+    seconds = max(0, int(now.timestamp() - timestamp_ms / 1000))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
+
+
+def summary_json(
+    dead: DeadLetter, action: DeadLetterAction | None, known: bool, prefix: str, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "id": display_id(dead.id, prefix),
+        "topic": dead.id.topic.removeprefix(prefix),
+        "original": dead.original_coordinates.removeprefix(prefix),
+        "reason": mask_text(dead.reason),
+        "attempts": dead.attempts,
+        "timestamp": dt.datetime.fromtimestamp(dead.timestamp_ms / 1000, dt.UTC).isoformat(),
+        "age": age(dead.timestamp_ms, now),
+        "state": state_of(action, known),
+        "operator": action.operator if action else None,
+        "action_reason": action.reason if action else None,
+        "acted_at": action.acted_at.isoformat() if action else None,
+    }
+
+
+def detail_json(
+    dead: DeadLetter,
+    action: DeadLetterAction | None,
+    known: bool,
+    prefix: str,
+    now: dt.datetime,
+    *,
+    unmasked: bool = False,
+) -> dict[str, Any]:
+    text = (lambda value: value) if unmasked else mask_text
+    return {
+        **summary_json(dead, action, known, prefix, now),
+        "key": None if dead.key is None else text(dead.key.decode("utf-8", "replace")),
+        "headers": [[name, text(value.decode("utf-8", "replace"))] for name, value in dead.headers],
+        "payload": payload(dead.value, unmasked=unmasked),
+    }
+
+
+def payload(value: bytes | None, *, unmasked: bool = False) -> Any:
+    """The dead letter's value: parsed JSON when it is JSON, else text; personal data masked unless asked."""
+    if value is None:
+        return None
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raw = value.decode("utf-8", "replace")
+        return raw if unmasked else mask_text(raw)
+    # The logs' masking: personal-name keys, IBAN- and e-mail-shaped text, at any depth.
+    return parsed if unmasked else mask_personal_data(None, "", {"payload": parsed})["payload"]

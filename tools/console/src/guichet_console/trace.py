@@ -1,0 +1,60 @@
+"""`guichet trace CLAIM_ID`: one claim's story across every service, in time order and in plain words."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from guichet_console.connect import current_stack
+from guichet_console.report_format import paris
+from guichet_console.trace_collect import ClaimHistory, collect
+from guichet_console.trace_timeline import TraceEvent, timeline
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trace")(trace)
+
+
+def trace(
+    claim_id: Annotated[str, typer.Argument(help="the claim's reference, e.g. CFN-2021-0000123")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """One claim's story across every service: submission, decision rule by rule, review, payment, e-mails."""
+    history = asyncio.run(collect(current_stack(), claim_id))
+    events = timeline(history)
+    if as_json:
+        typer.echo(json.dumps(as_document(history, events), ensure_ascii=False, indent=2))
+    else:
+        render(Console(), history, events)
+    if not history.found:
+        if not as_json:
+            typer.echo(f"Aucune trace de la demande {claim_id} dans les services lisibles.", err=True)
+        raise typer.Exit(1)
+
+
+def as_document(history: ClaimHistory, events: list[TraceEvent]) -> dict:
+    return {
+        "claim_id": history.claim_id,
+        "found": history.found,
+        "unreachable": history.unreachable,
+        "events": [event.as_json() for event in events],
+    }
+
+
+def render(console: Console, history: ClaimHistory, events: list[TraceEvent]) -> None:
+    # Lines, not a table: a sentence cut by a narrow terminal or a pipe would no longer read (or grep) as one.
+    console.print(f"[bold]Demande {escape(history.claim_id)}[/bold] (heures de Paris)", soft_wrap=True)
+    for event in events:
+        when = paris(event.at) if event.at else "—"
+        console.print(f"{when:<19}  {event.service:<13} [bold]{escape(event.title)}[/bold]", soft_wrap=True)
+        for detail in event.details:
+            console.print(" " * 36 + escape(detail), soft_wrap=True, style=_style(detail))
+
+
+def _style(detail: str) -> str:
+    return {"✗": "red", "?": "yellow"}.get(detail[:1], "")

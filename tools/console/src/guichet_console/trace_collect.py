@@ -1,0 +1,101 @@
+"""One claim's records in each service's own database, read-only; a database that cannot be read is reported,
+not fatal, so the operator still sees what the others know."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from guichet_console.connect import Stack
+from guichet_eligibility import history_repository as eligibility
+from guichet_intake import history_repository as intake
+from guichet_notifications import history_repository as notifications
+from guichet_payments import history_repository as payments
+
+_CREDENTIALS = re.compile(r"://[^@\s/]*@")
+# A database that cannot be reached or entered; an SQL error is a bug and must not pass for an outage.
+UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+@dataclass
+class ClaimHistory:
+    claim_id: str
+    intake: dict[str, Any] = field(default_factory=dict)  # registration, refusals
+    eligibility: dict[str, Any] | None = None
+    payments: dict[str, Any] = field(default_factory=dict)  # payment, attempts, waitlist
+    emails: list[dict[str, Any]] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)  # service -> why
+
+    @property
+    def found(self) -> bool:
+        return bool(
+            self.intake.get("registration")
+            or self.intake.get("refusals")
+            or self.eligibility
+            or self.payments.get("payment")
+            or self.payments.get("waitlist")
+            or self.emails
+        )
+
+
+async def _intake(conn: asyncpg.Connection, history: ClaimHistory) -> None:
+    history.intake = {
+        "registration": await intake.registration(conn, history.claim_id),
+        "refusals": await intake.refusals(conn, history.claim_id),
+    }
+
+
+async def _eligibility(conn: asyncpg.Connection, history: ClaimHistory) -> None:
+    history.eligibility = await eligibility.judgement(conn, history.claim_id)
+
+
+async def _payments(conn: asyncpg.Connection, history: ClaimHistory) -> None:
+    payment = await payments.payment(conn, history.claim_id)
+    history.payments = {
+        "payment": payment,
+        "attempts": await payments.attempts(conn, payment["payment_id"]) if payment else [],
+        "waitlist": await payments.waitlist_entry(conn, history.claim_id),
+    }
+
+
+async def _notifications(conn: asyncpg.Connection, history: ClaimHistory) -> None:
+    history.emails = await notifications.emails(conn, history.claim_id)
+
+
+READERS: dict[str, Callable[[asyncpg.Connection, ClaimHistory], Awaitable[None]]] = {
+    "intake": _intake,
+    "eligibility": _eligibility,
+    "payments": _payments,
+    "notifications": _notifications,
+}
+
+
+async def collect(stack: Stack, claim_id: str) -> ClaimHistory:
+    history = ClaimHistory(claim_id)
+
+    async def read(service: str) -> None:
+        try:
+            async with stack.connection(service, readonly=True) as conn:
+                await READERS[service](conn, history)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            history.unreachable[service] = why(error)
+
+    await asyncio.gather(*(read(service) for service in READERS))
+    return history
+
+
+def why(error: BaseException) -> str:
+    # A DSN in an error message would carry the database password.
+    return f"{type(error).__name__}: {_CREDENTIALS.sub('://***@', str(error))}".rstrip(": ")
