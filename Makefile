@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen --all-packages
 
-.PHONY: demo test up down env install unit review whatif chaos bench
+.PHONY: demo test up down env install unit review whatif chaos bench console docs
 
 install: ## install uv (if missing) and the locked Python environment
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -43,6 +43,13 @@ WITH_ENV = set -a; eval "$$($(RUN) python -m guichet_deploy env 2>/dev/null)"; s
 
 review: install
 	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli review $(ARGS)
+
+# The operators' console on the running stack, e.g. make console ARGS="status --watch"; also `uv run guichet ...`
+console: install
+	@$(WITH_ENV) $(RUN) guichet $(ARGS)
+
+docs: install ## regenerate the services' AsyncAPI documents in docs/asyncapi (a test fails when they are stale)
+	@$(RUN) python -m guichet_common.asyncapi --out docs/asyncapi
 
 whatif: install
 	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli whatif $(ARGS)
