@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from guichet_common.asyncapi import SERVICES, main, service_document
-from guichet_common.topics import CONSUMED_BY
+from guichet_common.topics import CONSUMED_BY, PRODUCED_BY
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "asyncapi"
 
@@ -53,3 +53,15 @@ def test_each_service_subscribes_to_exactly_the_topics_it_owns(service: str) -> 
         if operation["action"] == "receive"
     }
     assert received == {topic.name for topic in CONSUMED_BY[service]}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_publishes_exactly_what_its_acls_allow(service: str) -> None:
+    spec = service_document(service)
+    sent = {
+        spec["channels"][operation["channel"]["$ref"].rsplit("/", 1)[-1]]["address"]
+        for operation in spec["operations"].values()
+        if operation["action"] == "send"
+    }
+    dead_letters = {topic.dead_letter() for topic in CONSUMED_BY[service] if topic.has_dead_letters}
+    assert sent == {topic.name for topic in PRODUCED_BY[service]} | dead_letters

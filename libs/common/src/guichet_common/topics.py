@@ -65,9 +65,24 @@ CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
 }
 
 
+# What each service writes (through its outbox), besides the dead letters of what it consumes. The AsyncAPI test
+# checks the services declare exactly these; the Kafka ACLs (guichet_common.access) are built from both maps.
+PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
+    "intake": (CLAIMS_STATUS, CLAIMS_REGISTERED, APPLICANT_CONTACTS),
+    "eligibility": (CLAIMS_STATUS, ELIGIBILITY_DECISIONS),
+    "payments": (CLAIMS_STATUS, PAYMENTS_ISSUED),
+    "notifications": (),
+}
+
+
 def consumer_group(service: str, prefixed_topic: str) -> str:
     """A group per subscription: two topics of one service never stall each other's rebalances."""
-    return f"guichet-{service}.{prefixed_topic}"
+    return f"{consumer_group_prefix(service)}{prefixed_topic}"
+
+
+def consumer_group_prefix(service: str) -> str:
+    """Every consumer group of `service` starts with this (its ACLs grant the prefix)."""
+    return f"guichet-{service}."
 
 
 def owner_of(topic_name: str) -> str:
