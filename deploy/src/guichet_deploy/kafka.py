@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,12 +180,22 @@ def formatted_cluster_id(layout: KafkaLayout) -> str | None:
     return next((line.split("=", 1)[1].strip() for line in lines if line.startswith("cluster.id=")), None)
 
 
-def format_storage(layout: KafkaLayout, lib: Path, cluster_id: str) -> None:
-    """Format the log folder for KRaft once; a formatted folder is left as it is."""
+def format_storage(layout: KafkaLayout, lib: Path, cluster_id: str, *, extra_args: Sequence[str] = ()) -> None:
+    """Format the log folder for KRaft once; a formatted folder is left as it is.
+
+    `extra_args` go to StorageTool as they are (e.g. `--add-scram ...`, the secured broker's first credentials)."""
     if (layout.data / "meta.properties").is_file():
         return
     command = _java_command(
-        lib, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(layout.config), "--ignore-formatted"
+        lib,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(layout.config),
+        "--ignore-formatted",
+        *extra_args,
     )
     with open(layout.log, "ab") as out:
         result = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, check=False)

@@ -1,18 +1,34 @@
-"""Explicit topic creation with the admin client (the broker's auto-creation stays off)."""
+"""Explicit topic creation with the admin client (the broker's auto-creation stays off), and the admin reads the
+services need (consumer lag). Every function takes `client_options` (guichet_common.kafka_security)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    KafkaConnectionError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
 
+from guichet_common.kafka_security import environment_client_options
 from guichet_common.topics import ALL_TOPICS, TopicSpec, topic_names_with_dead_letters
 
 log = structlog.get_logger()
+
+
+# Error codes of a CreateTopics answer that mean "this principal may not create topics" (ACLs in force).
+_AUTHORIZATION_ERRORS = frozenset({TopicAuthorizationFailedError.errno, ClusterAuthorizationFailedError.errno})
+
+
+class TopicsMissingError(RuntimeError):
+    """Topics this client needs do not exist and it may not create them: the platform (admin) must."""
 
 
 async def ensure_topics(
@@ -23,42 +39,81 @@ async def ensure_topics(
     replication_factor: int = 1,
     specs: tuple[TopicSpec, ...] = ALL_TOPICS,
     connect_timeout_s: float = 60.0,
+    client_options: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create every topic in `specs` (and its dead-letter topic) that does not exist yet; return all names.
 
     Idempotent and safe to call from several processes at once: an existing topic is left as it is.
+
+    With ACLs a service may not create topics and sees only the topics it is granted; it then starts as long as
+    those exist. Topics it may not even describe are another service's business and are skipped; a topic it may
+    describe that is missing raises TopicsMissingError. `client_options` (None: from the environment) authenticate.
     """
+    options = _options(client_options)
     wanted = {prefix + spec.name: spec for spec in topic_names_with_dead_letters(specs)}
-    admin = await _connected_admin(bootstrap_servers, connect_timeout_s)
+    hidden: set[str] = set()
+    admin = await _connected_admin(bootstrap_servers, connect_timeout_s, options)
     try:
         existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(
-                name=name,
-                num_partitions=partitions,
-                replication_factor=replication_factor,
-                topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
-            )
-            for name, spec in wanted.items()
-            if name not in existing
-        ]
+        missing = {name: spec for name, spec in wanted.items() if name not in existing}
         if missing:
-            response = await admin.create_topics(missing)
-            for topic_error in getattr(response, "topic_errors", ()):
-                name, code = topic_error[0], topic_error[1]
-                if code not in (0, TopicAlreadyExistsError.errno):
-                    raise RuntimeError(f"could not create topic {name}: error code {code}")
-            log.info("topics_created", topics=sorted(t.name for t in missing), partitions=partitions)
+            refused = await _create_topics(admin, missing, partitions, replication_factor)
+            if refused:
+                hidden = await _not_describable(admin, refused)
+                if absent := sorted(refused - hidden):
+                    raise TopicsMissingError(
+                        f"topics missing and this client is not allowed to create them: {absent};"
+                        " the platform creates topics (e.g. `python -m guichet_deploy` or the KafkaTopic resources)"
+                    )
+                log.info("topics_not_visible", count=len(hidden), reason="not granted to this principal")
     finally:
         await admin.close()
-    await _wait_until_listed(bootstrap_servers, set(wanted))
+    await _wait_until_listed(bootstrap_servers, set(wanted) - hidden, options=options)
     return sorted(wanted)
 
 
-async def _connected_admin(bootstrap_servers: str, timeout_s: float) -> AIOKafkaAdminClient:
+async def _create_topics(
+    admin: AIOKafkaAdminClient, missing: Mapping[str, TopicSpec], partitions: int, replication_factor: int
+) -> set[str]:
+    """Create `missing`; return the names the broker refused for lack of rights (other refusals raise)."""
+    new_topics = [
+        NewTopic(
+            name=name,
+            num_partitions=partitions,
+            replication_factor=replication_factor,
+            topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+        )
+        for name, spec in missing.items()
+    ]
+    response = await admin.create_topics(new_topics)
+    refused: set[str] = set()
+    for topic_error in getattr(response, "topic_errors", ()):
+        name, code = topic_error[0], topic_error[1]
+        if code in _AUTHORIZATION_ERRORS:
+            refused.add(name)
+        elif code not in (0, TopicAlreadyExistsError.errno):
+            raise RuntimeError(f"could not create topic {name}: error code {code}")
+    if created := sorted(set(missing) - refused):
+        log.info("topics_created", topics=created, partitions=partitions)
+    return refused
+
+
+async def _not_describable(admin: AIOKafkaAdminClient, names: set[str]) -> set[str]:
+    """Those of `names` this principal may not describe: the broker will not say whether they exist.
+
+    Safe from auto-creation: asked only after this principal was refused the right to create topics."""
+    descriptions = await admin.describe_topics(sorted(names))
+    return {d["topic"] for d in descriptions if d.get("error_code") == TopicAuthorizationFailedError.errno}
+
+
+def _options(client_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    return environment_client_options() if client_options is None else dict(client_options)
+
+
+async def _connected_admin(bootstrap_servers: str, timeout_s: float, options: Mapping[str, Any]) -> AIOKafkaAdminClient:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000, **options)
         try:
             await admin.start()
             return admin
@@ -69,9 +124,11 @@ async def _connected_admin(bootstrap_servers: str, timeout_s: float) -> AIOKafka
             await asyncio.sleep(0.5)
 
 
-async def _wait_until_listed(bootstrap_servers: str, names: set[str], timeout_s: float = 30.0) -> None:
+async def _wait_until_listed(
+    bootstrap_servers: str, names: set[str], timeout_s: float = 30.0, *, options: Mapping[str, Any]
+) -> None:
     """Creation is asynchronous on the controller; wait until the metadata shows every topic."""
-    admin = await _connected_admin(bootstrap_servers, timeout_s)
+    admin = await _connected_admin(bootstrap_servers, timeout_s, options)
     try:
         deadline = asyncio.get_running_loop().time() + timeout_s
         while not names <= set(await admin.list_topics()):
@@ -82,11 +139,13 @@ async def _wait_until_listed(bootstrap_servers: str, names: set[str], timeout_s:
         await admin.close()
 
 
-async def delete_topics_with_prefix(bootstrap_servers: str, prefix: str) -> list[str]:
+async def delete_topics_with_prefix(
+    bootstrap_servers: str, prefix: str, *, client_options: Mapping[str, Any] | None = None
+) -> list[str]:
     """Delete every topic whose name starts with `prefix` (a scratch run's topics); return their names."""
     if not prefix:
         raise ValueError("refusing to delete topics without a prefix: that would be every topic")
-    admin = await _connected_admin(bootstrap_servers, 30.0)
+    admin = await _connected_admin(bootstrap_servers, 30.0, _options(client_options))
     try:
         names = sorted(name for name in await admin.list_topics() if name.startswith(prefix))
         if names:
@@ -96,11 +155,14 @@ async def delete_topics_with_prefix(bootstrap_servers: str, prefix: str) -> list
     return names
 
 
-async def consumer_lag(bootstrap_servers: str, group_topics: Mapping[str, str]) -> dict[tuple[str, int], int]:
+async def consumer_lag(
+    bootstrap_servers: str, group_topics: Mapping[str, str], *, client_options: Mapping[str, Any] | None = None
+) -> dict[tuple[str, int], int]:
     """Per (topic, partition): messages beyond what the consuming group has committed (`group_topics`: group id ->
     topic). A partition the group never committed on counts whole, as the group will read it from the start."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
-    ends = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
+    options = _options(client_options)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000, **options)
+    ends = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000, **options)
     await admin.start()
     try:
         await ends.start()

@@ -2,8 +2,8 @@
 
     python -m guichet_common.readiness intake      # exit 0 when ready, 1 otherwise; prints what it checked
 
-It reads the service's own settings (KAFKA_BOOTSTRAP_SERVERS, <SERVICE>_DATABASE_URL), so a supervisor or a
-Kubernetes exec probe can ask the same question the service would.
+It reads the service's own settings (KAFKA_BOOTSTRAP_SERVERS and the KAFKA_SASL_*/KAFKA_SSL_* ones,
+<SERVICE>_DATABASE_URL), so a supervisor or a Kubernetes exec probe can ask the same question the service would.
 """
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
+from guichet_common import kafka_security
 from guichet_common.logging import mask_text
 from guichet_common.settings import CommonSettings
 
@@ -32,8 +35,13 @@ async def database_answers(dsn: str, timeout_s: float = 3.0) -> str | None:
     return None
 
 
-async def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> str | None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+async def broker_answers(
+    bootstrap: str, timeout_s: float = 3.0, *, client_options: Mapping[str, Any] | None = None
+) -> str | None:
+    """None when the broker answers a metadata request in time (authenticated with `client_options`; None: from
+    the environment), else why not."""
+    options = kafka_security.environment_client_options() if client_options is None else client_options
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000), **options)
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         await asyncio.wait_for(admin.list_topics(), timeout_s)
@@ -46,7 +54,8 @@ async def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> str | None:
 
 async def readiness(settings: CommonSettings) -> dict[str, str]:
     database, broker = await asyncio.gather(
-        database_answers(settings.database_url), broker_answers(settings.kafka_bootstrap_servers)
+        database_answers(settings.database_url),
+        broker_answers(settings.kafka_bootstrap_servers, client_options=kafka_security.client_options(settings)),
     )
     return {"database": database or "ok", "broker": broker or "ok"}
 

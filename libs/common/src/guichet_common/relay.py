@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import asyncpg
 import structlog
@@ -16,14 +17,19 @@ from aiokafka.errors import KafkaError
 
 from guichet_common import failpoints
 from guichet_common.db import TRANSIENT_DB_ERRORS
+from guichet_common.kafka_security import environment_client_options
 from guichet_common.logging import mask_text
 from guichet_common.outbox import OUTBOX_CHANNEL
 
 log = structlog.get_logger()
 
 
-def idempotent_producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProducer:
-    """The one producer configuration the project uses: idempotent, acks from all in-sync replicas."""
+def idempotent_producer(
+    bootstrap_servers: str, *, client_options: Mapping[str, Any] | None = None, **overrides: object
+) -> AIOKafkaProducer:
+    """The one producer configuration the project uses: idempotent, acks from all in-sync replicas.
+
+    `client_options` authenticate it (guichet_common.kafka_security); None takes them from the environment."""
     options: dict[str, object] = {
         "bootstrap_servers": bootstrap_servers,
         "enable_idempotence": True,
@@ -31,6 +37,7 @@ def idempotent_producer(bootstrap_servers: str, **overrides: object) -> AIOKafka
         "linger_ms": 5,
         "max_batch_size": 256 * 1024,
         "request_timeout_ms": 30_000,
+        **(environment_client_options() if client_options is None else client_options),
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)

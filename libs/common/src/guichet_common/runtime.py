@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ from guichet_common.consumer import BatchHandler, BatchProcessor, subscribe_batc
 from guichet_common.db import PoolSlot, create_pool, run_migrations
 from guichet_common.http import operational_routes
 from guichet_common.kafka_admin import ensure_topics
+from guichet_common.kafka_security import client_options, faststream_security
 from guichet_common.logging import adopt_framework_loggers, configure_logging, mask_text
 from guichet_common.metrics import ServiceMetrics
 from guichet_common.relay import OutboxRelay, idempotent_producer
@@ -105,6 +106,10 @@ def make_broker(settings: CommonSettings, metrics: ServiceMetrics | None = None)
         log_level=logging.DEBUG,
         graceful_timeout=15.0,
         middlewares=[metrics.middleware] if metrics else (),
+        security=faststream_security(settings),
+        # Topics are made on purpose (ensure_topics, or the platform) before any subscriber starts. FastStream's own
+        # attempt would use the broker's default partitions, and under ACLs it is refused with a warning per topic.
+        allow_auto_create_topics=False,
     )
 
 
@@ -122,6 +127,7 @@ def build_app(
     metrics = ServiceMetrics(name)
     broker = make_broker(settings, metrics)
     wiring = Wiring(name=name, settings=settings, broker=broker, pool=PoolSlot())
+    kafka_options = client_options(settings)  # the service's own principal, for the clients it opens itself
     wire(wiring)
     app = AsgiFastStream(
         broker,
@@ -142,14 +148,19 @@ def build_app(
         await _until_reachable(
             "topics",
             lambda: ensure_topics(
-                settings.kafka_bootstrap_servers, prefix=settings.topic_prefix, partitions=settings.topic_partitions
+                settings.kafka_bootstrap_servers,
+                prefix=settings.topic_prefix,
+                partitions=settings.topic_partitions,
+                client_options=kafka_options,
             ),
         )
         for step in wiring.at_start:
             await step()
         relay = OutboxRelay(
             pool,
-            lambda: _until_reachable("producer", lambda: _started_producer(settings.kafka_bootstrap_servers)),
+            lambda: _until_reachable(
+                "producer", lambda: _started_producer(settings.kafka_bootstrap_servers, kafka_options)
+            ),
             on_published=metrics.count_published,
         )
         sampler = GaugeSampler(
@@ -159,6 +170,7 @@ def build_app(
             wiring.groups,
             wiring.figures,
             settings.gauges_every_s,
+            client_options=kafka_options,
         )
         jobs = [("outbox-relay", relay.run), ("gauges", sampler.run), *((j.__name__, j) for j in wiring.background)]
         tasks = [asyncio.create_task(_supervised(name, job), name=name) for name, job in jobs]
@@ -189,8 +201,8 @@ def build_app(
     return app
 
 
-async def _started_producer(bootstrap_servers: str) -> AIOKafkaProducer:
-    producer = idempotent_producer(bootstrap_servers)
+async def _started_producer(bootstrap_servers: str, client_options: Mapping[str, Any]) -> AIOKafkaProducer:
+    producer = idempotent_producer(bootstrap_servers, client_options=client_options)
     try:
         await producer.start()
     except BaseException:

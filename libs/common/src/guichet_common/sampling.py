@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import structlog
@@ -40,6 +41,7 @@ class GaugeSampler:
     group_topics: Mapping[str, str]  # consumer group -> prefixed topic
     readers: FigureReaders
     every_s: float
+    client_options: Mapping[str, Any] | None = None  # Kafka authentication; None: from the environment
 
     async def run(self) -> None:
         while True:
@@ -58,6 +60,7 @@ class GaugeSampler:
             log.warning("gauges_not_sampled", source="database", error=mask_text(str(error)))
         try:
             if self.group_topics:
-                self.metrics.set_lag(await consumer_lag(self.bootstrap_servers, self.group_topics))
+                lag = await consumer_lag(self.bootstrap_servers, self.group_topics, client_options=self.client_options)
+                self.metrics.set_lag(lag)
         except (KafkaError, OSError, TimeoutError) as error:
             log.warning("gauges_not_sampled", source="broker", error=str(error))

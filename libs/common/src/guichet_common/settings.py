@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,7 +23,33 @@ def _shared(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
-class CommonSettings(BaseSettings):
+class KafkaSecuritySettings(BaseSettings):
+    """How a client authenticates to Kafka and encrypts its connections (guichet_common.kafka_security reads it).
+
+    Un-prefixed like every shared setting; each service process gets its own principal's credentials. Secrets come
+    only from the environment or a file (KAFKA_SASL_PASSWORD_FILE, e.g. a mounted Kubernetes secret), never from
+    the repository, and SecretStr keeps them out of reprs and logs.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = Field(
+        "PLAINTEXT", validation_alias=_shared("KAFKA_SECURITY_PROTOCOL")
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", validation_alias=_shared("KAFKA_SASL_MECHANISM")
+    )
+    kafka_sasl_username: str | None = Field(None, validation_alias=_shared("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: SecretStr | None = Field(None, validation_alias=_shared("KAFKA_SASL_PASSWORD"))
+    kafka_sasl_password_file: Path | None = Field(None, validation_alias=_shared("KAFKA_SASL_PASSWORD_FILE"))
+    # Without a CA file, TLS trusts the system's certificate authorities.
+    kafka_ssl_cafile: Path | None = Field(None, validation_alias=_shared("KAFKA_SSL_CAFILE"))
+    kafka_ssl_certfile: Path | None = Field(None, validation_alias=_shared("KAFKA_SSL_CERTFILE"))
+    kafka_ssl_keyfile: Path | None = Field(None, validation_alias=_shared("KAFKA_SSL_KEYFILE"))
+    kafka_ssl_key_password: SecretStr | None = Field(None, validation_alias=_shared("KAFKA_SSL_KEY_PASSWORD"))
+
+
+class CommonSettings(KafkaSecuritySettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))

@@ -1,0 +1,330 @@
+"""Each service, logged in as its own SCRAM principal on a broker that denies by default, may use its own topics
+and consumer groups and nothing else; and the real services run on nothing more than those grants.
+
+The broker is a private one (guichet_deploy.kafka_secure): the shared test broker stays PLAINTEXT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
+
+from guichet_common.access import SERVICES, Grant, grants_for, principal
+from guichet_common.contracts import EXAMPLES
+from guichet_common.kafka_admin import TopicsMissingError, ensure_topics
+from guichet_common.topics import ALL_TOPICS, TopicSpec, consumer_group, topic_names_with_dead_letters
+from guichet_deploy.kafka_secure import (
+    SecuredKafka,
+    add_acls,
+    provision_topics_and_acls,
+    start_secured_broker,
+    stop_secured_broker,
+)
+from guichet_deploy.postgres import drop_databases, provision_databases
+from guichet_deploy.procs import free_port
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "sec."
+EVERY_TOPIC = sorted(PREFIX + spec.name for spec in topic_names_with_dead_letters(ALL_TOPICS))
+
+
+@pytest.fixture(scope="module")
+async def secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SecuredKafka]:
+    broker = await start_secured_broker(tmp_path_factory.mktemp("secured-kafka"))
+    try:
+        await provision_topics_and_acls(broker, prefix=PREFIX, partitions=3)
+        yield broker
+    finally:
+        stop_secured_broker(broker)
+
+
+def granted(service: str, operation: str) -> list[str]:
+    return sorted(g.name for g in grants_for(service, PREFIX) if g.resource == "topic" and operation in g.operations)
+
+
+def denied(service: str, operation: str) -> list[str]:
+    return sorted(set(EVERY_TOPIC) - set(granted(service, operation)))
+
+
+async def produce(secured: SecuredKafka, options: Mapping[str, Any], topic: str) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=secured.bootstrap, enable_idempotence=True, request_timeout_ms=10_000, **options
+    )
+    try:
+        await producer.start()
+        await producer.send_and_wait(topic, b"{}", key=b"acl-test")
+    finally:
+        await producer.stop()
+
+
+async def consume(secured: SecuredKafka, options: Mapping[str, Any], topic: str, group: str) -> None:
+    """Join `group` on `topic`, fetch and commit: every right a service's subscriber uses."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=secured.bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **options,
+    )
+    try:
+        await consumer.start()
+        await consumer.getmany(timeout_ms=1_000)
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_service_writes_its_own_topics_and_no_other(secured: SecuredKafka, service: str) -> None:
+    options = secured.client_options(service)
+    for topic in granted(service, "Write"):
+        await produce(secured, options, topic)
+    assert denied(service, "Write"), "every service must be kept out of some topic"
+    for topic in denied(service, "Write"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await produce(secured, options, topic)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_service_reads_its_own_topics_in_its_own_groups_and_nothing_else(
+    secured: SecuredKafka, service: str
+) -> None:
+    options = secured.client_options(service)
+    mine = granted(service, "Read")
+    for topic in mine:
+        await consume(secured, options, topic, consumer_group(service, topic))
+    for topic in denied(service, "Read"):  # other services' topics, and those this one only writes
+        with pytest.raises(TopicAuthorizationFailedError):
+            await consume(secured, options, topic, consumer_group(service, topic))
+    others = [other for other in SERVICES if other != service]
+    for other in others:  # its own topic, but in another service's group
+        with pytest.raises(GroupAuthorizationFailedError):
+            await consume(secured, options, mine[0], consumer_group(other, mine[0]))
+    with pytest.raises(GroupAuthorizationFailedError):  # a group outside any prefix
+        await consume(secured, options, mine[0], "adhoc-" + mine[0])
+
+
+async def test_a_wrong_password_is_refused(secured: SecuredKafka) -> None:
+    options = secured.client_options("intake")
+    topic = granted("intake", "Write")[0]
+    await produce(secured, options, topic)  # the same call with the right password works
+    with pytest.raises(KafkaConnectionError):
+        await produce(secured, {**options, "sasl_plain_password": "not-" + options["sasl_plain_password"]}, topic)
+    log = secured.layout.log.read_text(errors="replace")
+    assert "Failed authentication" in log and "invalid credentials" in log
+
+
+async def test_the_admin_principal_is_not_anonymous(secured: SecuredKafka) -> None:
+    """No credentials at all: the SASL listener does not even let the client in."""
+    with pytest.raises(KafkaConnectionError):
+        await produce(secured, {}, EVERY_TOPIC[0])
+
+
+async def test_a_service_starts_on_topics_the_platform_made_without_the_right_to_create(secured: SecuredKafka) -> None:
+    """ensure_topics as a service: every topic exists, it sees only its own, creates nothing and does not fail."""
+    names = await ensure_topics(
+        secured.bootstrap, prefix=PREFIX, partitions=3, client_options=secured.client_options("intake")
+    )
+    assert names == EVERY_TOPIC
+
+
+async def test_a_missing_topic_the_service_may_not_create_is_named(secured: SecuredKafka) -> None:
+    ghost = TopicSpec("ghost.v1")  # granted to intake, never created by the platform
+    await add_acls(secured, principal("intake"), [Grant("topic", PREFIX + ghost.name, "literal", ("Describe", "Read"))])
+    with pytest.raises(TopicsMissingError, match=r"sec\.ghost\.v1"):
+        await ensure_topics(
+            secured.bootstrap, prefix=PREFIX, specs=(ghost,), client_options=secured.client_options("intake")
+        )
+
+
+# --- The real services, each on its own principal --------------------------------------------------------------
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+async def secured_services(
+    secured: SecuredKafka, infra, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[dict[str, Any]]:
+    """The four services as processes, each with its own Kafka principal and its own database (suffix `_sec`)."""
+    if infra.pg_admin_dsn is None:
+        pytest.skip("needs the PostgreSQL admin DSN to make throwaway databases")
+    suffix = f"_sec{os.getpid()}"
+    urls = await provision_databases(infra.pg_admin_dsn, SERVICES, suffix=suffix)
+    base = tmp_path_factory.mktemp("secured-services")
+    logs = base / "logs"
+    logs.mkdir()
+    smtp_port = free_port()
+    ports = {service: free_port() for service in SERVICES}
+    common = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")},
+        "GUICHET_TOPIC_PREFIX": PREFIX,
+        "GUICHET_TOPIC_PARTITIONS": "3",
+        "LOG_FORMAT": "json",
+        "GUICHET_GAUGES_EVERY_S": "1",
+        "ELIGIBILITY_REGISTRY_GRACE_S": "2",
+        "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
+        "PAYMENTS_FILES_DIR": str(base / "sepa"),
+        "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+        "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+    }
+    envs = {
+        service: {
+            **common,
+            **secured.service_env(service),
+            f"{service.upper()}_DATABASE_URL": urls[service],  # its own database only
+            f"{service.upper()}_HTTP_PORT": str(ports[service]),
+        }
+        for service in SERVICES
+    }
+    sink = ["guichet_deploy.smtp_sink", "--port", str(smtp_port), "--maildir", str(base / "mail")]
+    processes = {"smtp": _spawn(sink, common, logs / "smtp.log")}
+    processes |= {name: _spawn([f"guichet_{name}"], envs[name], logs / f"{name}.log") for name in SERVICES}
+    try:
+        yield {"envs": envs, "ports": ports, "logs": logs, "processes": processes, "maildir": base / "mail"}
+    finally:
+        _stop(processes)
+        await drop_databases(infra.pg_admin_dsn, SERVICES, suffix=suffix)
+
+
+def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    with log_path.open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def _stop(processes: Mapping[str, subprocess.Popen], timeout_s: float = 20.0) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + timeout_s
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _ready(port: int) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=3) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+    except OSError:
+        return 0, {}
+
+
+async def _until_ready(running: dict[str, Any], timeout_s: float = 90.0) -> dict[str, tuple[int, dict]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answers = {service: await asyncio.to_thread(_ready, port) for service, port in running["ports"].items()}
+        dead = [name for name, p in running["processes"].items() if p.poll() is not None]
+        if all(code == 200 for code, _ in answers.values()) or dead or time.monotonic() > deadline:
+            assert not dead, f"exited: {dead}\n{_log_tail(running['logs'])}"
+            return answers
+        await asyncio.sleep(0.5)
+
+
+def _log_tail(logs: Path) -> str:
+    return "\n".join(f"== {p.name}\n" + p.read_text(errors="replace")[-3000:] for p in sorted(logs.glob("*.log")))
+
+
+async def test_every_service_starts_and_is_ready_with_only_its_grants(secured_services: dict[str, Any]) -> None:
+    answers = await _until_ready(secured_services)
+    assert {s: code for s, (code, _) in answers.items()} == dict.fromkeys(SERVICES, 200), answers
+    # The command-line probe asks the same question with the same settings (KAFKA_SASL_PASSWORD_FILE included).
+    probe = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "guichet_common.readiness", "intake"],
+        env=secured_services["envs"]["intake"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    assert json.loads(probe.stdout)["broker"] == "ok"
+
+
+async def test_a_claim_goes_through_the_four_services_on_their_grants(
+    secured: SecuredKafka, secured_services: dict[str, Any]
+) -> None:
+    await _until_ready(secured_services)
+    registry, claim = example("registry.companies.v1"), example("claims.submitted.v1")
+    claim_id = claim["claim"]["claim_id"]
+    admin = secured.admin_options()  # the portal and the registry import stand in as the platform
+    await _publish(secured, admin, PREFIX + "registry.companies.v1", registry["siren"].encode(), registry)
+    await _publish(secured, admin, PREFIX + "claims.submitted.v1", claim["claim"]["applicant"]["siren"].encode(), claim)
+
+    statuses = await _statuses(secured, admin, claim_id, until="payment_sent")
+    assert statuses == ["received", "approved", "payment_scheduled", "payment_sent"], _log_tail(
+        secured_services["logs"]
+    )
+    deadline = time.monotonic() + 30
+    while not _mails(secured_services["maildir"]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+    assert _mails(secured_services["maildir"]), "notifications sent no mail"
+    logs = _log_tail(secured_services["logs"])
+    assert "TopicAuthorizationFailed" not in logs and "GroupAuthorizationFailed" not in logs
+    for credentials in secured.services.values():
+        assert credentials.password not in logs
+
+
+async def _publish(secured: SecuredKafka, options: Mapping[str, Any], topic: str, key: bytes, value: dict) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=secured.bootstrap, acks="all", **options)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, json.dumps(value).encode(), key=key)
+    finally:
+        await producer.stop()
+
+
+async def _statuses(
+    secured: SecuredKafka, options: Mapping[str, Any], claim_id: str, *, until: str, timeout_s: float = 90.0
+) -> list[str]:
+    consumer = AIOKafkaConsumer(
+        PREFIX + "claims.status.v1",
+        bootstrap_servers=secured.bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **options,
+    )
+    await consumer.start()
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while until not in seen and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            seen += [json.loads(r.value)["status"] for rs in batch.values() for r in rs if r.key == claim_id.encode()]
+        return seen
+    finally:
+        await consumer.stop()
+
+
+def _mails(maildir: Path) -> list[Path]:
+    return list((maildir / "new").glob("*")) if (maildir / "new").exists() else []
+
+
+def test_the_secured_broker_denies_by_default(secured: SecuredKafka) -> None:
+    properties = secured.layout.config.read_text()
+    assert "allow.everyone.if.no.acl.found=false" in properties
+    assert "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" in properties
+    assert "PLAINTEXT://" not in properties.replace("SASL_PLAINTEXT://", "")
