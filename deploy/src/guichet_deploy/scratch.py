@@ -1,10 +1,15 @@
 """A stack of its own per run (topic prefix, databases, SMTP sink, service processes), for the failure suite and
 the benchmark: a fault can kill, pause and restart its processes one by one, and nothing is shared with the demo's
-stack or another run's."""
+stack or another run's.
+
+Each service may run as several instances (one consumer group per subscription, shared by the instances; one
+database shared too), and the stack may run on a broker other than the infrastructure's (a 3-node cluster from
+guichet_deploy.kafka_cluster): `ScratchStack(infra, folder, kafka_bootstrap=cluster.bootstrap)`."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 import signal
@@ -36,6 +41,16 @@ class ScratchStack:
     overrides: dict[str, str] = field(default_factory=dict)  # for every process, over the defaults below
     http_ports: dict[str, int] = field(default_factory=dict)  # per service process name
     keep_mail: bool = True  # False: the SMTP sink accepts and discards (the benchmark measures only our side)
+    # Another broker or cluster than the infrastructure's; `infra.kafka_bootstrap` is then this one, so that every
+    # reader of `stack.infra` (checker, bench) follows.
+    kafka_bootstrap: str | None = None
+    # Of the topics this stack creates; None: the broker count, at most 3 (1 on the single local broker).
+    replication_factor: int | None = None
+    instances: dict[str, list[str]] = field(default_factory=dict)  # service -> its process names
+
+    def __post_init__(self) -> None:
+        if self.kafka_bootstrap:
+            self.infra = dataclasses.replace(self.infra, kafka_bootstrap=self.kafka_bootstrap)
 
     @property
     def maildir(self) -> Path:
@@ -48,13 +63,20 @@ class ScratchStack:
     def topic(self, name: str) -> str:
         return self.prefix + name
 
-    async def start(self, payments_instances: int = 1) -> None:
+    async def start(self, payments_instances: int = 1, *, instances: int = 1) -> None:
+        """Start the sink and `instances` processes of every service (payments: at least `payments_instances`).
+
+        Process names: `payments-<i>` always; the other services keep their bare name when they run alone (what
+        existing faults address) and become `<service>-<i>` with several instances."""
         self.logs.mkdir(parents=True, exist_ok=True)
         suffix = "_" + self.prefix.strip(".").replace("-", "_")
         self._suffix = suffix
         assert self.infra.pg_admin_dsn, "the failure suite creates its own databases: it needs an admin DSN"
         self.database_urls = await provision_databases(self.infra.pg_admin_dsn, SERVICES, suffix=suffix)
-        await ensure_topics(self.infra.kafka_bootstrap, prefix=self.prefix, partitions=6)
+        # Created before the services start, with the replication the broker count allows (None: 3 on a cluster).
+        await ensure_topics(
+            self.infra.kafka_bootstrap, prefix=self.prefix, partitions=6, replication_factor=self.replication_factor
+        )
         smtp_port = free_port()
         self.env = {
             **os.environ,
@@ -73,11 +95,24 @@ class ScratchStack:
         storage = ["--maildir", str(self.maildir)] if self.keep_mail else ["--discard"]
         self._smtp_args = ["--port", str(smtp_port), *storage]
         self.launch("smtp")
-        names = ["intake", "eligibility", *[f"payments-{i}" for i in range(1, payments_instances + 1)], "notifications"]
+        counts = {service: instances for service in SERVICES}
+        counts["payments"] = max(instances, payments_instances)
+        self.instances = {
+            service: [f"{service}-{i}" for i in range(1, count + 1)]
+            if count > 1 or service == "payments"
+            else [service]
+            for service, count in counts.items()
+        }
+        names = self.service_processes
         for name in names:
             self.http_ports[name] = free_port(avoid=set(self.http_ports.values()))
             self.launch(name)
         await self.until_ready(names)
+
+    @property
+    def service_processes(self) -> list[str]:
+        """Every service process name (not the SMTP sink), in pipeline order."""
+        return [name for service in SERVICES for name in self.instances.get(service, [])]
 
     async def until_ready(self, names: list[str], timeout_s: float = 90.0) -> None:
         """Until each named service answers /readyz (migrated, topics there, broker and database reachable)."""

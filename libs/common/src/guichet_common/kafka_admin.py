@@ -36,14 +36,16 @@ async def ensure_topics(
     *,
     prefix: str = "",
     partitions: int = 6,
-    replication_factor: int = 1,
+    replication_factor: int | None = None,
     specs: tuple[TopicSpec, ...] = ALL_TOPICS,
     connect_timeout_s: float = 60.0,
     client_options: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create every topic in `specs` (and its dead-letter topic) that does not exist yet; return all names.
 
-    Idempotent and safe to call from several processes at once: an existing topic is left as it is.
+    Idempotent and safe to call from several processes at once: an existing topic is left as it is. Without a
+    `replication_factor`, topics get 3 replicas on a cluster of 3 brokers or more (min ISR 2 is the brokers'
+    default there), else one per broker.
 
     With ACLs a service may not create topics and sees only the topics it is granted; it then starts as long as
     those exist. Topics it may not even describe are another service's business and are skipped; a topic it may
@@ -57,7 +59,8 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = {name: spec for name, spec in wanted.items() if name not in existing}
         if missing:
-            refused = await _create_topics(admin, missing, partitions, replication_factor)
+            replicas = replication_factor or min(3, len((await admin.describe_cluster())["brokers"]))
+            refused = await _create_topics(admin, missing, partitions, replicas)
             if refused:
                 hidden = await _not_describable(admin, refused)
                 if absent := sorted(refused - hidden):

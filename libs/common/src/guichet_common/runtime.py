@@ -98,7 +98,8 @@ class Wiring:
 
 def make_broker(settings: CommonSettings, metrics: ServiceMetrics | None = None) -> KafkaBroker:
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # A list: FastStream takes a string as ONE address, and "a:9092,b:9092" is not a host name.
+        [address.strip() for address in settings.kafka_bootstrap_servers.split(",") if address.strip()],
         enable_idempotence=True,
         acks="all",
         logger=logging.getLogger("faststream"),

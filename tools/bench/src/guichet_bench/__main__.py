@@ -1,4 +1,5 @@
-"""`make bench`: `python -m guichet_bench [--claims N] [--rate R] [--latency-seconds S] [--out FILE] [--profile DIR]`.
+"""`make bench`: `python -m guichet_bench [--claims N] [--rate R] [--latency-seconds S] [--out FILE] [--profile DIR]
+[--instances N] [--cluster NODES]`.
 
 Starts the infrastructure if nothing else is provided, runs the services on a scratch stack of their own (topic
 prefix and databases, removed afterwards), prints a table and writes the results as JSON.
@@ -30,6 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=positive(float), default=3600.0, help="seconds to wait for each phase")
     parser.add_argument("--out", type=Path, default=project_root() / "bench" / "results" / "latest.json")
     parser.add_argument("--profile", type=Path, default=None, help="folder for py-spy stacks of each service")
+    parser.add_argument(
+        "--instances", type=positive(int), default=1, help="processes of every service (default 1; they share the CPUs)"
+    )
+    parser.add_argument(
+        "--cluster",
+        type=positive(int),
+        default=1,
+        metavar="NODES",
+        help="run on a KRaft cluster of NODES brokers of its own, replication min(3, NODES) (default 1: local broker)",
+    )
     args = parser.parse_args(argv)
     options = BenchOptions(
         claims=args.claims,
@@ -38,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         timeout_s=args.timeout,
         profile_dir=args.profile,
+        instances=args.instances,
+        kafka_nodes=args.cluster,
     )
     from guichet_deploy.infra import ensure_infra
 

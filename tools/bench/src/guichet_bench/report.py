@@ -20,6 +20,8 @@ def results(run: BenchRun) -> dict[str, Any]:
     total_db = sum(run.database_bytes.values())
     return {
         "claims": claims,
+        "instances": run.options.instances,  # of every service
+        "kafka_nodes": run.options.kafka_nodes,
         "seconds": round(run.throughput_seconds, 3),
         "claims_per_s": round(claims_per_s, 1),
         "transport_msgs_per_s": round(transport, 1),
@@ -36,6 +38,8 @@ def results(run: BenchRun) -> dict[str, Any]:
         "rss_mb": {name: round(mb, 1) for name, mb in run.peak_rss_mb.items()},
         "rss_growth_pct": _rss_growth(run),
         "cpu_s": {name: round(seconds, 1) for name, seconds in run.cpu_s.items()},
+        # Per service, its instances together: compares runs with different --instances.
+        "cpu_s_by_service": _by_service(run.cpu_s),
         "machine_cpu_s_by_program": {name: round(seconds, 1) for name, seconds in run.cpu_by_program.items()},
         "database_bytes_per_claim": round(total_db / run.claims_in_databases) if run.claims_in_databases else None,
         "database_mb": {name: round(size / 2**20, 1) for name, size in run.database_bytes.items()},
@@ -58,6 +62,15 @@ def results(run: BenchRun) -> dict[str, Any]:
         },
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def _by_service(per_process: dict[str, float]) -> dict[str, float]:
+    """`payments-1` and `payments-2` summed as `payments`."""
+    totals: dict[str, float] = {}
+    for name, value in per_process.items():
+        service = name.split("-")[0]
+        totals[service] = totals.get(service, 0.0) + value
+    return {service: round(value, 1) for service, value in totals.items()}
 
 
 def _percentiles_ms(seconds: list[float], suffix: str = "") -> dict[str, float | None]:
@@ -87,6 +100,7 @@ def table(result: dict[str, Any]) -> str:
     latency = result["latency_ms"]
     rows = [
         ("claims (backlog)", f"{result['claims']:,}"),
+        ("instances of each service, Kafka nodes", f"{result['instances']}, {result['kafka_nodes']}"),
         ("seconds to the last final status", f"{result['seconds']:,.1f}"),
         ("throughput, claims/s end to end", f"{result['claims_per_s']:,.0f}"),
         ("transport limit, messages/s", f"{result['transport_msgs_per_s']:,.0f}"),

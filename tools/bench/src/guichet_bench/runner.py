@@ -4,6 +4,7 @@ throughput on a backlog of N claims, with the services' memory and CPU and the d
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import secrets
 import shutil
@@ -22,11 +23,11 @@ from guichet_bench.resources import count_rows, cpu_by_program, database_bytes, 
 from guichet_bench.transport import TransportResult, measure_transport_limit
 from guichet_common.kafka_admin import delete_topics_with_prefix
 from guichet_deploy.infra import Infra
+from guichet_deploy.kafka_cluster import broker_count, start_cluster
 from guichet_deploy.scratch import ScratchStack
 from guichet_simulator.publisher import kafka_producer
 from guichet_simulator.watch import TopicFollower
 
-SERVICES = ("intake", "eligibility", "payments-1", "notifications")
 _ERROR_LEVEL = re.compile(r'"level": ?"(error|critical)"')
 
 
@@ -38,6 +39,8 @@ class BenchOptions:
     seed: int = 2021
     timeout_s: float = 3600.0
     profile_dir: Path | None = None  # py-spy collapsed stacks of each service during the throughput phase
+    instances: int = 1  # processes of every service, sharing its consumer groups and database
+    kafka_nodes: int = 1  # more than 1: a KRaft cluster of the run's own (replication 3, min ISR 2)
 
 
 @dataclass
@@ -61,8 +64,29 @@ class BenchRun:
 
 
 async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], None]) -> BenchRun:
-    run = BenchRun(options)
     workdir = Path(tempfile.mkdtemp(prefix="guichet-bench-"))
+    cluster = None
+    succeeded = False
+    try:
+        if options.kafka_nodes > 1:
+            say(f"Starting a {options.kafka_nodes}-node Kafka cluster of the run's own...")
+            cluster = await start_cluster(workdir / "kafka", options.kafka_nodes)
+            # Everything below (transport limit, services, watchers) then talks to the cluster instead.
+            infra = dataclasses.replace(infra, kafka_bootstrap=cluster.bootstrap)
+        run = await _run_bench(infra, options, workdir, say)
+        succeeded = True
+        return run
+    finally:
+        if cluster is not None:  # before the folder holding its logs goes
+            await asyncio.to_thread(cluster.stop)
+        if succeeded:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            say(f"The run failed; the services' logs are kept in {workdir / 'logs'}")
+
+
+async def _run_bench(infra: Infra, options: BenchOptions, workdir: Path, say: Callable[[str], None]) -> BenchRun:
+    run = BenchRun(options)
     prefix = f"bench-{secrets.token_hex(3)}."
     latency_set = generate(int(options.rate * options.latency_seconds), options.seed, "L")
     backlog = generate(options.claims, options.seed + 1, "T")
@@ -73,15 +97,18 @@ async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], No
 
     say(f"Transport limit: {len(backlog.claims):,} messages through the same number of hops, no database...")
     payloads = [(claim.key, claim.value) for claim in backlog.claims]
-    run.transport = await measure_transport_limit(infra.kafka_bootstrap, payloads, prefix=prefix, logs=workdir)
+    # The services' topics get the replication the brokers allow (ScratchStack); the transport's the same.
+    replication = min(3, max(1, await broker_count(infra.kafka_bootstrap)))
+    run.transport = await measure_transport_limit(
+        infra.kafka_bootstrap, payloads, prefix=prefix, logs=workdir, replication_factor=replication
+    )
     del payloads
     say(f"  {run.transport.messages_per_s:,.0f} messages/s ({run.transport.seconds:.1f} s)")
 
     # The sink discards: delivering mail is the mail server's work, and it would share our two cores here.
-    stack = ScratchStack(infra, workdir, prefix=prefix, keep_mail=False)
-    succeeded = False
+    stack = ScratchStack(infra, workdir, prefix=prefix, keep_mail=False, replication_factor=replication)
     try:
-        await stack.start()
+        await stack.start(instances=options.instances)
         await _load_registry(stack, {**latency_set.registry, **backlog.registry}, say)
         await _latency_phase(stack, run, latency_set.claims, say)
         await _throughput_phase(stack, run, backlog.claims, say)
@@ -89,14 +116,9 @@ async def run_bench(infra: Infra, options: BenchOptions, say: Callable[[str], No
         run.claims_in_databases = await count_rows(stack.database_urls["intake"], "claims")
         run.log_errors = count_log_errors(stack.logs)
         run.dead_letters = await count_dead_letters(infra.kafka_bootstrap, prefix)
-        succeeded = True
     finally:
         await stack.stop()
         await delete_topics_with_prefix(infra.kafka_bootstrap, prefix)
-        if succeeded:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            say(f"The run failed; the services' logs are kept in {workdir / 'logs'}")
     return run
 
 
@@ -139,7 +161,7 @@ async def _throughput_phase(
     stack: ScratchStack, run: BenchRun, claims: list[EncodedClaim], say: Callable[[str], None]
 ) -> None:
     say(f"Throughput: {len(claims):,} claims published as fast as a portal can...")
-    pids = {name: stack.processes[name].pid for name in SERVICES}
+    pids = {name: stack.processes[name].pid for name in stack.service_processes}
     before, machine_before = sample_all(pids), cpu_by_program()
     profilers = _start_profilers(pids, run.options.profile_dir)
     last_tick = [0.0]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvloop
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.relay import idempotent_producer
@@ -69,16 +69,35 @@ async def relay_hop(source: str, destination: str, group: str, bootstrap: str) -
 
 
 async def measure_transport_limit(
-    bootstrap: str, payloads: Sequence[tuple[bytes, bytes]], *, prefix: str, logs: Path, partitions: int = 6
+    bootstrap: str,
+    payloads: Sequence[tuple[bytes, bytes]],
+    *,
+    prefix: str,
+    logs: Path,
+    partitions: int = 6,
+    replication_factor: int = 1,
 ) -> TransportResult:
-    """Publish `payloads` (key, value) as fast as possible into hop 0 and time them out of the last hop."""
+    """Publish `payloads` (key, value) as fast as possible into hop 0 and time them out of the last hop.
+
+    `replication_factor`: as the services' topics have, so that the limit is measured on equal terms (on a
+    3-node cluster every write waits for two replicas)."""
     topics = [f"{prefix}transport.hop{i}" for i in range(HOPS + 1)]
-    await ensure_topics(bootstrap, partitions=partitions, specs=tuple(TopicSpec(name) for name in topics))
+    await ensure_topics(
+        bootstrap,
+        partitions=partitions,
+        replication_factor=replication_factor,
+        specs=tuple(TopicSpec(name) for name in topics),
+    )
     logs.mkdir(parents=True, exist_ok=True)
-    hops = [_start_hop(topics[i], topics[i + 1], f"{prefix}hop{i}", bootstrap, logs) for i in range(HOPS)]
-    last = AIOKafkaConsumer(topics[-1], bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    # Partitions assigned by number, not the topic subscribed: on a cluster each broker learns of a new topic on its
+    # own schedule, and a subscribing consumer whose broker does not know it yet fails to start (the fetcher,
+    # by contrast, waits for the metadata).
+    last = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await last.start()
+    hops: list[subprocess.Popen] = []
     try:
-        await last.start()
+        last.assign([TopicPartition(topics[-1], partition) for partition in range(partitions)])
+        hops = [_start_hop(topics[i], topics[i + 1], f"{prefix}hop{i}", bootstrap, logs) for i in range(HOPS)]
         await asyncio.sleep(3.0)  # the hops join their groups before the clock starts
         async with kafka_producer(bootstrap) as producer:
             started = time.monotonic()

@@ -31,6 +31,7 @@ class Figures:
     graceful_exit: bool = True
     recovery_s: float | None = None
     settle_s: float = 0.0
+    final_after_fault: int | None = None  # claims that reached their final status after the fault struck
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -7,14 +7,15 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
 from guichet_chaos.load import publish_claims, publish_poison
 from guichet_common.contracts import EXAMPLES
-from guichet_deploy.infra import ensure_infra
+from guichet_deploy.infra import SERVICES, ensure_infra
+from guichet_deploy.kafka_cluster import Cluster
 from guichet_deploy.postgres import PgLayout, running_pid, stop_server
 from guichet_deploy.procs import stop_process
 from guichet_deploy.scratch import ScratchStack
@@ -27,6 +28,9 @@ class Scene:
     stack: ScratchStack
     producer: AIOKafkaProducer
     claims: list[SimulatedClaim]
+    cluster: Cluster | None = None  # the scenario's own Kafka cluster, when its setup asks for several nodes
+    struck_at: float | None = None  # when the fault hit, if it says so: claims finished later were finished despite it
+    retired: set[str] = field(default_factory=set)  # processes killed on purpose and left dead
 
 
 Fault = Callable[[Scene], Awaitable[float | None]]
@@ -99,6 +103,26 @@ async def smtp_down_then_back(scene: Scene) -> float:
     return time.monotonic()
 
 
+async def survivors_take_over_on_a_cluster(scene: Scene) -> float:
+    """On a 3-node cluster with two instances of every service: kill -9 one instance of each service and one broker
+    at the same moment, mid-stream. The dead instances stay dead (their group partitions must move to the
+    survivors once their sessions expire); the broker comes back ten seconds later and catches up."""
+    assert scene.cluster is not None, "this fault needs the scenario's own cluster"
+    await asyncio.sleep(3.0)
+    victims = [scene.stack.instances[service][0] for service in SERVICES]
+    # Node 1 is the first bootstrap address: clients that (re)connect afterwards must find the others.
+    scene.cluster.kill_node(1)
+    for name in victims:
+        scene.stack.kill(name)
+    scene.struck_at = time.monotonic()
+    scene.retired.update(victims)
+    # Longer than the broker's session (6 s) and the consumers' (10 s): the cluster fences the node and the groups
+    # rebalance onto the survivors while it is away, rather than it coming back before anyone noticed.
+    await asyncio.sleep(10.0)
+    await scene.cluster.restart_node(1)
+    return time.monotonic()
+
+
 async def _wait_exit(stack: ScratchStack, name: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while stack.processes[name].poll() is None:
@@ -107,20 +131,34 @@ async def _wait_exit(stack: ScratchStack, name: str, timeout_s: float) -> None:
         await asyncio.sleep(0.1)
 
 
-# name -> (fault, payments instances, extra environment per process)
-FAULTS: dict[str, tuple[Fault, int, dict[str, dict[str, str]]]] = {
-    "kill -9 each service": (kill_each_service, 1, {}),
-    "relay dies between publish and delete": (
-        relay_dies_between_publish_and_delete,
-        1,
-        {"intake": {"GUICHET_FAILPOINT": "relay.after_publish"}},
+@dataclass(frozen=True)
+class Setup:
+    """What a scenario runs on, besides its fault."""
+
+    fault: Fault
+    payments_instances: int = 1
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per process name
+    instances: int = 1  # of every service
+    kafka_nodes: int = 1  # more than 1: a KRaft cluster of the scenario's own instead of the infrastructure's broker
+    claims_per_second: float = 100.0  # publishing pace: slower spreads the claims before and after the fault
+
+
+MULTI_INSTANCE_CLUSTER = "multi-instance on 3 brokers"
+
+FAULTS: dict[str, Setup] = {
+    "kill -9 each service": Setup(kill_each_service),
+    "relay dies between publish and delete": Setup(
+        relay_dies_between_publish_and_delete, extra_env={"intake": {"GUICHET_FAILPOINT": "relay.after_publish"}}
     ),
-    "consumer paused past session timeout": (zombie_payments_instance, 2, {}),
-    "Kafka broker restart": (broker_restart, 1, {}),
-    "PostgreSQL restart": (postgres_restart, 1, {}),
-    "whole input published twice": (input_published_twice, 1, {}),
-    "poison corpus interleaved": (poison_interleaved, 1, {}),
-    "SMTP down, then back": (smtp_down_then_back, 1, {}),
+    "consumer paused past session timeout": Setup(zombie_payments_instance, payments_instances=2),
+    "Kafka broker restart": Setup(broker_restart),
+    "PostgreSQL restart": Setup(postgres_restart),
+    "whole input published twice": Setup(input_published_twice),
+    "poison corpus interleaved": Setup(poison_interleaved),
+    "SMTP down, then back": Setup(smtp_down_then_back),
+    # 40/s: with the fault at 3 s into publishing, some claims finish before it and most are published after it,
+    # so that the survivors must carry the pipeline alone.
+    MULTI_INSTANCE_CLUSTER: Setup(survivors_take_over_on_a_cluster, instances=2, kafka_nodes=3, claims_per_second=40),
 }
 SHORT = (
     "kill -9 each service",

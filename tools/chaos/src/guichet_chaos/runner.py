@@ -12,10 +12,11 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
-from guichet_chaos.checker import Figures, StatusWatch, measure
+from guichet_chaos.checker import FINAL, Figures, StatusWatch, measure
 from guichet_chaos.faults import FAULTS, Scene
 from guichet_chaos.load import claims_for, publish_claims, publish_registry
 from guichet_deploy.infra import Infra
+from guichet_deploy.kafka_cluster import Cluster, start_cluster
 from guichet_deploy.scratch import ScratchStack
 
 COLUMNS = (
@@ -35,49 +36,88 @@ COLUMNS = (
 
 
 async def run_scenario(infra: Infra, name: str, workdir: Path, claims: int, seed: int) -> Figures:
-    fault, payments_instances, extra_env = FAULTS[name]
-    stack = ScratchStack(infra, workdir, prefix=f"chaos-{secrets.token_hex(3)}.")
-    stack.extra_env = extra_env
-    await stack.start(payments_instances)
-    watch = StatusWatch(infra.kafka_bootstrap, stack.topic("claims.status.v1"))
-    await watch.start()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=True, acks="all", max_request_size=8 * 1024 * 1024
-    )
-    await producer.start()
-    figures = Figures(name)
+    setup = FAULTS[name]
+    # A scenario that wants several brokers gets a cluster of its own, stopped with the scenario.
+    cluster = await start_cluster(workdir / "kafka", setup.kafka_nodes) if setup.kafka_nodes > 1 else None
     try:
-        scene = Scene(stack, producer, claims_for(claims, seed))
+        stack = ScratchStack(
+            infra,
+            workdir,
+            prefix=f"chaos-{secrets.token_hex(3)}.",
+            kafka_bootstrap=cluster.bootstrap if cluster else None,
+        )
+        stack.extra_env = setup.extra_env
+        try:
+            await stack.start(setup.payments_instances, instances=setup.instances)
+            figures, scene = await _flow(stack, name, claims, seed, cluster)
+        finally:
+            # Also when the start or the flow failed: no service process may outlive the scenario.
+            codes, seconds = await stack.stop()
+    finally:
+        if cluster is not None:
+            await asyncio.to_thread(cluster.stop)
+    # Processes the fault killed on purpose and left dead exited with -9, not through SIGTERM.
+    unclean = {name: code for name, code in codes.items() if code != 0 and name not in scene.retired}
+    figures.graceful_exit = not unclean
+    figures.notes.append(f"SIGTERM: all exited 0 in {seconds:.1f} s" if not unclean else f"SIGTERM exits: {unclean}")
+    return figures
+
+
+async def _flow(
+    stack: ScratchStack, name: str, claims: int, seed: int, cluster: Cluster | None
+) -> tuple[Figures, Scene]:
+    """Publish the claims while the fault strikes, wait until each is final, measure."""
+    bootstrap = stack.infra.kafka_bootstrap
+    watch = StatusWatch(bootstrap, stack.topic("claims.status.v1"))
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", max_request_size=8 * 1024 * 1024
+    )
+    figures = Figures(name)
+    scene = Scene(stack, producer, claims_for(claims, seed), cluster)
+    try:
+        await watch.start()
+        await producer.start()
         await publish_registry(producer, stack.prefix, scene.claims)
         moments: dict[str, float] = {}
 
         async def publish() -> None:
-            await publish_claims(producer, stack.prefix, scene.claims)
+            await publish_claims(producer, stack.prefix, scene.claims, per_second=FAULTS[name].claims_per_second)
             moments["published"] = time.monotonic()
 
-        flowing = asyncio.gather(publish(), fault(scene))
+        flowing = asyncio.gather(publish(), FAULTS[name].fault(scene))
         while not flowing.done():
             await watch.poll()
         _published, restored_at = flowing.result()
         published_at = moments["published"]
-        await watch.until_final({c.claim_id for c in scene.claims}, timeout_s=180)
-        finals = [t for t, e in watch.events if e["claim_id"] in {c.claim_id for c in scene.claims}]
+        claim_ids = {c.claim_id for c in scene.claims}
+        await watch.until_final(claim_ids, timeout_s=180)
+        finals = [t for t, e in watch.events if e["claim_id"] in claim_ids]
         figures.settle_s = round(max(finals) - published_at, 1) if finals else -1
         if restored_at is not None:
             gap = watch.first_event_after(restored_at)
             figures.recovery_s = round(gap, 1) if gap is not None else None
-        await measure(stack, watch, {c.claim_id for c in scene.claims}, figures)
-        dead = [n for n, alive in stack.alive().items() if not alive]
+        if scene.struck_at is not None:
+            figures.final_after_fault = final_after(watch, claim_ids, scene.struck_at)
+            figures.notes.append(f"{figures.final_after_fault} claims final after the fault struck")
+        await measure(stack, watch, claim_ids, figures)
+        dead = [n for n, alive in stack.alive().items() if not alive and n not in scene.retired]
         figures.notes.append("all alive" if not dead else f"exited: {', '.join(dead)}")
+        if scene.retired:
+            figures.notes.append(f"killed for good: {', '.join(sorted(scene.retired))}")
         figures.personal_data_in_logs = personal_data_in(stack.log_text(), scene.claims)
     finally:
         await producer.stop()
         await watch.stop()
-        codes, seconds = await stack.stop()
-    unclean = {name: code for name, code in codes.items() if code != 0}
-    figures.graceful_exit = not unclean
-    figures.notes.append(f"SIGTERM: all exited 0 in {seconds:.1f} s" if not unclean else f"SIGTERM exits: {unclean}")
-    return figures
+    return figures, scene
+
+
+def final_after(watch: StatusWatch, claim_ids: set[str], moment: float) -> int:
+    """Claims whose first final status arrived after `moment`: work the survivors did once the fault had struck."""
+    first: dict[str, float] = {}
+    for seen, event in watch.events:
+        if event["claim_id"] in claim_ids and event["status"] in FINAL:
+            first[event["claim_id"]] = min(seen, first.get(event["claim_id"], seen))
+    return sum(1 for seen in first.values() if seen > moment)
 
 
 def personal_data_in(logs: str, claims: list) -> int:
