@@ -68,3 +68,10 @@ def test_a_message_repeated_in_a_burst_is_logged_once_then_summarised() -> None:
     ours = logging.LogRecord("guichet", logging.ERROR, __file__, 1, "Unable connect to node %s", (1,), None)
     ours.created = 100.6
     assert limiter.filter(ours) and limiter.filter(ours)  # other loggers are never held back
+
+
+def test_a_line_with_non_string_keys_is_still_written(restore_logging, capsys) -> None:
+    configure_logging("INFO", "json", service="test")
+    structlog.get_logger().info("cluster_started", pids={1: 101, 2: 102})
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["pids"] == {"1": 101, "2": 102}

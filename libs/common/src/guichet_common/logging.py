@@ -45,6 +45,10 @@ def mask_personal_data(_logger: Any, _method: str, event_dict: dict[str, Any]) -
     return {key: _mask_value(key, value) for key, value in event_dict.items()}
 
 
+def _dumps(event: Any, **_: Any) -> bytes:
+    return orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | None = None) -> None:
     """One masked pipeline for our lines and the stdlib's loggers (aiokafka, FastStream, asyncpg), to stderr.
 
@@ -63,7 +67,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | Non
         shared.insert(0, lambda _l, _m, ed: {"service": service, **ed})
     minimum = logging.getLevelName(level.upper())
     if as_json:
-        ours: Any = structlog.processors.JSONRenderer(serializer=orjson.dumps)
+        # Non-string keys (a dict of node ids, say) are rendered as strings rather than failing the caller.
+        ours: Any = structlog.processors.JSONRenderer(serializer=_dumps)
         factory: Any = structlog.BytesLoggerFactory(sys.stderr.buffer)
         renderer: Any = structlog.processors.JSONRenderer()
     else:
