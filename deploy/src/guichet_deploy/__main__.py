@@ -12,7 +12,14 @@ import structlog
 
 from guichet_deploy.infra import Infra, ensure_infra, stop_infra
 from guichet_deploy.procs import redact
-from guichet_deploy.services import ServiceStartError, http_ports, service_status, start_services, stop_services
+from guichet_deploy.services import (
+    ServiceStartError,
+    http_ports,
+    service_of,
+    service_status,
+    start_services,
+    stop_services,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +74,11 @@ def _env(args: argparse.Namespace) -> int:
         "SMTP_HOST": infra.smtp_host,
         "SMTP_PORT": str(infra.smtp_port),
         "GUICHET_MAILDIR": str(infra.maildir or ""),
-        **{f"{name.upper()}_HTTP_PORT": str(port) for name, port in http_ports(infra.state_dir).items()},
+        # With several instances, the first one's port (the console and curl need one address per service).
+        **{
+            f"{service_of(name).upper()}_HTTP_PORT": str(port)
+            for name, port in sorted(http_ports(infra.state_dir).items(), reverse=True)
+        },
     }
     for name, value in assignments.items():
         print(f"{name}={shlex.quote(value)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 import time
@@ -12,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from guichet_deploy import kafka, postgres
+from guichet_deploy import kafka, kafka_cluster, postgres
 from guichet_deploy.procs import (
     ProcessStartError,
     gather_all,
@@ -25,6 +26,8 @@ from guichet_deploy.procs import (
 )
 
 SMTP_SINK_MODULE = "guichet_deploy.smtp_sink"
+KAFKA_NODES_ENV = "GUICHET_KAFKA_NODES"  # 3: a 3-node KRaft cluster instead of the single broker
+CLUSTER_DIR = "kafka-cluster"
 
 log = structlog.get_logger()
 
@@ -41,6 +44,9 @@ async def start_local(folder: Path, state: dict[str, Any]) -> tuple[str, str]:
 
 
 async def _ensure_local_kafka(folder: Path, section: dict[str, Any]) -> str:
+    nodes = int(os.environ.get(KAFKA_NODES_ENV, "1"))
+    if nodes > 1:
+        return await _ensure_local_cluster(folder, section.setdefault("cluster", {}), nodes)
     layout = kafka.KafkaLayout(folder)
     if pid_alive(section.get("pid"), kafka.broker_marker(layout)):
         bootstrap = f"127.0.0.1:{section['port']}"
@@ -57,6 +63,30 @@ async def _ensure_local_kafka(folder: Path, section: dict[str, Any]) -> str:
     await kafka.wait_until_ready(bootstrap, section["pid"], layout.log)
     log.info("kafka_started", bootstrap=bootstrap, pid=section["pid"], log_file=str(layout.log))
     return bootstrap
+
+
+async def _ensure_local_cluster(folder: Path, section: dict[str, Any], nodes: int) -> str:
+    """Several broker+controller nodes (GUICHET_KAFKA_NODES=3): replication factor 3 and min ISR 2, as on a real
+    cluster. Reused while every node runs; otherwise started afresh (a scratch cluster: its data goes with it,
+    which the services survive, as the inbox drops what they see again)."""
+    recorded = section.get("nodes", [])
+    if len(recorded) == nodes and all(pid_alive(n["pid"], _node_marker(folder, n["node_id"])) for n in recorded):
+        return ",".join(f"127.0.0.1:{n['port']}" for n in recorded)
+    _stop_cluster_nodes(folder, section, timeout_s=15)
+    shutil.rmtree(folder / CLUSTER_DIR, ignore_errors=True)
+    cluster = await kafka_cluster.start_cluster(folder / CLUSTER_DIR, nodes)
+    section["nodes"] = [{"node_id": n.node_id, "pid": n.pid, "port": n.port} for n in cluster.nodes]
+    return cluster.bootstrap
+
+
+def _node_marker(folder: Path, node_id: int) -> str:
+    return kafka.broker_marker(kafka.KafkaLayout(folder / CLUSTER_DIR / f"node-{node_id}"))
+
+
+def _stop_cluster_nodes(folder: Path, section: dict[str, Any], timeout_s: float) -> None:
+    for node in section.get("nodes", []):
+        stop_process(node.get("pid"), marker=_node_marker(folder, node["node_id"]), timeout_s=timeout_s)
+    section["nodes"] = []
 
 
 def _pg_layout(folder: Path, section: dict[str, Any]) -> postgres.PgLayout:
@@ -127,6 +157,7 @@ def stop_local(folder: Path, state: dict[str, Any], timeout_s: float) -> None:
         ),
         lambda: postgres.stop_server(postgres.running_pid(pg_layout), pg_layout, timeout_s=timeout_s),
     ]
+    stops.append(lambda: _stop_cluster_nodes(folder, broker.get("cluster", {}), timeout_s))
     with ThreadPoolExecutor(len(stops)) as pool:
         for future in [pool.submit(stop) for stop in stops]:
             future.result()
@@ -137,5 +168,6 @@ def stop_local(folder: Path, state: dict[str, Any], timeout_s: float) -> None:
 def purge_local(folder: Path, state: dict[str, Any]) -> None:
     """Delete the broker's and the database server's data and the Maildir (call after stop_local)."""
     shutil.rmtree(kafka.KafkaLayout(folder).data, ignore_errors=True)
+    shutil.rmtree(folder / CLUSTER_DIR, ignore_errors=True)
     shutil.rmtree(_pg_layout(folder, state.get("postgres", {})).base, ignore_errors=True)
     shutil.rmtree(folder / "maildir", ignore_errors=True)

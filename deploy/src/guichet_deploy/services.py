@@ -15,6 +15,8 @@ from guichet_deploy.infra import SERVICES, Infra
 from guichet_deploy.procs import exit_code, log_tail, pid_alive, reuse_or_pick_port, spawn_detached, stop_process
 from guichet_deploy.state import load_state, locked, prepare_state_dir, save_state
 
+INSTANCES_ENV = "GUICHET_INSTANCES"  # processes per service that `make up` / `make demo` start
+
 
 class ServiceStartError(RuntimeError):
     """One or more services exited right after being started; the message holds each one's log tail."""
@@ -34,16 +36,23 @@ def start_services(
     extra_env: Mapping[str, str] | None = None,
     *,
     settle_s: float = 3.0,
+    instances: int | None = None,
 ) -> dict[str, int]:
-    """Start each named service unless it already runs; return every service's pid.
+    """Start `instances` processes of each named service (default: GUICHET_INSTANCES, else 1) unless they already
+    run; return every process's pid, by process name (`intake`, or `intake-1`, `intake-2`... with several).
 
     Watches newly started ones for `settle_s` seconds and raises ServiceStartError naming those that exited
     (the others keep running; `stop_services` stops them).
     """
+    count = instances if instances is not None else int(os.environ.get(INSTANCES_ENV, "1"))
+    processes = [name if count == 1 else f"{name}-{i}" for name in names for i in range(1, count + 1)]
     folder = prepare_state_dir(infra.state_dir)
     with locked(folder):
         return _start(
-            folder, names, {**os.environ, **infra.service_env(), "LOG_FORMAT": "json", **(extra_env or {})}, settle_s
+            folder,
+            processes,
+            {**os.environ, **infra.service_env(), "LOG_FORMAT": "json", **(extra_env or {})},
+            settle_s,
         )
 
 
@@ -61,8 +70,9 @@ def _start(folder: Path, names: Iterable[str], env: dict[str, str], settle_s: fl
         ports[name] = reuse_or_pick_port(ports.get(name), avoid=set(ports.values()) - {ports.get(name)})
         save_state(folder, state)
         _write_prometheus_targets(folder, ports)
-        service_env = {**env, f"{name.upper()}_HTTP_PORT": str(ports[name])}
-        pids[name] = spawn_detached([sys.executable, "-m", f"guichet_{name}"], _log_file(folder, name), env=service_env)
+        service_env = {**env, f"{service_of(name).upper()}_HTTP_PORT": str(ports[name])}
+        module = f"guichet_{service_of(name)}"
+        pids[name] = spawn_detached([sys.executable, "-m", module], _log_file(folder, name), env=service_env)
         _write_pid(folder, name, pids[name])
         fresh.append(name)
     deadline = time.monotonic() + settle_s
@@ -107,13 +117,20 @@ def _exit_report(folder: Path, name: str, pid: int) -> str:
     return f"service {name} {how} right after start; last lines of {log_file}:\n{log_tail(log_file)}"
 
 
+def service_of(process_name: str) -> str:
+    """`intake-2` -> `intake`: several instances of a service are processes of the same module."""
+    return process_name.split("-")[0]
+
+
 def _marker(name: str) -> str:
-    return f"-m guichet_{name}"
+    return f"-m guichet_{service_of(name)}"
 
 
 def _known_names(folder: Path) -> list[str]:
-    recorded = sorted(path.stem for path in (folder / "run").glob("*.pid"))
-    return [*SERVICES, *(name for name in recorded if name not in SERVICES)]
+    """The processes started here (pid files), in pipeline order; the four services when none was."""
+    recorded = {path.stem for path in (folder / "run").glob("*.pid")}
+    ordered = [name for service in SERVICES for name in sorted(recorded) if service_of(name) == service]
+    return ordered + sorted(recorded - set(ordered)) or list(SERVICES)
 
 
 def _log_file(folder: Path, name: str) -> Path:
@@ -146,7 +163,10 @@ def http_ports(state_dir: Path | None = None) -> dict[str, int]:
 
 def _write_prometheus_targets(folder: Path, ports: Mapping[str, int]) -> None:
     """The file deploy/prometheus/prometheus.yml discovers the local services from."""
-    targets = [{"targets": [f"127.0.0.1:{port}"], "labels": {"service": name}} for name, port in sorted(ports.items())]
+    targets = [
+        {"targets": [f"127.0.0.1:{port}"], "labels": {"service": service_of(name), "instance_name": name}}
+        for name, port in sorted(ports.items())
+    ]
     path = folder / "prometheus" / "targets.json"
     path.parent.mkdir(exist_ok=True)
     tmp = path.with_suffix(".tmp")
