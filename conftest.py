@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from guichet_common.db import create_pool, run_migrations
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.runtime import COMMON_MIGRATIONS
-from guichet_deploy.procs import free_port
+from guichet_deploy.procs import free_port, stop_children
 
 ROOT = Path(__file__).resolve().parent
 SERVICES = ("intake", "eligibility", "payments", "notifications")
@@ -154,19 +153,6 @@ def _spawn(module: str, env: dict[str, str], log_path: Path, *args: str) -> subp
         )
 
 
-def _stop(processes: dict[str, subprocess.Popen], timeout_s: float = 20.0) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     """The four services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
@@ -219,7 +205,7 @@ async def running_stack(infra, label: str, base: Path) -> AsyncIterator[RunningS
         assert not dead, f"processes exited at start: {dead}\n{running.log_text()[-4000:]}"
         yield running
     finally:
-        _stop(processes)
+        stop_children(processes.values())
         await _drop_databases(infra, suffix)
 
 
@@ -329,5 +315,5 @@ async def payments_pair(infra, run_id: str, tmp_path_factory: pytest.TempPathFac
         assert all(p.poll() is None for p in processes), "a payments instance exited at start"
         yield PaymentsPair(prefix, urls["payments"], processes, logs)
     finally:
-        _stop({str(i): p for i, p in enumerate(processes)})
+        stop_children(processes)
         await _drop_databases(infra, suffix)

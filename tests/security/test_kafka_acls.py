@@ -33,7 +33,7 @@ from guichet_deploy.kafka_secure import (
     stop_secured_broker,
 )
 from guichet_deploy.postgres import drop_databases, provision_databases
-from guichet_deploy.procs import free_port
+from guichet_deploy.procs import free_port, stop_children
 
 pytestmark = pytest.mark.e2e
 
@@ -200,26 +200,13 @@ async def secured_services(
     try:
         yield {"envs": envs, "ports": ports, "logs": logs, "processes": processes, "maildir": base / "mail"}
     finally:
-        _stop(processes)
+        stop_children(processes.values())
         await drop_databases(infra.pg_admin_dsn, SERVICES, suffix=suffix)
 
 
 def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with log_path.open("ab") as log:
         return subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-
-
-def _stop(processes: Mapping[str, subprocess.Popen], timeout_s: float = 20.0) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + timeout_s
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _ready(port: int) -> tuple[int, dict]:
