@@ -99,8 +99,13 @@ async def test_health_readiness_and_metrics_follow_the_traffic(stack, probe) -> 
     _, payments = await asyncio.to_thread(fetch, stack.http("payments") + "/metrics")
     total = sample(payments, "guichet_budget_cents", programme="cheque-france-num-2021", kind="total")
     assert total == 6_000_000_000
-    assert sample(payments, "guichet_consumer_lag_messages", topic=stack.topic("eligibility.decisions.v1")) >= 0
-    assert f'topic="{stack.topic("eligibility.decisions.v1")}"' in payments
+    decisions = stack.topic("eligibility.decisions.v1")
+    lag_lines = [line for line in payments.splitlines() if line.startswith("guichet_consumer_lag_messages{")]
+    assert {re.search(r'partition="(\d+)"', line).group(1) for line in lag_lines if decisions in line} == {
+        "0",
+        "1",
+        "2",
+    }, "one lag gauge per partition of the topic payments consumes"
 
     served = "\n".join([(await asyncio.to_thread(fetch, stack.http(s) + "/metrics"))[1] for s in SERVICES])
     # A labelled metric with no sample yet (no dead letter, say) is still declared by its # TYPE line.
