@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from guichet_common.contracts import (
     PUBLISHED,
+    ClaimAppealV1,
     ClaimBankDetailsV1,
     ClaimStatusV1,
     ClaimSubmittedV1,
@@ -27,6 +28,7 @@ CONTRACTS = PUBLISHED
 MODELS = {
     "claims.submitted.v1": ClaimSubmittedV1,
     "claims.bank-details.v1": ClaimBankDetailsV1,
+    "claims.appeals.v1": ClaimAppealV1,
     "registry.companies.v1": RegistryCompanyV1,
     "claims.status.v1": ClaimStatusV1,
     "payments.issued.v1": PaymentIssuedV1,
@@ -96,6 +98,32 @@ def produced_events() -> list[tuple[str, object]]:
                 programme="cheque-france-num-2021",
                 status="rejected",
                 reasons=["EXPENSES_BELOW_MINIMUM", "ALREADY_AIDED"],
+            ),
+        ),
+        (
+            "claims.status.v1",
+            ClaimStatusV1(
+                event_id=uuid.uuid4(),
+                occurred_at=NOW,
+                claim_id="CFN-2021-0000124",
+                programme="cheque-france-num-2021",
+                status="appeal_upheld",
+                reasons=["ALREADY_AIDED"],
+                source="portal:cheque.francenum.gouv.fr",
+                appeal_id="APL-2021-0000042",
+            ),
+        ),
+        (
+            "claims.status.v1",
+            ClaimStatusV1(
+                event_id=uuid.uuid4(),
+                occurred_at=NOW,
+                claim_id="CFN-2021-0000123",
+                programme="cheque-france-num-2021",
+                status="recovery_ordered",
+                reasons=[],
+                amount_cents=50_000,
+                recovery_order_id="ODR-2021-0001",
             ),
         ),
         (

@@ -5,6 +5,7 @@ Each model sits beside the name of its topic. Within a version only additive cha
 
 from pathlib import Path
 
+from guichet_common.contracts.appeals import Appeal, ClaimAppealV1, CorrectedFacts
 from guichet_common.contracts.bank_details import ClaimBankDetailsV1
 from guichet_common.contracts.claim_submitted import (
     Address,
@@ -30,9 +31,11 @@ __all__ = [
     "EXAMPLES",
     "PUBLISHED",
     "Address",
+    "Appeal",
     "Applicant",
     "ApplicantContactV1",
     "BankAccount",
+    "ClaimAppealV1",
     "ClaimBankDetailsV1",
     "ClaimDecidedV1",
     "ClaimRegisteredV1",
@@ -40,6 +43,7 @@ __all__ = [
     "ClaimStatusV1",
     "ClaimSubmittedV1",
     "Contact",
+    "CorrectedFacts",
     "Declarations",
     "FiledBy",
     "Invoice",

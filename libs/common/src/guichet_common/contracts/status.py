@@ -25,6 +25,12 @@ ClaimStatus = Literal[
     "payment_sent",
     "paid",
     "payment_returned",
+    "under_control",
+    "control_closed",
+    "recovery_ordered",
+    "recovered",
+    "appeal_received",
+    "appeal_upheld",
 ]
 
 ReasonCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]+$")]
@@ -41,3 +47,7 @@ class ClaimStatusV1(Contract):
     rule_version: str | None = None
     amount_cents: Cents | None = None
     payment_id: str | None = None
+    # The `source` of the claims.submitted.v1 event that created the claim, so a portal can pick out its own.
+    source: Annotated[str, Field(max_length=200)] | None = None
+    appeal_id: str | None = None
+    recovery_order_id: str | None = None
