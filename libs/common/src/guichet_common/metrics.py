@@ -8,7 +8,7 @@ relay published and dead-lettered, the outbox backlog, consumer lag per partitio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -56,6 +56,13 @@ class ServiceMetrics:
             ["app_name", "stage", "state"],
             registry=self.registry,
         )
+        self._set_aside_kinds: set[str] = set()
+        self.set_aside = Gauge(
+            f"{PREFIX}_set_aside_items",
+            "Items a background job set aside (held) until an operator releases or cancels them, by kind",
+            ["app_name", "kind"],
+            registry=self.registry,
+        )
         self.budget = Gauge(
             f"{PREFIX}_budget_cents",
             "A programme's envelope in cents: total, reserved, paid, released, available",
@@ -76,6 +83,12 @@ class ServiceMetrics:
     def set_stage(self, figures: StageFigures) -> None:
         for state, count in figures.counts.items():
             self.claims.labels(self.service, figures.service, state).set(count)
+
+    def set_set_aside(self, held: Mapping[str, int]) -> None:
+        # A kind whose last item was released drops to 0 instead of keeping its last count.
+        self._set_aside_kinds |= set(held)
+        for kind in self._set_aside_kinds:
+            self.set_aside.labels(self.service, kind).set(held.get(kind, 0))
 
     def set_budgets(self, budgets: Sequence[BudgetFigures]) -> None:
         for budget in budgets:

@@ -15,7 +15,7 @@ import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
 
-from guichet_common import outbox
+from guichet_common import outbox, set_aside
 from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.figures import BudgetFigures, StageFigures
 from guichet_common.kafka_admin import consumer_lag
@@ -52,6 +52,7 @@ class GaugeSampler:
         try:
             async with self.slot.acquire() as conn, conn.transaction(readonly=True):
                 self.metrics.outbox_backlog.labels(self.metrics.service).set(await outbox.backlog(conn))
+                self.metrics.set_set_aside(await set_aside.held_counts(conn))
                 if self.readers.stage:
                     self.metrics.set_stage(await self.readers.stage(conn))
                 if self.readers.budgets:

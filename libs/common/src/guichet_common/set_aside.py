@@ -1,0 +1,120 @@
+"""Items a background job set aside: the one bad row that must not stop everybody behind it.
+
+A job (batcher, sweep, sender, relay) that fails on a batch tries its items one by one (`item_by_item`). An item
+that fails on its own is set aside, here and in its own table, in the same transaction, and the job carries on.
+Operators see set-aside items by kind (`guichet status`, `/metrics`, the alerts) and release or cancel them; what
+a decision does to the item itself belongs to the service that owns it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import asyncpg
+
+from guichet_common.db import TRANSIENT_DB_ERRORS
+from guichet_common.logging import mask_text
+from guichet_common.safe_text import printable
+
+T = TypeVar("T")
+Decision = Literal["released", "cancelled"]
+REASON_MAX_LENGTH = 500
+
+
+class SetAsideDecisionRefused(ValueError):
+    """The decision cannot be recorded: unknown item, not held any more, or no operator or reason given."""
+
+
+@dataclass(frozen=True)
+class SetAsideItem:
+    kind: str
+    item_id: str
+    reason: str
+    set_aside_at: dt.datetime
+    state: str
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    decided_at: dt.datetime | None = None
+
+
+def stored_reason(error: BaseException | str) -> str:
+    """What is kept of a failure: no personal data, no control characters, bounded."""
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return printable(mask_text(text), REASON_MAX_LENGTH)
+
+
+async def set_aside(conn: asyncpg.Connection, kind: str, item_id: str, reason: BaseException | str) -> bool:
+    """Record `item_id` as held. True when it was not held already: only then should the caller log it, so one
+    item's failure is never logged twice in a row."""
+    previous = await conn.fetchval(
+        "SELECT state FROM set_aside_items WHERE kind = $1 AND item_id = $2 FOR UPDATE", kind, item_id
+    )
+    await conn.execute(
+        "INSERT INTO set_aside_items (kind, item_id, reason) VALUES ($1, $2, $3)"
+        " ON CONFLICT (kind, item_id) DO UPDATE SET reason = EXCLUDED.reason, state = 'held',"
+        "   set_aside_at = now(), decided_by = NULL, decision_reason = NULL, decided_at = NULL",
+        kind,
+        item_id,
+        stored_reason(reason),
+    )
+    return previous != "held"
+
+
+async def held_counts(conn: asyncpg.Connection) -> dict[str, int]:
+    rows = await conn.fetch("SELECT kind, count(*) AS n FROM set_aside_items WHERE state = 'held' GROUP BY kind")
+    return {row["kind"]: row["n"] for row in rows}
+
+
+async def held_items(conn: asyncpg.Connection, kind: str | None = None, limit: int = 100) -> list[SetAsideItem]:
+    rows = await conn.fetch(
+        "SELECT * FROM set_aside_items WHERE state = 'held' AND ($1::text IS NULL OR kind = $1)"
+        " ORDER BY set_aside_at, kind, item_id LIMIT $2",
+        kind,
+        limit,
+    )
+    return [SetAsideItem(**dict(row)) for row in rows]
+
+
+async def record_decision(
+    conn: asyncpg.Connection, kind: str, item_id: str, decision: Decision, operator: str, reason: str
+) -> SetAsideItem:
+    """Release (try again) or cancel a held item, once; call in the transaction that applies the decision."""
+    if not operator.strip() or not reason.strip():
+        raise SetAsideDecisionRefused("an operator and a reason are required")
+    row = await conn.fetchrow(
+        "UPDATE set_aside_items SET state = $3, decided_by = $4, decision_reason = $5, decided_at = now()"
+        " WHERE kind = $1 AND item_id = $2 AND state = 'held' RETURNING *",
+        kind,
+        item_id,
+        decision,
+        operator.strip(),
+        printable(reason.strip(), REASON_MAX_LENGTH),
+    )
+    if row is None:
+        raise SetAsideDecisionRefused(f"{kind} {printable(item_id, 80)} is not held")
+    return SetAsideItem(**dict(row))
+
+
+async def item_by_item(
+    conn: asyncpg.Connection,
+    items: Iterable[T],
+    attempt_one: Callable[[T], Awaitable[object]],
+    on_failure: Callable[[T, Exception], Awaitable[object]],
+) -> int:
+    """Try each item in a savepoint of its own; an item that raises is rolled back alone and handed to
+    `on_failure` (which sets it aside). Transient errors are not the item's fault: they propagate, and the whole
+    job is tried again later. Returns how many items succeeded."""
+    done = 0
+    for item in items:
+        try:
+            async with conn.transaction():
+                await attempt_one(item)
+            done += 1
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except Exception as error:
+            await on_failure(item, error)
+    return done
