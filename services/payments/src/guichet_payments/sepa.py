@@ -24,7 +24,8 @@ import sepaxml
 from lxml import etree
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError
-from text_unidecode import unidecode  # a dependency of sepaxml, which uses it for the same purpose
+
+from guichet_common.canonical import sepa_text  # shared with the services' edges
 
 if TYPE_CHECKING:
     from guichet_common.programmes import PaymentSettings
@@ -35,42 +36,9 @@ ID_MAX = 35
 NAME_MAX = 70
 REMITTANCE_MAX = 140
 
-# The SEPA (EPC) basic Latin character set.
-_SEPA_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
-# Before transliteration: what unidecode would spell badly for French text ("N°" would become "Ndeg").
-_BEFORE = str.maketrans({"°": "o", "º": "o", "ª": "a"})
-# After transliteration: the nearest allowed character; anything else still outside the set becomes a space.
-_AFTER = str.maketrans(
-    {
-        "&": "+",
-        "_": "-",
-        '"': "'",
-        "`": "'",
-        ";": ",",
-        "!": ".",
-        "[": "(",
-        "]": ")",
-        "{": "(",
-        "}": ")",
-        "\\": "/",
-        "|": "/",
-    }
-)
 # Identifiers: the character set without space, and (EPC rule) no leading or trailing "/" and no "//".
 _IDENTIFIER = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9/\-?:().,'+]{1,35}(?<!/)")
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,34}")
-
-
-def sepa_text(value: str, limit: int) -> str:
-    """`value` transliterated to the SEPA Latin character set, whitespace collapsed, cut to `limit` characters.
-
-    "HÔTEL CARON & FILS" -> "HOTEL CARON + FILS". Characters with no sensible equivalent become spaces.
-    """
-    if limit < 1:
-        raise ValueError(f"limit must be positive, not {limit}")
-    ascii_text = unidecode(value.translate(_BEFORE)).translate(_AFTER)
-    kept = "".join(char if char in _SEPA_CHARACTERS else " " for char in ascii_text)
-    return " ".join(kept.split())[:limit].rstrip()
 
 
 def _check_identifier(kind: str, value: str) -> None:
