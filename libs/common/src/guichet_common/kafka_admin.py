@@ -10,12 +10,16 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     KafkaConnectionError,
+    KafkaError,
     TopicAlreadyExistsError,
     TopicAuthorizationFailedError,
 )
+from aiokafka.protocol.metadata import MetadataRequest
+from aiokafka.protocol.offset import OffsetRequest
 
 from guichet_common.kafka_security import environment_client_options
 from guichet_common.topics import ALL_TOPICS, TopicSpec, topic_names_with_dead_letters
@@ -50,10 +54,15 @@ async def ensure_topics(
     With ACLs a service may not create topics and sees only the topics it is granted; it then starts as long as
     those exist. Topics it may not even describe are another service's business and are skipped; a topic it may
     describe that is missing raises TopicsMissingError. `client_options` (None: from the environment) authenticate.
+
+    Returns only once every partition of every topic this call found missing has a leader that answers as one
+    (see `_wait_until_led`): a client that starts right after may produce and consume without meeting
+    NOT_LEADER_OR_FOLLOWER, which aiokafka logs at error level.
     """
     options = _options(client_options)
     wanted = {prefix + spec.name: spec for spec in topic_names_with_dead_letters(specs)}
     hidden: set[str] = set()
+    fresh: set[str] = set()  # created by this call, or by a concurrent one between our listing and our creation
     admin = await _connected_admin(bootstrap_servers, connect_timeout_s, options)
     try:
         existing = set(await admin.list_topics())
@@ -61,6 +70,7 @@ async def ensure_topics(
         if missing:
             replicas = replication_factor or min(3, len((await admin.describe_cluster())["brokers"]))
             refused = await _create_topics(admin, missing, partitions, replicas)
+            fresh = set(missing) - refused
             if refused:
                 hidden = await _not_describable(admin, refused)
                 if absent := sorted(refused - hidden):
@@ -72,6 +82,8 @@ async def ensure_topics(
     finally:
         await admin.close()
     await _wait_until_listed(bootstrap_servers, set(wanted) - hidden, options=options)
+    if fresh:
+        await _wait_until_led(bootstrap_servers, fresh, options=options)
     return sorted(wanted)
 
 
@@ -140,6 +152,66 @@ async def _wait_until_listed(
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
+
+
+async def _wait_until_led(
+    bootstrap_servers: str, names: set[str], timeout_s: float = 60.0, *, options: Mapping[str, Any]
+) -> None:
+    """Wait until every partition of `names` has a leader that serves it, as seen by every broker.
+
+    A new topic's metadata names its leaders before those brokers have taken the partitions on: for a moment the
+    leader itself answers NOT_LEADER_OR_FOLLOWER, and a consumer resetting its offsets then logs
+    `Failed fetch offsets ... NotLeaderForPartitionError` at error level. So the metadata is asked of each broker
+    (on a cluster each learns of a topic on its own schedule), then each leader is asked for the partitions' end
+    offsets, which it answers only once it leads them."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000, **options)
+    await client.bootstrap()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while (waiting := await _partitions_not_led(client, sorted(names))) > 0:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{waiting} partitions without a serving leader after {timeout_s}s: {sorted(names)}")
+            await asyncio.sleep(0.2)
+    finally:
+        await client.close()
+
+
+async def _partitions_not_led(client: AIOKafkaClient, names: list[str]) -> int:
+    """How many partitions of `names` some broker's metadata or their own leader does not show as led (1 at least
+    while a broker cannot be asked)."""
+    by_leader: dict[int, dict[str, list[tuple[int, int]]]] = {}
+    not_led = 0
+    try:
+        for broker in client.cluster.brokers():
+            if not await client.ready(broker.nodeId):
+                return max(1, not_led)
+            metadata = await client.send(broker.nodeId, MetadataRequest(names, allow_auto_topic_creation=False))
+            described = {topic["topic"]: topic for topic in metadata.to_object()["topics"]}
+            for name in names:
+                topic = described.get(name)
+                if topic is None or topic["error_code"] or not topic["partitions"]:
+                    not_led += 1
+                    continue
+                for partition in topic["partitions"]:
+                    if partition["error_code"] or partition["leader"] < 0:
+                        not_led += 1
+                    else:  # -1: the latest offset; the request is only a question to the leader
+                        by_leader.setdefault(partition["leader"], {}).setdefault(name, []).append(
+                            (partition["partition"], -1)
+                        )
+        if not_led:
+            return not_led
+        for leader, topics in by_leader.items():
+            if not await client.ready(leader):
+                return 1
+            # Every broker's metadata may repeat a partition: one question per partition is enough.
+            question = [(topic, sorted(set(partitions))) for topic, partitions in topics.items()]
+            answer = await client.send(leader, OffsetRequest(-1, 0, question))
+            not_led += sum(1 for _topic, partitions in answer.topics for _p, code, *_ in partitions if code)
+    except KafkaError as error:  # a broker busy or going away: ask again on the next round
+        log.debug("topic_leaders_not_ready", error=type(error).__name__)
+        return max(1, not_led)
+    return not_led
 
 
 async def delete_topics_with_prefix(
