@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guichet_common.kafka_admin import ensure_topics
+from guichet_common.kafka_admin import ensure_topics, wait_for_group_coordinator
 from guichet_deploy.infra import Infra
 from guichet_deploy.postgres import drop_databases, provision_databases
 from guichet_deploy.procs import free_port
@@ -74,9 +74,13 @@ class ScratchStack:
         assert self.infra.pg_admin_dsn, "the failure suite creates its own databases: it needs an admin DSN"
         self.database_urls = await provision_databases(self.infra.pg_admin_dsn, SERVICES, suffix=suffix)
         # Created before the services start, with the replication the broker count allows (None: 3 on a cluster).
+        # Both calls return only once every partition is served by its leader and groups have a coordinator: on a
+        # fresh broker the services would otherwise start by logging NotLeaderForPartitionError or
+        # GroupCoordinatorNotAvailableError at error level, which the bench and the failure suite count.
         await ensure_topics(
             self.infra.kafka_bootstrap, prefix=self.prefix, partitions=6, replication_factor=self.replication_factor
         )
+        await wait_for_group_coordinator(self.infra.kafka_bootstrap)
         smtp_port = free_port()
         self.env = {
             **os.environ,

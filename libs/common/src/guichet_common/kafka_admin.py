@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.client import AIOKafkaClient
+from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     KafkaConnectionError,
@@ -26,6 +26,9 @@ from guichet_common.topics import ALL_TOPICS, TopicSpec, topic_names_with_dead_l
 
 log = structlog.get_logger()
 
+
+# Where the brokers keep consumer groups' offsets; created by the broker on the first group lookup.
+GROUP_OFFSETS_TOPIC = "__consumer_offsets"
 
 # Error codes of a CreateTopics answer that mean "this principal may not create topics" (ACLs in force).
 _AUTHORIZATION_ERRORS = frozenset({TopicAuthorizationFailedError.errno, ClusterAuthorizationFailedError.errno})
@@ -212,6 +215,31 @@ async def _partitions_not_led(client: AIOKafkaClient, names: list[str]) -> int:
         log.debug("topic_leaders_not_ready", error=type(error).__name__)
         return max(1, not_led)
     return not_led
+
+
+async def wait_for_group_coordinator(
+    bootstrap_servers: str, *, timeout_s: float = 60.0, client_options: Mapping[str, Any] | None = None
+) -> None:
+    """Until consumer groups can be joined: on a broker no group has used yet, the first lookup makes the broker
+    create its offsets topic, and until that is led every consumer logs `Group Coordinator Request failed` at
+    error level. A stack that starts its consumers on a fresh broker waits here first (with rights to describe
+    groups and the offsets topic: an admin's, not a service's)."""
+    options = _options(client_options)
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000, **options)
+    await client.bootstrap()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            try:
+                await client.coordinator_lookup(CoordinationType.GROUP, "guichet-coordinator-probe")
+                break
+            except KafkaError as error:
+                if not error.retriable or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+    finally:
+        await client.close()
+    await _wait_until_led(bootstrap_servers, {GROUP_OFFSETS_TOPIC}, timeout_s, options=options)
 
 
 async def delete_topics_with_prefix(
