@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from guichet_common.safe_text import printable
 
 # One sentence a shopkeeper understands per reason code.
 REASON_SENTENCES: dict[str, str] = {
@@ -40,6 +43,13 @@ REASON_SENTENCES: dict[str, str] = {
 }
 _UNKNOWN_REASON = "Une condition du dispositif n'est pas remplie."
 
+# Who signs an e-mail about a programme we do not run: the applicant's own text for it is never repeated back, in
+# a subject least of all, since a subject sent from the official address is the first line of a phishing mail.
+UNKNOWN_PROGRAMME_NAME = "Guichet des aides"
+# A claim reference we repeat to the applicant or put in a Message-ID. The contract's claim_id pattern, checked
+# whole: `$` in a regex also accepts a trailing newline, \Z does not.
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}\Z")
+
 
 @dataclass(frozen=True)
 class Letter:
@@ -67,11 +77,20 @@ def reason_lines(codes: tuple[str, ...]) -> str:
     return "\n".join(f"- {REASON_SENTENCES.get(code, _UNKNOWN_REASON)}" for code in codes)
 
 
+def is_reference(claim_id: str) -> bool:
+    return _REFERENCE.match(claim_id) is not None
+
+
 def compose(o: Occasion) -> Letter:
-    """The e-mail for one status change of one claim."""
-    ref = f"Référence de votre demande : {o.claim_id}"
+    """The e-mail for one status change of one claim. The subject is made of configured text only (the programme's
+    name, a fixed phrase per kind); the body repeats the reference only when it is one."""
+    ref = (
+        f"Référence de votre demande : {o.claim_id}"
+        if is_reference(o.claim_id)
+        else "Votre demande ne portait pas de référence lisible."
+    )
     subject, middle = _CONTENT[o.kind](o)
-    body = f"Bonjour {o.full_name},\n\n{middle}\n\n{ref}\n\nL'équipe {o.programme_name}\n"
+    body = f"Bonjour {printable(o.full_name, 200)},\n\n{middle}\n\n{ref}\n\nL'équipe {o.programme_name}\n"
     return Letter(subject=f"{o.programme_name} – {subject}", body=body)
 
 
@@ -113,6 +132,9 @@ _CONTENT = {
 KINDS = frozenset(_CONTENT)
 
 
-def message_id(claim_id: str, kind: str, domain: str) -> str:
-    """Stable per (claim, kind): a mail system that sees it twice can tell it is the same message."""
-    return f"<{claim_id}.{kind}@{domain}>"
+def message_id(claim_id: str, kind: str, domain: str, email_id: int) -> str:
+    """Stable per (claim, kind): a mail system that sees it twice can tell it is the same message. A claim_id that
+    is not a reference is replaced by the e-mail's own number (a dot: no reference has one, so no clash)."""
+    if kind not in KINDS:
+        raise ValueError(f"no e-mail text for status {printable(kind, 40)!r}")
+    return f"<{claim_id if is_reference(claim_id) else f'email.{email_id}'}.{kind}@{domain}>"

@@ -7,6 +7,7 @@ from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
+from guichet_common.safe_text import has_unsafe_characters
 from guichet_notifications import status_repository
 from guichet_notifications.domain import KINDS
 from guichet_notifications.sender import EmailSender, SmtpSettings
@@ -21,6 +22,10 @@ def register_handlers(wiring: Wiring) -> None:
     if unknown:
         raise ValueError(f"NOTIFICATIONS_EMAIL_STATUSES names statuses with no e-mail text: {sorted(unknown)}")
     names = {p.id: p.name for p in load_programmes(settings.programmes_dir).values()}
+    # Programme names go into e-mail subjects: configured text, but checked like any header value all the same.
+    unsafe = sorted(programme for programme, name in names.items() if has_unsafe_characters(name))
+    if unsafe:
+        raise ValueError(f"programme names with control characters cannot head an e-mail: {unsafe}")
     service = NotificationsService(programme_names=names, email_statuses=settings.email_status_set())
     wiring.subscribe(
         APPLICANT_CONTACTS_TOPIC,

@@ -60,7 +60,7 @@ async def take_ready_emails(conn: asyncpg.Connection, limit: int) -> list[asyncp
         "  ORDER BY e.next_attempt_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED)"
         " UPDATE emails e SET state = 'sending', attempts = e.attempts + 1"
         " FROM due, contacts c WHERE e.claim_id = due.claim_id AND e.kind = due.kind AND c.claim_id = e.claim_id"
-        " RETURNING e.claim_id, e.kind, e.programme, e.reasons, e.amount_cents, e.attempts,"
+        " RETURNING e.id, e.claim_id, e.kind, e.programme, e.reasons, e.amount_cents, e.attempts,"
         " c.email, c.full_name, c.iban_last4",
         limit,
     )
@@ -87,13 +87,9 @@ async def mark_for_retry(conn: asyncpg.Connection, claim_id: str, kind: str, err
     )
 
 
-async def mark_failed(conn: asyncpg.Connection, claim_id: str, kind: str, error: str) -> None:
-    await conn.execute(
-        "UPDATE emails SET state = 'failed', last_error = $3 WHERE claim_id = $1 AND kind = $2",
-        claim_id,
-        kind,
-        error,
-    )
+async def mark_failed(conn: asyncpg.Connection, email_id: int, reason: str) -> None:
+    """Set aside: the sender skips it until an operator releases or cancels it."""
+    await conn.execute("UPDATE emails SET state = 'failed', last_error = $2 WHERE id = $1", email_id, reason)
 
 
 async def count_uncertain(conn: asyncpg.Connection) -> int:

@@ -14,6 +14,7 @@ from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import write_outbox
 from guichet_common.records import InboundRecord, decode_all
+from guichet_common.safe_text import printable
 from guichet_notifications import repository
 
 log = structlog.get_logger()
@@ -55,5 +56,5 @@ class NotificationsService:
             ],
         )
         for claim_id, kind in sorted(owed):
-            log.info("email_owed", claim_id=claim_id, kind=kind)
+            log.info("email_owed", claim_id=printable(claim_id, 80), kind=kind)
         await write_outbox(conn, outbox)

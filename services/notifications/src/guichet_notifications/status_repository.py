@@ -6,7 +6,7 @@ import asyncpg
 
 from guichet_common.figures import StageFigures
 
-STATES = ("pending", "sending", "sent", "failed")
+STATES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 async def stage_figures(conn: asyncpg.Connection) -> StageFigures:
@@ -17,7 +17,7 @@ async def stage_figures(conn: asyncpg.Connection) -> StageFigures:
         counts,
         received=sum(counts.values()),
         done=counts["sent"],
-        failed=counts["failed"],
+        failed=counts["failed"] + counts["cancelled"],  # set aside, or never to be sent
         # 'sending' is a mail in doubt: the server may have taken it before a crash (see the sender).
         pending=counts["pending"] + counts["sending"],
     )

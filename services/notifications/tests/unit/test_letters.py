@@ -47,5 +47,6 @@ def test_every_reason_code_of_the_specification_has_a_sentence() -> None:
 
 
 def test_message_id_is_stable_per_claim_and_kind() -> None:
-    assert domain.message_id("C1", "rejected", "x.invalid") == domain.message_id("C1", "rejected", "x.invalid")
-    assert domain.message_id("C1", "rejected", "x.invalid") != domain.message_id("C1", "refused", "x.invalid")
+    assert domain.message_id("C1", "rejected", "x.invalid", 7) == domain.message_id("C1", "rejected", "x.invalid", 7)
+    assert domain.message_id("C1", "rejected", "x.invalid", 7) != domain.message_id("C1", "refused", "x.invalid", 7)
+    assert domain.message_id("C1", "rejected", "x.invalid", 7) == "<C1.rejected@x.invalid>"

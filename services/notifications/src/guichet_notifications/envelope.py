@@ -1,0 +1,59 @@
+"""One owed e-mail as it goes on the wire. Its headers hold configured text (sender, programme name, the fixed
+phrase of its kind, the Message-ID domain) and two values from outside checked against a strict pattern first: the
+recipient's address and the claim reference (or, failing that, the e-mail's own number). Whatever fails a check
+raises `UnsendableEmail` before anything is sent, and the sender sets that one e-mail aside."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+from guichet_common.safe_text import has_unsafe_characters
+from guichet_notifications import domain
+
+# One address, no display name, no header specials, no white space of any kind (CR/LF included).
+_ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\\\]]{1,64}@[^\s\"(),:;<>@\[\\\]]{1,189}\Z")
+
+
+class UnsendableEmail(ValueError):
+    """This e-mail cannot be written safely; the others can."""
+
+
+def recipient(address: str) -> str:
+    if not _ADDRESS.match(address) or has_unsafe_characters(address):
+        raise UnsendableEmail("recipient address unfit for a header (white space, control or special characters)")
+    return address
+
+
+def programme_name(programme: str, names: Mapping[str, str]) -> str:
+    """The programme's configured name; never the applicant's own text for a programme we do not run."""
+    return names.get(programme, domain.UNKNOWN_PROGRAMME_NAME)
+
+
+def build(
+    row: Mapping[str, Any], names: Mapping[str, str], *, mail_from: str, message_id_domain: str
+) -> tuple[EmailMessage, str]:
+    """The message for one row of `take_ready_emails`, and its Message-ID."""
+    if row["kind"] not in domain.KINDS:
+        raise UnsendableEmail("no e-mail text for this status")
+    letter = domain.compose(
+        domain.Occasion(
+            kind=row["kind"],
+            claim_id=row["claim_id"],
+            programme_name=programme_name(row["programme"], names),
+            full_name=row["full_name"],
+            reasons=tuple(row["reasons"]),
+            amount_cents=row["amount_cents"],
+            iban_last4=row["iban_last4"] if row["iban_last4"] and row["iban_last4"].isalnum() else None,
+        )
+    )
+    message_id = domain.message_id(row["claim_id"], row["kind"], message_id_domain, row["id"])
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = recipient(row["email"])
+    message["Subject"] = letter.subject
+    message["Message-ID"] = message_id
+    message.set_content(letter.body)
+    return message, message_id
