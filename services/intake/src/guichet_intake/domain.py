@@ -1,17 +1,17 @@
 """Intake checks: is a submission well-formed enough to register? Pure functions, no I/O.
 
-Identifier checks use python-stdnum (SIREN/SIRET Luhn, La Poste rule included) and schwifty (IBAN), both
-maintained libraries, rather than hand-written checksums.
+Identifier checks use python-stdnum (SIREN/SIRET Luhn, La Poste rule included) and schwifty (IBAN, through
+`guichet_common.canonical`), both maintained libraries, rather than hand-written checksums.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from stdnum import luhn
 from stdnum.fr import siren as siren_number
+
+from guichet_common.canonical import Refused, canonical_iban
 
 SCHEMA_INVALID = "SCHEMA_INVALID"
 SIREN_INVALID = "SIREN_INVALID"
@@ -48,11 +48,8 @@ def siret_is_valid(siret: str, siren: str) -> bool:
 
 
 def iban_is_valid(iban: str) -> bool:
-    try:
-        IBAN(iban)  # mod-97 and the country's length and format
-    except SchwiftyException:
-        return False
-    return True
+    # mod-97 and the country's length and format, on the compact upper-case form intake keeps
+    return not isinstance(canonical_iban(iban), Refused)
 
 
 def identifier_refusals(ids: Identifiers) -> list[str]:
@@ -72,5 +69,5 @@ def programme_refusals(programme: str, configured: frozenset[str]) -> list[str]:
 
 
 def last4(iban: str) -> str:
-    compact = iban.replace(" ", "")
+    compact = "".join(iban.split())
     return compact[-4:]

@@ -19,6 +19,16 @@ async def registered_digests(conn: asyncpg.Connection, claim_ids: list[str]) -> 
     return {row["claim_id"]: row["content_sha256"] for row in rows}
 
 
+async def refused_owner_digests(conn: asyncpg.Connection, claim_ids: list[str]) -> dict[str, str]:
+    """The content digest of the refused submission that took each of `claim_ids` first, where one did."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (claim_id) claim_id, content_sha256 FROM refusals"
+        " WHERE claim_id = ANY($1::text[]) AND content_sha256 IS NOT NULL ORDER BY claim_id, id",
+        sorted(set(claim_ids)),
+    )
+    return {row["claim_id"]: row["content_sha256"] for row in rows}
+
+
 @dataclass(frozen=True)
 class Registration:
     claim_id: str
@@ -36,6 +46,7 @@ class Refusal:
     claim_id: str | None
     codes: list[str]
     details: list[str]
+    digest: str | None = None  # set when this refusal takes its claim_id (the first submission under it)
 
 
 async def register_claims(conn: asyncpg.Connection, registrations: list[Registration]) -> None:
@@ -57,7 +68,7 @@ async def register_claims(conn: asyncpg.Connection, registrations: list[Registra
 
 async def record_refusals(conn: asyncpg.Connection, refusals: list[Refusal]) -> None:
     await conn.executemany(
-        "INSERT INTO refusals (event_id, claim_id, codes, details) VALUES ($1, $2, $3, $4)"
+        "INSERT INTO refusals (event_id, claim_id, codes, details, content_sha256) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (event_id) DO NOTHING",
-        [(r.event_id, r.claim_id, r.codes, r.details) for r in refusals],
+        [(r.event_id, r.claim_id, r.codes, r.details, r.digest) for r in refusals],
     )

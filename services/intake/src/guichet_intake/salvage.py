@@ -1,4 +1,9 @@
-"""What can still be read off a submission that fails its schema, so the portal hears why it was refused."""
+"""What can still be read off a submission that fails its schema, so the portal hears why it was refused.
+
+Only values that are safe to publish are kept: each goes into a status event, a contact and, from there, an e-mail.
+A claim_id must match the contract's pattern in full (Python's `$` would accept a trailing newline), and free text
+with a control character (CR/LF, NUL, U+2028, bidi overrides) is dropped rather than passed on.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-_CLAIM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{7,63}$")
-_SIREN = re.compile(r"^[0-9]{9}$")
+from guichet_common.canonical import text_is_clean
+
+_CLAIM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{7,63}")
+_SIREN = re.compile(r"[0-9]{9}")
+UNKNOWN_PROGRAMME_NAME = "unknown"
 
 
 @dataclass(frozen=True)
@@ -27,24 +35,38 @@ def salvage(payload: dict[str, Any]) -> Salvaged | None:
     if not isinstance(claim, dict):
         return None
     claim_id = claim.get("claim_id")
-    if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
+    if not isinstance(claim_id, str) or not _CLAIM_ID.fullmatch(claim_id):
         return None
-    programme = claim.get("programme")
     applicant = claim.get("applicant") if isinstance(claim.get("applicant"), dict) else {}
     contact = claim.get("contact") if isinstance(claim.get("contact"), dict) else {}
     siren = applicant.get("siren")
     full_name = contact.get("full_name")
-    return Salvaged(
-        claim_id=claim_id,
-        programme=programme if isinstance(programme, str) and 0 < len(programme) <= 64 else "unknown",
-        siren=siren if isinstance(siren, str) and _SIREN.match(siren) else None,
-        email=_valid_email(contact.get("email")),
-        full_name=full_name[:200] if isinstance(full_name, str) and full_name else None,
+    return addressee(
+        claim_id,
+        claim.get("programme"),
+        siren if isinstance(siren, str) and _SIREN.fullmatch(siren) else None,
+        _valid_email(contact.get("email")),
+        full_name[:200] if isinstance(full_name, str) else None,
     )
 
 
+def addressee(claim_id: str, programme: Any, siren: str | None, email: str | None, full_name: Any) -> Salvaged:
+    """Who and what a status or contact may name: free text only when it is clean."""
+    return Salvaged(
+        claim_id=claim_id,
+        programme=programme if _clean(programme) and len(programme) <= 64 else UNKNOWN_PROGRAMME_NAME,
+        siren=siren,
+        email=email,
+        full_name=full_name if _clean(full_name) else None,
+    )
+
+
+def _clean(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and text_is_clean(value)
+
+
 def _valid_email(value: Any) -> str | None:
-    if not isinstance(value, str) or len(value) > 254:
+    if not isinstance(value, str) or len(value) > 254 or not text_is_clean(value):
         return None
     try:
         return validate_email(value, check_deliverability=False).normalized
