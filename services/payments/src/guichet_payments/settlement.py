@@ -17,7 +17,8 @@ from guichet_common.contracts import ClaimBankDetailsV1, PaymentSettlementV1
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.records import InboundRecord, dead_letter, decode_all, decode_pairs
-from guichet_payments import domain, repository
+from guichet_payments import repository
+from guichet_payments.bank_details import apply_new_details
 from guichet_payments.service import PaymentsService
 
 log = structlog.get_logger()
@@ -73,31 +74,7 @@ class SettlementService:
             if new.event_id not in fresh:
                 continue
             fresh.discard(new.event_id)
-            if not domain.iban_is_valid(new.iban):
-                log.warning("bank_details_refused_iban_invalid", claim_id=new.claim_id)
-                continue
-            payment = await repository.returned_payment_of_claim(conn, new.claim_id)
-            if payment is None:
-                log.info("bank_details_without_returned_payment", claim_id=new.claim_id)
-                continue
-            attempt = payment["attempt"] + 1
-            await repository.start_new_attempt(conn, payment["payment_id"], attempt)
-            await repository.insert_attempts(
-                conn,
-                [
-                    {
-                        "payment_id": payment["payment_id"],
-                        "attempt": attempt,
-                        "end_to_end_id": domain.end_to_end_id(payment["payment_id"], attempt),
-                        "beneficiary_name": new.holder_name,
-                        "iban": new.iban,
-                        "bic": new.bic,
-                        "amount_cents": payment["amount_cents"],
-                        "created_at": self.payments.clock(),
-                    }
-                ],
-            )
-            log.info("payment_reissue_scheduled", claim_id=new.claim_id, attempt=attempt)
+            outbox += await apply_new_details(conn, self.payments, new)
         await write_outbox(conn, outbox)
 
     async def release_expired_returns(self, conn: asyncpg.Connection, limit: int = 500) -> int:
