@@ -17,7 +17,6 @@ import asyncpg
 import typer
 from aiokafka.errors import KafkaError
 from rich.console import Console
-from rich.table import Table
 
 from guichet_common.dead_letters import DeadLetterAlreadyHandled, DeadLetterId, NotReplayable
 from guichet_console import dlq_ops, dlq_view
@@ -49,13 +48,7 @@ def list_(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"{len(rows)} dead letter(s)", title_justify="left")
-    for column in ("id", "original", "reason", "attempts", "age", "state"):
-        table.add_column(column, overflow="fold")
-    for item, row in zip(listed, rows):
-        state = dlq_view.state_text(item.action, item.known)
-        table.add_row(row["id"], row["original"], row["reason"][:80], str(row["attempts"] or ""), row["age"], state)
-    Console().print(table)
+    Console().print(dlq_view.list_table(rows, [dlq_view.state_text(item.action, item.known) for item in listed]))
 
 
 @app.command()
@@ -71,16 +64,10 @@ def show(
         item.dead, item.action, item.known, stack.topic_prefix, dt.datetime.now(dt.UTC), unmasked=unmasked
     )
     if as_json:
-        typer.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+        typer.echo(dlq_view.json_text(detail))
         return
-    typer.echo(f"{detail['id']}  ({dlq_view.state_text(item.action, item.known)})")
-    for label in ("original", "reason", "attempts", "timestamp", "key"):
-        typer.echo(f"  {label:<10} {detail[label]}")
-    typer.echo("  headers")
-    typer.echo("\n".join(f"    {name}: {value}" for name, value in detail["headers"]))
-    typer.echo("  payload")
-    payload = detail["payload"]
-    typer.echo(payload if isinstance(payload, str) else json.dumps(payload, indent=2, ensure_ascii=False))
+    state = dlq_view.state_text(item.action, item.known)
+    typer.echo("\n".join(dlq_view.show_lines(item.dead, detail, state, unmasked=unmasked)))
 
 
 @app.command()

@@ -6,6 +6,10 @@ Ids are shown without the deployment's topic prefix (`claims.submitted.v1.dlq:0:
 acted_at}; `state` is waiting | replayed | discarded | unknown (owner's database unreachable).
 `dlq show --json`: the same keys plus key, headers ([name, value] pairs) and payload (the JSON value, or text),
 masked unless --unmasked.
+
+Everything in a dead letter came from outside. The text views (`list_table`, `show_lines`) escape control,
+separator and bidi characters and hand rich `Text`, never markup; the JSON views keep the data, escaped by
+`json_text` when printed.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ import datetime as dt
 from typing import Any
 
 import orjson
+from rich.table import Table
 
 from guichet_common.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_common.logging import mask_personal_data, mask_text
+from guichet_common.safe_text import printable_bytes
+from guichet_console.report_format import json_text, outside, shown
+
+LIST_COLUMNS = ("id", "original", "reason", "attempts", "age", "state")
 
 
 def parse_id(text: str, prefix: str) -> DeadLetterId:
@@ -93,7 +102,9 @@ def detail_json(
     return {
         **summary_json(dead, action, known, prefix, now),
         "key": None if dead.key is None else text(dead.key.decode("utf-8", "replace")),
-        "headers": [[name, text(value.decode("utf-8", "replace"))] for name, value in dead.headers],
+        "headers": [
+            [name, None if value is None else text(value.decode("utf-8", "replace"))] for name, value in dead.headers
+        ],
         "payload": payload(dead.value, unmasked=unmasked),
     }
 
@@ -109,3 +120,34 @@ def payload(value: bytes | None, *, unmasked: bool = False) -> Any:
         return raw if unmasked else mask_text(raw)
     # The logs' masking: personal-name keys, IBAN- and e-mail-shaped text, at any depth.
     return parsed if unmasked else mask_personal_data(None, "", {"payload": parsed})["payload"]
+
+
+def list_table(rows: list[dict[str, Any]], states: list[str]) -> Table:
+    """`dlq list` for people: `summary_json` rows with their `state_text`, every cell a Text, escaped."""
+    table = Table(title=f"{len(rows)} dead letter(s)", title_justify="left")
+    for column in LIST_COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row, state in zip(rows, states):
+        cells = (row["id"], row["original"], outside(row["reason"], 80), row["attempts"] or "", row["age"], state)
+        table.add_row(*(shown(cell) for cell in cells))
+    return table
+
+
+def show_lines(dead: DeadLetter, detail: dict[str, Any], state: str, *, unmasked: bool = False) -> list[str]:
+    """`dlq show` for people, as plain lines: key, header values and a payload that is not JSON are shown from the
+    raw bytes (`\\xNN` where they are not UTF-8), masked unless asked, every unsafe character escaped."""
+
+    def raw(value: bytes | None) -> str:
+        if value is None:
+            return "(null)"
+        return printable_bytes(value) if unmasked else outside(mask_text(value.decode("utf-8", "backslashreplace")))
+
+    lines = [f"{outside(detail['id'])}  ({outside(state)})"]
+    lines += [f"  {label:<10} {outside(detail[label])}" for label in ("original", "reason", "attempts", "timestamp")]
+    lines.append(f"  {'key':<10} {raw(dead.key)}")
+    lines.append("  headers")
+    lines += [f"    {outside(name)}: {raw(value)}" for name, value in dead.headers]
+    lines.append("  payload")
+    parsed = detail["payload"]  # a JSON object or array is laid out; text, a JSON string or nothing shown as is
+    lines.append(raw(dead.value) if parsed is None or isinstance(parsed, str) else json_text(parsed))
+    return lines

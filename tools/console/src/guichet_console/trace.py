@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from guichet_console.connect import current_stack
-from guichet_console.report_format import paris
+from guichet_console.report_format import json_text, outside, paris, shown
 from guichet_console.trace_collect import ClaimHistory, collect
 from guichet_console.trace_timeline import TraceEvent, timeline
 
@@ -28,12 +27,12 @@ def trace(
     history = asyncio.run(collect(current_stack(), claim_id))
     events = timeline(history)
     if as_json:
-        typer.echo(json.dumps(as_document(history, events), ensure_ascii=False, indent=2))
+        typer.echo(json_text(as_document(history, events)))
     else:
         render(Console(), history, events)
     if not history.found:
         if not as_json:
-            typer.echo(f"Aucune trace de la demande {claim_id} dans les services lisibles.", err=True)
+            typer.echo(f"Aucune trace de la demande {outside(claim_id)} dans les services lisibles.", err=True)
         raise typer.Exit(1)
 
 
@@ -48,12 +47,14 @@ def as_document(history: ClaimHistory, events: list[TraceEvent]) -> dict:
 
 def render(console: Console, history: ClaimHistory, events: list[TraceEvent]) -> None:
     # Lines, not a table: a sentence cut by a narrow terminal or a pipe would no longer read (or grep) as one.
-    console.print(f"[bold]Demande {escape(history.claim_id)}[/bold] (heures de Paris)", soft_wrap=True)
+    # Titles and details quote what applicants, registries and operators wrote: Text, never markup, and escaped.
+    console.print(Text.assemble(shown(f"Demande {history.claim_id}", "bold"), " (heures de Paris)"), soft_wrap=True)
     for event in events:
         when = paris(event.at) if event.at else "—"
-        console.print(f"{when:<19}  {event.service:<13} [bold]{escape(event.title)}[/bold]", soft_wrap=True)
+        line = Text.assemble(f"{when:<19}  ", shown(f"{event.service:<13}"), " ", shown(event.title, "bold"))
+        console.print(line, soft_wrap=True)
         for detail in event.details:
-            console.print(" " * 36 + escape(detail), soft_wrap=True, style=_style(detail))
+            console.print(Text(" " * 36) + shown(detail, _style(detail)), soft_wrap=True)
 
 
 def _style(detail: str) -> str:

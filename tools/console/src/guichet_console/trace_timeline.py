@@ -27,7 +27,13 @@ PAYMENT_STATUSES = {
     "returned": "revenu",
     "released": "annulé, réservation rendue à l'enveloppe",
 }
-EMAIL_STATES = {"pending": "en attente d'envoi", "sending": "envoi en cours", "sent": "envoyé", "failed": "en échec"}
+EMAIL_STATES = {
+    "pending": "en attente d'envoi",
+    "sending": "envoi en cours",
+    "sent": "envoyé",
+    "failed": "mis de côté (impossible à envoyer, en attente d'un opérateur)",
+    "cancelled": "annulé par un opérateur, jamais envoyé",
+}
 
 
 @dataclass(frozen=True)
