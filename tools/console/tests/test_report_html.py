@@ -65,3 +65,17 @@ def test_bars_are_as_long_as_their_value_relative_to_the_largest() -> None:
         float(w) for w in re.findall(r'<rect x="300" y="[\d.]+" width="([\d.]+)"', bar_list([("A", 4), ("B", 1)], "t"))
     ]
     assert widths[0] == 4 * widths[1]
+
+
+def test_control_and_bidi_characters_are_written_out_in_the_page_and_its_charts() -> None:
+    # A programme named on the command line or a code read from a database: a bidi override would reverse what
+    # the reader sees, a NUL or an ESC has nothing to do in a page.
+    hostile = "\u202eexe.txt\x00\x1b[31m\u2028"
+    report = assemble(figures(), hostile, NOW)
+    report["rejections_by_reason"] = {hostile: 3}
+    report["refusals_by_code"] = {hostile: 2}
+    report["claims_per_day"] = [{"date": hostile, "claims": 1}]
+    report["notes"] = [hostile]
+    page = render(report)
+    assert not [char for char in ("\u202e", "\x00", "\x1b", "\u2028") if char in page]
+    assert "\\u202eexe.txt\\x00\\x1b[31m\\u2028" in page

@@ -9,8 +9,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from typing import Any
 
-from guichet_console.report_format import count, duration, euros
-from guichet_console.report_svg import bar_list, column_chart, esc, line_chart
+from guichet_console.report_format import count, duration, euros, outside
+from guichet_console.report_svg import bar_list, column_chart, line_chart
+from guichet_console.report_svg import esc as _markup_escaped
 
 STYLE = """
 body { font-family: sans-serif; margin: 2rem; color: #1f2937; max-width: 1100px; }
@@ -40,6 +41,16 @@ BUDGET_CARDS = (
     ("available_cents", "Reste"),
 )
 DELAYS = (("submission_to_decision", "Dépôt → décision"), ("submission_to_payment", "Dépôt → ordre de paiement"))
+
+
+def esc(value: Any) -> str:
+    """HTML-escaped (markup) and printable (control, separator and bidi characters written out): a programme named
+    on the command line or a code read from a database can neither add an element nor reverse what a reader sees."""
+    return _markup_escaped(outside(value))
+
+
+def _labels(points: list[tuple[Any, int]]) -> list[tuple[str, int]]:
+    return [(outside(name), value) for name, value in points]
 
 
 def figure(path: str, value: Any, shown: str) -> str:
@@ -91,7 +102,8 @@ def render(report: dict[str, Any]) -> str:
         + "</div>",
         "<h3>Demandes enregistrées par jour de dépôt</h3>",
         column_chart(
-            [(p["date"], p["claims"]) for p in report["claims_per_day"]], "Demandes enregistrées par jour de dépôt"
+            _labels([(p["date"], p["claims"]) for p in report["claims_per_day"]]),
+            "Demandes enregistrées par jour de dépôt",
         ),
         "<h2>Budget</h2>",
         '<div class="cards">'
@@ -99,7 +111,7 @@ def render(report: dict[str, Any]) -> str:
         + "</div>",
         "<h3>Enveloppe restante, jour après jour</h3>",
         line_chart(
-            [(p["date"], p["available_cents"]) for p in report["budget_by_day"]],
+            _labels([(p["date"], p["available_cents"]) for p in report["budget_by_day"]]),
             "Enveloppe restante, jour après jour",
             start=budget["total_cents"],
             label=euros,
@@ -150,4 +162,4 @@ def _delays_table(delays: dict[str, dict[str, Any]]) -> str:
 def _reasons(counts: dict[str, int], path: str, title: str) -> str:
     items = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     rows = "".join(f"<tr><td>{esc(code)}</td>{_cell(f'{path}.{code}', n, count(n))}</tr>" for code, n in items)
-    return bar_list(items, title) + f"<table><tr><th>Code</th><th>Demandes</th></tr>{rows}</table>"
+    return bar_list(_labels(items), title) + f"<table><tr><th>Code</th><th>Demandes</th></tr>{rows}</table>"
