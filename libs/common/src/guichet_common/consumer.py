@@ -27,7 +27,7 @@ from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
 from guichet_common.inbox import first_sightings
 from guichet_common.logging import mask_text
 from guichet_common.outbox import write_outbox
-from guichet_common.records import InboundRecord, dead_letter
+from guichet_common.records import InboundRecord, dead_letter, raw_dead_letter
 
 log = structlog.get_logger()
 
@@ -73,9 +73,18 @@ class BatchProcessor:
         reason = f"handler error: {mask_text(repr(error))}"
         async with transaction(self._pool) as conn:
             # Keyed by the record's coordinates, so a redelivery of it is dead-lettered only once.
-            if await first_sightings(conn, record.topic, [record.fallback_event_id()]):
-                await write_outbox(conn, [dead_letter(record, reason)])
-                log.error("record_dead_lettered", coordinates=record.coordinates, reason=reason)
+            if not await first_sightings(conn, record.topic, [record.fallback_event_id()]):
+                return
+            try:
+                async with conn.transaction():
+                    await write_outbox(conn, [dead_letter(record, reason)])
+            except TRANSIENT_DB_ERRORS:
+                raise
+            except Exception as unwritable:
+                # The one write that must not fail: keep the raw key and value with our own headers only.
+                reason += f"; its headers could not be kept: {mask_text(repr(unwritable))}"
+                await write_outbox(conn, [raw_dead_letter(record, reason)])
+            log.error("record_dead_lettered", coordinates=record.coordinates, reason=reason)
 
 
 def _to_inbound(record: ConsumerRecord) -> InboundRecord:
@@ -91,18 +100,20 @@ def _to_inbound(record: ConsumerRecord) -> InboundRecord:
 
 
 async def _parse_tolerantly(raw: tuple[ConsumerRecord, ...], original_parser: Callable[..., Any]) -> Any:
-    # FastStream decodes header values as UTF-8 and would fail the whole batch on one bad header;
-    # the handler reads the records' own bytes, so here headers only need to be harmless.
+    # FastStream decodes header values as UTF-8 and would fail the whole batch on one bad or null header; it reads
+    # harmless copies, while the handler gets the records as received (a dead letter keeps their headers exactly).
     safe = tuple(
         dataclasses.replace(
             record,
-            headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers],
+            headers=[(k, b"" if v is None else v.decode("utf-8", "replace").encode()) for k, v in record.headers],
         )
         if record.headers
         else record  # most records carry no header: nothing to copy
         for record in raw
     )
-    return await original_parser(safe)
+    message = await original_parser(safe)
+    message.raw_message = raw  # same coordinates: acknowledgements and seeks are unchanged
+    return message
 
 
 async def _keep_raw(message: Any, _original_decoder: Callable[..., Any]) -> Any:

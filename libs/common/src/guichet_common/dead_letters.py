@@ -58,12 +58,13 @@ class DeadLetter:
     id: DeadLetterId
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: tuple[tuple[str, bytes | None], ...] = ()  # Kafka header values are nullable
     timestamp_ms: int = 0
 
     def header(self, name: str) -> str | None:
+        # The last one: ours come after the original record's, which may carry forged `dlq.*` names.
         found = [value for key, value in self.headers if key == name]
-        return found[-1].decode("utf-8", "replace") if found else None
+        return (found[-1] or b"").decode("utf-8", "replace") if found else None
 
     @property
     def reason(self) -> str:

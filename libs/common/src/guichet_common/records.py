@@ -22,6 +22,7 @@ M = TypeVar("M", bound=BaseModel)
 # Any well-formed event larger than this is refused unread: no contract comes near it.
 MAX_VALUE_BYTES = 1_000_000
 MAX_DEAD_LETTER_BYTES = 256 * 1024
+MAX_DEAD_LETTER_HEADER_BYTES = 64 * 1024
 _COORDINATE_NAMESPACE = uuid.UUID("2f1d8a52-5a1c-4bb4-9a3c-6c1f3c7a9e10")
 
 
@@ -32,7 +33,7 @@ class InboundRecord:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: tuple[tuple[str, bytes | None], ...] = ()  # Kafka header values are nullable
     timestamp_ms: int = 0
 
     @property
@@ -79,13 +80,31 @@ def describe_validation_error(error: ValidationError, limit: int = 5) -> list[st
 
 
 def dead_letter(record: InboundRecord, reason: str, *, attempts: int = 1) -> OutboxMessage:
-    """The record, unchanged, bound for `<topic>.dlq` with why and where it came from in headers."""
+    """The record, unchanged, bound for `<topic>.dlq` with why and where it came from in headers.
+
+    Its key, value and headers are kept byte for byte (the outbox stores bytes); a value is cut at
+    MAX_DEAD_LETTER_BYTES and headers beyond MAX_DEAD_LETTER_HEADER_BYTES are dropped, so that the dead letter
+    itself can always be published."""
+    kept_headers = record.headers if _size(record.headers) <= MAX_DEAD_LETTER_HEADER_BYTES else ()
+    return _bound_for_dead_letters(record, reason, attempts, kept_headers)
+
+
+def raw_dead_letter(record: InboundRecord, reason: str, *, attempts: int = 1) -> OutboxMessage:
+    """The last fallback when even `dead_letter` cannot be written: the raw key and value, and our own headers."""
+    return _bound_for_dead_letters(record, reason, attempts, ())
+
+
+def _bound_for_dead_letters(
+    record: InboundRecord, reason: str, attempts: int, kept_headers: Sequence[tuple[str, bytes | None]]
+) -> OutboxMessage:
     value = record.value or b""
     kept = value[:MAX_DEAD_LETTER_BYTES]
+    dropped = len(record.headers) - len(kept_headers)
     headers = (
-        *record.headers,
+        *kept_headers,
         ("dlq.reason", reason[:1000].encode("utf-8", "replace")),
         *((("dlq.truncated.from.bytes", str(len(value)).encode()),) if len(kept) < len(value) else ()),
+        *((("dlq.headers.dropped", str(dropped).encode()),) if dropped else ()),
         ("dlq.original.topic", record.topic.encode()),
         ("dlq.original.partition", str(record.partition).encode()),
         ("dlq.original.offset", str(record.offset).encode()),
@@ -94,6 +113,10 @@ def dead_letter(record: InboundRecord, reason: str, *, attempts: int = 1) -> Out
     # A null value cannot be stored as-is (the reason says it was null); an oversized one is cut, so that the dead
     # letter itself can always be published.
     return OutboxMessage(topic=f"{record.topic}.dlq", key=record.key, value=kept, headers=headers)
+
+
+def _size(headers: Sequence[tuple[str, bytes | None]]) -> int:
+    return sum(len(name.encode("utf-8", "surrogatepass")) + len(value or b"") for name, value in headers)
 
 
 def decode_pairs(

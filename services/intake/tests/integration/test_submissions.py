@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import EXAMPLES
+from guichet_common.outbox import queued_messages
 from guichet_common.records import InboundRecord
 from guichet_intake.service import IntakeService
 
@@ -74,8 +75,9 @@ async def test_unreadable_values_go_to_the_dead_letter_topic_with_their_reason(i
         InboundRecord("claims.submitted.v1", 0, 2, b"k", too_big),
         InboundRecord("claims.submitted.v1", 0, 3, b"k", json.dumps({"claim": {"claim_id": "x"}}).encode()),
     )
-    rows = await intake_pool.fetch("SELECT headers FROM outbox WHERE topic = 'claims.submitted.v1.dlq' ORDER BY id")
-    reasons = [dict(r["headers"])["dlq.reason"] for r in rows]
+    async with intake_pool.acquire() as conn:
+        rows = await queued_messages(conn, "claims.submitted.v1.dlq")
+    reasons = [dict(r.headers)["dlq.reason"].decode() for r in rows]
     assert len(reasons) == 3
     assert "not an object" in reasons[0]
     assert "exceeds" in reasons[1]
