@@ -16,6 +16,14 @@ REASON_SENTENCES: dict[str, str] = {
     "IBAN_INVALID": "L'IBAN indiqué n'est pas valable.",
     "UNKNOWN_PROGRAMME": "Le dispositif demandé n'existe pas.",
     "CLAIM_ID_CONFLICT": "Une autre demande porte déjà cette référence.",
+    "BIC_INVALID": "Le code BIC de votre banque n'est pas valable.",
+    "HOLDER_NAME_UNWRITABLE": "Le nom du titulaire du compte ne peut pas figurer sur un virement : écrivez-le en "
+    "lettres latines.",
+    "TEXT_CONTROL_CHARACTERS": "Votre demande contient des caractères invisibles ou de contrôle que nous ne pouvons "
+    "pas enregistrer.",
+    "DATE_OUT_OF_RANGE": "Une des dates indiquées n'est pas plausible.",
+    "AMOUNTS_INCONSISTENT": "Sur une de vos factures, le montant hors taxes ne correspond pas au montant toutes "
+    "taxes comprises.",
     # Rejections: the claim was registered but does not meet the programme's conditions.
     "FILED_OUTSIDE_WINDOW": "La demande a été déposée en dehors de la période d'ouverture du dispositif.",
     "COMPANY_CEASED": "Le répertoire des entreprises indique que votre entreprise a cessé son activité.",
@@ -40,6 +48,8 @@ REASON_SENTENCES: dict[str, str] = {
     "IBAN_SHARED": "Le compte bancaire indiqué figure sur les demandes de plusieurs entreprises.",
     # Payments.
     "BUDGET_EXHAUSTED": "L'enveloppe du dispositif est épuisée pour le moment.",
+    "PAYMENT_BLOCKED": "Le virement ne peut pas partir pour le moment : un agent vérifie votre dossier.",
+    "PAYMENT_CANCELLED": "Le paiement a été annulé par un agent : l'aide ne sera pas versée pour cette demande.",
 }
 _UNKNOWN_REASON = "Une condition du dispositif n'est pas remplie."
 
