@@ -158,7 +158,7 @@ def build_intake_cases() -> None:
             refused("SIRET_INVALID", "IBAN_INVALID"),
         )
     with case(
-        "CLAIM_ID_CONFLICT: same claim_id, different content, after the first is registered",
+        "CLAIM_ID_CONFLICT: a claim_id belongs to its first submission, registered or refused",
         "the `claim_id` is already registered with different content",
     ) as c:
         co = company("Boutique")
@@ -166,7 +166,15 @@ def build_intake_cases() -> None:
         first = c.submit(claim(co), APPROVED)
         changed = copy.deepcopy(first.event["claim"]["invoices"])
         changed[0]["amount_incl_tax_cents"] += 100
-        c.add(redelivered(first, refused("CLAIM_ID_CONFLICT"), invoices=changed))
+        # Not announced under the registered claim's id: a `refused` there would tell its portal and its
+        # applicant that the registered claim was refused. Intake records it and dead-letters it instead.
+        c.add(redelivered(first, NOTHING, invoices=changed))
+        # A refused submission keeps its claim_id too: other content under it later would otherwise be
+        # registered and mailed to the refused submission's contact (notifications keeps a claim's first contact).
+        bad_siret = co.siret[:13] + str((int(co.siret[13]) + 1) % 10)
+        refused_first = c.submit(claim(co, 2, siret=bad_siret), refused("SIRET_INVALID"))
+        corrected = {**refused_first.event["claim"]["applicant"], "siret": co.siret}
+        c.add(redelivered(refused_first, refused("CLAIM_ID_CONFLICT"), applicant=corrected))
     with case(
         "harmless duplicate: same claim_id, same content, new event_id",
         "the same content again is a harmless duplicate: no new effect",
