@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
@@ -33,6 +34,7 @@ class Figures:
     settle_s: float = 0.0
     final_after_fault: int | None = None  # claims that reached their final status after the fault struck
     notes: list[str] = field(default_factory=list)
+    hostile: Any = None  # guichet_chaos.hostile_run.HostileFigures, for the adversarial scenario
 
     @property
     def ok(self) -> bool:
@@ -42,6 +44,7 @@ class Figures:
             or self.duplicate_payments
             or self.duplicate_emails
             or self.overshoot_cents
+            or (self.hostile is not None and not self.hostile.ok)
         )
 
 

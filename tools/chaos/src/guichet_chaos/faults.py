@@ -12,6 +12,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from guichet_chaos.hostile import HostileInput
+from guichet_chaos.hostile_run import publish_interleaved
 from guichet_chaos.load import publish_claims, publish_poison
 from guichet_common.contracts import EXAMPLES
 from guichet_deploy.infra import SERVICES, ensure_infra
@@ -31,6 +33,8 @@ class Scene:
     cluster: Cluster | None = None  # the scenario's own Kafka cluster, when its setup asks for several nodes
     struck_at: float | None = None  # when the fault hit, if it says so: claims finished later were finished despite it
     retired: set[str] = field(default_factory=set)  # processes killed on purpose and left dead
+    hostile: list[HostileInput] = field(default_factory=list)  # the adversarial scenario's records to publish
+    sent: list = field(default_factory=list)  # (HostileInput, RecordMetadata) once published
 
 
 Fault = Callable[[Scene], Awaitable[float | None]]
@@ -141,9 +145,11 @@ class Setup:
     instances: int = 1  # of every service
     kafka_nodes: int = 1  # more than 1: a KRaft cluster of the scenario's own instead of the infrastructure's broker
     claims_per_second: float = 100.0  # publishing pace: slower spreads the claims before and after the fault
+    hostile: bool = False  # the fault publishes the normal claims itself, each followed by hostile records
 
 
 MULTI_INSTANCE_CLUSTER = "multi-instance on 3 brokers"
+HOSTILE = "hostile"
 
 FAULTS: dict[str, Setup] = {
     "kill -9 each service": Setup(kill_each_service),
@@ -159,6 +165,9 @@ FAULTS: dict[str, Setup] = {
     # 40/s: with the fault at 3 s into publishing, some claims finish before it and most are published after it,
     # so that the survivors must carry the pipeline alone.
     MULTI_INSTANCE_CLUSTER: Setup(survivors_take_over_on_a_cluster, instances=2, kafka_nodes=3, claims_per_second=40),
+    # Hostile claims, registry records, bank details, settlements and headers on the normal claims' keys
+    # (guichet_chaos.hostile_run); its own table of figures, and --hostile-inputs N records (10,000 by default).
+    HOSTILE: Setup(publish_interleaved, hostile=True),
 }
 SHORT = (
     "kill -9 each service",

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from guichet_chaos.checker import FINAL, Figures, StatusWatch, measure
 from guichet_chaos.faults import FAULTS, Scene
+from guichet_chaos.hostile_run import LONG_RUN_INPUTS, check_hostile, draw, until_quiet
 from guichet_chaos.load import claims_for, publish_claims, publish_registry
 from guichet_deploy.infra import Infra
 from guichet_deploy.kafka_cluster import Cluster, start_cluster
@@ -35,7 +36,9 @@ COLUMNS = (
 )
 
 
-async def run_scenario(infra: Infra, name: str, workdir: Path, claims: int, seed: int) -> Figures:
+async def run_scenario(
+    infra: Infra, name: str, workdir: Path, claims: int, seed: int, hostile_inputs: int = LONG_RUN_INPUTS
+) -> Figures:
     setup = FAULTS[name]
     # A scenario that wants several brokers gets a cluster of its own, stopped with the scenario.
     cluster = await start_cluster(workdir / "kafka", setup.kafka_nodes) if setup.kafka_nodes > 1 else None
@@ -49,7 +52,7 @@ async def run_scenario(infra: Infra, name: str, workdir: Path, claims: int, seed
         stack.extra_env = setup.extra_env
         try:
             await stack.start(setup.payments_instances, instances=setup.instances)
-            figures, scene = await _flow(stack, name, claims, seed, cluster)
+            figures, scene = await _flow(stack, name, claims, seed, cluster, hostile_inputs)
         finally:
             # Also when the start or the flow failed: no service process may outlive the scenario.
             codes, seconds = await stack.stop()
@@ -64,7 +67,7 @@ async def run_scenario(infra: Infra, name: str, workdir: Path, claims: int, seed
 
 
 async def _flow(
-    stack: ScratchStack, name: str, claims: int, seed: int, cluster: Cluster | None
+    stack: ScratchStack, name: str, claims: int, seed: int, cluster: Cluster | None, hostile_inputs: int
 ) -> tuple[Figures, Scene]:
     """Publish the claims while the fault strikes, wait until each is final, measure."""
     bootstrap = stack.infra.kafka_bootstrap
@@ -74,6 +77,9 @@ async def _flow(
     )
     figures = Figures(name)
     scene = Scene(stack, producer, claims_for(claims, seed), cluster)
+    setup = FAULTS[name]
+    if setup.hostile:
+        scene.hostile = await asyncio.to_thread(draw, hostile_inputs, seed, scene.claims)
     try:
         await watch.start()
         await producer.start()
@@ -81,14 +87,15 @@ async def _flow(
         moments: dict[str, float] = {}
 
         async def publish() -> None:
-            await publish_claims(producer, stack.prefix, scene.claims, per_second=FAULTS[name].claims_per_second)
+            if not setup.hostile:  # which publishes the claims itself, between its hostile records
+                await publish_claims(producer, stack.prefix, scene.claims, per_second=setup.claims_per_second)
             moments["published"] = time.monotonic()
 
-        flowing = asyncio.gather(publish(), FAULTS[name].fault(scene))
+        flowing = asyncio.gather(publish(), setup.fault(scene))
         while not flowing.done():
             await watch.poll()
         _published, restored_at = flowing.result()
-        published_at = moments["published"]
+        published_at = time.monotonic() if setup.hostile else moments["published"]
         claim_ids = {c.claim_id for c in scene.claims}
         await watch.until_final(claim_ids, timeout_s=180)
         finals = [t for t, e in watch.events if e["claim_id"] in claim_ids]
@@ -99,7 +106,11 @@ async def _flow(
         if scene.struck_at is not None:
             figures.final_after_fault = final_after(watch, claim_ids, scene.struck_at)
             figures.notes.append(f"{figures.final_after_fault} claims final after the fault struck")
+        if setup.hostile:  # its hostile claims settle after the normal ones: measure once they have
+            await until_quiet(watch, timeout_s=max(60.0, hostile_inputs / 20))
         await measure(stack, watch, claim_ids, figures)
+        if setup.hostile:
+            figures.hostile = await check_hostile(scene, watch, figures)
         dead = [n for n, alive in stack.alive().items() if not alive and n not in scene.retired]
         figures.notes.append("all alive" if not dead else f"exited: {', '.join(dead)}")
         if scene.retired:
@@ -129,7 +140,9 @@ def personal_data_in(logs: str, claims: list) -> int:
     return sum(1 for value in seeded if value and value in logs)
 
 
-async def run_suite(infra: Infra, names: list[str], claims: int, seed: int = 7) -> list[Figures]:
+async def run_suite(
+    infra: Infra, names: list[str], claims: int, seed: int = 7, *, hostile_inputs: int = LONG_RUN_INPUTS
+) -> list[Figures]:
     results = []
     # GUICHET_CHAOS_KEEP=1 keeps each scenario's logs, mail and SEPA files for a post-mortem.
     keep = bool(os.environ.get("GUICHET_CHAOS_KEEP"))
@@ -137,7 +150,8 @@ async def run_suite(infra: Infra, names: list[str], claims: int, seed: int = 7) 
     try:
         for index, name in enumerate(names):
             print(f"... {name}", flush=True)
-            results.append(await run_scenario(infra, name, folder / f"s{index}", claims, seed + index))
+            workdir = folder / f"s{index}"
+            results.append(await run_scenario(infra, name, workdir, claims, seed + index, hostile_inputs))
     finally:
         if keep:
             print(f"scenario folders kept in {folder}", flush=True)
