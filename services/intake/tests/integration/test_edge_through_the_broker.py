@@ -1,0 +1,80 @@
+"""The issue's hostile values sent as a portal would, through the real broker to the running services: each is
+canonicalised or refused with its code by intake, and a normal claim on the same key is not held up."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import uuid
+
+import pytest
+from stdnum import luhn
+
+from guichet_common.contracts import EXAMPLES
+
+pytestmark = pytest.mark.e2e
+EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
+
+
+def company() -> tuple[str, str]:
+    """A SIREN and SIRET of this test's own, so that no other test's company is touched."""
+    body = f"8{random.randrange(10**7):07d}"
+    siren = body + luhn.calc_check_digit(body)
+    establishment = siren + f"{random.randrange(10**4):04d}"
+    return siren, establishment + luhn.calc_check_digit(establishment)
+
+
+def claim(tag: str, siren: str, siret: str, edit=lambda c: None, **changes: object) -> dict:
+    event = copy.deepcopy(EXAMPLE)
+    event["event_id"] = str(uuid.uuid4())
+    event["claim"].update(claim_id=f"CFN-EDGE-{tag}-{uuid.uuid4().hex[:6]}", **changes)
+    event["claim"]["applicant"].update(siren=siren, siret=siret)
+    edit(event["claim"])
+    return event
+
+
+@pytest.mark.timeout(120)
+async def test_hostile_values_are_canonicalised_or_refused_and_a_normal_claim_passes(stack, probe) -> None:
+    siren, siret = company()
+    spaced = "FR76\u00a09323\u00a03145437431125912957"
+    nbsp = claim("NBSP", siren, siret, lambda c: c["bank_account"].update(iban=spaced))
+    hostile = {
+        "HOLDER_NAME_UNWRITABLE": claim("NAME", siren, siret, lambda c: c["bank_account"].update(holder_name="@#%*")),
+        "BIC_INVALID": claim("BIC", siren, siret, lambda c: c["bank_account"].update(bic="AAAAFR1A")),
+        "DATE_OUT_OF_RANGE": claim("FAR", siren, siret, submitted_at="9999-12-31T23:30:00+00:00"),
+        "TEXT_CONTROL_CHARACTERS": claim(
+            "NUL", siren, siret, lambda c: c["applicant"].update(legal_name="Boutique\u0000Martin")
+        ),
+    }
+    events = [*hostile.values(), nbsp]
+    await probe.publish(
+        stack.topic("claims.submitted.v1"), [(siren.encode(), json.dumps(e).encode()) for e in events]
+    )
+    wanted = {e["claim"]["claim_id"] for e in events}
+
+    def finished(records) -> bool:
+        seen = {(r.key.decode(), json.loads(r.value)["status"]) for r in records if r.key.decode() in wanted}
+        return all((e["claim"]["claim_id"], "refused") in seen for e in hostile.values()) and (
+            nbsp["claim"]["claim_id"],
+            "received",
+        ) in seen
+
+    records = await probe.read_until(stack.topic("claims.status.v1"), finished, timeout_s=60)
+    refused = {
+        r.key.decode(): json.loads(r.value)["reasons"]
+        for r in records
+        if r.key.decode() in wanted and json.loads(r.value)["status"] == "refused"
+    }
+    assert refused == {event["claim"]["claim_id"]: [code] for code, event in hostile.items()}
+    registered = await probe.read_until(
+        stack.topic("intake.claims-registered.v1"),
+        lambda rs: any(json.loads(r.value)["claim"]["claim_id"] == nbsp["claim"]["claim_id"] for r in rs),
+        timeout_s=30,
+    )
+    [forwarded] = [
+        json.loads(r.value)["claim"]
+        for r in registered
+        if json.loads(r.value)["claim"]["claim_id"] == nbsp["claim"]["claim_id"]
+    ]
+    assert forwarded["bank_account"]["iban"] == "FR7693233145437431125912957"
