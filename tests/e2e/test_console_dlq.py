@@ -207,3 +207,44 @@ async def test_an_approval_dead_lettered_by_payments_is_paid_once_replayed_after
             "discarded": 0,
             "waiting": 0,
         }
+
+
+async def test_dlq_list_and_show_print_a_hostile_record_escaped_never_obeyed(stack, probe) -> None:
+    """A record nobody here wrote: ESC sequences, a right-to-left override, a line separator, CR/LF, a NUL and rich
+    markup in its headers and payload. The console shows them written out and still masks the e-mail address."""
+    from aiokafka import AIOKafkaProducer
+
+    marker = uuid.uuid4().hex
+    hostile = f"[/bold]\x1b[2J\x1b[31m{marker}\u202eexe.txt\u2028forged\r\nline"
+    producer = AIOKafkaProducer(bootstrap_servers=probe.bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            stack.topic("claims.submitted.v1"),
+            key=b"642515712",
+            value=f"not json {hostile} {EMAIL}".encode(),
+            headers=[("x-hostile", hostile.encode() + b"\x00\xff"), (f"x-{hostile}", b"v")],
+        )
+    finally:
+        await producer.stop()
+    console_stack = current_stack(stack.env)
+
+    async def ours():
+        listed = await dlq_ops.list_dead_letters(console_stack, "claims.submitted.v1")
+        return next((item for item in listed if marker.encode() in (item.dead.value or b"")), None)
+
+    item = await wait_for(ours, "the hostile record dead-lettered")
+    dead_id = item.dead.id.topic.removeprefix(stack.topic_prefix) + f":{item.dead.id.partition}:{item.dead.id.offset}"
+    raw = ("\x1b", "\u202e", "\u2028", "\r", "\x00")
+
+    listed = stack.console("dlq", "list", "--topic", "claims.submitted.v1")
+    assert listed.returncode == 0, listed.stderr
+    shown = stack.console("dlq", "show", dead_id)
+    assert shown.returncode == 0, shown.stderr
+    assert not [char for char in raw if char in shown.stdout], repr(shown.stdout)
+    assert f"[/bold]\\x1b[2J\\x1b[31m{marker}\\u202eexe.txt\\u2028forged\\x0d\\x0aline" in shown.stdout
+    assert "\\x00\\xff" in shown.stdout and EMAIL not in shown.stdout
+    as_json_ = stack.console("dlq", "show", dead_id, "--json", "--unmasked")
+    assert as_json_.returncode == 0, as_json_.stderr
+    assert not [char for char in raw if char in as_json_.stdout], repr(as_json_.stdout)
+    assert hostile in json.loads(as_json_.stdout)["payload"]

@@ -4,7 +4,10 @@ the values each rule saw; a paid claim shows its payment and e-mails without per
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
+import mailbox
 import random
 import time
 import uuid
@@ -153,3 +156,32 @@ async def test_trace_with_a_database_down_says_which_and_still_shows_the_rest(st
     assert "Base de données de payments injoignable" in shown.stdout
     assert "✗ HEADCOUNT_TOO_HIGH : Effectif trop élevé : 20 salarié(s) déclaré(s)" in shown.stdout
     assert "Reçue et enregistrée par intake" in shown.stdout
+
+
+def mails_about(maildir, claim_id: str) -> list:
+    if not maildir.exists():
+        return []
+    return [m for m in mailbox.Maildir(maildir, create=False) if claim_id in m.get_payload(decode=True).decode()]
+
+
+async def test_a_claim_for_an_unknown_programme_is_mailed_under_configured_text_and_traced(stack, probe) -> None:
+    """The applicant's own text for a programme we do not run never heads a mail from the official address."""
+    record, event = new_company(random.Random())
+    phishing = "Remboursement urgent : appelez le 08 99 00 00 00"
+    event["claim"]["programme"] = phishing
+    await publish_and_wait(stack, probe, record, event, "refused")
+    claim_id = event["claim"]["claim_id"]
+
+    mail_sent = "E-mail « refused » envoyé le "
+    shown = stack.console("trace", claim_id)
+    deadline = time.monotonic() + 30
+    while mail_sent not in shown.stdout and time.monotonic() < deadline:  # notifications follows the statuses
+        await asyncio.sleep(0.5)
+        shown = stack.console("trace", claim_id)
+    assert mail_sent in shown.stdout, shown.stdout
+    [stored] = mails_about(stack.maildir, claim_id)
+    mail = email.message_from_bytes(stored.as_bytes(), policy=email.policy.default)
+    subject = str(mail["Subject"])
+    assert "demande non enregistrée" in subject and "Remboursement" not in subject and "08 99" not in subject
+    assert subject == "Guichet des aides – demande non enregistrée"
+    assert "appelez" not in mail.get_content()
