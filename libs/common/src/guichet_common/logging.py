@@ -11,8 +11,19 @@ from typing import Any
 import orjson
 import structlog
 
-_IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# An IBAN as people type it: any case, compact or split by one whitespace character (space, tab, no-break spaces)
+# anywhere. Loose as that is, a match must hold at least 8 digits (every IBAN does) to be masked, so that words
+# after something like "ab12" are left alone.
+_IBAN = re.compile(r"(?<![^\W_])[A-Za-z]{2}[0-9]{2}(?:\s?[A-Za-z0-9]){11,30}(?![^\W_])")
+_IBAN_MIN_DIGITS = 8
+# An address in any script (RFC 6531): letters of any alphabet and their combining accents, the ASCII specials of a
+# local part, any of the full stops IDN domains accept, a top-level domain of letters or punycode.
+_ADDRESS_CHARACTER = r"[\w\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff!#$%&'*+/=?^`{|}~-]"
+_DOT = r"[.\u3002\uff0e\uff61]"
+_EMAIL = re.compile(
+    rf"{_ADDRESS_CHARACTER}+(?:{_DOT}{_ADDRESS_CHARACTER}+)*[@\uff20]"
+    rf"(?:[\w\u0300-\u036f-]+{_DOT})+(?:xn--[\w-]+|[^\W\d_]{{2,}})"
+)
 # Fields that hold a person's or account's identity whatever their content looks like.
 _PERSONAL_KEYS = frozenset(
     {"iban", "email", "full_name", "holder_name", "beneficiary_name", "legal_name", "name", "phone", "recipient"}
@@ -21,9 +32,19 @@ MASK = "***"
 
 
 def mask_text(text: str) -> str:
-    """Replace anything shaped like an IBAN or an e-mail address in free text (error messages included)."""
-    text = _IBAN.sub(lambda m: m.group(0)[:2] + "**" + MASK, text)
-    return _EMAIL.sub(MASK + "@" + MASK, text)
+    """Replace anything shaped like an IBAN or an e-mail address in free text (error messages included), in the
+    forms people type them: lower case, in groups split by spaces or no-break spaces, in any script."""
+    text = _IBAN.sub(_masked_iban, text)
+    if "@" in text or "\uff20" in text:
+        text = _EMAIL.sub(MASK + "@" + MASK, text)
+    return text
+
+
+def _masked_iban(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if sum(character.isdigit() for character in found) < _IBAN_MIN_DIGITS:
+        return found
+    return found[:2].upper() + "**" + MASK
 
 
 def _mask_value(key: str, value: Any) -> Any:
