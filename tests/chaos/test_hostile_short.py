@@ -14,6 +14,7 @@ pytestmark = pytest.mark.e2e
 NORMAL_CLAIMS = 60
 
 
+@pytest.mark.timeout(480)  # a stalled stack waits for its claims, then reports: the report must get printed
 async def test_hostile_records_never_stop_normal_claims_nor_happen_twice(infra) -> None:
     if infra.pg_admin_dsn is None:
         pytest.skip("the failure suite creates its own databases and needs an admin DSN")

@@ -17,13 +17,13 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from guichet_chaos.hostile_values import DATE, HEADERS, NUMBER, TEXT, TIMESTAMP, WRONG_TYPE, hostile_key
 from guichet_common.records import MAX_VALUE_BYTES
 from guichet_simulator.generator import SimulatedClaim
 from guichet_simulator.identifiers import random_iban, random_siren, random_siret
@@ -31,20 +31,6 @@ from guichet_simulator.identifiers import random_iban, random_siren, random_sire
 CLAIMS, BANK_DETAILS = "claims.submitted.v1", "claims.bank-details.v1"
 REGISTRY, SETTLEMENTS = "registry.companies.v1", "payments.settlements.v1"
 
-SPECIALS = (
-    "\x00", "\r\n", "\n", "\r", "\u2028", "\u2029", "\u202e", "\u2066", "\u200f", "\xa0", "\t", "\x1b[2J\x1b[31m",
-    "[/bold]", "[red]x", "😀", "👩‍👩‍👧", "\ufeff", "\ud800", "\udfff", "@#%*", "%s%n{0}", "<b>", "\\", '"', "\u0301",
-    "'; DROP TABLE claims;--", "ǅ", "ß", "İ", "\U0010ffff",
-)  # fmt: skip
-ODD_TIMESTAMPS = (
-    "9999-12-31T23:30:00+00:00", "9999-12-31T23:59:59-12:00", "0001-01-01T00:30:00+01:00",
-    "0001-01-01T00:00:00+14:00", "2021-03-02T10:15:00+23:59", "2021-03-02T10:15:00-00:01",
-    "2021-03-02T10:15:00+05:45", "2021-03-02T10:15:00", "2021-02-30T10:00:00+01:00", "2021-03-02T24:00:00+01:00",
-    "2021-03-02T23:59:60+01:00", "+12021-03-02T10:15:00Z", "2021-03-02", "", "now", "20210302T101500Z",
-    "2021-03-02T10:15:00.123456789+01:00", "2021-03-02T10:15:00+01:00\n", "\u0662\u0660\u0662\u0661-03-02T10:15:00Z",
-)  # fmt: skip
-ODD_DATES = ("0001-01-01", "9999-12-31", "2021-02-29", "2020-02-30", "2021-13-01", "21-03-02", "", "2021-03-02T00:00Z")
-HOSTILE_HEADER_VALUES = (b"\x00", b"a\x00b", b"\xff\xfe", b"\xed\xa0\x80", b"\r\nX-Injected: 1", b"\x1b[31m", None, b"")
 
 TEXT_FIELDS = (
     ("claim", "claim_id"), ("claim", "programme"), ("claim", "applicant", "legal_name"),
@@ -93,56 +79,6 @@ class _Draft:
     extra: dict = field(default_factory=dict)
 
 
-def hostile_text() -> st.SearchStrategy[str]:
-    specials = st.sampled_from(SPECIALS)
-    return st.one_of(
-        st.lists(st.one_of(specials, st.text(max_size=4)), min_size=1, max_size=6).map("".join),
-        st.text(st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp", "Cs", "So", "Mn"]), min_size=1, max_size=30),
-        st.sampled_from((65, 141, 201, 255, 10_000, 100_000)).map(lambda n: "N" * n),
-        st.tuples(st.sampled_from(("FR76 3000 6000 0112 3456 7890 189", "boutique martin", "a@b.fr")), specials).map(
-            lambda pair: pair[0][:5] + pair[1] + pair[0][5:]
-        ),
-    )
-
-
-def hostile_number() -> st.SearchStrategy[Any]:
-    return st.one_of(
-        st.sampled_from((-1, 0, 1, 2**31, 2**63, -(2**63), 10**30, 10**400, 45_000, 3_000_000)),
-        st.floats(allow_nan=True, allow_infinity=True),
-        st.booleans(),
-        st.integers().map(str),
-        st.none(),
-    )
-
-
-def hostile_timestamp() -> st.SearchStrategy[str]:
-    offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))
-    return st.one_of(
-        st.sampled_from(ODD_TIMESTAMPS),
-        st.builds(lambda d, tz: d.replace(tzinfo=tz).isoformat(), st.datetimes(), offsets),
-    )
-
-
-def hostile_date() -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(ODD_DATES), st.dates().map(lambda d: d.isoformat()))
-
-
-def wrong_type() -> st.SearchStrategy[Any]:
-    return st.sampled_from(([], {}, None, 0, -1.5, True, "", [None], {"": None}, "x" * 3))
-
-
-def hostile_headers() -> st.SearchStrategy[tuple[tuple[str, bytes | None], ...]]:
-    names = st.sampled_from(("trace", "dlq.reason", "dlq.original.offset", "replay.of", "x\x00y", "é", "", "a" * 300))
-    values = st.one_of(st.sampled_from(HOSTILE_HEADER_VALUES), st.binary(max_size=40))
-    return st.lists(st.tuples(names, values), min_size=1, max_size=4).map(tuple)
-
-
-def hostile_key(siren: str) -> st.SearchStrategy[bytes | None]:
-    return st.sampled_from((siren.encode(), siren.encode(), None, b"", b"\x00", b"\xff\xfe", siren.encode() + b"\n"))
-
-
-TEXT, NUMBER, TIMESTAMP, DATE = hostile_text(), hostile_number(), hostile_timestamp(), hostile_date()
-WRONG_TYPE, HEADERS = wrong_type(), hostile_headers()
 EVENT_ID = "\u0000event_id\u0000"  # replaced by a unique one when materialised: a repeat would be deduplicated
 
 
@@ -154,7 +90,7 @@ def _mutated_claim(templates: st.SearchStrategy[SimulatedClaim]) -> st.SearchStr
         body["event_id"] = EVENT_ID
         draft = _Draft("claim", CLAIMS, body, key=template.siren.encode(), ascii_json=draw(st.booleans()))
         draft.after = template.claim_id
-        kind = draw(st.sampled_from(("text",) * 6 + ("number",) * 3 + ("date",) * 3 + ("type",) * 2 + ("shape",)))
+        kind = draw(st.sampled_from(("text",) * 6 + ("number",) * 3 + ("date",) * 3 + ("type",) * 2 + ("shape",) * 2))
         if kind == "text":
             path = draw(st.sampled_from(TEXT_FIELDS))
             _set(body, path, draw(TEXT))
@@ -330,7 +266,8 @@ def _materialise(draft: _Draft, claim_id: str) -> list[HostileInput]:
         companion["claim"]["claim_id"] = claim_id
         _give_event_id(companion, claim_id + "/claim")
         siren = companion["claim"]["applicant"]["siren"].encode()
-        records.append(HostileInput("claim on a hostile registry record", CLAIMS, siren, _encode(companion), (), claim_id))
+        family = "claim on a hostile registry record"
+        records.append(HostileInput(family, CLAIMS, siren, _encode(companion), (), claim_id))
     return records
 
 
@@ -338,7 +275,8 @@ def _serialise(draft: _Draft) -> bytes:
     text = json.dumps(draft.body, ensure_ascii=draft.ascii_json, allow_nan=True)
     if draft.duplicate_key and f'"{draft.duplicate_key}": ' in text:
         # The first occurrence gets a rival value before it: parsers disagree on which one wins.
-        text = text.replace(f'"{draft.duplicate_key}": ', f'"{draft.duplicate_key}": "DUP\\u0000", "{draft.duplicate_key}": ', 1)
+        name = f'"{draft.duplicate_key}": '
+        text = text.replace(name, f'{name}"DUP\\u0000", {name}', 1)
     if draft.deep:
         text = text.replace(json.dumps(_DEEP), "[" * draft.deep + "]" * draft.deep)
     value = text.encode("utf-8", "surrogatepass")  # lone surrogates become raw invalid UTF-8 when not escaped

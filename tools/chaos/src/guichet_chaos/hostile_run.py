@@ -92,7 +92,7 @@ async def publish_interleaved(scene) -> None:
     return None
 
 
-async def until_quiet(watch: StatusWatch, timeout_s: float, quiet_s: float = 15.0) -> None:
+async def until_quiet(watch: StatusWatch, timeout_s: float, quiet_s: float = 10.0) -> None:
     """Until no status has been published for `quiet_s` (the hostile claims' outcomes come after the normal ones)."""
     deadline, last, still = time.monotonic() + timeout_s, -1, time.monotonic()
     while time.monotonic() < deadline and time.monotonic() - still < quiet_s:
@@ -132,6 +132,7 @@ async def check_hostile(scene, watch: StatusWatch, figures: Figures) -> HostileF
     )
     result.repeated_job_failures, failures = repeated_failures(stack.logs)
     result.symptoms += [f"job failing again and again: {what} x{n}" for what, n in failures.most_common(10)]
+    result.symptoms += [f"batches split: {what} x{n}" for what, n in split_batches(stack.logs).most_common(6) if n > 5]
     result.symptoms += [f"set aside: {kind} x{n}" for kind, n in sorted(aside.by_kind.items())]
     return result
 
@@ -179,6 +180,23 @@ def repeated_failures(logs: Path) -> tuple[int, Counter]:
                 repeats += count - 1
                 what[f"{path.stem} set {kind} {item} aside"] += count - 1
     return repeats, what
+
+
+def split_batches(logs: Path) -> Counter:
+    """Consumers' batches split to find a bad record, by topic and error: by the hundred, one record is retried
+    forever (a dead letter that cannot be written). A symptom for the report; the stall itself shows as normal
+    claims stalled and hostile records unresolved."""
+    found: Counter = Counter()
+    for path in sorted(logs.glob("*.log")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if '"batch_split_after_error"' in line:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                topic = str(entry.get("topic", "?")).split(".", 1)[-1]
+                found[f"{path.stem} {topic}: {str(entry.get('error'))[:100]}"] += 1
+    return found
 
 
 def _statuses(watch: StatusWatch) -> dict[str, dict[str, list]]:

@@ -97,7 +97,8 @@ async def _flow(
         _published, restored_at = flowing.result()
         published_at = time.monotonic() if setup.hostile else moments["published"]
         claim_ids = {c.claim_id for c in scene.claims}
-        await watch.until_final(claim_ids, timeout_s=180)
+        # The adversarial scenario's claims must not wait on anything slow: a shorter wait reports a stall sooner.
+        await watch.until_final(claim_ids, timeout_s=max(60.0, hostile_inputs / 50) if setup.hostile else 180)
         finals = [t for t, e in watch.events if e["claim_id"] in claim_ids]
         figures.settle_s = round(max(finals) - published_at, 1) if finals else -1
         if restored_at is not None:
@@ -107,7 +108,7 @@ async def _flow(
             figures.final_after_fault = final_after(watch, claim_ids, scene.struck_at)
             figures.notes.append(f"{figures.final_after_fault} claims final after the fault struck")
         if setup.hostile:  # its hostile claims settle after the normal ones: measure once they have
-            await until_quiet(watch, timeout_s=max(60.0, hostile_inputs / 20))
+            await until_quiet(watch, timeout_s=max(30.0, hostile_inputs / 20))
         await measure(stack, watch, claim_ids, figures)
         if setup.hostile:
             figures.hostile = await check_hostile(scene, watch, figures)
