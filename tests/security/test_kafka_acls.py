@@ -13,17 +13,24 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
 
+from guichet_common import dead_letters
 from guichet_common.access import SERVICES, Grant, grants_for, principal
 from guichet_common.contracts import EXAMPLES
+from guichet_common.dead_letters import DeadLetter, DeadLetterId
 from guichet_common.kafka_admin import TopicsMissingError, ensure_topics
+from guichet_common.outbox import OutboxMessage, write_outbox
+from guichet_common.outbox_set_aside import cancel_outbox_row
+from guichet_common.set_aside import record_decision
 from guichet_common.topics import ALL_TOPICS, TopicSpec, consumer_group, topic_names_with_dead_letters
 from guichet_deploy.kafka_secure import (
     SecuredKafka,
@@ -315,3 +322,97 @@ def test_the_secured_broker_denies_by_default(secured: SecuredKafka) -> None:
     assert "allow.everyone.if.no.acl.found=false" in properties
     assert "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" in properties
     assert "PLAINTEXT://" not in properties.replace("SASL_PLAINTEXT://", "")
+
+
+# --- Replays and refused rows under the grants (issue 13) -----------------------------------------------------
+
+
+async def _records_with(
+    secured: SecuredKafka, topic: str, marker: bytes, *, count: int, timeout_s: float = 90.0
+) -> list[ConsumerRecord]:
+    """Records of `topic` (read as the platform's admin) whose value holds `marker`, once there are `count`."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=secured.bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **secured.admin_options(),
+    )
+    await consumer.start()
+    found: list[ConsumerRecord] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while len(found) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            found += [r for rs in batch.values() for r in rs if marker in (r.value or b"")]
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_a_replayed_dead_letter_reaches_its_consumer_on_the_owners_grants(
+    secured: SecuredKafka, secured_services: dict[str, Any]
+) -> None:
+    """`guichet dlq replay` queues the record in intake's outbox; intake publishes it to claims.submitted.v1.replay
+    (it may only read claims.submitted.v1) and consumes it: here the record is still unreadable, so its second dead
+    letter, coming from the replay topic, proves the way round."""
+    await _until_ready(secured_services)
+    marker = uuid.uuid4().hex.encode()
+    producer = AIOKafkaProducer(bootstrap_servers=secured.bootstrap, acks="all", **secured.admin_options())
+    await producer.start()
+    try:  # a portal's record intake cannot read
+        await producer.send_and_wait(PREFIX + "claims.submitted.v1", b"not json " + marker, key=b"replay-acl")
+    finally:
+        await producer.stop()
+    dlq = PREFIX + "claims.submitted.v1.dlq"
+    [first] = await _records_with(secured, dlq, marker, count=1)
+    dead = DeadLetter(DeadLetterId(dlq, first.partition, first.offset), first.key, first.value, tuple(first.headers))
+
+    # What `guichet dlq replay` does (guichet_console.dlq_ops.replay), on intake's database.
+    conn = await asyncpg.connect(secured_services["envs"]["intake"]["INTAKE_DATABASE_URL"])
+    try:
+        async with conn.transaction():
+            await dead_letters.replay(conn, dead, "alice", "proving replays under the ACLs")
+        second = (await _records_with(secured, dlq, marker, count=2))[1:]
+        assert second, "the replay never reached intake\n" + _log_tail(secured_services["logs"])
+        again = second[0]
+        replayed = DeadLetter(DeadLetterId(dlq, again.partition, again.offset), None, None, tuple(again.headers))
+        assert replayed.original_topic == PREFIX + "claims.submitted.v1.replay"
+        assert replayed.header("replay.of") == str(dead.id)
+        assert await conn.fetchval("SELECT count(*) FROM set_aside_items") == 0
+    finally:
+        await conn.close()
+    assert "TopicAuthorizationFailed" not in (secured_services["logs"] / "intake.log").read_text(errors="replace")
+
+
+async def test_a_row_the_service_may_not_write_is_held_and_the_rows_behind_it_go_out(
+    secured: SecuredKafka, secured_services: dict[str, Any]
+) -> None:
+    await _until_ready(secured_services)
+    marker = uuid.uuid4().hex.encode()
+    conn = await asyncpg.connect(secured_services["envs"]["intake"]["INTAKE_DATABASE_URL"])
+    try:
+        async with conn.transaction():
+            await write_outbox(
+                conn,
+                [
+                    OutboxMessage(PREFIX + "payments.issued.v1", b"k", b"forbidden " + marker),  # payments' topic
+                    OutboxMessage(PREFIX + "claims.submitted.v1.dlq", b"k", b"behind it " + marker),
+                ],
+            )
+        assert await _records_with(secured, PREFIX + "claims.submitted.v1.dlq", marker, count=1)
+        deadline = time.monotonic() + 30
+        while not (held := await conn.fetch("SELECT * FROM set_aside_items WHERE kind = 'outbox_row'")):
+            assert time.monotonic() < deadline, "the refused row was not set aside"
+            await asyncio.sleep(0.3)
+        [item] = held
+        assert item["state"] == "held" and "TopicAuthorizationFailed" in item["reason"]
+        row = await conn.fetchrow("SELECT topic, held FROM outbox WHERE id = $1", int(item["item_id"]))
+        assert (row["topic"], row["held"]) == (PREFIX + "payments.issued.v1", True)
+        async with conn.transaction():  # what `guichet set-aside cancel` does, so later tests start clean
+            await record_decision(conn, "outbox_row", item["item_id"], "cancelled", "alice", "no such right")
+            await cancel_outbox_row(conn, item["item_id"])
+    finally:
+        await conn.close()
+    log = (secured_services["logs"] / "intake.log").read_text(errors="replace")
+    assert log.count('"item_set_aside"') == 1

@@ -52,7 +52,8 @@ def test_each_service_subscribes_to_exactly_the_topics_it_owns(service: str) -> 
         for operation in spec["operations"].values()
         if operation["action"] == "receive"
     }
-    assert received == {topic.name for topic in CONSUMED_BY[service]}
+    # Each consumed topic and its replay topic, where `guichet dlq replay` sends its dead letters back.
+    assert received == {name for topic in CONSUMED_BY[service] for name in (topic.name, topic.replay())}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -64,4 +65,5 @@ def test_each_service_publishes_exactly_what_its_acls_allow(service: str) -> Non
         if operation["action"] == "send"
     }
     dead_letters = {topic.dead_letter() for topic in CONSUMED_BY[service] if topic.has_dead_letters}
-    assert sent == {topic.name for topic in PRODUCED_BY[service]} | dead_letters
+    replays = {topic.replay() for topic in CONSUMED_BY[service] if topic.has_dead_letters}
+    assert sent == {topic.name for topic in PRODUCED_BY[service]} | dead_letters | replays

@@ -35,14 +35,18 @@ def test_a_replay_is_the_original_record_without_dlq_headers_and_naming_its_dead
         "p.claims.submitted.v1:2:9",
     )
     message = replay_message(dead)
-    assert (message.topic, message.key, message.value) == ("p.claims.submitted.v1", b"642515712", b'{"a": 1}')
+    # To the replay topic its owner may write (the original topic is its producers'), not the original topic.
+    assert (message.topic, message.key, message.value) == ("p.claims.submitted.v1.replay", b"642515712", b'{"a": 1}')
     assert list(message.headers) == [("traceparent", b"00-ab"), (REPLAY_HEADER, b"p.claims.submitted.v1.dlq:1:40")]
 
 
 def test_a_replay_of_a_replay_names_only_the_latest_dead_letter() -> None:
-    replayed = InboundRecord("t", 0, 5, None, b"{}", ((REPLAY_HEADER, b"t.dlq:0:1"),))
-    headers = replay_message(_dead(replayed)).headers
-    assert [value for name, value in headers if name == REPLAY_HEADER] == [b"t.dlq:1:40"]
+    replayed = InboundRecord("t.replay", 0, 5, None, b"{}", ((REPLAY_HEADER, b"t.dlq:0:1"),))
+    dead = _dead(replayed)
+    message = replay_message(dead)
+    assert [value for name, value in message.headers if name == REPLAY_HEADER] == [b"t.dlq:1:40"]
+    # A replayed record that fails again joins the original's dead letters, and goes back to the same replay topic.
+    assert (dead.id.topic, dead.original_coordinates, message.topic) == ("t.dlq", "t.replay:0:5", "t.replay")
 
 
 def test_a_truncated_or_empty_dead_letter_is_not_replayable() -> None:

@@ -32,7 +32,8 @@ async def test_a_replay_records_the_action_and_queues_the_original_in_one_go(int
     async with intake_pool.acquire() as conn:
         rows = await outbox_rows(conn)
         actions = await dead_letters.recorded_actions(conn, [DEAD.id.topic])
-    assert [(r["topic"], r["key"], r["value"]) for r in rows] == [("x.claims.submitted.v1", DEAD.key, DEAD.value)]
+    replayed = [("x.claims.submitted.v1.replay", DEAD.key, DEAD.value)]
+    assert [(r["topic"], r["key"], r["value"]) for r in rows] == replayed
     assert "dlq.reason" not in rows[0]["headers"]
     assert rows[0]["headers"]["replay.of"] == b"x.claims.submitted.v1.dlq:0:7"
     assert [(a.id, a.action, a.operator, a.reason) for a in actions] == [(DEAD.id, "replayed", "alice", "fixed")]

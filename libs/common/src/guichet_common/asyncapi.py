@@ -20,6 +20,8 @@ from typing import Any
 
 from faststream.asgi import AsgiFastStream
 
+from guichet_common.topics import original_topic
+
 SERVICES = ("intake", "eligibility", "payments", "notifications")
 # Fixed settings, so the documents do not depend on the machine that generates them.
 DOCUMENTED_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "GUICHET_TOPIC_PREFIX": "", "LOG_FORMAT": "json"}
@@ -32,7 +34,8 @@ def document(app: AsgiFastStream) -> dict[str, Any]:
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     messages = spec["components"].get("messages", {})
     for channel in spec.get("channels", {}).values():
-        model = payloads.get(channel["address"])
+        # A replay topic carries what its original topic carries.
+        model = payloads.get(channel["address"]) or payloads.get(original_topic(channel["address"]))
         if model is None:
             continue
         for reference in channel.get("messages", {}).values():

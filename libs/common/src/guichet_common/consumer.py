@@ -28,6 +28,7 @@ from guichet_common.inbox import first_sightings
 from guichet_common.logging import mask_text
 from guichet_common.outbox import write_outbox
 from guichet_common.records import InboundRecord, dead_letter, raw_dead_letter
+from guichet_common.topics import REPLAY_SUFFIX
 
 log = structlog.get_logger()
 
@@ -129,11 +130,14 @@ def subscribe_batches(
     max_records: int = 500,
     title: str | None = None,
     description: str | None = None,
+    replays: bool = True,
 ) -> None:
-    """Attach `processor` to `topic` as a batch subscriber with the project's consumer settings."""
+    """Attach `processor` to `topic`, and to its replay topic (`<topic>.replay`, where `guichet dlq replay` sends
+    dead letters back) unless `replays` is False, as a batch subscriber with the project's consumer settings."""
 
     @broker.subscriber(
         topic,
+        *((topic + REPLAY_SUFFIX,) if replays else ()),
         group_id=group_id,
         batch=True,
         max_records=max_records,

@@ -5,9 +5,11 @@ original topic (`topics.owner_of`) wrote it, so that service's database records 
 once, because the coordinates are the primary key of `dead_letter_actions` (common-003).
 
 A replay is one transaction on the owner's database: the action row and an outbox row that republishes the
-original key, value and headers (minus `dlq.*`, plus `replay.of`) to the original topic; the owner's relay then
-publishes it. The original `event_id` travels unchanged, so the consumers' inbox ignores a replay of an event
-they had already applied.
+original key, value and headers (minus `dlq.*`, plus `replay.of`) to the original topic's replay topic
+(`<topic>.replay`, see topics.TopicSpec.replay). The owner's relay publishes it there, which its grants allow
+(the original topic is its producers', and the owner may only read it), and the owner consumes it with the
+original topic's handler. The original `event_id` travels unchanged, so the consumers' inbox ignores a replay of
+an event they had already applied.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from guichet_common.outbox import OutboxMessage, write_outbox
+from guichet_common.topics import DEAD_LETTER_SUFFIX, REPLAY_SUFFIX, original_topic
 
-DLQ_SUFFIX = ".dlq"
+DLQ_SUFFIX = DEAD_LETTER_SUFFIX
 DLQ_HEADER_PREFIX = "dlq."
 REPLAY_HEADER = "replay.of"
 ACTIONS = ("replayed", "discarded")
@@ -113,14 +116,15 @@ class NotReplayable(Exception):
 
 
 def replay_message(dead: DeadLetter) -> OutboxMessage:
-    """The original record, bound for its original topic, with a header naming the dead letter it replays."""
+    """The original record, bound for its original topic's replay topic, with a header naming the dead letter it
+    replays."""
     if dead.truncated:
         raise NotReplayable(f"{dead.id} holds a truncated value (it was too large): replaying it would change it")
     if dead.value is None:
         raise NotReplayable(f"{dead.id} has no value to replay")
     headers = tuple((k, v) for k, v in dead.headers if not k.startswith(DLQ_HEADER_PREFIX) and k != REPLAY_HEADER)
     return OutboxMessage(
-        topic=dead.original_topic,
+        topic=original_topic(dead.original_topic) + REPLAY_SUFFIX,
         key=dead.key,
         value=dead.value,
         headers=(*headers, (REPLAY_HEADER, str(dead.id).encode())),

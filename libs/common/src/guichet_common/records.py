@@ -16,6 +16,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from guichet_common.outbox import OutboxMessage
+from guichet_common.topics import DEAD_LETTER_SUFFIX, original_topic
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -112,7 +113,9 @@ def _bound_for_dead_letters(
     )
     # A null value cannot be stored as-is (the reason says it was null); an oversized one is cut, so that the dead
     # letter itself can always be published.
-    return OutboxMessage(topic=f"{record.topic}.dlq", key=record.key, value=kept, headers=headers)
+    # A replayed record that fails again joins the original topic's dead letters (its coordinates say where it was).
+    dead_letters = original_topic(record.topic) + DEAD_LETTER_SUFFIX
+    return OutboxMessage(topic=dead_letters, key=record.key, value=kept, headers=headers)
 
 
 def _size(headers: Sequence[tuple[str, bytes | None]]) -> int:

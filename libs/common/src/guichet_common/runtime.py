@@ -36,12 +36,16 @@ from guichet_common.metrics import ServiceMetrics
 from guichet_common.relay import OutboxRelay, idempotent_producer
 from guichet_common.sampling import FigureReaders, GaugeSampler
 from guichet_common.settings import CommonSettings
-from guichet_common.topics import consumer_group
+from guichet_common.topics import REPLAY_SUFFIX, consumer_group
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
 DEAD_LETTERS_DESCRIPTION = (
     "Records of the topic this service could not process, unchanged (cut at 1 MiB), with headers dlq.reason,"
     " dlq.original.topic, dlq.original.partition, dlq.original.offset and dlq.attempts; `guichet dlq` works them"
+)
+REPLAYS_DESCRIPTION = (
+    "Dead letters an operator replayed (`guichet dlq replay`), unchanged but for their dlq.* headers and a replay.of"
+    " header; published by this service's outbox and consumed by the same handler as the original topic"
 )
 SPEC_VERSION = "1.0.0"  # of the services' AsyncAPI documents: the contracts' v1
 T = TypeVar("T")
@@ -83,6 +87,7 @@ class Wiring:
         self.groups[group] = prefixed
         self.payloads[prefixed] = payload
         self.broker.publisher(prefixed + ".dlq", schema=payload, description=DEAD_LETTERS_DESCRIPTION)
+        self.broker.publisher(prefixed + REPLAY_SUFFIX, schema=payload, description=REPLAYS_DESCRIPTION)
 
     def publishes(self, topic: str, payload: type[BaseModel], description: str) -> None:
         """Declare a topic this service writes (through its outbox), for the AsyncAPI document."""

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+DEAD_LETTER_SUFFIX = ".dlq"
+REPLAY_SUFFIX = ".replay"
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -16,7 +20,13 @@ class TopicSpec:
     has_dead_letters: bool = False
 
     def dead_letter(self) -> str:
-        return f"{self.name}.dlq"
+        return f"{self.name}{DEAD_LETTER_SUFFIX}"
+
+    def replay(self) -> str:
+        """Where `guichet dlq replay` sends this topic's dead letters back: the owner writes it (through its outbox)
+        and consumes it with the same handler. The original topic is the producers'; under the ACLs the owner may
+        only read it, so a replay published there would be refused."""
+        return f"{self.name}{REPLAY_SUFFIX}"
 
 
 # External contracts (../shared/contracts): their names are fixed; a deployment may only prefix them.
@@ -46,12 +56,13 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
 
 
 def topic_names_with_dead_letters(specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> list[TopicSpec]:
-    """The given topics plus one plain `<name>.dlq` topic for each that is consumed from outside input."""
+    """The given topics plus, for each one consumed from outside input, a plain `<name>.dlq` topic for its dead
+    letters and a plain `<name>.replay` topic for the dead letters operators replay."""
     expanded: list[TopicSpec] = []
     for spec in specs:
         expanded.append(spec)
         if spec.has_dead_letters:
-            expanded.append(TopicSpec(spec.dead_letter()))
+            expanded += (TopicSpec(spec.dead_letter()), TopicSpec(spec.replay()))
     return expanded
 
 
@@ -85,9 +96,14 @@ def consumer_group_prefix(service: str) -> str:
     return f"guichet-{service}."
 
 
+def original_topic(topic_name: str) -> str:
+    """`topic_name` without a `.dlq` or `.replay` suffix (prefix kept)."""
+    return topic_name.removesuffix(DEAD_LETTER_SUFFIX).removesuffix(REPLAY_SUFFIX)
+
+
 def owner_of(topic_name: str) -> str:
-    """The service consuming `topic_name` (unprefixed; a `.dlq` suffix is allowed)."""
-    base = topic_name.removesuffix(".dlq")
+    """The service consuming `topic_name` (unprefixed; a `.dlq` or `.replay` suffix is allowed)."""
+    base = original_topic(topic_name)
     for service, specs in CONSUMED_BY.items():
         if any(spec.name == base for spec in specs):
             return service

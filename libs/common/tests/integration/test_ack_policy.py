@@ -44,7 +44,9 @@ async def test_a_failed_transaction_is_redelivered_and_only_then_committed(
             raise asyncpg.PostgresConnectionError("the database went away mid-batch")
 
     broker = make_broker(CommonSettings(KAFKA_BOOTSTRAP_SERVERS=probe.bootstrap))
-    subscribe_batches(broker, topic, group_id=group, processor=BatchProcessor(intake_pool, handler, max_backoff_s=0.1))
+    subscribe_batches(
+        broker, topic, group_id=group, processor=BatchProcessor(intake_pool, handler, max_backoff_s=0.1), replays=False
+    )
     await broker.start()
     try:
         await probe.publish(topic, [(b"k", b"only-message")])

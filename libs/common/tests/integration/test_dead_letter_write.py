@@ -90,7 +90,10 @@ async def test_when_the_full_dead_letter_cannot_be_written_the_raw_bytes_are(
     intake_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def unwritable(record: InboundRecord, reason: str, **_: object) -> OutboxMessage:
-        return OutboxMessage(record.topic + ".dlq", record.key, record.value or b"", (("h", 42),))  # type: ignore[list-item]
+        unencodable = (("h", 42),)  # not bytes: the outbox cannot encode these headers
+        return OutboxMessage(
+            record.topic + ".dlq", record.key, record.value or b"", unencodable  # type: ignore[arg-type]
+        )
 
     async def failing_handler(conn: asyncpg.Connection, records) -> None:
         raise ValueError("handler cannot cope")

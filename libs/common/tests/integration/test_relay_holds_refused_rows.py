@@ -67,13 +67,18 @@ async def test_refused_rows_are_held_once_and_the_others_go_out_in_order(
     assert capsys.readouterr().out.count("item_set_aside") == 2
 
 
-async def test_release_puts_a_row_back_and_cancel_deletes_it(intake_pool: asyncpg.Pool, topic_prefix: str, probe) -> None:
+async def test_release_puts_a_row_back_and_cancel_deletes_it(
+    intake_pool: asyncpg.Pool, topic_prefix: str, probe
+) -> None:
     from guichet_common.outbox_set_aside import cancel_outbox_row, release_outbox_row
     from guichet_common.set_aside import SetAsideDecisionRefused, record_decision
 
     ids = await _queue(
         intake_pool,
-        [OutboxMessage(topic_prefix + "claims.status.v1", b"k", b"y" * 1_200_000), OutboxMessage("bad name!", None, b"z")],
+        [
+            OutboxMessage(topic_prefix + "claims.status.v1", b"k", b"y" * 1_200_000),
+            OutboxMessage("bad name!", None, b"z"),
+        ],
     )
     relay = _relay(intake_pool, probe.bootstrap)
     try:

@@ -2,7 +2,9 @@
 
 An ID is `<dlq topic>:<partition>:<offset>`, e.g. `claims.submitted.v1.dlq:2:7` (the deployment's prefix may be
 left out). Replays and discards are recorded, once each, in the database of the service owning the topic; a
-replay republishes the original record through that service's outbox. JSON keys: see `dlq_view`.
+replay republishes the original record through that service's outbox to the topic's replay topic
+(`<topic>.replay`), which the owner may write under its Kafka grants and consumes with the same handler as the
+original topic. JSON keys: see `dlq_view`.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ def show(
 
 @app.command()
 def replay(dead_letter_id: Id, operator: Operator, reason: Reason, as_json: Json = False) -> None:
-    """Publish the dead letter's original record again to its topic (once: a second replay is refused)."""
+    """Publish the dead letter's original record again, to its topic's replay topic that its owner consumes like
+    the topic itself (once: a second replay is refused)."""
     stack = current_stack()
     parsed = _parse(dead_letter_id, stack)
     message = _run(dlq_ops.replay(stack, parsed, operator, reason))
@@ -81,7 +84,10 @@ def replay(dead_letter_id: Id, operator: Operator, reason: Reason, as_json: Json
     if as_json:
         typer.echo(json.dumps({"id": shown, "action": "replayed", "operator": operator, "republished_to": topic}))
         return
-    typer.echo(f"{shown} replayed by {operator}: queued for {topic} in {owner}'s outbox (its relay publishes it)")
+    typer.echo(
+        f"{shown} replayed by {operator}: queued for {topic} in {owner}'s outbox"
+        f" (its relay publishes it; {owner} consumes it like {dlq_ops.original(stack, parsed)})"
+    )
 
 
 @app.command()

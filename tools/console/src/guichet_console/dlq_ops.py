@@ -12,7 +12,7 @@ import asyncpg
 from guichet_common import dead_letters
 from guichet_common.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_common.outbox import OutboxMessage
-from guichet_common.topics import owner_of
+from guichet_common.topics import original_topic, owner_of
 from guichet_console.connect import Stack
 from guichet_console.kafka_view import dead_letter_topics, kafka_view
 
@@ -32,6 +32,11 @@ class Listed:
 
 def owner(stack: Stack, dead_letter_id: DeadLetterId) -> str:
     return owner_of(dead_letter_id.topic.removeprefix(stack.topic_prefix))
+
+
+def original(stack: Stack, dead_letter_id: DeadLetterId) -> str:
+    """The topic the dead letter came from, unprefixed (its replay goes to that topic's `.replay`)."""
+    return _original(stack, dead_letter_id.topic)
 
 
 async def list_dead_letters(stack: Stack, original_topic: str | None = None) -> list[Listed]:
@@ -54,7 +59,8 @@ async def find(stack: Stack, dead_letter_id: DeadLetterId) -> Listed:
 
 
 async def replay(stack: Stack, dead_letter_id: DeadLetterId, operator: str, reason: str) -> OutboxMessage:
-    """Record the replay and queue the original record, in one transaction on the owner's database."""
+    """Record the replay and queue the original record for the topic's replay topic, in one transaction on the
+    owner's database (the owner's relay publishes it under the owner's own Kafka grants)."""
     dead = await _read(stack, dead_letter_id)
     async with stack.connection(owner(stack, dead_letter_id), readonly=False) as conn:
         return await dead_letters.replay(conn, dead, operator, reason)
@@ -90,4 +96,4 @@ async def _actions_by_owner(stack: Stack, services: set[str]) -> dict[str, dict[
 
 
 def _original(stack: Stack, dlq_topic: str) -> str:
-    return dlq_topic.removeprefix(stack.topic_prefix).removesuffix(".dlq")
+    return original_topic(dlq_topic.removeprefix(stack.topic_prefix))
