@@ -56,6 +56,6 @@ async def test_every_partition_of_new_topics_is_served_by_its_leader_when_ensure
     finally:
         await delete_topics_with_prefix(infra.kafka_bootstrap, prefix)
 
-    assert len(names) == 2 * TOPICS  # each with its dead-letter topic
+    assert len(names) == 3 * TOPICS  # each with its dead-letter and replay topics
     assert leaderless == 0
     assert codes == {0: len(names) * PARTITIONS}, "error code -> partitions (6: NOT_LEADER_OR_FOLLOWER)"
