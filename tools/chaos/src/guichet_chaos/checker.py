@@ -13,6 +13,9 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from guichet_common.kafka_admin import partitions_of
 
 # Where a claim stops in a scenario (no operator and no finance in the loop).
 FINAL = frozenset({"refused", "rejected", "under_review", "waitlisted", "payment_sent"})
@@ -89,21 +92,36 @@ class StatusWatch:
                 return
 
 
-async def read_all(bootstrap: str, topic: str, idle_s: float = 2.0) -> list:
+async def read_all(bootstrap: str, topic: str, idle_s: float = 2.0, timeout_s: float = 120.0) -> list:
+    """Every record of `topic` up to its end when asked. Not "until it goes quiet": a service stuck dead-lettering
+    the same record again and again never lets it (`idle_s` only guards a topic whose ends cannot be read)."""
     consumer = AIOKafkaConsumer(
-        topic,
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
-    await consumer.start()
-    records, last = [], time.monotonic()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
     try:
-        while time.monotonic() - last < idle_s:
+        partitions = await partitions_of(admin, topic)
+    finally:
+        await admin.close()
+    await consumer.start()
+    records: list = []
+    try:
+        if not partitions:
+            return records
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline, last = time.monotonic() + timeout_s, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - last < max(idle_s, 5.0):
+            if all([await consumer.position(tp) >= ends[tp] for tp in partitions]):
+                break
             batch = await consumer.getmany(timeout_ms=200)
             if batch:
-                records += [r for rs in batch.values() for r in rs]
+                records += [r for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
                 last = time.monotonic()
     finally:
         await consumer.stop()
