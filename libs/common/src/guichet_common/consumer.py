@@ -6,7 +6,9 @@ before processing, so every subscriber here uses `NACK_ON_ERROR`: offsets are co
 returned, and a raised error seeks the partitions back so the batch is fetched again.
 
 A batch that fails for a reason other than an unavailable database is split: each record is applied alone, and
-a record that still fails is dead-lettered with the error, so one bad record never stalls its partition.
+a record that still fails is dead-lettered with the error, so one bad record never stalls its partition. A record
+whose header name is not UTF-8 is dead-lettered before the handler sees it (guichet_common.kafka_record_decoding lets
+aiokafka read it at all).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from faststream.kafka.annotations import KafkaMessage
 
 from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
 from guichet_common.inbox import first_sightings
+from guichet_common.kafka_record_decoding import install as read_header_names_leniently
+from guichet_common.kafka_record_decoding import unreadable_header_names
 from guichet_common.logging import mask_text
 from guichet_common.outbox import write_outbox
 from guichet_common.records import InboundRecord, dead_letter, raw_dead_letter
@@ -46,7 +50,9 @@ class BatchProcessor:
 
     async def process(self, records: Sequence[InboundRecord]) -> None:
         try:
-            await self._apply(records)
+            readable = await self._dead_letter_unreadable_headers(records)
+            if readable:
+                await self._apply(readable)
         except TRANSIENT_DB_ERRORS as error:
             # Nothing was committed; back off, then let the consumer seek back and fetch the batch again.
             self._consecutive_transient_failures += 1
@@ -68,10 +74,20 @@ class BatchProcessor:
                 for record in records:
                     await self._apply([record])
             else:
-                await self._dead_letter(records[0], error)
+                await self._dead_letter(records[0], f"handler error: {mask_text(repr(error))}")
 
-    async def _dead_letter(self, record: InboundRecord, error: Exception) -> None:
-        reason = f"handler error: {mask_text(repr(error))}"
+    async def _dead_letter_unreadable_headers(self, records: Sequence[InboundRecord]) -> list[InboundRecord]:
+        """The records a handler can read. One with a header name that is not UTF-8 was written by no client of
+        ours (theirs cannot write one): it is dead-lettered here, whatever its value, so the handler never sees it."""
+        readable = []
+        for record in records:
+            if (reason := unreadable_header_names(record.headers)) is None:
+                readable.append(record)
+            else:
+                await self._dead_letter(record, reason)
+        return readable
+
+    async def _dead_letter(self, record: InboundRecord, reason: str) -> None:
         async with transaction(self._pool) as conn:
             # Keyed by the record's coordinates, so a redelivery of it is dead-lettered only once.
             if not await first_sightings(conn, record.topic, [record.fallback_event_id()]):
@@ -134,6 +150,7 @@ def subscribe_batches(
 ) -> None:
     """Attach `processor` to `topic`, and to its replay topic (`<topic>.replay`, where `guichet dlq replay` sends
     dead letters back) unless `replays` is False, as a batch subscriber with the project's consumer settings."""
+    read_header_names_leniently()  # before any fetch: one non-UTF-8 header name would stop the subscriber
 
     @broker.subscriber(
         topic,

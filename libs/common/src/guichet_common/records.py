@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from guichet_common.kafka_record_decoding import publishable_name
 from guichet_common.outbox import OutboxMessage
 from guichet_common.topics import DEAD_LETTER_SUFFIX, original_topic
 
@@ -83,7 +84,8 @@ def describe_validation_error(error: ValidationError, limit: int = 5) -> list[st
 def dead_letter(record: InboundRecord, reason: str, *, attempts: int = 1) -> OutboxMessage:
     """The record, unchanged, bound for `<topic>.dlq` with why and where it came from in headers.
 
-    Its key, value and headers are kept byte for byte (the outbox stores bytes); a value is cut at
+    Its key, value and headers are kept byte for byte (the outbox stores bytes), but for a header name that is not
+    UTF-8, which our producer cannot send (see `kafka_record_decoding.publishable_name`); a value is cut at
     MAX_DEAD_LETTER_BYTES and headers beyond MAX_DEAD_LETTER_HEADER_BYTES are dropped, so that the dead letter
     itself can always be published."""
     kept_headers = record.headers if _size(record.headers) <= MAX_DEAD_LETTER_HEADER_BYTES else ()
@@ -101,11 +103,15 @@ def _bound_for_dead_letters(
     value = record.value or b""
     kept = value[:MAX_DEAD_LETTER_BYTES]
     dropped = len(record.headers) - len(kept_headers)
+    # A header name that is not UTF-8 cannot be published again: it is kept with its invalid bytes written as \xNN.
+    publishable = tuple((publishable_name(name), header_value) for name, header_value in kept_headers)
+    renamed = sum(mine != theirs for (mine, _), (theirs, _) in zip(publishable, kept_headers))
     headers = (
-        *kept_headers,
+        *publishable,
         ("dlq.reason", reason[:1000].encode("utf-8", "replace")),
         *((("dlq.truncated.from.bytes", str(len(value)).encode()),) if len(kept) < len(value) else ()),
         *((("dlq.headers.dropped", str(dropped).encode()),) if dropped else ()),
+        *((("dlq.headers.renamed", str(renamed).encode()),) if renamed else ()),
         ("dlq.original.topic", record.topic.encode()),
         ("dlq.original.partition", str(record.partition).encode()),
         ("dlq.original.offset", str(record.offset).encode()),
