@@ -45,7 +45,7 @@ def raw_header_name(name: str) -> bytes:
 
 def is_utf8_name(name: str) -> bool:
     try:
-        name.encode("utf-8")
+        str.encode(name, "utf-8")  # str's own: a RawHeaderName's encode gives its bytes whatever they are
     except UnicodeEncodeError:
         return False
     return True

@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from guichet_chaos.checker import Figures, StatusWatch, read_all
 from guichet_chaos.hostile import CLAIMS, HostileInput, hostile_inputs
 from guichet_chaos.hostile_outcomes import set_aside_claims
+from guichet_common.kafka_record_decoding import writing_raw_header_names
 from guichet_common.topics import consumer_group, owner_of
 from guichet_simulator.generator import GOOD_STATUS, SimulatedClaim
 from guichet_simulator.publisher import encode
@@ -79,16 +80,18 @@ async def publish_interleaved(scene) -> None:
         (after[record.after] if record.after else loose).append(record)
     per_claim = -(-len(loose) // max(1, len(scene.claims)))
     pending = []
-    for index, claim in enumerate(scene.claims):
-        await producer.send(prefix + CLAIMS, encode(claim.event), key=claim.siren.encode())
-        for record in after.pop(claim.claim_id, []) + loose[index * per_claim : (index + 1) * per_claim]:
-            headers = [(name, value if value is not None else b"") for name, value in record.headers]
-            future = await producer.send(prefix + record.topic, record.value, key=record.key, headers=headers)
-            pending.append((record, future))
-        if index % 10 == 9:
-            await asyncio.sleep(0.1)
-    await producer.flush()
-    scene.sent = [(record, (await future)) for record, future in pending]
+    # A RawHeaderName goes out as its bytes (aiokafka's pure-Python builder); the registry records before are flushed.
+    with writing_raw_header_names():
+        for index, claim in enumerate(scene.claims):
+            await producer.send(prefix + CLAIMS, encode(claim.event), key=claim.siren.encode())
+            for record in after.pop(claim.claim_id, []) + loose[index * per_claim : (index + 1) * per_claim]:
+                headers = [(name, value if value is not None else b"") for name, value in record.headers]
+                future = await producer.send(prefix + record.topic, record.value, key=record.key, headers=headers)
+                pending.append((record, future))
+            if index % 10 == 9:
+                await asyncio.sleep(0.1)
+        await producer.flush()
+        scene.sent = [(record, (await future)) for record, future in pending]
     return None
 
 

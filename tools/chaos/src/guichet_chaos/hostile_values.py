@@ -9,6 +9,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from guichet_common.kafka_record_decoding import RawHeaderName
+
 SPECIALS = (
     "\x00", "\r\n", "\n", "\r", "\u2028", "\u2029", "\u202e", "\u2066", "\u200f", "\xa0", "\t", "\x1b[2J\x1b[31m",
     "[/bold]", "[red]x", "😀", "👩‍👩‍👧", "\ufeff", "\ud800", "\udfff", "@#%*", "%s%n{0}", "<b>",
@@ -65,7 +67,11 @@ def wrong_type() -> st.SearchStrategy[Any]:
 
 
 def hostile_headers() -> st.SearchStrategy[tuple[tuple[str, bytes | None], ...]]:
-    names = st.sampled_from(("trace", "dlq.reason", "dlq.original.offset", "replay.of", "x\x00y", "é", "", "a" * 300))
+    # RawHeaderName: a name that is not UTF-8, as kcat writes it (sent by hostile_run's raw-name producer).
+    names = st.sampled_from(
+        ("trace", "dlq.reason", "dlq.original.offset", "replay.of", "x\x00y", "é", "", "a" * 300)
+        + (RawHeaderName(b"x-\xff\xfe"),)
+    )
     values = st.one_of(st.sampled_from(HOSTILE_HEADER_VALUES), st.binary(max_size=40))
     return st.lists(st.tuples(names, values), min_size=1, max_size=4).map(tuple)
 
