@@ -137,7 +137,7 @@ async def programmes_with_unbatched(conn: asyncpg.Connection, older_than: dt.dat
     """Programmes whose scheduled attempts fill a batch, or whose oldest has waited long enough."""
     rows = await conn.fetch(
         "SELECT p.programme FROM payment_attempts a JOIN payments p USING (payment_id)"
-        " WHERE a.batch_id IS NULL GROUP BY p.programme"
+        " WHERE a.batch_id IS NULL AND a.status = 'scheduled' GROUP BY p.programme"
         " HAVING count(*) >= $2 OR min(a.created_at) <= $1",
         older_than,
         min_count,
@@ -149,10 +149,21 @@ async def take_unbatched(conn: asyncpg.Connection, programme: str, limit: int) -
     return await conn.fetch(
         "SELECT a.payment_id, a.attempt, a.end_to_end_id, a.beneficiary_name, a.iban, a.bic, a.amount_cents,"
         " p.claim_id, p.siren FROM payment_attempts a JOIN payments p USING (payment_id)"
-        " WHERE a.batch_id IS NULL AND p.programme = $1 ORDER BY a.created_at, a.payment_id"
+        " WHERE a.batch_id IS NULL AND a.status = 'scheduled' AND p.programme = $1"
+        " ORDER BY a.created_at, a.payment_id"
         " LIMIT $2 FOR UPDATE OF a SKIP LOCKED",
         programme,
         limit,
+    )
+
+
+async def block_attempt(conn: asyncpg.Connection, payment_id: str, attempt: int) -> None:
+    """Out of the batcher's queue until an operator releases or cancels it."""
+    await conn.execute(
+        "UPDATE payment_attempts SET status = 'blocked'"
+        " WHERE payment_id = $1 AND attempt = $2 AND status = 'scheduled'",
+        payment_id,
+        attempt,
     )
 
 
@@ -240,11 +251,15 @@ async def take_expired_returns(
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT payment_id, claim_id, amount_cents FROM payments WHERE programme = $1 AND status = 'returned'"
-        " AND returned_at <= $2 ORDER BY returned_at LIMIT $3 FOR UPDATE SKIP LOCKED",
+        " AND NOT expiry_set_aside AND returned_at <= $2 ORDER BY returned_at LIMIT $3 FOR UPDATE SKIP LOCKED",
         programme,
         returned_before,
         limit,
     )
+
+
+async def set_expiry_aside(conn: asyncpg.Connection, payment_id: str) -> None:
+    await conn.execute("UPDATE payments SET expiry_set_aside = true WHERE payment_id = $1", payment_id)
 
 
 async def mark_released(conn: asyncpg.Connection, payment_id: str) -> None:

@@ -17,11 +17,13 @@ from guichet_common.contracts import ClaimBankDetailsV1, PaymentSettlementV1
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.records import InboundRecord, dead_letter, decode_all, decode_pairs
+from guichet_common.set_aside import item_by_item, set_aside
 from guichet_payments import repository
 from guichet_payments.bank_details import apply_new_details
 from guichet_payments.service import PaymentsService
 
 log = structlog.get_logger()
+RETURN_EXPIRY = "return_expiry"  # the set-aside kind of a returned payment whose expiry could not be applied
 
 
 @dataclass(frozen=True)
@@ -78,17 +80,36 @@ class SettlementService:
         await write_outbox(conn, outbox)
 
     async def release_expired_returns(self, conn: asyncpg.Connection, limit: int = 500) -> int:
-        """Free the reservations of payments returned too long ago, then serve the waitlist with the money."""
-        now, released, outbox = self.payments.clock(), 0, []
+        """Free the reservations of payments returned too long ago, then serve the waitlist with the money.
+
+        Each payment in a savepoint of its own: one that cannot be released is set aside (`return_expiry`) and
+        skipped from then on, instead of failing the job for every payment behind it. Returns payments handled."""
+        now, handled, outbox = self.payments.clock(), 0, []
         for programme in self.payments.programmes.values():
             cut_off = now - dt.timedelta(days=programme.payment.return_expiry_days)
             rows = await repository.take_expired_returns(conn, programme.id, cut_off, limit)
-            for row in rows:
+
+            async def expire(row: asyncpg.Record, programme_id: str = programme.id) -> None:
                 await repository.mark_released(conn, row["payment_id"])
-                await repository.release(conn, programme.id, row["amount_cents"])
+                await repository.release(conn, programme_id, row["amount_cents"])
                 log.info("reservation_released", claim_id=row["claim_id"], payment_id=row["payment_id"])
-            if rows:
-                released += len(rows)
+
+            async def aside(row: asyncpg.Record, error: Exception) -> None:
+                await self._set_expiry_aside(conn, row, error)
+
+            if await item_by_item(conn, rows, expire, aside):
                 outbox += await self.payments.promote_waiting(conn, programme.id)
+            handled += len(rows)
         await write_outbox(conn, outbox)
-        return released
+        return handled
+
+    async def _set_expiry_aside(self, conn: asyncpg.Connection, row: asyncpg.Record, error: Exception) -> None:
+        await repository.set_expiry_aside(conn, row["payment_id"])
+        if await set_aside(conn, RETURN_EXPIRY, row["payment_id"], error):
+            log.warning(
+                "item_set_aside",
+                kind=RETURN_EXPIRY,
+                item_id=row["payment_id"],
+                claim_id=row["claim_id"],
+                reason=type(error).__name__,
+            )
