@@ -84,7 +84,7 @@ class BatchProcessor:
             if (reason := unreadable_header_names(record.headers)) is None:
                 readable.append(record)
             else:
-                await self._dead_letter(record, reason)
+                await self._dead_letter(record, mask_text(reason))
         return readable
 
     async def _dead_letter(self, record: InboundRecord, reason: str) -> None:
