@@ -2,9 +2,9 @@
 
 Kafka header names are bytes on the wire; aiokafka (0.14) decodes them strictly as UTF-8 while it unpacks a fetched
 batch, before any of our code runs. One such record, which any client can write (kcat, a bare producer), then makes
-every fetch of its partition raise: a bare `UnicodeDecodeError` from the C extension, which ends FastStream's consume
-loop, or a `CorruptRecordException` from the pure-Python decoder, which FastStream logs and retries every 5 s. Either
-way the subscriber stops for good, on every partition it holds.
+every fetch of its partition raise: a bare `UnicodeDecodeError` from the C extension (the one in use), whose consume
+loop FastStream's supervisor then restarts in a busy loop, or a `CorruptRecordException` from the pure-Python decoder,
+which FastStream logs and retries every 5 s. Either way the subscriber stops for good, on every partition it holds.
 
 `install()` replaces the `MemoryRecords` that aiokafka's fetcher builds for each fetched partition with
 `LenientMemoryRecords`: the same batches, decoded by the same fast decoder, except that a batch whose decoding fails
