@@ -130,7 +130,8 @@ async def related_claims(conn: asyncpg.Connection, claims: list[ClaimFacts]) -> 
 async def take_awaiting_for_companies(conn: asyncpg.Connection, sirens: list[str]) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT claim_id, correlation_id, payload FROM claims"
-        " WHERE status = 'awaiting_registry' AND siren = ANY($1::bpchar[]) ORDER BY received_at FOR UPDATE",
+        " WHERE status = 'awaiting_registry' AND set_aside_at IS NULL AND siren = ANY($1::bpchar[])"
+        " ORDER BY received_at FOR UPDATE",
         sirens,
     )
 
@@ -138,10 +139,14 @@ async def take_awaiting_for_companies(conn: asyncpg.Connection, sirens: list[str
 async def take_awaiting_past_deadline(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT claim_id, correlation_id, payload FROM claims"
-        " WHERE status = 'awaiting_registry' AND registry_deadline <= now()"
+        " WHERE status = 'awaiting_registry' AND set_aside_at IS NULL AND registry_deadline <= now()"
         " ORDER BY registry_deadline LIMIT $1 FOR UPDATE SKIP LOCKED",
         limit,
     )
+
+
+async def set_claim_aside(conn: asyncpg.Connection, claim_id: str) -> None:
+    await conn.execute("UPDATE claims SET set_aside_at = now() WHERE claim_id = $1", claim_id)
 
 
 async def record_decisions(conn: asyncpg.Connection, decisions: list[tuple[str, Decision]]) -> None:

@@ -26,6 +26,7 @@ from guichet_common.contracts import (
 )
 from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
+from guichet_common.db import TRANSIENT_DB_ERRORS
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.programmes import Programme
@@ -37,10 +38,12 @@ from guichet_common.records import (
     describe_validation_error,
     read_json_object,
 )
+from guichet_common.set_aside import item_by_item, set_aside
 from guichet_eligibility import domain, repository
 from guichet_eligibility.translate import claim_facts
 
 log = structlog.get_logger()
+REGISTRY_DEADLINE = "registry_deadline"  # the set-aside kind of a claim the deadline job could not judge
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,32 @@ class EligibilityService:
         await write_outbox(conn, outbox)
 
     async def judge_past_registry_deadline(self, conn: asyncpg.Connection, limit: int = 500) -> int:
-        """Judge the claims whose company never showed up in time (they go to review as REGISTRY_NO_RECORD)."""
+        """Judge the claims whose company never showed up in time (they go to review as REGISTRY_NO_RECORD).
+
+        All at once; if that fails, one by one, each in a savepoint: a claim that cannot be judged on its own is
+        set aside (`registry_deadline`, with its reason) and skipped from then on, and the others are judged."""
         rows = await repository.take_awaiting_past_deadline(conn, limit)
-        await write_outbox(conn, await self._judge(conn, [(stored_claim(r), r["correlation_id"]) for r in rows]))
+        try:
+            async with conn.transaction():
+                outbox = await self._judge(conn, [(stored_claim(r), r["correlation_id"]) for r in rows])
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except Exception as error:
+            log.warning("registry_deadline_batch_failed", claims=len(rows), error=type(error).__name__)
+            outbox = []
+
+            async def judge_alone(row: asyncpg.Record) -> None:
+                outbox.extend(await self._judge(conn, [(stored_claim(row), row["correlation_id"])]))
+
+            async def aside(row: asyncpg.Record, error: Exception) -> None:
+                await repository.set_claim_aside(conn, row["claim_id"])
+                if await set_aside(conn, REGISTRY_DEADLINE, row["claim_id"], failure_reason(error)):
+                    log.warning(
+                        "item_set_aside", kind=REGISTRY_DEADLINE, item_id=row["claim_id"], reason=type(error).__name__
+                    )
+
+            await item_by_item(conn, rows, judge_alone, aside)
+        await write_outbox(conn, outbox)
         return len(rows)
 
     async def _judge(
@@ -173,6 +199,13 @@ class EligibilityService:
 
     def _topic(self, name: str) -> str:
         return self.topic_prefix + name
+
+
+def failure_reason(error: Exception) -> str:
+    """Why a claim could not be judged, without echoing its values (a validation error would quote the claim)."""
+    if isinstance(error, ValidationError):
+        return f"{type(error).__name__}: " + "; ".join(describe_validation_error(error))
+    return f"{type(error).__name__}: {error}"
 
 
 def stored_claim(row: asyncpg.Record) -> SubmittedClaim:

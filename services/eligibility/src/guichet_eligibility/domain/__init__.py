@@ -11,6 +11,7 @@ from guichet_eligibility.domain.decision import (
     grant_for,
     subject_for,
     version_for,
+    version_on,
 )
 from guichet_eligibility.domain.facts import (
     ClaimFacts,
@@ -20,6 +21,7 @@ from guichet_eligibility.domain.facts import (
     RegistryFacts,
     Subject,
     history_from,
+    wall_time,
 )
 from guichet_eligibility.domain.ledger import Ledger
 from guichet_eligibility.domain.rules import RULES, RuleResult
@@ -45,4 +47,6 @@ __all__ = [
     "history_from",
     "subject_for",
     "version_for",
+    "version_on",
+    "wall_time",
 ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from guichet_common.programmes import Programme, RateGrant, RuleVersion
-from guichet_eligibility.domain.facts import ClaimFacts, History, RegistryFacts, Subject
+from guichet_eligibility.domain.facts import ClaimFacts, History, RegistryFacts, Subject, wall_time
 from guichet_eligibility.domain.invoices import eligible_totals
 from guichet_eligibility.domain.rules import RULES, RuleResult
 
@@ -39,7 +40,10 @@ def check_rules_exist(programme: Programme) -> None:
 
 def version_for(programme: Programme, claim: ClaimFacts) -> RuleVersion:
     """The version in force on the claim's submission date (Paris); before the first, the first one."""
-    day = claim.submitted_at.astimezone(programme.zone).date()
+    return version_on(programme, wall_time(claim.submitted_at, programme.zone).date())
+
+
+def version_on(programme: Programme, day: dt.date) -> RuleVersion:
     applicable = [v for v in programme.rule_versions if v.applies_from <= day]
     return applicable[-1] if applicable else programme.rule_versions[0]
 

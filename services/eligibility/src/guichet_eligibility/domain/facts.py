@@ -8,6 +8,18 @@ from dataclasses import dataclass, field
 from guichet_common.programmes import Programme, RuleVersion
 
 
+def wall_time(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """`moment` as a naive wall time in `zone`, comparable with the programme's dates and times.
+
+    A moment within hours of the calendar's ends (9999-12-31T23:30Z is already year 10000 in Paris) cannot be
+    represented there: it is taken as the first or last representable wall time, so the rules still judge it
+    (outside any window) instead of the judgement raising OverflowError for the claim and every one behind it."""
+    try:
+        return moment.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        return dt.datetime.max if moment.year == dt.MAXYEAR else dt.datetime.min
+
+
 @dataclass(frozen=True)
 class InvoiceFacts:
     number: str
@@ -99,4 +111,4 @@ class Subject:
     @property
     def local_submission(self) -> dt.datetime:
         """Submission wall time in the programme's timezone (Europe/Paris), naive, comparable with config."""
-        return self.claim.submitted_at.astimezone(self.programme.zone).replace(tzinfo=None)
+        return wall_time(self.claim.submitted_at, self.programme.zone)
