@@ -119,3 +119,26 @@ def test_the_screen_shows_the_figures() -> None:
     console.print(render(pipeline()))
     screen = console.export_text()
     assert "claims.submitted.v1" in screen and "E-mails in doubt" in screen and "8 500.00" in screen
+
+
+def test_set_aside_items_are_shown_by_service_and_kind_and_null_when_unreachable() -> None:
+    status = pipeline(payments_reachable=False)
+    held = ServiceFigures(
+        "payments",
+        StageFigures("payments", {"scheduled": 3}, 3, 0, 0, 3),
+        outbox_backlog=0,
+        set_aside={"return_expiry": 1, "payment_attempt": 2},
+    )
+    shown = as_json(PipelineStatus(NOW, {**status.services, "payments": held}, status.topics))
+    assert shown["set_aside"] == {
+        "intake": {},
+        "payments": {"payment_attempt": 2, "return_expiry": 1},
+        "notifications": {},
+    }
+    assert shown["set_aside_total"] == 3
+    assert as_json(status)["set_aside"]["payments"] is None
+    console = Console(record=True, width=200)
+    console.print(render(PipelineStatus(NOW, {**status.services, "payments": held}, status.topics)))
+    screen = console.export_text()
+    assert "Set aside, waiting for an operator (`guichet set-aside list`): 3" in screen
+    assert "payments payment_attempt 2" in screen

@@ -4,6 +4,7 @@
     guichet trace CLAIM_ID            one claim's story across every service
     guichet review list|show|approve|reject
     guichet dlq list|show|replay|discard
+    guichet set-aside list|release|cancel   items background jobs set aside
     guichet report [--html FILE]      the programme's figures
 
 Every command takes --json. The console reads KAFKA_BOOTSTRAP_SERVERS, GUICHET_TOPIC_PREFIX and each service's
@@ -17,7 +18,7 @@ import sys
 import structlog
 import typer
 
-from guichet_console import dlq, report, status, trace
+from guichet_console import dlq, report, set_aside, status, trace
 from guichet_console.review import review_app
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, rich_markup_mode="rich")
@@ -26,6 +27,7 @@ trace.register(app)
 report.register(app)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(review_app, name="review")
+app.add_typer(set_aside.app, name="set-aside")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import asyncpg
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from guichet_common import dead_letters, outbox
+from guichet_common import dead_letters, outbox, set_aside
 from guichet_common.figures import StageFigures
 from guichet_common.logging import mask_text
 from guichet_common.topics import CONSUMED_BY, consumer_group
@@ -78,6 +78,7 @@ async def service_figures(stack: Stack, service: str) -> ServiceFigures:
                 outbox_backlog=await outbox.backlog(conn),
                 dead_letter_actions=await dead_letters.recorded_actions(conn, dlq_topics),
                 budgets=await payments_figures.budget_figures(conn) if service == "payments" else (),
+                set_aside=await set_aside.held_counts(conn),
             )
     except UNREACHABLE as error:
         return ServiceFigures(service, error=describe(error))

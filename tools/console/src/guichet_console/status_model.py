@@ -23,13 +23,16 @@ JSON keys::
                                   (null when payments is unreachable)
     emails_in_doubt               e-mails in state 'sending': the SMTP server may have taken them before a crash
                                   (null when notifications is unreachable)
+    set_aside.<service>.<kind>    items its background jobs set aside and nobody released or cancelled yet
+                                  (`guichet set-aside list`); {} when none, null when the service is unreachable
+    set_aside_total               the sum of those (of the reachable services)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from guichet_common.dead_letters import DeadLetterAction
@@ -45,6 +48,7 @@ class ServiceFigures:
     outbox_backlog: int | None = None
     dead_letter_actions: Sequence[DeadLetterAction] = ()
     budgets: Sequence[BudgetFigures] = ()  # payments only
+    set_aside: Mapping[str, int] = field(default_factory=dict)  # held items by kind
     error: str | None = None
 
     @property
@@ -89,6 +93,18 @@ class PipelineStatus:
         if notifications is None or notifications.stage is None:
             return None
         return notifications.stage.counts.get("sending", 0)
+
+    @property
+    def set_aside(self) -> dict[str, dict[str, int] | None]:
+        """Held items by service and kind; None for a service that could not be read."""
+        return {
+            name: dict(sorted(figures.set_aside.items())) if figures.reachable else None
+            for name, figures in self.services.items()
+        }
+
+    @property
+    def set_aside_total(self) -> int:
+        return sum(sum(kinds.values()) for kinds in self.set_aside.values() if kinds)
 
 
 def dead_letter_figures(
@@ -150,6 +166,8 @@ def as_json(status: PipelineStatus) -> dict[str, Any]:
             for b in budgets
         },
         "emails_in_doubt": status.emails_in_doubt,
+        "set_aside": status.set_aside,
+        "set_aside_total": status.set_aside_total,
     }
 
 

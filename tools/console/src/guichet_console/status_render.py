@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from guichet_common.figures import BudgetFigures
+from guichet_common.safe_text import printable
 from guichet_console.status_model import PipelineStatus
 
 BAR_WIDTH = 30
@@ -28,6 +29,7 @@ def render(status: PipelineStatus) -> RenderableType:
         topics_table(status),
         budgets_table(status),
         Text(_emails_line(status)),
+        set_aside_text(status),
     )
 
 
@@ -109,6 +111,21 @@ def _cells(part: int, total: int, width: int) -> int:
 
 def _number(value: int | None) -> str:
     return "?" if value is None else str(value)
+
+
+def set_aside_text(status: PipelineStatus) -> Text:
+    """Held items by service and kind, in red when there are any: each one waits for an operator."""
+    parts: list[str] = []
+    for service, kinds in status.set_aside.items():
+        if kinds is None:
+            parts.append(f"{service} unreachable")
+        else:
+            parts += [f"{service} {printable(kind, 40)} {count}" for kind, count in kinds.items()]
+    total = status.set_aside_total
+    line = f"Set aside, waiting for an operator (`guichet set-aside list`): {total}"
+    if parts:
+        line += f"  ({', '.join(parts)})"
+    return Text(line, style="red" if total else "")
 
 
 def _emails_line(status: PipelineStatus) -> str:

@@ -1,0 +1,234 @@
+"""`guichet set-aside list|release|cancel`: the items background jobs set aside, and operators' decisions on them.
+
+A job that cannot process one item on its own (a payment attempt that cannot go into a SEPA file, a claim the
+registry-deadline sweep cannot judge, an e-mail whose headers cannot be built, an outbox row the broker refuses...)
+sets it aside in its service's database and carries on. `list` reads every service's `set_aside_items`; `release`
+(try again) and `cancel` (give it up) are recorded once, with the operator and a reason (as in `guichet review`),
+in the owning service's database, in the transaction that applies the service's own effect.
+
+Everything shown from an item (its id and reason come from outside) goes through `safe_text.printable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from guichet_common.safe_text import printable
+from guichet_common.set_aside import SetAsideDecisionRefused, SetAsideItem, held_items, record_decision
+from guichet_console.connect import SERVICES, Stack, current_stack
+from guichet_console.status_collect import UNREACHABLE, describe
+
+T = TypeVar("T")
+Decision = Literal["released", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Where a kind of item lives and which functions apply a decision to it.
+
+    With `takes_kind`, the functions are `release(conn, kind, item_id, *, topic_prefix) -> str | None` (a service's
+    `set_aside_repository`); otherwise `release(conn, item_id) -> None` (the common outbox's)."""
+
+    services: tuple[str, ...]
+    module: str
+    release: str = "release"
+    cancel: str = "cancel"
+    takes_kind: bool = True
+
+
+# Kind -> owner. A new kind is one line here plus its module; an unknown kind can be listed but not decided.
+OWNERS: dict[str, Owner] = {
+    "payment_attempt": Owner(("payments",), "guichet_payments.set_aside_repository"),
+    "return_expiry": Owner(("payments",), "guichet_payments.set_aside_repository"),
+    "registry_deadline": Owner(("eligibility",), "guichet_eligibility.set_aside_repository"),
+    "email": Owner(("notifications",), "guichet_notifications.set_aside_repository"),
+    "outbox_row": Owner(
+        SERVICES, "guichet_common.outbox_set_aside", "release_outbox_row", "cancel_outbox_row", takes_kind=False
+    ),
+}
+
+
+class Refused(Exception):
+    """The decision cannot be taken; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Listed:
+    service: str
+    item: SetAsideItem
+
+
+async def list_items(
+    stack: Stack, services: Sequence[str], kind: str | None, limit: int
+) -> tuple[list[Listed], dict[str, str]]:
+    """Held items of every service asked (oldest first), and the services that could not be read, with why."""
+    found: list[Listed] = []
+    errors: dict[str, str] = {}
+    for service in services:
+        try:
+            async with stack.connection(service, readonly=True) as conn:
+                found += [Listed(service, item) for item in await held_items(conn, kind, limit)]
+        except UNREACHABLE as error:
+            errors[service] = describe(error)
+    found.sort(key=lambda listed: (listed.item.set_aside_at, listed.service, listed.item.kind, listed.item.item_id))
+    return found, errors
+
+
+async def decide(
+    stack: Stack, kind: str, item_id: str, decision: Decision, operator: str, reason: str, service: str | None
+) -> tuple[str, str | None]:
+    """Record the decision and apply it in the owner's database, in one transaction. Returns (service, effect)."""
+    owner = OWNERS.get(kind)
+    if owner is None:
+        raise Refused(f"no service decides items of kind {printable(kind, 40)!r}; known: {', '.join(OWNERS)}")
+    apply = _effect(owner, decision)
+    where = await _service_holding(stack, owner, kind, item_id, service)
+    async with stack.connection(where, readonly=False) as conn:
+        await record_decision(conn, kind, item_id, decision, operator, reason)
+        if owner.takes_kind:
+            effect = await apply(conn, kind, item_id, topic_prefix=stack.topic_prefix)
+        else:
+            effect = await apply(conn, item_id)
+    return where, effect
+
+
+def _effect(owner: Owner, decision: Decision) -> Callable[..., Awaitable[str | None]]:
+    try:
+        module = importlib.import_module(owner.module)
+    except ModuleNotFoundError:
+        raise Refused(f"this console has no {owner.module}: it cannot decide these items yet") from None
+    return getattr(module, owner.release if decision == "released" else owner.cancel)
+
+
+async def _service_holding(stack: Stack, owner: Owner, kind: str, item_id: str, service: str | None) -> str:
+    if service is not None:
+        if service not in owner.services:
+            raise Refused(f"{service} holds no items of kind {kind} (owned by {', '.join(owner.services)})")
+        return service
+    if len(owner.services) == 1:
+        return owner.services[0]
+    holding = []
+    for candidate in owner.services:
+        async with stack.connection(candidate, readonly=True) as conn:
+            if await conn.fetchval(
+                "SELECT true FROM set_aside_items WHERE kind = $1 AND item_id = $2 AND state = 'held'", kind, item_id
+            ):
+                holding.append(candidate)
+    if len(holding) != 1:
+        shown = f"{kind} {printable(item_id, 80)}"
+        raise Refused(
+            f"{shown} is held by {', '.join(holding)}: say which with --service"
+            if holding
+            else f"{shown} is not held by any service"
+        )
+    return holding[0]
+
+
+# --- the commands -----------------------------------------------------------------------------------------------
+
+app = typer.Typer(no_args_is_help=True, help="Items background jobs set aside: list, release (try again), cancel.")
+Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+Kind = Annotated[str, typer.Argument(metavar="KIND", help=f"one of {', '.join(OWNERS)}")]
+ItemId = Annotated[str, typer.Argument(metavar="ID", help="the item's id, as `set-aside list` shows it")]
+Operator = Annotated[str, typer.Option(help="who decides (recorded)")]
+Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]
+Service = Annotated[str | None, typer.Option(help="the service holding it, for kinds every service has")]
+
+
+def item_json(listed: Listed) -> dict[str, Any]:
+    item = listed.item
+    return {
+        "service": listed.service,
+        "kind": printable(item.kind),
+        "item_id": printable(item.item_id),
+        "reason": printable(item.reason),
+        "set_aside_at": item.set_aside_at.isoformat(),
+        "state": item.state,
+    }
+
+
+@app.command("list")
+def list_(
+    service: Annotated[str | None, typer.Option(help=f"only this service: {', '.join(SERVICES)}")] = None,
+    kind: Annotated[str | None, typer.Option(help="only this kind")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="at most this many per service")] = 100,
+    as_json: Json = False,
+) -> None:
+    """Held items of every service, oldest first."""
+    if service is not None and service not in SERVICES:
+        raise typer.BadParameter(f"not one of {', '.join(SERVICES)}", param_hint="--service")
+    stack = current_stack()
+    listed, errors = _run(list_items(stack, [service] if service else list(SERVICES), kind, limit))
+    for name, error in errors.items():
+        typer.echo(f"{name}: unreachable ({error})", err=True)
+    if as_json:
+        typer.echo(json.dumps({"items": [item_json(one) for one in listed], "unreachable": errors}, indent=2))
+        return
+    table = Table(title=f"{len(listed)} item(s) set aside", title_justify="left")
+    for column in ("service", "kind", "id", "since", "reason"):
+        table.add_column(column, overflow="fold")
+    for one in listed:
+        shown = item_json(one)
+        table.add_row(
+            *(Text(shown[key]) for key in ("service", "kind", "item_id")),
+            Text(f"{one.item.set_aside_at:%Y-%m-%d %H:%M:%S}"),
+            Text(printable(one.item.reason, 200)),
+        )
+    Console().print(table)
+
+
+@app.command()
+def release(
+    kind: Kind, item_id: ItemId, operator: Operator, reason: Reason, service: Service = None, as_json: Json = False
+) -> None:
+    """Put the item back in its job's queue (once: a decided item is refused)."""
+    _decide(kind, item_id, "released", operator, reason, service, as_json)
+
+
+@app.command()
+def cancel(
+    kind: Kind, item_id: ItemId, operator: Operator, reason: Reason, service: Service = None, as_json: Json = False
+) -> None:
+    """Give the item up, with the owner's effect (see each service's set_aside_repository); once."""
+    _decide(kind, item_id, "cancelled", operator, reason, service, as_json)
+
+
+def _decide(
+    kind: str, item_id: str, decision: Decision, operator: str, reason: str, service: str | None, as_json: bool
+) -> None:
+    stack = current_stack()
+    where, effect = _run(decide(stack, kind, item_id, decision, operator, reason, service))
+    shown = {"service": where, "kind": printable(kind), "item_id": printable(item_id), "decision": decision}
+    if as_json:
+        typer.echo(json.dumps({**shown, "operator": printable(operator), "effect": effect}))
+        return
+    typer.echo(
+        f"{shown['kind']} {shown['item_id']} {decision} by {printable(operator)} in {where}"
+        + (f": {effect}" if effect else "")
+    )
+
+
+def _run(job: Coroutine[Any, Any, T]) -> T:
+    """Runs one operation; a refusal is a message on stderr and exit code 1, not a traceback."""
+    try:
+        return asyncio.run(job)
+    except (Refused, SetAsideDecisionRefused, ValueError) as refused:
+        typer.echo(f"refused: {printable(str(refused), 300)}", err=True)
+        raise typer.Exit(1) from None
+    except asyncpg.UndefinedTableError:
+        typer.echo("refused: that service's database has no set_aside_items table yet: restart it", err=True)
+        raise typer.Exit(1) from None
+    except UNREACHABLE as error:
+        typer.echo(f"unavailable: {describe(error)}", err=True)
+        raise typer.Exit(1) from None
