@@ -10,14 +10,17 @@ from guichet_common.set_aside import SetAsideDecisionRefused
 KIND = "email"
 
 
-async def release(conn: asyncpg.Connection, kind: str, item_id: str) -> None:
+# `topic_prefix` is part of every owner's signature (`guichet set-aside` passes it); an e-mail announces nothing.
+async def release(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_prefix: str = "") -> str:
     """Back to the queue, to be tried again at once (after the operator fixed what made it fail)."""
     await _decide(conn, kind, item_id, "UPDATE emails SET state = 'pending', next_attempt_at = now()")
+    return f"e-mail {item_id} is back in the queue"
 
 
-async def cancel(conn: asyncpg.Connection, kind: str, item_id: str) -> None:
+async def cancel(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_prefix: str = "") -> str:
     """Never sent: the e-mail stays on record as 'cancelled'."""
     await _decide(conn, kind, item_id, "UPDATE emails SET state = 'cancelled'")
+    return f"e-mail {item_id} is cancelled: it will never be sent"
 
 
 async def _decide(conn: asyncpg.Connection, kind: str, item_id: str, update: str) -> None:
