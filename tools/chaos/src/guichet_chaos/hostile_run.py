@@ -113,10 +113,7 @@ async def check_hostile(scene, watch: StatusWatch, figures: Figures) -> HostileF
         if expected_final(claim) not in seen:
             result.normal_stalled += 1
             result.symptoms.append(f"normal {claim.claim_id}: expected {expected_final(claim)}, saw {sorted(seen)}")
-    message_ids = _message_ids(stack.maildir)
-    result.normal_without_email = sum(
-        1 for c in scene.claims if not any(m.startswith(f"<{c.claim_id}.{expected_final(c)}@") for m in message_ids)
-    )
+    result.normal_without_email = await _without_email(stack.maildir, scene.claims, timeout_s=60 + len(scene.sent) / 50)
     dead_coordinates, dead_claims = await _dead_letters(stack)
     aside = await set_aside_claims(stack.database_urls)
     consumed = await _consumed(stack, scene.sent)
@@ -214,12 +211,27 @@ def _status_counts(watch: StatusWatch) -> Counter:
     return Counter((e["claim_id"], e["status"]) for e in unique)
 
 
-def _message_ids(maildir: Path) -> set[str]:
-    ids = set()
+async def _without_email(maildir: Path, claims: list[SimulatedClaim], timeout_s: float) -> int:
+    """Normal claims whose final e-mail has not arrived, once they all have or `timeout_s` passed: thousands of
+    hostile claims' e-mails (refusals, rejections) queue ahead of the last normal ones."""
+    deadline, known = time.monotonic() + timeout_s, {}
+    while True:
+        arrived = _message_ids(maildir, known)
+        missing = sum(
+            1 for c in claims if not any(m.startswith(f"<{c.claim_id}.{expected_final(c)}@") for m in arrived)
+        )
+        if not missing or time.monotonic() > deadline:
+            return missing
+        await asyncio.sleep(2.0)
+
+
+def _message_ids(maildir: Path, known: dict[str, str]) -> set[str]:
+    """Message-IDs in the sink's maildir; `known` remembers the files already read (a delivered file never changes)."""
     for folder in ("new", "cur"):
         for path in (maildir / folder).glob("*") if (maildir / folder).exists() else []:
-            ids.add(str(email.message_from_bytes(path.read_bytes())["Message-ID"] or ""))
-    return ids
+            if path.name not in known:
+                known[path.name] = str(email.message_from_bytes(path.read_bytes())["Message-ID"] or "")
+    return set(known.values())
 
 
 async def _dead_letters(stack) -> tuple[set[tuple[str, int, int]], set[str]]:
@@ -251,8 +263,8 @@ def _claim_ids_in(value: bytes | None) -> set[str]:
     if not isinstance(body, dict):
         return set()
     inner = body.get("claim")
-    found = {body.get("claim_id"), inner.get("claim_id") if isinstance(inner, dict) else None}
-    return {value for value in found if isinstance(value, str)}
+    found = [body.get("claim_id"), inner.get("claim_id") if isinstance(inner, dict) else None]
+    return {value for value in found if isinstance(value, str)}  # hostile ones may be lists or objects
 
 
 async def _consumed(stack, sent) -> set[tuple[str, int, int]]:
