@@ -5,22 +5,15 @@ Before, aiokafka's decoder raised on every fetch of that batch and the subscribe
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from guichet_common.contracts import EXAMPLES
-from guichet_common.kafka_admin import ensure_topics
 from guichet_common.kafka_record_decoding import RawHeaderName, writing_raw_header_names
-from guichet_deploy.postgres import drop_databases, provision_databases
-from guichet_deploy.procs import free_port, stop_children
 
 pytestmark = pytest.mark.e2e
 
@@ -28,39 +21,10 @@ ROOT = Path(__file__).resolve().parents[4]
 BAD_NAME = b"x-\xff\xfe"
 
 
-@pytest.fixture
-async def intake(infra, run_id: str, tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
-    """Intake alone, on a topic prefix and database of its own; yields the prefix and its log file."""
-    if infra.pg_admin_dsn is None:
-        pytest.skip("needs the PostgreSQL admin DSN to make a throwaway database")
-    label = f"hn{run_id}"
-    urls = await provision_databases(infra.pg_admin_dsn, ("intake",), suffix=f"_{label}")
-    await ensure_topics(infra.kafka_bootstrap, prefix=f"{label}.", partitions=3)
-    env = {
-        **os.environ,
-        **infra.service_env(),
-        "INTAKE_DATABASE_URL": urls["intake"],
-        "GUICHET_TOPIC_PREFIX": f"{label}.",
-        "GUICHET_TOPIC_PARTITIONS": "3",
-        "INTAKE_HTTP_PORT": str(free_port()),
-        "LOG_FORMAT": "json",
-    }
-    log_path = tmp_path / "intake.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "guichet_intake"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-    try:
-        yield f"{label}.", log_path
-    finally:
-        stop_children([process])
-        await drop_databases(infra.pg_admin_dsn, ("intake",), suffix=f"_{label}")
-
-
 async def test_a_non_utf8_header_name_is_dead_lettered_and_the_next_claim_on_its_key_is_received(
-    intake: tuple[str, Path], probe
+    intake_process, probe
 ) -> None:
-    prefix, log_path = intake
+    prefix, log_path = intake_process.prefix, intake_process.log_path
     claim = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text(encoding="utf-8"))
     claim["event_id"] = str(uuid.uuid4())
     claim_id, key = claim["claim"]["claim_id"], claim["claim"]["applicant"]["siren"].encode()
