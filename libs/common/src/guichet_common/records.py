@@ -25,6 +25,10 @@ M = TypeVar("M", bound=BaseModel)
 MAX_VALUE_BYTES = 1_000_000
 MAX_DEAD_LETTER_BYTES = 256 * 1024
 MAX_DEAD_LETTER_HEADER_BYTES = 64 * 1024
+# The deepest contract path is 4-5 levels (claim.invoices[0].amount...). Deeper JSON is refused here, well before
+# pydantic's JSON parser (254 levels) and orjson.dumps (255) give up on it: a record that reads must also re-serialise
+# and validate, so its fate is decided per record and never by an exception that fails its batch.
+MAX_JSON_DEPTH = 32
 _COORDINATE_NAMESPACE = uuid.UUID("2f1d8a52-5a1c-4bb4-9a3c-6c1f3c7a9e10")
 
 
@@ -68,7 +72,23 @@ def read_json_object(record: InboundRecord) -> dict[str, Any]:
         raise Unreadable(f"value is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
     if not isinstance(payload, dict):
         raise Unreadable(f"value is JSON {type(payload).__name__}, not an object")
+    if _nests_deeper_than(payload, MAX_JSON_DEPTH):
+        raise Unreadable(f"value nests deeper than {MAX_JSON_DEPTH} levels: no contract needs more than a few")
     return payload
+
+
+def _nests_deeper_than(value: Any, limit: int) -> bool:
+    # Iterative: the value can be ~1,000 levels deep (orjson's own limit), past Python's recursion limit.
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def describe_validation_error(error: ValidationError, limit: int = 5) -> list[str]:

@@ -34,8 +34,8 @@ def salvage(payload: dict[str, Any]) -> Salvaged | None:
     claim = payload.get("claim")
     if not isinstance(claim, dict):
         return None
-    claim_id = claim.get("claim_id")
-    if not isinstance(claim_id, str) or not _CLAIM_ID.fullmatch(claim_id):
+    claim_id = usable_claim_id(claim.get("claim_id"))
+    if claim_id is None:
         return None
     applicant = claim.get("applicant") if isinstance(claim.get("applicant"), dict) else {}
     contact = claim.get("contact") if isinstance(claim.get("contact"), dict) else {}
@@ -48,6 +48,12 @@ def salvage(payload: dict[str, Any]) -> Salvaged | None:
         _valid_email(contact.get("email")),
         full_name[:200] if isinstance(full_name, str) else None,
     )
+
+
+def usable_claim_id(value: Any) -> str | None:
+    """The claim_id when it matches the contract's pattern in full: only such a value may reach SQL or a status
+    (PostgreSQL refuses a NUL outright, which would fail the whole batch rather than this one record)."""
+    return value if isinstance(value, str) and _CLAIM_ID.fullmatch(value) else None
 
 
 def addressee(claim_id: str, programme: Any, siren: str | None, email: str | None, full_name: Any) -> Salvaged:

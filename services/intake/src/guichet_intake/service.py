@@ -28,7 +28,7 @@ from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.records import InboundRecord, Unreadable, dead_letter, describe_validation_error, read_json_object
 from guichet_common.safe_text import printable
 from guichet_intake import domain, edge, repository
-from guichet_intake.salvage import Salvaged, addressee, salvage
+from guichet_intake.salvage import Salvaged, addressee, salvage, usable_claim_id
 
 log = structlog.get_logger()
 
@@ -64,7 +64,7 @@ class IntakeService:
                 continue
             readable.append((record, payload, _event_id(payload, record)))
         fresh = await first_sightings(conn, records[0].topic, [eid for _, _, eid in readable]) if readable else set()
-        claim_ids = [str(payload["claim"].get("claim_id")) for _, payload, _ in readable if _claim_object(payload)]
+        claim_ids = [claim_id for _, payload, _ in readable if (claim_id := _usable_claim_id(payload)) is not None]
         batch = _Batch(
             registered=await repository.registered_digests(conn, claim_ids),
             owners=await repository.refused_owner_digests(conn, claim_ids),
@@ -257,8 +257,9 @@ def _edge_view(event: ClaimSubmittedV1, payload: dict[str, Any]) -> edge.Submiss
     )
 
 
-def _claim_object(payload: dict[str, Any]) -> bool:
-    return isinstance(payload.get("claim"), dict)
+def _usable_claim_id(payload: dict[str, Any]) -> str | None:
+    claim = payload.get("claim")
+    return usable_claim_id(claim.get("claim_id")) if isinstance(claim, dict) else None
 
 
 def _digest(claim: dict[str, Any]) -> str:
