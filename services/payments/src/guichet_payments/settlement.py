@@ -7,8 +7,9 @@ or, after the programme's expiry, gives its reservation back to the waitlist.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 import structlog
@@ -16,7 +17,8 @@ import structlog
 from guichet_common.contracts import ClaimBankDetailsV1, PaymentSettlementV1
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.records import InboundRecord, dead_letter, decode_all, decode_pairs
+from guichet_common.records import InboundRecord, dead_letter, decode_pairs
+from guichet_common.safe_text import has_unsafe_characters
 from guichet_common.set_aside import item_by_item, set_aside
 from guichet_payments import repository
 from guichet_payments.bank_details import apply_new_details
@@ -24,6 +26,8 @@ from guichet_payments.service import PaymentsService
 
 log = structlog.get_logger()
 RETURN_EXPIRY = "return_expiry"  # the set-aside kind of a returned payment whose expiry could not be applied
+MAX_ATTEMPT = 2**31 - 1  # payment_attempts.attempt is an `int`: asyncpg refuses to send a larger number
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,8 @@ class SettlementService:
     payments: PaymentsService
 
     async def apply_settlements(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        pairs, outbox = decode_pairs(PaymentSettlementV1, records)
+        decoded, outbox = decode_pairs(PaymentSettlementV1, records)
+        pairs = _screened(decoded, _settlement_flaw, outbox)
         fresh = await first_sightings(conn, records[0].topic, [r.event_id for _, r in pairs]) if pairs else set()
         for record, report in pairs:
             if report.event_id in fresh:
@@ -70,7 +75,8 @@ class SettlementService:
         return [self.payments.announce.status(status="payment_returned", reasons=reasons, **status_of)]
 
     async def apply_bank_details(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        details, outbox = decode_all(ClaimBankDetailsV1, records)
+        decoded, outbox = decode_pairs(ClaimBankDetailsV1, records)
+        details = [new for _, new in _screened(decoded, _bank_details_flaw, outbox)]
         fresh = await first_sightings(conn, records[0].topic, [d.event_id for d in details]) if details else set()
         for new in details:
             if new.event_id not in fresh:
@@ -113,3 +119,38 @@ class SettlementService:
                 claim_id=row["claim_id"],
                 reason=type(error).__name__,
             )
+
+
+def _screened(
+    pairs: list[tuple[InboundRecord, E]], flaw: Callable[[E], str | None], outbox: list[OutboxMessage]
+) -> list[tuple[InboundRecord, E]]:
+    """The events fit to reach SQL; each other one is dead-lettered (into `outbox`) with its own reason, before any
+    query: a value PostgreSQL refuses would fail the whole batch, not this one record."""
+    kept = []
+    for record, event in pairs:
+        reason = flaw(event)
+        if reason is None:
+            kept.append((record, event))
+        else:
+            log.warning("record_dead_lettered", coordinates=record.coordinates, reason=reason)
+            outbox.append(dead_letter(record, reason))
+    return kept
+
+
+def _settlement_flaw(report: PaymentSettlementV1) -> str | None:
+    if report.attempt > MAX_ATTEMPT:
+        return f"attempt {report.attempt} is beyond any attempt payments makes"
+    return _control_character_in(payment_id=report.payment_id, end_to_end_id=report.end_to_end_id)
+
+
+def _bank_details_flaw(details: ClaimBankDetailsV1) -> str | None:
+    return _control_character_in(claim_id=details.claim_id)
+
+
+def _control_character_in(**identifiers: str | None) -> str | None:
+    # PostgreSQL refuses a NUL outright; other control characters never belong in an identifier either, and would
+    # reach statuses, logs and terminals.
+    for name, value in identifiers.items():
+        if value is not None and has_unsafe_characters(value):
+            return f"{name} holds a control character"
+    return None
