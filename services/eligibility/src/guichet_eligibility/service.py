@@ -38,6 +38,7 @@ from guichet_common.records import (
     describe_validation_error,
     read_json_object,
 )
+from guichet_common.safe_text import has_unsafe_characters
 from guichet_common.set_aside import item_by_item, set_aside
 from guichet_eligibility import domain, repository
 from guichet_eligibility.translate import claim_facts
@@ -58,8 +59,11 @@ class EligibilityService:
         latest: dict[str, dict | None] = {}  # per SIREN, the batch's last word: a record, or None for a tombstone
         for record in records:
             if record.value is None:
-                if record.key:
-                    latest[record.key.decode("utf-8", "replace")] = None
+                key = (record.key or b"").decode("utf-8", "replace")
+                if has_unsafe_characters(key):  # PostgreSQL refuses a NUL: it would fail the batch, not the record
+                    outbox.append(dead_letter(record, "tombstone key holds a control character"))
+                elif key:
+                    latest[key] = None
                 continue
             try:
                 read_json_object(record)
@@ -69,6 +73,9 @@ class EligibilityService:
                 continue
             except ValidationError as error:
                 outbox.append(dead_letter(record, "schema: " + "; ".join(describe_validation_error(error))))
+                continue
+            if has_unsafe_characters(company.denominationUniteLegale or ""):  # the only free text; jsonb refuses NUL
+                outbox.append(dead_letter(record, "denominationUniteLegale holds a control character"))
                 continue
             latest[company.siren] = company.model_dump(mode="json")
         await repository.delete_companies(conn, [siren for siren, value in latest.items() if value is None])
