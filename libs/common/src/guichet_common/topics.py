@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 DEAD_LETTER_SUFFIX = ".dlq"
 REPLAY_SUFFIX = ".replay"
 

@@ -26,6 +26,7 @@ from guichet_common.logging import mask_text
 from guichet_common.safe_text import printable
 from guichet_common.set_aside import set_aside, stored_reason
 from guichet_notifications import envelope, repository, set_aside_repository
+
 log = structlog.get_logger()
 
 

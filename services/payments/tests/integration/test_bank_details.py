@@ -80,7 +80,8 @@ async def settlements(payments_pool: asyncpg.Pool) -> SettlementService:
         event_id=uuid.uuid4(), occurred_at=T0, payment_id=payment_id, status="returned", attempt=1,
         return_reason_code="AC04",
     )
-    await run(payments_pool, service.apply_settlements, [InboundRecord("s", 0, 0, None, report.model_dump_json().encode())])
+    settled = InboundRecord("s", 0, 0, None, report.model_dump_json().encode())
+    await run(payments_pool, service.apply_settlements, [settled])
     return service
 
 
@@ -157,7 +158,8 @@ async def test_an_account_of_a_waiting_company_is_refused_too(payments_pool: asy
         event_id=uuid.uuid4(), occurred_at=T0, payment_id=payment_id, status="returned", attempt=1,
         return_reason_code="AC04",
     )
-    await run(payments_pool, service.apply_settlements, [InboundRecord("s", 0, 0, None, report.model_dump_json().encode())])
+    settled = InboundRecord("s", 0, 0, None, report.model_dump_json().encode())
+    await run(payments_pool, service.apply_settlements, [settled])
     await run(payments_pool, service.apply_bank_details, [new_details()])
     await assert_refused(payments_pool, "IBAN_SHARED")
 

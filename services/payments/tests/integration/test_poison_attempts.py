@@ -123,7 +123,7 @@ async def test_one_poison_attempt_among_normal_ones_still_gets_its_sepa_file(
 async def test_a_released_attempt_that_fails_again_is_held_and_logged_once_more(
     payments_pool: asyncpg.Pool, programmes, tmp_path: Path
 ) -> None:
-    payments, batcher, _ = await mixed_programme(payments_pool, programmes, tmp_path)
+    _, batcher, _ = await mixed_programme(payments_pool, programmes, tmp_path)
     await run(payments_pool, batcher.close_due_batches)
     item = next(h for h in await held_items(payments_pool))
 
@@ -143,7 +143,7 @@ async def test_a_released_attempt_that_fails_again_is_held_and_logged_once_more(
 async def test_a_cancelled_attempt_gives_its_grant_back_to_the_envelope_and_the_claim_is_told(
     payments_pool: asyncpg.Pool, programmes, tmp_path: Path
 ) -> None:
-    payments, batcher, _ = await mixed_programme(payments_pool, programmes, tmp_path)
+    _, batcher, _ = await mixed_programme(payments_pool, programmes, tmp_path)
     await run(payments_pool, batcher.close_due_batches)
     reserved = await payments_pool.fetchval("SELECT reserved_cents FROM budgets")
     item = (await held_items(payments_pool))[0]

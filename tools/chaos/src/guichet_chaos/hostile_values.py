@@ -69,8 +69,17 @@ def wrong_type() -> st.SearchStrategy[Any]:
 def hostile_headers() -> st.SearchStrategy[tuple[tuple[str, bytes | None], ...]]:
     # RawHeaderName: a name that is not UTF-8, as kcat writes it (sent by hostile_run's raw-name producer).
     names = st.sampled_from(
-        ("trace", "dlq.reason", "dlq.original.offset", "replay.of", "x\x00y", "é", "", "a" * 300)
-        + (RawHeaderName(b"x-\xff\xfe"),)
+        (
+            "trace",
+            "dlq.reason",
+            "dlq.original.offset",
+            "replay.of",
+            "x\x00y",
+            "é",
+            "",
+            "a" * 300,
+            RawHeaderName(b"x-\xff\xfe"),
+        )
     )
     values = st.one_of(st.sampled_from(HOSTILE_HEADER_VALUES), st.binary(max_size=40))
     return st.lists(st.tuples(names, values), min_size=1, max_size=4).map(tuple)
