@@ -186,7 +186,10 @@ async def running_stack(infra, label: str, base: Path) -> AsyncIterator[RunningS
         "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
         "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
         "LOG_FORMAT": "json",
-        "ELIGIBILITY_REGISTRY_GRACE_S": "2",
+        # A claim and its registry record travel on two topics, each with its own consumer: on a loaded CI machine
+        # the record's consumer can lag the claim's by seconds, and a 2 s grace then sent a claim with a registry
+        # record to review. 5 s keeps the tests that wait for REGISTRY_NO_RECORD short.
+        "ELIGIBILITY_REGISTRY_GRACE_S": "5",
         "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
         "PAYMENTS_FILES_DIR": str(base / "sepa"),
         **{f"{name.upper()}_HTTP_PORT": str(free_port()) for name in SERVICES},

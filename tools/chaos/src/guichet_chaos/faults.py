@@ -35,6 +35,14 @@ class Scene:
     retired: set[str] = field(default_factory=set)  # processes killed on purpose and left dead
     hostile: list[HostileInput] = field(default_factory=list)  # the adversarial scenario's records to publish
     sent: list = field(default_factory=list)  # (HostileInput, RecordMetadata) once published
+    finals_so_far: Callable[[], int] = lambda: 0  # claims final by now (the runner's status watch fills it in)
+
+    async def until_some_final(self, at_least: int, timeout_s: float) -> None:
+        """Wait until the pipeline has finished a few claims: a fault meant to strike mid-stream must not strike
+        before anything flows, on a machine slower than the one its timing was chosen on."""
+        deadline = time.monotonic() + timeout_s
+        while self.finals_so_far() < at_least and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
 
 
 Fault = Callable[[Scene], Awaitable[float | None]]
@@ -113,6 +121,7 @@ async def survivors_take_over_on_a_cluster(scene: Scene) -> float:
     survivors once their sessions expire); the broker comes back ten seconds later and catches up."""
     assert scene.cluster is not None, "this fault needs the scenario's own cluster"
     await asyncio.sleep(3.0)
+    await scene.until_some_final(at_least=5, timeout_s=30.0)
     victims = [scene.stack.instances[service][0] for service in SERVICES]
     # Node 1 is the first bootstrap address: clients that (re)connect afterwards must find the others.
     scene.cluster.kill_node(1)
@@ -162,8 +171,8 @@ FAULTS: dict[str, Setup] = {
     "whole input published twice": Setup(input_published_twice),
     "poison corpus interleaved": Setup(poison_interleaved),
     "SMTP down, then back": Setup(smtp_down_then_back),
-    # 40/s: with the fault at 3 s into publishing, some claims finish before it and most are published after it,
-    # so that the survivors must carry the pipeline alone.
+    # 40/s, the fault once a few claims are final (3 s into publishing at the earliest): some claims finish before
+    # it and the rest only after it, so that the survivors must carry the pipeline alone.
     MULTI_INSTANCE_CLUSTER: Setup(survivors_take_over_on_a_cluster, instances=2, kafka_nodes=3, claims_per_second=40),
     # Hostile claims, registry records, bank details, settlements and headers on the normal claims' keys
     # (guichet_chaos.hostile_run); its own table of figures, and --hostile-inputs N records (10,000 by default).

@@ -77,6 +77,8 @@ async def _flow(
     )
     figures = Figures(name)
     scene = Scene(stack, producer, claims_for(claims, seed), cluster)
+    claim_ids = {c.claim_id for c in scene.claims}
+    scene.finals_so_far = lambda: len(watch.finals() & claim_ids)
     setup = FAULTS[name]
     if setup.hostile:
         scene.hostile = await asyncio.to_thread(draw, hostile_inputs, seed, scene.claims)
@@ -96,7 +98,6 @@ async def _flow(
             await watch.poll()
         _published, restored_at = flowing.result()
         published_at = time.monotonic() if setup.hostile else moments["published"]
-        claim_ids = {c.claim_id for c in scene.claims}
         # The adversarial scenario's claims must not wait on anything slow: a shorter wait reports a stall sooner.
         await watch.until_final(claim_ids, timeout_s=max(60.0, hostile_inputs / 50) if setup.hostile else 180)
         finals = [t for t, e in watch.events if e["claim_id"] in claim_ids]
