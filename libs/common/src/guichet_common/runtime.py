@@ -40,7 +40,7 @@ from guichet_common.topics import REPLAY_SUFFIX, consumer_group
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
 DEAD_LETTERS_DESCRIPTION = (
-    "Records of the topic this service could not process, unchanged (cut at 1 MiB), with headers dlq.reason,"
+    "Records of the topic this service could not process, unchanged (values cut at 256 KiB), with headers dlq.reason,"
     " dlq.original.topic, dlq.original.partition, dlq.original.offset and dlq.attempts; `guichet dlq` works them"
 )
 REPLAYS_DESCRIPTION = (
