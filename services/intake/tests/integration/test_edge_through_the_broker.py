@@ -9,6 +9,7 @@ import random
 import uuid
 
 import pytest
+from schwifty import IBAN
 from stdnum import luhn
 
 from guichet_common.contracts import EXAMPLES
@@ -25,11 +26,20 @@ def company() -> tuple[str, str]:
     return siren, establishment + luhn.calc_check_digit(establishment)
 
 
+def own_iban() -> str:
+    """An account of this test's own: the example's, registered under another SIREN, would make the other tests'
+    claims carrying it IBAN_SHARED."""
+    return str(IBAN.generate("FR", bank_code="3000100794", account_code=f"{random.randrange(10**11):011d}"))
+
+
 def claim(tag: str, siren: str, siret: str, edit=lambda c: None, **changes: object) -> dict:
     event = copy.deepcopy(EXAMPLE)
     event["event_id"] = str(uuid.uuid4())
     event["claim"].update(claim_id=f"CFN-EDGE-{tag}-{uuid.uuid4().hex[:6]}", **changes)
     event["claim"]["applicant"].update(siren=siren, siret=siret)
+    event["claim"]["bank_account"]["iban"] = own_iban()
+    for invoice in event["claim"]["invoices"]:  # its own invoices too: no INVOICE_REUSED for the example's claim
+        invoice["invoice_number"] += f"-EDGE-{tag}"
     edit(event["claim"])
     return event
 
@@ -37,7 +47,8 @@ def claim(tag: str, siren: str, siret: str, edit=lambda c: None, **changes: obje
 @pytest.mark.timeout(120)
 async def test_hostile_values_are_canonicalised_or_refused_and_a_normal_claim_passes(stack, probe) -> None:
     siren, siret = company()
-    spaced = "FR76\u00a09323\u00a03145437431125912957"
+    compact = own_iban()
+    spaced = "\u00a0".join(compact[i : i + 4] for i in range(0, len(compact), 4))
     nbsp = claim("NBSP", siren, siret, lambda c: c["bank_account"].update(iban=spaced))
     hostile = {
         "HOLDER_NAME_UNWRITABLE": claim("NAME", siren, siret, lambda c: c["bank_account"].update(holder_name="@#%*")),
@@ -77,4 +88,4 @@ async def test_hostile_values_are_canonicalised_or_refused_and_a_normal_claim_pa
         for r in registered
         if json.loads(r.value)["claim"]["claim_id"] == nbsp["claim"]["claim_id"]
     ]
-    assert forwarded["bank_account"]["iban"] == "FR7693233145437431125912957"
+    assert forwarded["bank_account"]["iban"] == compact
