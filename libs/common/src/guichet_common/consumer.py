@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -31,20 +31,29 @@ from guichet_common.kafka_record_decoding import install as read_header_names_le
 from guichet_common.kafka_record_decoding import unreadable_header_names
 from guichet_common.logging import mask_text
 from guichet_common.outbox import write_outbox
+from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord, dead_letter, raw_dead_letter
 from guichet_common.topics import REPLAY_SUFFIX
+from guichet_common.unit_of_work import PostgresUnitOfWork, open_unit_of_work
 
 log = structlog.get_logger()
 
-BatchHandler = Callable[[asyncpg.Connection, Sequence[InboundRecord]], Awaitable[None]]
-
 
 class BatchProcessor:
-    """Applies a service's batch handler in one transaction, with bisection and dead-lettering of poison."""
+    """Applies a subscription to each batch on one unit of work (one transaction), with bisection and
+    dead-lettering of poison."""
 
-    def __init__(self, pool: asyncpg.Pool, handler: BatchHandler, *, max_backoff_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        subscription: Subscription[Any, Any],
+        unit_of_work: Callable[[asyncpg.Connection], PostgresUnitOfWork] = PostgresUnitOfWork,
+        *,
+        max_backoff_s: float = 5.0,
+    ) -> None:
         self._pool = pool
-        self._handler = handler
+        self._subscription = subscription
+        self._unit_of_work = unit_of_work
         self._max_backoff_s = max_backoff_s
         self._consecutive_transient_failures = 0
 
@@ -64,8 +73,8 @@ class BatchProcessor:
 
     async def _apply(self, records: Sequence[InboundRecord]) -> None:
         try:
-            async with transaction(self._pool) as conn:
-                await self._handler(conn, records)
+            async with open_unit_of_work(self._pool, self._unit_of_work) as uow:
+                await self._subscription.apply(uow, records)
         except TRANSIENT_DB_ERRORS:
             raise
         except Exception as error:

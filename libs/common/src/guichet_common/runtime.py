@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID
 
+import asyncpg
 import structlog
 import uvloop
 from aiokafka import AIOKafkaProducer
@@ -26,17 +29,20 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
 
-from guichet_common.consumer import BatchHandler, BatchProcessor, subscribe_batches
+from guichet_common.background import repeating
+from guichet_common.consumer import BatchProcessor, subscribe_batches
 from guichet_common.db import PoolSlot, create_pool, run_migrations
 from guichet_common.http import operational_routes
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.kafka_security import client_options, faststream_security
 from guichet_common.logging import adopt_framework_loggers, configure_logging, mask_text
 from guichet_common.metrics import ServiceMetrics
+from guichet_common.pipeline import Decoder, Subscription, UseCase, contract
 from guichet_common.relay import OutboxRelay, idempotent_producer
 from guichet_common.sampling import FigureReaders, GaugeSampler
 from guichet_common.settings import CommonSettings
 from guichet_common.topics import REPLAY_SUFFIX, consumer_group
+from guichet_common.unit_of_work import PostgresUnitOfWork
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
 DEAD_LETTERS_DESCRIPTION = (
@@ -49,6 +55,8 @@ REPLAYS_DESCRIPTION = (
 )
 SPEC_VERSION = "1.0.0"  # of the services' AsyncAPI documents: the contracts' v1
 T = TypeVar("T")
+M = TypeVar("M")
+E = TypeVar("E", bound=BaseModel)
 log = structlog.get_logger()
 
 
@@ -67,27 +75,47 @@ class Wiring:
     groups: dict[str, str] = field(default_factory=dict)  # consumer group -> prefixed topic
     payloads: dict[str, type[BaseModel]] = field(default_factory=dict)  # prefixed topic -> what it carries
     figures: FigureReaders = field(default_factory=FigureReaders)
+    # How each unit of work is made: a service sets its own (with its repositories) before subscribing.
+    unit_of_work: Callable[[asyncpg.Connection], PostgresUnitOfWork] = PostgresUnitOfWork
+    use_cases: dict[str, Callable[..., Any]] = field(default_factory=dict)  # prefixed topic -> its handler
 
     def subscribe(
-        self, topic: str, handler: BatchHandler, *, payload: type[BaseModel], description: str | None = None
+        self,
+        topic: str,
+        payload: type[E],
+        use_case: UseCase[Any, M],
+        *,
+        decode: Decoder[M] | None = None,
+        event_id: Callable[[M], UUID] | None = operator.attrgetter("event_id"),
+        description: str | None = None,
     ) -> None:
-        """Consume `topic` (contract name, prefix added here) in batches, one transaction per batch. `payload`
-        documents what the topic carries (the handler reads the raw records, to dead-letter what does not fit)."""
+        """Consume `topic` (contract name, prefix added here) in batches, one unit of work per batch: records are
+        decoded as `payload` (or by `decode`), new events (by `event_id`, default their `event_id` field; None for
+        no inbox) go to `use_case`, and what it returns is published. `payload` also documents the topic."""
         prefixed = self.settings.topic(topic)
         group = consumer_group(self.name, prefixed)
+        subscription: Subscription[Any, Any] = Subscription(
+            use_case=use_case, decode=decode or contract(payload), event_id=event_id
+        )
         subscribe_batches(
             self.broker,
             prefixed,
             group_id=group,
-            processor=BatchProcessor(self.pool, handler),
+            processor=BatchProcessor(self.pool, subscription, self.unit_of_work),
             max_records=self.settings.consumer_max_records,
             title=f"{prefixed}:Subscriber",
             description=description,
         )
         self.groups[group] = prefixed
         self.payloads[prefixed] = payload
+        self.use_cases[prefixed] = use_case
         self.broker.publisher(prefixed + ".dlq", schema=payload, description=DEAD_LETTERS_DESCRIPTION)
         self.broker.publisher(prefixed + REPLAY_SUFFIX, schema=payload, description=REPLAYS_DESCRIPTION)
+
+    def repeat(self, name: str, job: Callable[[Any], Awaitable[int]], *, pause_s: float) -> None:
+        """Run `job(uow)` in the background, one committed unit of work a turn: again at once while it reports
+        work done, after `pause_s` when it reports none or the database is away."""
+        self.background.append(repeating(name, self.pool, self.unit_of_work, job, pause_s=pause_s))
 
     def publishes(self, topic: str, payload: type[BaseModel], description: str) -> None:
         """Declare a topic this service writes (through its outbox), for the AsyncAPI document."""
