@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import structlog
 
-from guichet_common.asyncapi import SERVICES, main, service_document
 from guichet_common.topics import CONSUMED_BY, PRODUCED_BY
+from guichet_deploy.asyncapi import SERVICES, main, service_document
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "asyncapi"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,14 @@
 """The services' AsyncAPI documents, generated from their code by FastStream, committed under docs/asyncapi/.
 
-    python -m guichet_common.asyncapi [--check] [--out docs/asyncapi]
+    python -m guichet_deploy.asyncapi [--check] [--out docs/asyncapi]
 
 FastStream documents what each subscriber's handler signature declares; ours read the raw records (so that a
 record which does not fit its contract can be dead-lettered rather than crash the batch), so the contract each
 subscription names (`Wiring.subscribe(..., payload=...)`) is filled in here. Publications are declared with
 their contract model and come out of FastStream as they are. `--check` exits 1 when a committed document is
 stale (a test runs it).
+
+It lives in deploy, which knows the four services (it runs them), because guichet_common must not import them.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from typing import Any
 from faststream.asgi import AsgiFastStream
 
 from guichet_common.topics import original_topic
+from guichet_deploy.infra import SERVICES
 
-SERVICES = ("intake", "eligibility", "payments", "notifications")
 # Fixed settings, so the documents do not depend on the machine that generates them.
 DOCUMENTED_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "GUICHET_TOPIC_PREFIX": "", "LOG_FORMAT": "json"}
 EMPTY_PAYLOAD = "#/components/schemas/EmptyPayload"
