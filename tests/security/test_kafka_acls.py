@@ -23,15 +23,15 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
 
-from guichet_common import dead_letters
 from guichet_common.access import SERVICES, Grant, grants_for, principal
 from guichet_common.contracts import EXAMPLES
-from guichet_common.dead_letters import DeadLetter, DeadLetterId
 from guichet_common.kafka_admin import TopicsMissingError, ensure_topics
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.outbox_set_aside import cancel_outbox_row
 from guichet_common.set_aside import record_decision
 from guichet_common.topics import ALL_TOPICS, TopicSpec, consumer_group, topic_names_with_dead_letters
+from guichet_console import dead_letters
+from guichet_console.dead_letters import DeadLetter, DeadLetterId
 from guichet_deploy.kafka_secure import (
     SecuredKafka,
     add_acls,

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from guichet_common.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_console import dlq_view
+from guichet_console.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 EMAIL, IBAN, NAME = "claire.martin@example.fr", "FR7693233145437431125912957", "Claire Martin"

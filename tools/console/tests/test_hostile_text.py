@@ -12,9 +12,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from guichet_common.dead_letters import DeadLetter, DeadLetterId
 from guichet_console import cli, dlq_ops, dlq_view, trace
 from guichet_console.connect import Stack
+from guichet_console.dead_letters import DeadLetter, DeadLetterId
 from guichet_console.report_format import json_text, outside
 from guichet_console.trace_collect import ClaimHistory
 

@@ -4,8 +4,8 @@ import datetime as dt
 
 from rich.console import Console
 
-from guichet_common.dead_letters import DeadLetterAction, DeadLetterId
 from guichet_common.figures import BudgetFigures, StageFigures
+from guichet_console.dead_letters import DeadLetterAction, DeadLetterId
 from guichet_console.status_model import (
     PipelineStatus,
     ServiceFigures,

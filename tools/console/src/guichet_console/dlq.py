@@ -20,9 +20,9 @@ import typer
 from aiokafka.errors import KafkaError
 from rich.console import Console
 
-from guichet_common.dead_letters import DeadLetterAlreadyHandled, DeadLetterId, NotReplayable
 from guichet_console import dlq_ops, dlq_view
 from guichet_console.connect import Stack, current_stack
+from guichet_console.dead_letters import DeadLetterAlreadyHandled, DeadLetterId, NotReplayable
 from guichet_console.status_collect import describe
 
 T = TypeVar("T")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from guichet_common import dead_letters
-from guichet_common.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_common.outbox import OutboxMessage
 from guichet_common.topics import original_topic, owner_of
+from guichet_console import dead_letters
 from guichet_console.connect import Stack
+from guichet_console.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_console.kafka_view import dead_letter_topics, kafka_view
 
 UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)

@@ -20,9 +20,9 @@ from typing import Any
 import orjson
 from rich.table import Table
 
-from guichet_common.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_common.logging import mask_personal_data, mask_text
 from guichet_common.safe_text import printable_bytes
+from guichet_console.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_console.report_format import json_text, outside, shown
 
 LIST_COLUMNS = ("id", "original", "reason", "attempts", "age", "state")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from guichet_common.dead_letters import DeadLetter, DeadLetterId
 from guichet_common.topics import ALL_TOPICS
+from guichet_console.dead_letters import DeadLetter, DeadLetterId
 
 TIMEOUT_S = 15.0
 READ_TIMEOUT_S = 60.0

@@ -12,10 +12,11 @@ import asyncpg
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from guichet_common import dead_letters, outbox, set_aside
+from guichet_common import outbox, set_aside
 from guichet_common.figures import StageFigures
 from guichet_common.logging import mask_text
 from guichet_common.topics import CONSUMED_BY, consumer_group
+from guichet_console import dead_letters
 from guichet_console.connect import Stack
 from guichet_console.kafka_view import PartitionRange, kafka_view
 from guichet_console.status_model import (

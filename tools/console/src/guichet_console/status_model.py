@@ -35,8 +35,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from guichet_common.dead_letters import DeadLetterAction
 from guichet_common.figures import BudgetFigures, StageFigures
+from guichet_console.dead_letters import DeadLetterAction
 
 PIPELINE = ("intake", "eligibility", "payments", "notifications")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from guichet_common import dead_letters
-from guichet_common.dead_letters import DeadLetter, DeadLetterAlreadyHandled, DeadLetterId
 from guichet_common.outbox import queued_messages
+from guichet_console import dead_letters
+from guichet_console.dead_letters import DeadLetter, DeadLetterAlreadyHandled, DeadLetterId
 
 pytestmark = pytest.mark.integration
 

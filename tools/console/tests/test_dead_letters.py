@@ -2,8 +2,8 @@
 
 import pytest
 
-from guichet_common.dead_letters import REPLAY_HEADER, DeadLetter, DeadLetterId, NotReplayable, replay_message
 from guichet_common.records import InboundRecord, dead_letter
+from guichet_console.dead_letters import REPLAY_HEADER, DeadLetter, DeadLetterId, NotReplayable, replay_message
 
 
 def test_an_id_reads_back_as_it_was_written_even_with_dots_and_colons_before_it() -> None:
