@@ -286,7 +286,7 @@ async def _until_both_share(topic: str, logs: list[Path], timeout_s: float = 60.
 async def payments_pair(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PaymentsPair]:
     """Two payments processes sharing one database and one consumer group, on a programme whose envelope holds
     five grants and whose returned payments expire after about nine seconds."""
-    from guichet_common.programmes import load_programme
+    from guichet_programme import load_programme
 
     prefix, suffix = f"pay2-{run_id}.", f"_pay2{run_id}"
     urls = await _throwaway_databases(infra, suffix)

@@ -15,12 +15,12 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import ClaimDecidedV1
-from guichet_common.programmes import load_programme
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import set_aside
 from guichet_common.settings import project_root
 from guichet_payments.batching import Batcher
 from guichet_payments.service import PaymentsService
+from guichet_programme import load_programme
 
 pytestmark = pytest.mark.e2e
 PROGRAMME = load_programme(project_root() / "programmes" / "cheque-france-num-2021.toml")

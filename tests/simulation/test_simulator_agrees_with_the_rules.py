@@ -9,10 +9,10 @@ import datetime as dt
 import json
 
 from guichet_common.contracts import ClaimSubmittedV1
-from guichet_common.programmes import load_programmes
 from guichet_common.settings import project_root
 from guichet_eligibility import domain
 from guichet_eligibility.translate import claim_facts
+from guichet_programme import load_programmes
 from guichet_simulator.generator import generate_claims
 from guichet_simulator.regional import REGIONAL_PROGRAMME, mix_programmes, programme_of
 

@@ -19,10 +19,10 @@ from typing import Annotated, Any
 import typer
 
 from guichet_common.db import create_pool
-from guichet_common.programmes import Programme, load_programmes, parse_programme
 from guichet_eligibility import review
 from guichet_eligibility.settings import EligibilitySettings
 from guichet_eligibility.whatif import WhatIfReport, replay
+from guichet_programme import Programme, load_programmes, parse_programme
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 review_app = typer.Typer(no_args_is_help=True, help="The manual-review queue: list, show, approve, reject.")

@@ -12,12 +12,12 @@ from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC, ELIGIBILI
 from guichet_common.contracts.registry import TOPIC as REGISTRY_COMPANIES
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
-from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
 from guichet_eligibility import status_repository
 from guichet_eligibility.domain import check_rules_exist
 from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.settings import EligibilitySettings
+from guichet_programme import load_programmes
 
 log = structlog.get_logger()
 

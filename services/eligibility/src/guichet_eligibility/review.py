@@ -9,10 +9,10 @@ import asyncpg
 import structlog
 
 from guichet_common.outbox import write_outbox
-from guichet_common.programmes import Programme
 from guichet_eligibility import domain, repository
 from guichet_eligibility.service import announce, stored_claim
 from guichet_eligibility.translate import claim_facts
+from guichet_programme import Programme
 
 log = structlog.get_logger()
 REJECTED_AFTER_REVIEW = "REJECTED_AFTER_REVIEW"

@@ -29,7 +29,6 @@ from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
 from guichet_common.db import TRANSIENT_DB_ERRORS
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.programmes import Programme
 from guichet_common.records import (
     InboundRecord,
     Unreadable,
@@ -42,6 +41,7 @@ from guichet_common.safe_text import has_unsafe_characters
 from guichet_common.set_aside import item_by_item, set_aside
 from guichet_eligibility import domain, repository
 from guichet_eligibility.translate import claim_facts
+from guichet_programme import Programme
 
 log = structlog.get_logger()
 REGISTRY_DEADLINE = "registry_deadline"  # the set-aside kind of a claim the deadline job could not judge

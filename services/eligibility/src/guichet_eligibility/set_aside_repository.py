@@ -24,10 +24,10 @@ import structlog
 from guichet_common.contracts import ClaimStatusV1
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
 from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.programmes import load_programmes
 from guichet_common.settings import project_root
 from guichet_eligibility import domain, repository
 from guichet_eligibility.service import REGISTRY_DEADLINE
+from guichet_programme import load_programmes
 
 log = structlog.get_logger()
 KINDS = (REGISTRY_DEADLINE,)

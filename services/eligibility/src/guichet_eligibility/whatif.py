@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from guichet_common.programmes import Programme
 from guichet_eligibility import domain, repository
 from guichet_eligibility.service import stored_claim
 from guichet_eligibility.translate import claim_facts
+from guichet_programme import Programme
 
 
 @dataclass(frozen=True)

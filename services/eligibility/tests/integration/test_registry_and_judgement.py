@@ -11,10 +11,10 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimSubmittedV1
-from guichet_common.programmes import load_programmes
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_eligibility.service import EligibilityService
+from guichet_programme import load_programmes
 
 pytestmark = pytest.mark.integration
 REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())

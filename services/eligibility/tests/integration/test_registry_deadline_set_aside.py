@@ -13,12 +13,12 @@ import pytest
 from structlog.testing import capture_logs
 
 from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimSubmittedV1
-from guichet_common.programmes import load_programmes
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import held_items, record_decision
 from guichet_common.settings import project_root
 from guichet_eligibility import set_aside_repository
 from guichet_eligibility.service import EligibilityService
+from guichet_programme import load_programmes
 
 pytestmark = pytest.mark.integration
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim

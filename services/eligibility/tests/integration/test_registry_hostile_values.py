@@ -12,10 +12,10 @@ import pytest
 
 from guichet_common.contracts import EXAMPLES
 from guichet_common.outbox import queued_messages
-from guichet_common.programmes import load_programmes
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_eligibility.service import EligibilityService
+from guichet_programme import load_programmes
 
 pytestmark = pytest.mark.integration
 REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())

@@ -11,13 +11,13 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimSubmittedV1
-from guichet_common.programmes import load_programmes
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_eligibility import review
 from guichet_eligibility.cli import edited_programme
 from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.whatif import replay
+from guichet_programme import load_programmes
 
 pytestmark = pytest.mark.integration
 PROGRAMMES = load_programmes(project_root() / "programmes")

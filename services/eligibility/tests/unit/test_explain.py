@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from guichet_common.contracts import EXAMPLES, ClaimSubmittedV1
-from guichet_common.programmes import load_programmes
 from guichet_common.settings import project_root
 from guichet_eligibility import domain
 from guichet_eligibility.domain import rules
 from guichet_eligibility.explain import PHRASES, explain, invoice_reason
 from guichet_eligibility.translate import claim_facts
+from guichet_programme import load_programmes
 
 PARIS = ZoneInfo("Europe/Paris")
 CFN = load_programmes(project_root() / "programmes")["cheque-france-num-2021"]

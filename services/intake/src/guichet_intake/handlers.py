@@ -6,10 +6,10 @@ from guichet_common.contracts import ApplicantContactV1, ClaimRegisteredV1, Clai
 from guichet_common.contracts.claim_submitted import TOPIC as CLAIMS_SUBMITTED
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC, CLAIMS_REGISTERED_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
-from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
 from guichet_intake import status_repository
 from guichet_intake.service import IntakeService
+from guichet_programme import load_programmes
 
 
 def register_handlers(wiring: Wiring) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
-from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
 from guichet_common.safe_text import has_unsafe_characters
 from guichet_notifications import status_repository
@@ -13,6 +12,7 @@ from guichet_notifications.domain import KINDS
 from guichet_notifications.sender import EmailSender, SmtpSettings
 from guichet_notifications.service import NotificationsService
 from guichet_notifications.settings import NotificationsSettings
+from guichet_programme import load_programmes
 
 
 def register_handlers(wiring: Wiring) -> None:

@@ -16,10 +16,10 @@ import structlog
 
 from guichet_common.contracts import PaymentIssuedV1
 from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.programmes import Programme
 from guichet_common.set_aside import item_by_item, set_aside
 from guichet_payments import domain, repository, sepa
 from guichet_payments.events import Announcer
+from guichet_programme import Programme
 
 log = structlog.get_logger()
 _XML_ELEMENT = re.compile(r"'\{[^}']*\}(\w+)'")  # lxml names the element: keep it, without its namespace

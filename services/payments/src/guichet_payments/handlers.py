@@ -23,13 +23,13 @@ from guichet_common.contracts.payments import ISSUED_TOPIC, SETTLEMENTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
 from guichet_common.logging import mask_text
-from guichet_common.programmes import load_programmes
 from guichet_common.runtime import Wiring
 from guichet_payments import status_repository
 from guichet_payments.batching import Batcher
 from guichet_payments.service import PaymentsService
 from guichet_payments.settings import PaymentsSettings
 from guichet_payments.settlement import SettlementService
+from guichet_programme import load_programmes
 
 log = structlog.get_logger()
 

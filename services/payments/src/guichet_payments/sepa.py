@@ -28,7 +28,7 @@ from sepaxml.validation import ValidationError
 from guichet_common.canonical import sepa_text  # shared with the services' edges
 
 if TYPE_CHECKING:
-    from guichet_common.programmes import PaymentSettings
+    from guichet_programme import PaymentSettings
 
 SCHEMA = "pain.001.001.03"
 CURRENCY = "EUR"

@@ -15,10 +15,10 @@ import structlog
 from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.programmes import Programme
 from guichet_common.records import InboundRecord, decode_all
 from guichet_payments import domain, repository
 from guichet_payments.events import Announcer
+from guichet_programme import Programme
 
 log = structlog.get_logger()
 

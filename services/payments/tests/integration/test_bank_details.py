@@ -13,12 +13,12 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import ClaimBankDetailsV1, ClaimDecidedV1, PaymentSettlementV1
-from guichet_common.programmes import load_programme
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_payments import sepa
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService
+from guichet_programme import load_programme
 
 pytestmark = pytest.mark.integration
 PROGRAMME = load_programme(project_root() / "programmes" / "cheque-france-num-2021.toml")

@@ -15,11 +15,11 @@ import pytest
 
 from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.outbox import queued_messages
-from guichet_common.programmes import load_programme
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService
+from guichet_programme import load_programme
 
 pytestmark = pytest.mark.integration
 PROGRAMME = load_programme(project_root() / "programmes" / "cheque-france-num-2021.toml")

@@ -73,8 +73,8 @@ async def statuses(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:
 
 @pytest.fixture
 def programmes():
-    from guichet_common.programmes import load_programme
     from guichet_common.settings import project_root
+    from guichet_programme import load_programme
 
     return {PROGRAMME: load_programme(project_root() / "programmes" / f"{PROGRAMME}.toml")}
 

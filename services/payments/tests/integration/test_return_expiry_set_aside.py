@@ -9,12 +9,12 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
-from guichet_common.programmes import load_programme
 from guichet_common.set_aside import held_items, record_decision
 from guichet_common.settings import project_root
 from guichet_payments import set_aside_repository
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService
+from guichet_programme import load_programme
 
 pytestmark = pytest.mark.integration
 PROGRAMME = load_programme(project_root() / "programmes" / "cheque-france-num-2021.toml")

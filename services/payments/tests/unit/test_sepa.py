@@ -12,7 +12,6 @@ import sepaxml
 import xmlschema
 from sepaxml.validation import ValidationError
 
-from guichet_common.programmes import PaymentSettings
 from guichet_payments import sepa
 from guichet_payments.sepa import (
     BatchFile,
@@ -24,6 +23,7 @@ from guichet_payments.sepa import (
     transaction_count,
     write_batch_file,
 )
+from guichet_programme import PaymentSettings
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from guichet_common.programmes import Programme, RateGrant, RuleVersion
 from guichet_eligibility.domain.facts import ClaimFacts, History, RegistryFacts, Subject, wall_time
 from guichet_eligibility.domain.invoices import eligible_totals
 from guichet_eligibility.domain.rules import RULES, RuleResult
+from guichet_programme import Programme, RateGrant, RuleVersion
 
 APPROVED, REJECTED, UNDER_REVIEW = "approved", "rejected", "under_review"
 

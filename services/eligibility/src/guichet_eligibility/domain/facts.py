@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from guichet_common.programmes import Programme, RuleVersion
+from guichet_programme import Programme, RuleVersion
 
 
 def wall_time(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:

@@ -1,7 +1,11 @@
-"""Programme configuration files: the schema every service reads them with, and their loading.
+"""The one shared kernel: the programme configuration every service reads its part of, and its loading.
 
-A programme is data (amounts, dates, thresholds, which rules apply when); the rules that use it live in the
-services' domain code, which also checks at start-up that every rule a file names exists.
+A programme is data (amounts, dates, thresholds, which rules apply when): intake reads which programmes exist,
+eligibility the filing window, grant, budget, invoice and applicant conditions and rule versions, payments the
+budget, time zone and payment settings, notifications the name. It is business schema, so it lives here rather
+than in guichet_common (infrastructure only), and it is the only business code the services share: anything else
+one service knows about another travels as a contract on Kafka. The rules that use it live in the services'
+domain code, which also checks at start-up that every rule a file names exists.
 """
 
 from __future__ import annotations

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from guichet_common.programmes import ProgrammeFileError, load_programme, load_programmes
-from guichet_common.settings import project_root
+from guichet_programme import ProgrammeFileError, load_programme, load_programmes
 
-SHIPPED = project_root() / "programmes" / "cheque-france-num-2021.toml"
+PROGRAMMES = Path(__file__).resolve().parents[3] / "programmes"
+SHIPPED = PROGRAMMES / "cheque-france-num-2021.toml"
 
 
 def test_the_shipped_programmes_load() -> None:
-    programmes = load_programmes(project_root() / "programmes")
+    programmes = load_programmes(PROGRAMMES)
     assert set(programmes) == {"cheque-france-num-2021", "pass-numerique-region-2021"}
     assert programmes["cheque-france-num-2021"].grant.amount_cents == 50_000
 
