@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from guichet_common.contracts.status import ClaimStatus
 from guichet_simulator.generator import generate_claims
 from guichet_simulator.regional import mix_programmes
 from guichet_simulator.watch import TopicFollower
 
 # The pipeline's own last word on a claim. `payment_sent` means the SEPA file exists: settlement is the bank's
 # time, not ours, so `paid` is not waited for here.
-BENCH_FINAL_STATUSES = frozenset({"refused", "rejected", "under_review", "waitlisted", "payment_sent"})
+BENCH_FINAL_STATUSES: frozenset[ClaimStatus] = frozenset(
+    {"refused", "rejected", "under_review", "waitlisted", "payment_sent"}
+)
 REGISTRY_NO_RECORD = "REGISTRY_NO_RECORD"
 _MAX_IN_FLIGHT = 2_000
 

@@ -15,10 +15,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from guichet_common.contracts.status import ClaimStatus
 from guichet_common.kafka_admin import partitions_of
 
 # Where a claim stops in a scenario (no operator and no finance in the loop).
-FINAL = frozenset({"refused", "rejected", "under_review", "waitlisted", "payment_sent"})
+FINAL: frozenset[ClaimStatus] = frozenset({"refused", "rejected", "under_review", "waitlisted", "payment_sent"})
 
 
 @dataclass

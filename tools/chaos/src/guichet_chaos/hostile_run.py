@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from guichet_chaos.checker import Figures, StatusWatch, read_all
 from guichet_chaos.hostile import CLAIMS, HostileInput, hostile_inputs
 from guichet_chaos.hostile_outcomes import set_aside_claims
+from guichet_common.contracts.status import ClaimStatus
 from guichet_common.kafka_record_decoding import writing_raw_header_names
 from guichet_common.topics import consumer_group, owner_of
 from guichet_simulator.generator import GOOD_STATUS, SimulatedClaim
@@ -30,7 +31,9 @@ from guichet_simulator.publisher import encode
 SHORT_RUN_INPUTS = 300
 LONG_RUN_INPUTS = 10_000  # `make chaos CHAOS_ARGS='--only hostile'`; --hostile-inputs N changes it
 OUTCOMES = ("refused", "dead-lettered", "set aside", "decided", "consumed", "unresolved")
-_DECIDED = frozenset({"rejected", "under_review", "approved", "waitlisted", "payment_scheduled", "payment_sent"})
+_DECIDED: frozenset[ClaimStatus] = frozenset(
+    {"rejected", "under_review", "approved", "waitlisted", "payment_scheduled", "payment_sent"}
+)
 
 
 @dataclass
@@ -56,7 +59,7 @@ class HostileFigures:
         )
 
 
-def expected_final(claim: SimulatedClaim) -> str:
+def expected_final(claim: SimulatedClaim) -> ClaimStatus:
     """No finance in the loop: a good claim stops at payment_sent."""
     return "payment_sent" if claim.expected_status == GOOD_STATUS else claim.expected_status
 

@@ -16,13 +16,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from guichet_common.contracts.status import ClaimStatus
 from guichet_simulator.followup import BankDetailsFollowUp
 from guichet_simulator.generator import SimulatedClaim, generate_claims
 from guichet_simulator.publisher import kafka_producer, publish_simulation
 from guichet_simulator.regional import mix_programmes, programme_of
 from guichet_simulator.watch import FINAL_STATUSES, RunView, TopicFollower
 
-STATUS_ORDER = ("received", *sorted(FINAL_STATUSES), "approved", "payment_scheduled")
+STATUS_ORDER: tuple[ClaimStatus, ...] = ("received", *sorted(FINAL_STATUSES), "approved", "payment_scheduled")
 
 
 def say(text: str = "") -> None:

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from faker import Faker
 
+from guichet_common.contracts.status import ClaimStatus
 from guichet_simulator.claim import LATER_RULES_FROM, PARIS, claim_event, random_submission_time
 from guichet_simulator.company import CompanyProfile, random_company, registry_record
 from guichet_simulator.identifiers import corrupt_siren, random_siren, random_siret
@@ -32,25 +33,25 @@ class Problem(StrEnum):
     HEADCOUNT_TOO_HIGH = "HEADCOUNT_TOO_HIGH"
 
     @property
-    def expected_status(self) -> str:
+    def expected_status(self) -> ClaimStatus:
         return _EXPECTED_STATUS[self]
 
 
-_EXPECTED_STATUS = {
+_EXPECTED_STATUS: dict[Problem, ClaimStatus] = {
     Problem.EXPENSES_BELOW_MINIMUM: "rejected",
     Problem.COMPANY_CEASED: "rejected",
     Problem.REGISTRY_NO_RECORD: "under_review",
     Problem.SIREN_INVALID: "refused",
     Problem.HEADCOUNT_TOO_HIGH: "rejected",
 }
-GOOD_STATUS = "paid"  # with finance in the loop, a good claim ends paid
+GOOD_STATUS: ClaimStatus = "paid"  # with finance in the loop, a good claim ends paid
 
 
 @dataclass(frozen=True)
 class SimulatedClaim:
     event: dict
     registry_record: dict | None  # None: the registry publishes nothing for this SIREN
-    expected_status: str
+    expected_status: ClaimStatus
     expected_reasons: tuple[str, ...]
 
     @property

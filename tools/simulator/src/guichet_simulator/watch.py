@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from guichet_common.contracts.status import ClaimStatus
+
 # Where a claim stops while no operator is in the loop (a returned payment is sent again, so it is not final).
-FINAL_STATUSES = frozenset({"refused", "rejected", "under_review", "waitlisted", "paid"})
+FINAL_STATUSES: frozenset[ClaimStatus] = frozenset({"refused", "rejected", "under_review", "waitlisted", "paid"})
 
 
 @dataclass

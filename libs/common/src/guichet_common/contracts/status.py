@@ -5,7 +5,7 @@ Carries no bank details and no e-mail address.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 from pydantic import Field
@@ -32,6 +32,9 @@ ClaimStatus = Literal[
     "appeal_received",
     "appeal_upheld",
 ]
+# The same names as a set, for code that reads statuses as plain strings (the tools, off Kafka's JSON): their
+# own sets of final or decided statuses are subsets of it, which tests/architecture checks.
+CLAIM_STATUSES: frozenset[str] = frozenset(get_args(ClaimStatus))
 
 ReasonCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]+$")]
 
