@@ -6,7 +6,10 @@ Identifier checks use python-stdnum (SIREN/SIRET Luhn, La Poste rule included) a
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from stdnum import luhn
 from stdnum.fr import siren as siren_number
@@ -20,6 +23,30 @@ IBAN_INVALID = "IBAN_INVALID"
 UNKNOWN_PROGRAMME = "UNKNOWN_PROGRAMME"
 CLAIM_ID_CONFLICT = "CLAIM_ID_CONFLICT"
 LA_POSTE_SIREN = "356000000"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A claim that passed every check, as it is stored (bank account in canonical form)."""
+
+    claim_id: str
+    event_id: UUID
+    programme: str
+    siren: str
+    digest: str
+    payload: dict[str, Any]
+    submitted_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A submission refused with its codes, kept for audit; never registered."""
+
+    event_id: UUID
+    claim_id: str | None
+    codes: list[str]
+    details: list[str]
+    digest: str | None = None  # set when this refusal takes its claim_id (the first submission under it)
 
 
 @dataclass(frozen=True)

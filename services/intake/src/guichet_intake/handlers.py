@@ -2,26 +2,76 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
 from guichet_common.contracts import ApplicantContactV1, ClaimRegisteredV1, ClaimStatusV1, ClaimSubmittedV1
 from guichet_common.contracts.claim_submitted import TOPIC as CLAIMS_SUBMITTED
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC, CLAIMS_REGISTERED_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
+from guichet_common.pipeline import Published
+from guichet_common.records import InboundRecord, Unreadable, describe_validation_error, read_json_object
 from guichet_common.runtime import Wiring
 from guichet_intake import status_repository
-from guichet_intake.service import IntakeService
+from guichet_intake.service import ClaimsUnitOfWork, IntakeService, Submission
+from guichet_intake.unit_of_work import IntakeUnitOfWork
 from guichet_programme import load_programmes
+
+log = structlog.get_logger()
 
 
 def register_handlers(wiring: Wiring) -> None:
     programmes = load_programmes(wiring.settings.programmes_dir)
-    service = IntakeService(programmes=frozenset(programmes), topic_prefix=wiring.settings.topic_prefix)
+    handlers = IntakeHandlers(IntakeService(frozenset(programmes), topic_prefix=wiring.settings.topic_prefix))
+    wiring.unit_of_work = IntakeUnitOfWork
     wiring.subscribe(
         CLAIMS_SUBMITTED,
-        service.apply_submissions,
-        payload=ClaimSubmittedV1,
+        ClaimSubmittedV1,
+        handlers.on_claims_submitted,
+        decode=decode_submission,  # its event_id (the inbox's key) is the payload's, or the record's fallback one
         description="Claims from portals: registered (received) or refused with the specification's codes",
     )
     wiring.publishes(CLAIMS_STATUS, ClaimStatusV1, "received, or refused with the specification's codes")
     wiring.publishes(CLAIMS_REGISTERED_TOPIC, ClaimRegisteredV1, "Registered claims, for eligibility")
     wiring.publishes(APPLICANT_CONTACTS_TOPIC, ApplicantContactV1, "Who to write to about a claim, for notifications")
     wiring.figures.stage = status_repository.stage_figures
+
+
+@dataclass(frozen=True)
+class IntakeHandlers:
+    intake: IntakeService
+
+    async def on_claims_submitted(
+        self, uow: ClaimsUnitOfWork, submissions: Sequence[Submission]
+    ) -> Sequence[Published]:
+        """New submissions: each registered or refused; one that cannot be announced comes back as a dead letter."""
+        return await self.intake.apply_submissions(uow, submissions)
+
+
+def decode_submission(record: InboundRecord) -> Submission:
+    """A claims.submitted.v1 record as the use case sees it, schema-invalid or not: intake salvages what it can of
+    an invalid one to tell the portal why it is refused. A value that does not even read as a JSON object (empty,
+    too big, not UTF-8 or JSON, nested too deep) is dead-lettered by the pipeline with why."""
+    try:
+        payload = read_json_object(record)
+    except Unreadable as error:
+        log.warning("submission_dead_lettered", coordinates=record.coordinates, reason=str(error))
+        raise
+    event_id = _event_id(payload, record)
+    try:
+        event = ClaimSubmittedV1.model_validate_json(record.value or b"")
+    except ValidationError as error:
+        return Submission(event_id, payload, None, tuple(describe_validation_error(error)), record.coordinates)
+    return Submission(event_id, payload, event, (), record.coordinates)
+
+
+def _event_id(payload: dict[str, Any], record: InboundRecord) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(payload.get("event_id")))
+    except ValueError:
+        return record.fallback_event_id()

@@ -1,4 +1,8 @@
-"""Intake use case: each submission is registered (received) or refused, once, in one transaction per batch."""
+"""Intake's use case: each new submission is registered (received) or refused, once, in one go per batch.
+
+It runs on a unit of work (no connection, no SQL) and returns what to publish: statuses, contacts and registered
+claims, and, as dead letters, the submissions that cannot be announced under a claim_id of their own.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +11,76 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-import asyncpg
 import orjson
 import structlog
-from pydantic import ValidationError
 
-from guichet_common.contracts import (
-    ApplicantContactV1,
-    ClaimRegisteredV1,
-    ClaimStatusV1,
-    ClaimSubmittedV1,
-)
+from guichet_common.contracts import ApplicantContactV1, ClaimRegisteredV1, ClaimStatusV1, ClaimSubmittedV1
 from guichet_common.contracts.claim_submitted import SubmittedClaim
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC, CLAIMS_REGISTERED_TOPIC
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
-from guichet_common.inbox import first_sightings
-from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.records import InboundRecord, Unreadable, dead_letter, describe_validation_error, read_json_object
+from guichet_common.contracts.status import ClaimStatus
+from guichet_common.outbox import OutboxMessage
+from guichet_common.pipeline import DeadLetter
 from guichet_common.safe_text import printable
-from guichet_intake import domain, edge, repository
+from guichet_intake import domain, edge
+from guichet_intake.domain import Refusal, Registration
 from guichet_intake.salvage import Salvaged, addressee, salvage, usable_claim_id
 
 log = structlog.get_logger()
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One readable claims.submitted.v1 record as the use case sees it. Schema-invalid ones come too: their claim_id
+    is salvaged so that the portal hears why they were refused."""
+
+    event_id: uuid.UUID  # the payload's, or one derived from the record's coordinates when it has none usable
+    payload: dict[str, Any]  # the whole event as received
+    event: ClaimSubmittedV1 | None  # None when the payload fails the contract...
+    schema_errors: tuple[str, ...] = ()  # ...and then its failing field paths and messages (no values)
+    coordinates: str = ""  # topic/partition/offset of its record, for the logs
+
+
+class ClaimsRepository(Protocol):
+    """What intake keeps: registered claims and refused submissions, with the content digest that owns a claim_id."""
+
+    async def registered_digests(self, claim_ids: Sequence[str]) -> dict[str, str]:
+        """The content digest of each claim already registered under one of `claim_ids`."""
+        ...
+
+    async def refused_owner_digests(self, claim_ids: Sequence[str]) -> dict[str, str]:
+        """The content digest of the refused submission that took each of `claim_ids` first, where one did."""
+        ...
+
+    async def register(self, registrations: Sequence[Registration]) -> None:
+        """Store claims that passed every check; a claim_id is registered once."""
+        ...
+
+    async def record_refusals(self, refusals: Sequence[Refusal]) -> None:
+        """Refusals are kept once per event_id: a replayed one is not recorded twice."""
+        ...
+
+
+class ClaimsUnitOfWork(Protocol):
+    """What the use case needs of its unit of work (the Postgres one, or the fake of the unit tests)."""
+
+    @property
+    def claims(self) -> ClaimsRepository: ...
+
+
+Publication = OutboxMessage | DeadLetter[Submission]
+
+
 @dataclass
 class _Batch:
-    """What a batch has decided so far, written to the database in one go at its end."""
+    """What a batch has decided so far, written to the repository in one go at its end."""
 
     registered: dict[str, str]  # claim_id -> content digest, stored ones and this batch's
     owners: dict[str, str]  # claim_id -> digest of the refused submission that took it first
-    registrations: list[repository.Registration] = field(default_factory=list)
-    refusals: list[repository.Refusal] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
 
     def taken_by_other_content(self, claim_id: str, digest: str) -> bool:
         owner = self.owners.get(claim_id)
@@ -52,42 +92,29 @@ class IntakeService:
     programmes: frozenset[str]
     topic_prefix: str = ""
 
-    async def apply_submissions(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        """Register or refuse every record of a batch; the caller holds the transaction."""
-        outbox: list[OutboxMessage] = []
-        readable: list[tuple[InboundRecord, dict[str, Any], uuid.UUID]] = []
-        for record in records:
-            try:
-                payload = read_json_object(record)
-            except Unreadable as error:
-                outbox.append(self._dead_letter(record, str(error)))
-                continue
-            readable.append((record, payload, _event_id(payload, record)))
-        fresh = await first_sightings(conn, records[0].topic, [eid for _, _, eid in readable]) if readable else set()
-        claim_ids = [claim_id for _, payload, _ in readable if (claim_id := _usable_claim_id(payload)) is not None]
+    async def apply_submissions(self, uow: ClaimsUnitOfWork, submissions: Sequence[Submission]) -> list[Publication]:
+        """Register or refuse each submission of a batch (new ones: the inbox has dropped those seen before), with
+        one lookup and one write per table for the whole batch. Returns what to publish, in order; a submission that
+        cannot be announced (no usable claim_id, or a claim_id registered with other content) comes back as a
+        dead letter."""
+        claim_ids = [claim_id for s in submissions if (claim_id := _usable_claim_id(s.payload)) is not None]
         batch = _Batch(
-            registered=await repository.registered_digests(conn, claim_ids),
-            owners=await repository.refused_owner_digests(conn, claim_ids),
+            registered=await uow.claims.registered_digests(claim_ids),
+            owners=await uow.claims.refused_owner_digests(claim_ids),
         )
-        for record, payload, event_id in readable:
-            if event_id not in fresh:
-                log.info("submission_duplicate_ignored", event_id=str(event_id))
-                continue
-            fresh.discard(event_id)  # a second copy inside the same batch is a duplicate too
-            outbox += self._apply_one(batch, record, payload, event_id)
-        await repository.register_claims(conn, batch.registrations)
-        await repository.record_refusals(conn, batch.refusals)
-        await write_outbox(conn, outbox)
+        published: list[Publication] = []
+        for submission in submissions:
+            published += self._apply_one(batch, submission)
+        await uow.claims.register(batch.registrations)
+        await uow.claims.record_refusals(batch.refusals)
+        return published
 
-    def _apply_one(
-        self, batch: _Batch, record: InboundRecord, payload: dict[str, Any], event_id: uuid.UUID
-    ) -> list[OutboxMessage]:
-        try:
-            event = ClaimSubmittedV1.model_validate_json(record.value or b"")
-        except ValidationError as error:
-            return self._schema_invalid(batch, record, payload, event_id, error)
+    def _apply_one(self, batch: _Batch, submission: Submission) -> Sequence[Publication]:
+        event, event_id = submission.event, submission.event_id
+        if event is None:
+            return self._schema_invalid(batch, submission)
         claim = event.claim
-        digest = _digest(payload["claim"])
+        digest = _digest(submission.payload["claim"])
         existing = batch.registered.get(claim.claim_id)
         if existing == digest:
             log.info("submission_same_claim_again", claim_id=claim.claim_id, event_id=str(event_id))
@@ -96,19 +123,19 @@ class IntakeService:
             claim.claim_id, claim.programme, claim.applicant.siren, claim.contact.email, claim.contact.full_name
         )
         if existing is not None:
-            return self._conflict_with_registered(batch, record, event_id, found, [])
+            return self._conflict_with_registered(batch, submission, found, [])
         codes = domain.identifier_refusals(
             domain.Identifiers(claim.applicant.siren, claim.applicant.siret, claim.bank_account.iban)
         )
         codes += domain.programme_refusals(claim.programme, self.programmes)
-        verdict = edge.judge(_edge_view(event, payload))
+        verdict = edge.judge(_edge_view(event, submission.payload))
         codes += verdict.codes
         if batch.taken_by_other_content(claim.claim_id, digest):
             return self._refuse(batch, event_id, found, [*codes, domain.CLAIM_ID_CONFLICT], verdict.details)
         if codes or verdict.bank is None:
             iban = claim.bank_account.iban
             return self._refuse(batch, event_id, found, codes, verdict.details, digest=digest, iban=iban)
-        return self._register(batch, event_id, payload, claim, digest, found, verdict.bank)
+        return self._register(batch, event_id, submission.payload, claim, digest, found, verdict.bank)
 
     def _register(
         self,
@@ -119,7 +146,7 @@ class IntakeService:
         digest: str,
         found: Salvaged,
         bank: edge.BankAccount,
-    ) -> list[OutboxMessage]:
+    ) -> Sequence[Publication]:
         """Store and forward the claim with its bank account in canonical form (what the SEPA file will carry)."""
         canonical_bank = {"iban": bank.iban, "bic": bank.bic, "holder_name": bank.holder_name}
         claim = claim.model_copy(update={"bank_account": claim.bank_account.model_copy(update=canonical_bank)})
@@ -128,7 +155,7 @@ class IntakeService:
             stored["bank_account"].pop("bic", None)
         batch.registered[claim.claim_id] = digest  # a later copy in this batch is judged against this one
         batch.registrations.append(
-            repository.Registration(
+            Registration(
                 claim_id=claim.claim_id,
                 event_id=event_id,
                 programme=claim.programme,
@@ -146,41 +173,36 @@ class IntakeService:
             OutboxMessage.of_event(self._topic(CLAIMS_REGISTERED_TOPIC), claim.applicant.siren, registered),
         ]
 
-    def _schema_invalid(
-        self,
-        batch: _Batch,
-        record: InboundRecord,
-        payload: dict[str, Any],
-        event_id: uuid.UUID,
-        error: ValidationError,
-    ) -> list[OutboxMessage]:
+    def _schema_invalid(self, batch: _Batch, submission: Submission) -> Sequence[Publication]:
         # Field paths can hold the sender's own keys: escaped so that the details are safe in jsonb and on screen.
-        details = [printable(line, 300) for line in describe_validation_error(error)]
-        found = salvage(payload)
+        details = [printable(line, 300) for line in submission.schema_errors]
+        found = salvage(submission.payload)
         if found is None:
-            return [self._dead_letter(record, "SCHEMA_INVALID without a usable claim_id: " + "; ".join(details))]
+            return [self._dead_letter(submission, "SCHEMA_INVALID without a usable claim_id: " + "; ".join(details))]
         codes = [domain.SCHEMA_INVALID]
-        digest = _digest(payload["claim"])
+        digest = _digest(submission.payload["claim"])
         if found.claim_id in batch.registered:
-            return self._conflict_with_registered(batch, record, event_id, found, codes)
+            return self._conflict_with_registered(batch, submission, found, codes)
+        event_id = submission.event_id
         if batch.taken_by_other_content(found.claim_id, digest):
             return self._refuse(batch, event_id, found, [*codes, domain.CLAIM_ID_CONFLICT], details)
         return self._refuse(batch, event_id, found, codes, details, digest=digest)
 
     def _conflict_with_registered(
-        self, batch: _Batch, record: InboundRecord, event_id: uuid.UUID, found: Salvaged, codes: list[str]
-    ) -> list[OutboxMessage]:
+        self, batch: _Batch, submission: Submission, found: Salvaged, codes: list[str]
+    ) -> Sequence[Publication]:
         """Other content under a registered claim_id: recorded, and handed to operators as a dead letter.
 
         Its `refused` cannot go on claims.status.v1: that topic is keyed by claim_id, so the portal would read the
         registered claim as refused, and notifications would mail the registered applicant (the first contact of
         the claim) that their claim was not registered.
         """
+        event_id = submission.event_id
         codes = [*codes, domain.CLAIM_ID_CONFLICT]
-        batch.refusals.append(repository.Refusal(event_id, found.claim_id, codes, []))
+        batch.refusals.append(Refusal(event_id, found.claim_id, codes, []))
         log.warning("submission_conflicts_with_registered_claim", claim_id=found.claim_id, event_id=str(event_id))
         reason = "CLAIM_ID_CONFLICT: the claim_id is registered with other content; not announced on its status"
-        return [self._dead_letter(record, reason)]
+        return [self._dead_letter(submission, reason)]
 
     def _refuse(
         self,
@@ -192,10 +214,10 @@ class IntakeService:
         *,
         digest: str | None = None,
         iban: str | None = None,
-    ) -> list[OutboxMessage]:
+    ) -> Sequence[Publication]:
         """Refused with its codes. Only a refusal that takes its claim_id (`digest`) passes its contact on: the
         contact of a conflicting submission must never reach the claim_id's e-mails."""
-        batch.refusals.append(repository.Refusal(event_id, found.claim_id, codes, details, digest))
+        batch.refusals.append(Refusal(event_id, found.claim_id, codes, details, digest))
         log.info("submission_refused", claim_id=found.claim_id, event_id=str(event_id), codes=codes)
         messages = [self._status(found, "received", []), self._status(found, "refused", codes)]
         if digest is not None:
@@ -204,14 +226,14 @@ class IntakeService:
                 messages.insert(0, self._contact(found, event_id, iban=iban))
         return messages
 
-    def _status(self, found: Salvaged, status: str, reasons: list[str]) -> OutboxMessage:
+    def _status(self, found: Salvaged, status: ClaimStatus, reasons: list[str]) -> OutboxMessage:
         event = ClaimStatusV1(
             event_id=uuid.uuid4(),
             occurred_at=_now(),
             claim_id=found.claim_id,
             programme=found.programme,
             siren=found.siren,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             reasons=reasons,
         )
         return OutboxMessage.of_event(self._topic(STATUS_TOPIC), found.claim_id, event)
@@ -229,19 +251,12 @@ class IntakeService:
         )
         return OutboxMessage.of_event(self._topic(APPLICANT_CONTACTS_TOPIC), found.claim_id, contact)
 
-    def _dead_letter(self, record: InboundRecord, reason: str) -> OutboxMessage:
-        log.warning("submission_dead_lettered", coordinates=record.coordinates, reason=reason)
-        return dead_letter(record, reason)
+    def _dead_letter(self, submission: Submission, reason: str) -> DeadLetter[Submission]:
+        log.warning("submission_dead_lettered", coordinates=submission.coordinates, reason=reason)
+        return DeadLetter(submission, reason)
 
     def _topic(self, name: str) -> str:
         return self.topic_prefix + name
-
-
-def _event_id(payload: dict[str, Any], record: InboundRecord) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(payload.get("event_id")))
-    except ValueError:
-        return record.fallback_event_id()
 
 
 def _edge_view(event: ClaimSubmittedV1, payload: dict[str, Any]) -> edge.Submission:

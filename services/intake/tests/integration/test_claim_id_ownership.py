@@ -14,12 +14,17 @@ import pytest
 
 from guichet_common.contracts import EXAMPLES
 from guichet_common.outbox import queued_messages
+from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
-from guichet_intake.service import IntakeService
+from guichet_common.unit_of_work import open_unit_of_work
+from guichet_intake.handlers import decode_submission
+from guichet_intake.service import IntakeService, Submission
+from guichet_intake.unit_of_work import IntakeUnitOfWork
 
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
 SERVICE = IntakeService(programmes=frozenset({"cheque-france-num-2021"}))
+SUBMISSIONS: Subscription[IntakeUnitOfWork, Submission] = Subscription(SERVICE.apply_submissions, decode_submission)
 CLAIM_ID = EXAMPLE["claim"]["claim_id"]
 REAL = EXAMPLE["claim"]["contact"]["email"]
 INTRUDER = "intrus@example.org"
@@ -41,12 +46,11 @@ def malformed(claim_id: str = CLAIM_ID, email: str = INTRUDER, **claim_changes: 
 
 
 async def apply(pool: asyncpg.Pool, *values: dict[str, Any]) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        records = [
-            InboundRecord("claims.submitted.v1", 0, n, b"642515712", json.dumps(v).encode())
-            for n, v in enumerate(values)
-        ]
-        await SERVICE.apply_submissions(conn, records)
+    records = [
+        InboundRecord("claims.submitted.v1", 0, n, b"642515712", json.dumps(v).encode()) for n, v in enumerate(values)
+    ]
+    async with open_unit_of_work(pool, IntakeUnitOfWork) as uow:
+        await SUBMISSIONS.apply(uow, records)
 
 
 async def outbox(pool: asyncpg.Pool, topic: str) -> list[dict[str, Any]]:

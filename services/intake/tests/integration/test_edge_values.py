@@ -12,12 +12,17 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import EXAMPLES
+from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
-from guichet_intake.service import IntakeService
+from guichet_common.unit_of_work import open_unit_of_work
+from guichet_intake.handlers import decode_submission
+from guichet_intake.service import IntakeService, Submission
+from guichet_intake.unit_of_work import IntakeUnitOfWork
 
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
 SERVICE = IntakeService(programmes=frozenset({"cheque-france-num-2021"}))
+SUBMISSIONS: Subscription[IntakeUnitOfWork, Submission] = Subscription(SERVICE.apply_submissions, decode_submission)
 CLAIM_ID = EXAMPLE["claim"]["claim_id"]
 IBAN = EXAMPLE["claim"]["bank_account"]["iban"]
 
@@ -36,8 +41,8 @@ def record(value: dict[str, Any] | bytes, offset: int = 1) -> InboundRecord:
 
 
 async def apply(pool: asyncpg.Pool, *values: dict[str, Any] | bytes) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await SERVICE.apply_submissions(conn, [record(v, n) for n, v in enumerate(values)])
+    async with open_unit_of_work(pool, IntakeUnitOfWork) as uow:
+        await SUBMISSIONS.apply(uow, [record(v, n) for n, v in enumerate(values)])
 
 
 async def outbox(pool: asyncpg.Pool, topic: str) -> list[dict[str, Any]]:

@@ -15,12 +15,17 @@ import pytest
 
 from guichet_common.contracts import EXAMPLES
 from guichet_common.outbox import queued_messages
+from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
-from guichet_intake.service import IntakeService
+from guichet_common.unit_of_work import open_unit_of_work
+from guichet_intake.handlers import decode_submission
+from guichet_intake.service import IntakeService, Submission
+from guichet_intake.unit_of_work import IntakeUnitOfWork
 
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
 SERVICE = IntakeService(programmes=frozenset({"cheque-france-num-2021"}))
+SUBMISSIONS: Subscription[IntakeUnitOfWork, Submission] = Subscription(SERVICE.apply_submissions, decode_submission)
 CLAIM_ID = EXAMPLE["claim"]["claim_id"]
 HOSTILE_ID = "CFN-2021-HOSTILE9"
 
@@ -45,8 +50,8 @@ async def apply_batch(pool: asyncpg.Pool, *values: dict[str, Any] | bytes) -> No
         InboundRecord("claims.submitted.v1", 0, n, b"642515712", v if isinstance(v, bytes) else json.dumps(v).encode())
         for n, v in enumerate(values)
     ]
-    async with pool.acquire() as conn, conn.transaction():
-        await SERVICE.apply_submissions(conn, records)
+    async with open_unit_of_work(pool, IntakeUnitOfWork) as uow:
+        await SUBMISSIONS.apply(uow, records)
 
 
 async def statuses(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:

@@ -11,12 +11,17 @@ import pytest
 
 from guichet_common.contracts import EXAMPLES
 from guichet_common.outbox import queued_messages
+from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
-from guichet_intake.service import IntakeService
+from guichet_common.unit_of_work import open_unit_of_work
+from guichet_intake.handlers import decode_submission
+from guichet_intake.service import IntakeService, Submission
+from guichet_intake.unit_of_work import IntakeUnitOfWork
 
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
 SERVICE = IntakeService(programmes=frozenset({"cheque-france-num-2021"}))
+SUBMISSIONS: Subscription[IntakeUnitOfWork, Submission] = Subscription(SERVICE.apply_submissions, decode_submission)
 
 
 def submission(offset: int, **claim_changes: object) -> InboundRecord:
@@ -27,8 +32,8 @@ def submission(offset: int, **claim_changes: object) -> InboundRecord:
 
 
 async def apply(pool: asyncpg.Pool, *records: InboundRecord) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await SERVICE.apply_submissions(conn, list(records))
+    async with open_unit_of_work(pool, IntakeUnitOfWork) as uow:
+        await SUBMISSIONS.apply(uow, list(records))
 
 
 async def published(pool: asyncpg.Pool, topic: str = "claims.status.v1") -> list[tuple[str, str, list[str]]]:
