@@ -1,15 +1,49 @@
-# The two commands a newcomer needs: `make demo` and `make test`. Everything else is plumbing.
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is plumbing; `make` lists it.
 SHELL := /bin/bash
-# uv from PATH if there is one, else the one `make install` puts in this Python (`python3 -m uv` finds it
-# whatever bin folder pip chose).
-UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
-RUN := $(UV) run --frozen --all-packages
+.DEFAULT_GOAL := help
 
-.PHONY: demo test up down env install unit review whatif chaos bench console docs
+# Where uv may be, in the order `make install` tries: on PATH, in this Python (`python3 -m uv`, wherever pip put
+# its script), or where the standalone installer and `pip install --user` put it (~/.local/bin by default), which
+# the shell that ran the installer does not have on its PATH yet. A subshell, so its `exit` ends only the search.
+FIND_UV = ( command -v uv && exit; \
+	python3 -m uv --version >/dev/null 2>&1 && echo "python3 -m uv" && exit; \
+	for dir in "$${UV_INSTALL_DIR:-}" "$${XDG_BIN_HOME:-}" "$$HOME/.local/bin" "$$HOME/.cargo/bin"; do \
+		[ -n "$$dir" ] && [ -x "$$dir/uv" ] && echo "$$dir/uv" && exit; \
+	done; exit 1 ) 2>/dev/null
+# Recursive (=, not :=) on purpose: looked up again for each target, after `install` may have just put uv there.
+UV ?= $(shell $(FIND_UV) || echo uv)
+RUN = $(UV) run --frozen --all-packages
 
-install: ## install uv (if missing) and the locked Python environment
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --frozen --all-packages --quiet
+.PHONY: help demo test up down env install unit lint format review whatif chaos bench console docs
+
+help: ## list the targets (what plain `make` does)
+	@echo "Guichet: make <target>   (the README tells more; CONTRIBUTING.md how to work on the code)"
+	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-z][a-z-]*:[^=]*## / { printf "  %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+# pip is often refused on a distribution's own Python (PEP 668: "externally-managed-environment"), so pip comes
+# last and only with --user; the official installer needs neither pip nor root.
+install: ## install uv if it is missing, then the locked Python environment (uv.lock, every package, dev tools)
+	@uv="$$( $(FIND_UV) )"; \
+	if [ -z "$$uv" ]; then \
+		echo "uv is missing: installing it with the official installer (https://docs.astral.sh/uv/)" >&2; \
+		if command -v curl >/dev/null 2>&1; then curl -LsSf https://astral.sh/uv/install.sh | sh; \
+		elif command -v wget >/dev/null 2>&1; then wget -qO- https://astral.sh/uv/install.sh | sh; fi; \
+		uv="$$( $(FIND_UV) )"; \
+	fi; \
+	if [ -z "$$uv" ] && python3 -m pip --version >/dev/null 2>&1; then \
+		echo "trying pip install --user uv" >&2; \
+		python3 -m pip install --quiet --user uv && uv="$$( $(FIND_UV) )"; \
+	fi; \
+	if [ -z "$$uv" ]; then \
+		echo "" >&2; \
+		echo "Could not install uv (no curl or wget, no network, or pip refused). Install it yourself, then re-run make:" >&2; \
+		echo "  curl -LsSf https://astral.sh/uv/install.sh | sh     # or: wget -qO- https://astral.sh/uv/install.sh | sh" >&2; \
+		echo "  pipx install uv                                      # or: apt install pipx first (Debian, Ubuntu)" >&2; \
+		echo "  python3 -m pip install --user uv                     # where pip is allowed" >&2; \
+		echo "uv then lives in ~/.local/bin: this Makefile finds it there even when that is not on your PATH." >&2; \
+		exit 1; \
+	fi; \
+	$$uv sync --frozen --all-packages --quiet
 
 demo: install ## start everything, run the portal simulator, print a summary, stop everything
 	@$(RUN) python -m guichet_simulator.demo $(DEMO_ARGS)
@@ -17,7 +51,20 @@ demo: install ## start everything, run the portal simulator, print a summary, st
 test: install ## unit, integration and end-to-end tests against a real Kafka broker and PostgreSQL
 	@$(RUN) pytest $(PYTEST_ARGS)
 
-unit: install
+# Every check runs even when one fails, so one `make lint` shows all there is to fix. mypy takes its files and
+# strictness from [tool.mypy] in pyproject.toml.
+lint: install ## ruff (rules and format) and mypy, as CI runs them; `make format` fixes what ruff can
+	@status=0; \
+	$(RUN) ruff check . || status=1; \
+	$(RUN) ruff format --check . || status=1; \
+	$(RUN) mypy || status=1; \
+	exit $$status
+
+format: install ## rewrite the code in the house format and apply ruff's safe fixes
+	@$(RUN) ruff format .
+	@$(RUN) ruff check --fix .
+
+unit: install ## only the tests that need nothing running (no broker, no database)
 	@$(RUN) pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
 chaos: install ## the whole failure suite (kills, restarts, poison, SMTP down); prints a table of figures
@@ -41,15 +88,15 @@ down: install ## stop everything `make up` or `make demo` started
 #   make whatif ARGS="--programme cheque-france-num-2021 --set invoices.latest=2021-03-31"
 WITH_ENV = set -a; eval "$$($(RUN) python -m guichet_deploy env 2>/dev/null)"; set +a;
 
-review: install
+review: install ## the manual-review queue of the running stack: make review ARGS="list"
 	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli review $(ARGS)
 
 # The operators' console on the running stack, e.g. make console ARGS="status --watch"; also `uv run guichet ...`
-console: install
+console: install ## the operators' console on the running stack: make console ARGS="status --watch"
 	@$(WITH_ENV) $(RUN) guichet $(ARGS)
 
 docs: install ## regenerate the services' AsyncAPI documents in docs/asyncapi (a test fails when they are stale)
-	@$(RUN) python -m guichet_common.asyncapi --out docs/asyncapi
+	@$(RUN) python -m guichet_deploy.asyncapi --out docs/asyncapi
 
-whatif: install
+whatif: install ## replay decisions under changed programme rules: make whatif ARGS="--programme ... --set ..."
 	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli whatif $(ARGS)
