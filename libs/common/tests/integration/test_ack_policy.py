@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 import pytest
@@ -12,9 +13,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from guichet_common.consumer import BatchProcessor, subscribe_batches
 from guichet_common.kafka_admin import ensure_topics
+from guichet_common.outbox import OutboxMessage
+from guichet_common.pipeline import Subscription
+from guichet_common.records import InboundRecord
 from guichet_common.runtime import make_broker
 from guichet_common.settings import CommonSettings
 from guichet_common.topics import CLAIMS_SUBMITTED
+from guichet_common.unit_of_work import PostgresUnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -38,14 +43,21 @@ async def test_a_failed_transaction_is_redelivered_and_only_then_committed(
     topic, group = own_prefix + CLAIMS_SUBMITTED.name, f"ack-test-{uuid.uuid4().hex[:6]}"
     seen: list[bytes] = []
 
-    async def handler(conn: asyncpg.Connection, records) -> None:
+    async def handler(uow: PostgresUnitOfWork, records: Sequence[InboundRecord]) -> list[OutboxMessage]:
         seen.extend(r.value for r in records)
         if len(seen) == 1:
             raise asyncpg.PostgresConnectionError("the database went away mid-batch")
+        return []
+
+    as_received: Subscription[PostgresUnitOfWork, InboundRecord] = Subscription(handler, lambda r: r, event_id=None)
 
     broker = make_broker(CommonSettings(KAFKA_BOOTSTRAP_SERVERS=probe.bootstrap))
     subscribe_batches(
-        broker, topic, group_id=group, processor=BatchProcessor(intake_pool, handler, max_backoff_s=0.1), replays=False
+        broker,
+        topic,
+        group_id=group,
+        processor=BatchProcessor(intake_pool, as_received, max_backoff_s=0.1),
+        replays=False,
     )
     await broker.start()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 import pytest
@@ -14,8 +15,10 @@ from aiokafka.errors import OutOfOrderSequenceNumber
 from guichet_common.consumer import BatchProcessor
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, queued_messages, write_outbox
+from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
 from guichet_common.relay import OutboxRelay, idempotent_producer
+from guichet_common.unit_of_work import PostgresUnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -42,16 +45,14 @@ async def test_a_rolled_back_batch_leaves_no_inbox_row(intake_pool: asyncpg.Pool
 
 
 async def test_a_poison_record_is_dead_lettered_and_the_rest_of_its_batch_applied(intake_pool: asyncpg.Pool) -> None:
-    async def handler(conn: asyncpg.Connection, records) -> None:
-        # Shaped like a real handler: inbox first, so redelivery has no second effect.
-        fresh = await first_sightings(conn, "t.in", [r.fallback_event_id() for r in records])
-        for r in records:
-            if r.value == b"boom":
-                raise ValueError("cannot handle this one")
-        news = [r for r in records if r.fallback_event_id() in fresh]
-        await write_outbox(conn, [OutboxMessage("t.out", r.key, r.value) for r in news])
+    async def handler(uow: PostgresUnitOfWork, records: Sequence[InboundRecord]) -> list[OutboxMessage]:
+        if any(r.value == b"boom" for r in records):
+            raise ValueError("cannot handle this one")
+        return [OutboxMessage("t.out", r.key, r.value or b"") for r in records]
 
-    processor = BatchProcessor(intake_pool, handler)
+    # Inbox by the records' coordinates, so redelivery has no second effect.
+    subscription = Subscription(handler, lambda r: r, event_id=InboundRecord.fallback_event_id)
+    processor = BatchProcessor(intake_pool, subscription)
     batch = [record(1, b"one"), record(2, b"boom"), record(3, b"three")]
     await processor.process(batch)
     await processor.process(batch)  # redelivered after a crash: no second effect anywhere
@@ -66,11 +67,12 @@ async def test_a_poison_record_is_dead_lettered_and_the_rest_of_its_batch_applie
 
 
 async def test_a_transient_database_error_is_raised_for_redelivery(intake_pool: asyncpg.Pool) -> None:
-    async def handler(conn: asyncpg.Connection, records) -> None:
+    async def handler(uow: PostgresUnitOfWork, records: Sequence[InboundRecord]) -> list[OutboxMessage]:
         raise asyncpg.PostgresConnectionError("server went away")
 
+    processor = BatchProcessor(intake_pool, Subscription(handler, lambda r: r, event_id=None), max_backoff_s=0.01)
     with pytest.raises(asyncpg.PostgresConnectionError):
-        await BatchProcessor(intake_pool, handler, max_backoff_s=0.01).process([record(1, b"x")])
+        await processor.process([record(1, b"x")])
     assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 0
 
 

@@ -4,16 +4,20 @@ one with the raw key and value alone is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from guichet_common import consumer
 from guichet_common.consumer import BatchProcessor
-from guichet_common.inbox import first_sightings
-from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.records import MAX_DEAD_LETTER_BYTES, InboundRecord, Unreadable, dead_letter, read_json_object
+from guichet_common.outbox import OutboxMessage
+from guichet_common.pipeline import Subscription
+from guichet_common.records import MAX_DEAD_LETTER_BYTES, InboundRecord, read_json_object
 from guichet_common.relay import OutboxRelay, idempotent_producer
+from guichet_common.unit_of_work import PostgresUnitOfWork
 
 pytestmark = pytest.mark.integration
 FIRST_OFFSET = 700_001  # coordinates no other test of the run gives its records
@@ -35,16 +39,12 @@ def _records(topic: str) -> list[InboundRecord]:
     ]
 
 
-async def _dead_letter_unreadable(conn: asyncpg.Connection, records) -> None:
-    """What intake does with a value it cannot read: dead-letter it in the batch's own transaction."""
-    await first_sightings(conn, records[0].topic, [r.fallback_event_id() for r in records])
-    dead = []
-    for record in records:
-        try:
-            read_json_object(record)
-        except Unreadable as error:
-            dead.append(dead_letter(record, str(error)))
-    await write_outbox(conn, dead)
+async def _nothing(uow: PostgresUnitOfWork, payloads: Sequence[dict[str, Any]]) -> list[OutboxMessage]:
+    return []
+
+
+# What every subscription does with a value it cannot read: dead-letter it in the batch's own transaction.
+_READ_JSON: Subscription[PostgresUnitOfWork, dict[str, Any]] = Subscription(_nothing, read_json_object, event_id=None)
 
 
 async def _publish_all(pool: asyncpg.Pool, bootstrap: str) -> None:
@@ -65,7 +65,7 @@ async def test_hostile_records_are_dead_lettered_and_published_byte_exact(
 ) -> None:
     topic = topic_prefix + "claims.submitted.v1"
     records = _records(topic)
-    await BatchProcessor(intake_pool, _dead_letter_unreadable).process(records)
+    await BatchProcessor(intake_pool, _READ_JSON).process(records)
 
     dead_letters = await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", topic + ".dlq")
     assert dead_letters == len(records)
@@ -92,17 +92,20 @@ async def test_when_the_full_dead_letter_cannot_be_written_the_raw_bytes_are(
     def unwritable(record: InboundRecord, reason: str, **_: object) -> OutboxMessage:
         unencodable = (("h", 42),)  # not bytes: the outbox cannot encode these headers
         return OutboxMessage(
-            record.topic + ".dlq", record.key, record.value or b"", unencodable  # type: ignore[arg-type]
+            record.topic + ".dlq",
+            record.key,
+            record.value or b"",
+            unencodable,  # type: ignore[arg-type]
         )
 
-    async def failing_handler(conn: asyncpg.Connection, records) -> None:
+    async def failing_handler(uow: PostgresUnitOfWork, records: Sequence[InboundRecord]) -> list[OutboxMessage]:
         raise ValueError("handler cannot cope")
 
     from guichet_common.outbox import queued_messages
 
     monkeypatch.setattr(consumer, "dead_letter", unwritable)
     record = InboundRecord("t.in", 2, 9, b"\xff", b"\x00raw", (("x", b"\x00"),))
-    processor = BatchProcessor(intake_pool, failing_handler)
+    processor = BatchProcessor(intake_pool, Subscription(failing_handler, lambda r: r, event_id=None))
     await processor.process([record])
     await processor.process([record])  # redelivered: still one dead letter
 
