@@ -25,7 +25,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
+from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.inbox import first_sightings
 from guichet_common.kafka_record_decoding import install as read_header_names_leniently
 from guichet_common.kafka_record_decoding import unreadable_header_names
@@ -45,7 +45,7 @@ class BatchProcessor:
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: asyncpg.Pool | PoolSlot,
         subscription: Subscription[Any, Any],
         unit_of_work: Callable[[asyncpg.Connection], PostgresUnitOfWork] = PostgresUnitOfWork,
         *,
@@ -97,7 +97,7 @@ class BatchProcessor:
         return readable
 
     async def _dead_letter(self, record: InboundRecord, reason: str) -> None:
-        async with transaction(self._pool) as conn:
+        async with self._pool.acquire() as conn, conn.transaction():
             # Keyed by the record's coordinates, so a redelivery of it is dead-lettered only once.
             if not await first_sightings(conn, record.topic, [record.fallback_event_id()]):
                 return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
@@ -125,7 +125,7 @@ async def open_unit_of_work(
 ) -> AsyncIterator[U]:
     """A unit of work on a pooled connection, its transaction begun; rolled back on leaving unless committed."""
     async with pool.acquire() as connection:
-        uow = factory(connection)
+        uow = factory(cast(asyncpg.Connection, connection))  # the pool's proxy behaves as the connection
         assert isinstance(uow, PostgresUnitOfWork)
         await uow.begin()
         try:
