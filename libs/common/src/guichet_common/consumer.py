@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import structlog
@@ -97,7 +97,8 @@ class BatchProcessor:
         return readable
 
     async def _dead_letter(self, record: InboundRecord, reason: str) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as proxy, proxy.transaction():
+            conn = cast(asyncpg.Connection, proxy)  # the pool's proxy behaves as the connection
             # Keyed by the record's coordinates, so a redelivery of it is dead-lettered only once.
             if not await first_sightings(conn, record.topic, [record.fallback_event_id()]):
                 return
