@@ -78,6 +78,16 @@ async def held_items(conn: asyncpg.Connection, kind: str | None = None, limit: i
     return [SetAsideItem(**dict(row)) for row in rows]
 
 
+async def is_held(conn: asyncpg.Connection, kind: str, item_id: str) -> bool:
+    """Whether the item is set aside and waits for an operator's decision (the console asks each service that may
+    hold a kind every service has)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM set_aside_items WHERE kind = $1 AND item_id = $2 AND state = 'held'", kind, item_id
+        )
+    )
+
+
 async def record_decision(
     conn: asyncpg.Connection, kind: str, item_id: str, decision: Decision, operator: str, reason: str
 ) -> SetAsideItem:
