@@ -1,0 +1,50 @@
+"""What operators and finance read and decide on payments, for the console (`guichet status|trace|report|
+reconcile|set-aside`).
+
+This is the only module of guichet_payments the console imports (tools/console/tests/test_boundaries.py fails on
+any other): what it re-exports is the service's side of the operators' contract, so the service can reorganise
+everything else freely. Every function takes a connection to payments' own database, except `reconcile_database`,
+which opens its own repeatable-read snapshot.
+
+Set-aside decisions: the console calls `release_set_aside` / `cancel_set_aside` in the transaction where it records
+the decision (`guichet_common.set_aside.record_decision`), so both happen or neither.
+"""
+
+from __future__ import annotations
+
+from guichet_payments.history_repository import (
+    attempts,
+    beneficiaries,
+    payment,
+    payment_delays,
+    payments_by_status,
+    reserved_per_day,
+    waitlist_entry,
+    waitlisted_count,
+)
+from guichet_payments.reconcile import Report as ReconciliationReport
+from guichet_payments.reconcile import render_text as reconciliation_text
+from guichet_payments.reconcile import run as reconcile_database
+from guichet_payments.set_aside_repository import KINDS as SET_ASIDE_KINDS
+from guichet_payments.set_aside_repository import cancel as cancel_set_aside
+from guichet_payments.set_aside_repository import release as release_set_aside
+from guichet_payments.status_repository import budget_figures, stage_figures
+
+__all__ = [
+    "SET_ASIDE_KINDS",
+    "ReconciliationReport",
+    "attempts",  # trace
+    "beneficiaries",  # report
+    "budget_figures",  # status, report
+    "cancel_set_aside",  # set-aside cancel
+    "payment",  # trace
+    "payment_delays",  # report
+    "payments_by_status",  # report
+    "reconcile_database",  # reconcile: figures and checks from one snapshot
+    "reconciliation_text",  # reconcile, for a terminal
+    "release_set_aside",  # set-aside release
+    "reserved_per_day",  # report
+    "stage_figures",  # status
+    "waitlist_entry",  # trace
+    "waitlisted_count",  # report
+]
