@@ -18,6 +18,13 @@ def project_root() -> Path:
     return Path.cwd()
 
 
+# Where every settings class reads from, first match wins: the environment, then a `.env` file in the working
+# directory when there is one (a developer's local values; .gitignore and the image's .dockerignore keep it out),
+# then the defaults. extra="ignore": one .env serves every service and tool, so keys meant for another are skipped.
+# Each service's subclass sets only its env_prefix; pydantic merges model_config down the class tree.
+_SOURCES = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+
 def _shared(name: str) -> AliasChoices:
     # Shared settings keep one un-prefixed name whatever the service's env prefix is.
     return AliasChoices(name)
@@ -27,11 +34,11 @@ class KafkaSecuritySettings(BaseSettings):
     """How a client authenticates to Kafka and encrypts its connections (guichet_common.kafka_security reads it).
 
     Un-prefixed like every shared setting; each service process gets its own principal's credentials. Secrets come
-    only from the environment or a file (KAFKA_SASL_PASSWORD_FILE, e.g. a mounted Kubernetes secret), never from
-    the repository, and SecretStr keeps them out of reprs and logs.
+    only from the environment, a developer's uncommitted `.env`, or a file (KAFKA_SASL_PASSWORD_FILE, e.g. a
+    mounted Kubernetes secret), never from the repository, and SecretStr keeps them out of reprs and logs.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = _SOURCES
 
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = Field(
         "PLAINTEXT", validation_alias=_shared("KAFKA_SECURITY_PROTOCOL")
@@ -50,7 +57,7 @@ class KafkaSecuritySettings(BaseSettings):
 
 
 class CommonSettings(KafkaSecuritySettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = _SOURCES
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS"))
     topic_prefix: str = Field("", validation_alias=_shared("GUICHET_TOPIC_PREFIX"))
