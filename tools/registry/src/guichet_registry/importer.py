@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -22,6 +22,10 @@ from guichet_registry.stock import Rejection, StockReader
 # stalled broker stops the reading instead of filling memory with a whole file's records.
 MAX_IN_FLIGHT = 20_000
 KEPT_REJECTIONS = 10
+PROGRESS_EVERY = 5_000  # rows between two progress calls: often enough for a bar, rare enough to cost nothing
+
+# (rows read, bytes of the file read, records published so far): what a progress bar shows.
+Progress = Callable[[int, int, int], None]
 
 
 @dataclass
@@ -91,9 +95,11 @@ async def import_stock(
     limit: int | None = None,
     partitions: int = 6,
     max_in_flight: int = MAX_IN_FLIGHT,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Reads `path` row by row and publishes every valid record; rejected rows are counted, not published.
 
+    `progress`, if given, is called every few thousand rows (a file of tens of millions of rows takes a while).
     Raises OSError or StockFileError for a file it cannot read, KafkaFailure when Kafka fails.
     """
     started = time.monotonic()
@@ -107,7 +113,12 @@ async def import_stock(
             producer = idempotent_producer(bootstrap_servers, client_id="guichet-registry")
             try:
                 await producer.start()
-                await publish(producer, topic, messages(reader, limit), report, max_in_flight=max_in_flight)
+                outcomes = messages(reader, limit)
+                if progress is not None:
+                    outcomes = _reporting(
+                        outcomes, lambda: progress(reader.rows_read, stream.buffer.tell(), report.published)
+                    )
+                await publish(producer, topic, outcomes, report, max_in_flight=max_in_flight)
             finally:  # also after a failed start, which otherwise leaves its connections open
                 await producer.stop()
         except (KafkaError, TimeoutError) as error:
@@ -115,6 +126,14 @@ async def import_stock(
         finally:
             report.rows_read, report.seconds = reader.rows_read, time.monotonic() - started
     return report
+
+
+def _reporting(outcomes: Iterable[Message | Rejection], report: Callable[[], None]) -> Iterator[Message | Rejection]:
+    for number, outcome in enumerate(outcomes, 1):
+        if number % PROGRESS_EVERY == 0:
+            report()
+        yield outcome
+    report()
 
 
 async def _create_topic(bootstrap_servers: str, prefix: str, partitions: int) -> None:

@@ -1,21 +1,20 @@
 """`make demo`: start everything, publish a few thousand synthetic claims, show them flow, summarise, stop.
 
-Run with `python -m guichet_simulator.demo [--claims N] [--seed S] [--keep-running]`.
+Run with `guichet demo run [--claims N] [--seed S] [--keep-running]` or `python -m guichet_simulator.demo ...`.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import mailbox
 import os
-import secrets
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from guichet_common.cli import run_command
 from guichet_common.contracts.status import ClaimStatus
 from guichet_simulator.followup import BankDetailsFollowUp
 from guichet_simulator.generator import SimulatedClaim, generate_claims
@@ -212,9 +211,9 @@ async def _intake_received(infra) -> int:
 
 def _reconcile(infra) -> int:
     say()
-    say("Reconciliation (python -m guichet_payments.reconcile)")
+    say("Reconciliation (guichet reconcile)")
     result = subprocess.run(
-        [sys.executable, "-m", "guichet_payments.reconcile"],
+        [sys.executable, "-m", "guichet_console", "reconcile"],
         env={**os.environ, "PAYMENTS_DATABASE_URL": infra.database_urls["payments"]},
         capture_output=True,
         text=True,
@@ -228,14 +227,10 @@ def _reconcile(infra) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m guichet_simulator.demo", description=__doc__)
-    parser.add_argument("--claims", type=int, default=3000, help="how many claims to publish (default 3000)")
-    parser.add_argument("--seed", type=int, default=None, help="generator seed (default: a new one each run)")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for final statuses")
-    parser.add_argument("--keep-running", action="store_true", help="leave infrastructure and services up")
-    args = parser.parse_args(argv)
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    return asyncio.run(run(args.claims, seed, args.timeout, args.keep_running))
+    """`python -m guichet_simulator.demo`: the same typer command as `guichet demo run`."""
+    from guichet_simulator.cli import demo_app
+
+    return run_command(demo_app, argv, prog_name="python -m guichet_simulator.demo")
 
 
 if __name__ == "__main__":
