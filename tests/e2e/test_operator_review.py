@@ -80,3 +80,13 @@ async def test_review_then_operator_rejection(stack, probe) -> None:
     assert rejected.returncode == 0, rejected.stderr
     seen = await probe.read_until(status_topic, lambda rs: any(s == "rejected" for s, _ in statuses_of(rs, claim_id)))
     assert statuses_of(seen, claim_id)[-1] == ("rejected", ["REJECTED_AFTER_REVIEW"])
+
+    # The same queue through `guichet review` (the commands `python -m guichet_eligibility.cli review` runs).
+    shown = stack.console("review", "show", claim_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "rejected"
+    again = stack.console("review", "approve", claim_id, "--operator", "bob", "--reason", "x", "--json")
+    assert again.returncode == 1 and "final" in again.stderr  # refused: exit code 1, nothing changed
+    unknown = stack.console("review", "show", "CFN-REVIEW-NONE", "--json")
+    assert unknown.returncode == 1 and "no claim" in unknown.stderr
+    assert claim_id not in [item["claim_id"] for item in json.loads(stack.console("review", "list", "--json").stdout)]

@@ -1,5 +1,6 @@
-"""`python -m guichet_payments.reconcile [--json]`: what the payments database says was reserved, paid and
-batched, and whether it all adds up. Read-only; exit 0 when every check agrees, 1 otherwise, 2 on usage errors.
+"""`guichet reconcile [--json]` (also `python -m guichet_payments.reconcile`): what the payments database says was
+reserved, paid and batched, and whether it all adds up. Read-only; exit 0 when every check agrees, 1 otherwise,
+2 on usage errors, 3 when the database cannot be read.
 
 Checks: (a) each SEPA file matches its batch row and its attempts, (b) the budget identity per programme,
 (c) nobody paid twice. SQL stays here (not in the repository) so this tool can audit what the service wrote.
@@ -7,11 +8,9 @@ Checks: (a) each SEPA file matches its batch row and its attempts, (b) the budge
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import hashlib
 import json
-import os
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -225,20 +224,11 @@ async def run(database_url: str) -> Report:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m guichet_payments.reconcile", description=__doc__)
-    parser.add_argument("--json", action="store_true", help="one JSON document instead of text")
-    args = parser.parse_args(argv)
-    database_url = os.environ.get("PAYMENTS_DATABASE_URL")
-    if not database_url:
-        print("set PAYMENTS_DATABASE_URL to the payments database", file=sys.stderr)
-        return 2
-    try:
-        report = asyncio.run(run(database_url))
-    except (OSError, asyncpg.PostgresError) as error:
-        print(f"cannot read the payments database: {error}", file=sys.stderr)
-        return 2
-    print(report.as_json() if args.json else render_text(report))
-    return 0 if report.ok else 1
+    """`python -m guichet_payments.reconcile [--json]`: the console's `guichet reconcile`, defined once there over
+    this service's `operators` module. The console depends on the services, never the reverse: this runs it as a
+    process of its own (same arguments, same output, same exit code) instead of importing it."""
+    args = sys.argv[1:] if argv is None else argv
+    return subprocess.call([sys.executable, "-m", "guichet_console", "reconcile", *args])
 
 
 if __name__ == "__main__":

@@ -1,33 +1,76 @@
-"""guichet: watch and steer the programme.
+"""guichet: watch and steer the programme, one command for operators and finance.
 
-    guichet status [--watch]          the whole pipeline on one screen
-    guichet trace CLAIM_ID            one claim's story across every service
-    guichet review list|show|approve|reject
-    guichet dlq list|show|replay|discard
-    guichet set-aside list|release|cancel   items background jobs set aside
-    guichet report [--html FILE]      the programme's figures
+    guichet status [--watch]                     the whole pipeline on one screen
+    guichet trace CLAIM_ID                       one claim's story across every service
+    guichet report [--html FILE]                 the programme's figures
+    guichet review list|show|approve|reject      the manual-review queue
+    guichet whatif --programme P [--set K=V]     re-judge past claims under edited rules; changes nothing
+    guichet dlq list|show|replay|discard         dead letters of every consumed topic
+    guichet set-aside list|release|cancel        items background jobs set aside
+    guichet reconcile                            payments: do reserved, paid and batched add up?
+    guichet registry import|synthesize           load INSEE's SIRENE stock file into Kafka
+    guichet demo run|simulate|example            the demo, and synthetic claims for it
+    guichet finance bank                         play the bank for the demo
 
-Every command takes --json. The console reads KAFKA_BOOTSTRAP_SERVERS, GUICHET_TOPIC_PREFIX and each service's
-<SERVICE>_DATABASE_URL (as `make env` prints them); without them it uses the local stack.
+Every command that reads takes --json. The console reads KAFKA_BOOTSTRAP_SERVERS, GUICHET_TOPIC_PREFIX and each
+service's <SERVICE>_DATABASE_URL (as `make env` prints them); without them it uses the local stack.
 """
 
 from __future__ import annotations
 
 import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import structlog
 import typer
 
+from guichet_common.cli import ExitCode
 from guichet_console import dlq, report, set_aside, status, trace
+from guichet_console.reconcile import reconcile
 from guichet_console.review import review_app
+from guichet_console.whatif import whatif
+from guichet_finance.cli import app as finance_app
+from guichet_registry.cli import app as registry_app
+from guichet_simulator.cli import app as demo_app
 
-app = typer.Typer(no_args_is_help=True, help=__doc__, rich_markup_mode="rich")
+app = typer.Typer(no_args_is_help=True, help=__doc__, epilog=ExitCode.epilog(), rich_markup_mode="rich")
+
+
+def package_version() -> str:
+    try:
+        return version("guichet-console")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"guichet {package_version()}")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="print the console's version and exit"),
+    ] = False,
+) -> None:
+    pass
+
+
 status.register(app)
 trace.register(app)
 report.register(app)
-app.add_typer(dlq.app, name="dlq")
 app.add_typer(review_app, name="review")
+app.command("whatif")(whatif)
+app.add_typer(dlq.app, name="dlq")
 app.add_typer(set_aside.app, name="set-aside")
+app.command("reconcile")(reconcile)
+app.add_typer(registry_app, name="registry", help="Load INSEE's SIRENE stock file of legal units into Kafka.")
+app.add_typer(demo_app, name="demo", help="The demo, and synthetic claims and registry records for it.")
+app.add_typer(finance_app, name="finance", help="Play the bank and the finance department for the demo.")
 
 
 def main() -> None:

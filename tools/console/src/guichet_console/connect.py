@@ -1,19 +1,31 @@
 """Where the console finds the stack: the same environment variables as the services, else the local stack.
 
 KAFKA_BOOTSTRAP_SERVERS, GUICHET_TOPIC_PREFIX and <SERVICE>_DATABASE_URL, as `make env` prints them. Without
-KAFKA_BOOTSTRAP_SERVERS the console asks the local launcher for the stack `make up` / `make demo` runs.
+KAFKA_BOOTSTRAP_SERVERS, and unless every database a command needs has its URL set, the console asks the local
+launcher for the stack `make up` / `make demo` runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 
 import asyncpg
+import typer
+
+from guichet_common.db import create_pool
 
 SERVICES = ("intake", "eligibility", "payments", "notifications")
+
+
+class StackNotConfigured(typer.BadParameter):
+    """A variable the command needs is missing from a configured environment: a usage error (exit code 2), which
+    typer reports as such when a command raises it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param_hint="the environment")
 
 
 @dataclass(frozen=True, repr=False)
@@ -26,8 +38,21 @@ class Stack:
         return self.topic_prefix + name
 
     @contextlib.asynccontextmanager
-    async def connection(self, service: str, *, readonly: bool = True) -> AsyncIterator[asyncpg.Connection]:
-        """One connection to `service`'s database, in one transaction (read-only unless asked)."""
+    async def connection(
+        self, service: str, *, readonly: bool = True, decode_json: bool = False
+    ) -> AsyncIterator[asyncpg.Connection]:
+        """One connection to `service`'s database, in one transaction (read-only unless asked).
+
+        With `decode_json`, json/jsonb come back as Python values, as in the service itself: what the service's own
+        code (a review decision, a what-if replay) expects of the connection it is given."""
+        if decode_json:
+            pool = await create_pool(self.database_urls[service], size=1, connect_timeout_s=10)
+            try:
+                async with pool.acquire() as conn, conn.transaction(readonly=readonly):
+                    yield conn
+            finally:
+                await pool.close()
+            return
         conn = await asyncpg.connect(self.database_urls[service], timeout=10)
         try:
             async with conn.transaction(readonly=readonly):
@@ -36,14 +61,26 @@ class Stack:
             await conn.close()
 
 
-def current_stack(environ: Mapping[str, str] | None = None) -> Stack:
+def current_stack(environ: Mapping[str, str] | None = None, *, databases: Collection[str] = SERVICES) -> Stack:
+    """The stack from the environment; the local one when nothing says where the stack is.
+
+    `databases`: the services whose database the command reads. A command that needs only eligibility's (review,
+    whatif) or payments' (reconcile) runs with just that URL set, as those commands always have."""
     env = os.environ if environ is None else environ
-    if "KAFKA_BOOTSTRAP_SERVERS" not in env:
+    wanted = {name: f"{name.upper()}_DATABASE_URL" for name in databases}
+    configured = "KAFKA_BOOTSTRAP_SERVERS" in env or all(variable in env for variable in wanted.values())
+    if not configured:
         from guichet_deploy.infra import ensure_infra
 
         env = {**ensure_infra().service_env(), **env}
+    missing = [variable for variable in wanted.values() if variable not in env]
+    if missing:
+        raise StackNotConfigured(
+            f"{', '.join(missing)} not set (set the variables `make env` prints, or unset KAFKA_BOOTSTRAP_SERVERS"
+            " to use the local stack)"
+        )
     return Stack(
-        kafka_bootstrap=env["KAFKA_BOOTSTRAP_SERVERS"],
+        kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
         topic_prefix=env.get("GUICHET_TOPIC_PREFIX", ""),
-        database_urls={name: env[f"{name.upper()}_DATABASE_URL"] for name in SERVICES},
+        database_urls={name: env[variable] for name, variable in wanted.items()},
     )

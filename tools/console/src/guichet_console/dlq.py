@@ -9,21 +9,18 @@ original topic. JSON keys: see `dlq_view`.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
-import asyncpg
 import typer
-from aiokafka.errors import KafkaError
 from rich.console import Console
 
 from guichet_console import dlq_ops, dlq_view
 from guichet_console.connect import Stack, current_stack
 from guichet_console.dead_letters import DeadLetterAlreadyHandled, DeadLetterId, NotReplayable
-from guichet_console.status_collect import describe
+from guichet_console.operations import Json, run
 
 T = TypeVar("T")
 
@@ -31,7 +28,6 @@ app = typer.Typer(
     no_args_is_help=True, help="Dead letters of every consumed topic: list, show, replay (once), discard."
 )
 
-Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 Id = Annotated[str, typer.Argument(metavar="ID", help="<dlq topic>:<partition>:<offset>, as `dlq list` shows it")]
 Operator = Annotated[str, typer.Option(help="who acts (recorded)")]
 Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]
@@ -113,16 +109,5 @@ def _parse(text: str, stack: Stack) -> DeadLetterId:
 
 
 def _run(job: Coroutine[Any, Any, T]) -> T:
-    """Runs one operation; a refusal is a message on stderr and exit code 1, not a traceback."""
-    try:
-        return asyncio.run(job)
-    except (DeadLetterAlreadyHandled, NotReplayable, dlq_ops.DeadLetterNotFound, ValueError) as refused:
-        typer.echo(f"refused: {refused}", err=True)
-        raise typer.Exit(1) from None
-    except asyncpg.UndefinedTableError:
-        # The owner started before common-003 existed; it creates dead_letter_actions at its next start.
-        typer.echo("refused: the owning service's database has no dead_letter_actions table yet: restart it", err=True)
-        raise typer.Exit(1) from None
-    except (KafkaError, *dlq_ops.UNREACHABLE) as error:
-        typer.echo(f"unavailable: {describe(error)}", err=True)
-        raise typer.Exit(1) from None
+    """A refusal is "refused: ..." and exit code 1; an unreachable broker or database "unavailable: ..." and 3."""
+    return run(job, refusals=(DeadLetterAlreadyHandled, NotReplayable, dlq_ops.DeadLetterNotFound))

@@ -12,7 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from guichet_common.cli import ExitCode
 from guichet_console.connect import current_stack
+from guichet_console.operations import Json
 from guichet_console.report_collect import collect
 from guichet_console.report_figures import assemble
 from guichet_console.report_format import PARIS, count, duration, euros
@@ -28,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 def report(
     programme: Annotated[str | None, typer.Option(help="one programme's figures (default: all programmes)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: Json = False,
     html: Annotated[Path | None, typer.Option("--html", help="also write a self-contained HTML page to FILE")] = None,
 ) -> None:
     """The programme's figures: claims, refusals and rejections, invoices, budget, payments, delays, claims per day."""
@@ -36,7 +38,7 @@ def report(
         figures = asyncio.run(collect(current_stack(), programme, ZONE))
     except UNREACHABLE as error:
         typer.echo(f"Une base de données est injoignable ({why(error)}) : rapport non produit.", err=True)
-        raise typer.Exit(2) from error
+        raise typer.Exit(ExitCode.UNREACHABLE) from error
     document = assemble(figures, programme, dt.datetime.now(PARIS).replace(microsecond=0))
     if html is not None:
         html.write_text(render(document), encoding="utf-8")

@@ -12,10 +12,9 @@ from typing import Any
 
 from guichet_common.figures import BudgetFigures
 from guichet_console.connect import Stack
-from guichet_eligibility import history_repository as eligibility
-from guichet_intake import history_repository as intake
-from guichet_payments import history_repository as payments
-from guichet_payments.status_repository import budget_figures
+from guichet_eligibility import operators as eligibility
+from guichet_intake import operators as intake
+from guichet_payments import operators as payments
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ async def collect(stack: Stack, programme: str | None, zone: str) -> ServiceFigu
 
     async def from_payments() -> PaymentFigures:
         async with stack.connection("payments") as conn:
-            budgets = [b for b in await budget_figures(conn) if programme is None or b.programme == programme]
+            budgets = [b for b in await payments.budget_figures(conn) if programme is None or b.programme == programme]
             return PaymentFigures(
                 await payments.payments_by_status(conn, programme),
                 await payments.waitlisted_count(conn, programme),

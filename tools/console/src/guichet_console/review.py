@@ -1,46 +1,107 @@
-"""`guichet review list|show|approve|reject`: eligibility's own review commands, on the console's stack.
+"""`guichet review list|show|approve|reject`: the manual-review queue, on eligibility's database.
 
-Those commands read ELIGIBILITY_DATABASE_URL and GUICHET_TOPIC_PREFIX from the environment, like the service. When
-the database URL is missing, the console fills them in from `current_stack()` (the local stack `make up` runs)
-before handing over, so `guichet review list` works without `make env` first.
+Reads and decides through `guichet_eligibility.operators`; needs only ELIGIBILITY_DATABASE_URL (and
+GUICHET_TOPIC_PREFIX for what a decision announces), else the local stack. A decision is final: a second one on
+the same claim is refused (exit code 1).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
+import json
+from typing import Annotated, Any
 
 import typer
 
-from guichet_console.connect import Stack, current_stack
-from guichet_eligibility.cli import review_app as eligibility_review_app
+from guichet_common.cli import ExitCode
+from guichet_common.safe_text import printable
+from guichet_console.connect import current_stack
+from guichet_console.operations import Json, fail, run
+from guichet_eligibility import operators as eligibility
 
-review_app = typer.Typer(no_args_is_help=True, help=eligibility_review_app.info.help)
-# The same command objects, not copies: eligibility stays the one place where review is defined.
-review_app.registered_commands = list(eligibility_review_app.registered_commands)
+review_app = typer.Typer(no_args_is_help=True, help="The manual-review queue: list, show, approve, reject.")
 
-
-def review_environment(environ: Mapping[str, str], stack: Callable[[], Stack] = current_stack) -> dict[str, str]:
-    """The variables to add so eligibility's commands reach the stack; none when its database URL is already set."""
-    if environ.get("ELIGIBILITY_DATABASE_URL"):
-        return {}
-    found = stack()
-    wanted = {
-        "ELIGIBILITY_DATABASE_URL": found.database_urls["eligibility"],
-        "KAFKA_BOOTSTRAP_SERVERS": found.kafka_bootstrap,
-        "GUICHET_TOPIC_PREFIX": found.topic_prefix,
-    }
-    return {name: value for name, value in wanted.items() if name not in environ}
+ClaimId = Annotated[str, typer.Argument(metavar="CLAIM_ID", help="the claim's reference, as `review list` shows it")]
+Operator = Annotated[str, typer.Option(help="who decides (recorded)")]
+Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]
 
 
-@review_app.callback()
-def _on_the_consoles_stack() -> None:
-    try:
-        os.environ.update(review_environment(os.environ))
-    except KeyError as missing:
-        typer.echo(
-            f"ELIGIBILITY_DATABASE_URL is not set and the console's stack is incomplete: {missing} is missing "
-            "(set the variables `make env` prints, or none of them to use the local stack)",
-            err=True,
-        )
-        raise typer.Exit(2) from None
+@review_app.command("list")
+def review_list(
+    programme: Annotated[str | None, typer.Option(help="only this programme's claims")] = None, as_json: Json = False
+) -> None:
+    """Claims waiting for an operator, oldest first."""
+    stack = current_stack(databases=("eligibility",))
+
+    async def waiting() -> list[Any]:
+        async with stack.connection("eligibility", decode_json=True) as conn:
+            return await eligibility.under_review(conn, programme)
+
+    items = [
+        {
+            "claim_id": r["claim_id"],
+            "programme": r["programme"],
+            "siren": r["siren"],
+            "reasons": list(r["reasons"]),
+            "waiting_since": r["decided_at"].isoformat(),
+        }
+        for r in run(waiting())
+    ]
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        shown = {key: printable(str(item[key]), 80) for key in ("claim_id", "programme", "siren")}
+        reasons = printable(", ".join(item["reasons"]), 200)
+        typer.echo(f"{shown['claim_id']:<28} {shown['programme']:<28} {shown['siren']}  {reasons}")
+    typer.echo(f"{len(items)} claim(s) waiting for review")
+
+
+@review_app.command("show")
+def review_show(claim_id: ClaimId, as_json: Json = False) -> None:
+    """The claim's decision, rule by rule, with the values each rule looked at (exit 1 for an unknown claim)."""
+    stack = current_stack(databases=("eligibility",))
+
+    async def detail() -> dict[str, Any] | None:
+        async with stack.connection("eligibility", decode_json=True) as conn:
+            return await eligibility.review_detail(conn, claim_id)
+
+    found = run(detail())
+    if found is None:
+        fail(ExitCode.REFUSED, f"no claim {printable(claim_id, 80)}")
+    if as_json:
+        typer.echo(json.dumps({key: found[key] for key in _SHOWN}, indent=2, default=str))
+        return
+    typer.echo(f"{printable(claim_id, 80)}: {found['status']} under rule version {found['rule_version']}")
+    for result in found["rules"]:
+        verdict = "ok  " if result["passed"] else "FAIL"
+        typer.echo(f"  {verdict} {result['code']}: {printable(json.dumps(result['observed'], default=str), 300)}")
+
+
+_SHOWN = ("claim_id", "status", "rule_version", "reasons", "rules")
+
+
+@review_app.command("approve")
+def review_approve(claim_id: ClaimId, operator: Operator, reason: Reason, as_json: Json = False) -> None:
+    """Approve a claim under review (final)."""
+    _decide(claim_id, "approved", operator, reason, as_json)
+
+
+@review_app.command("reject")
+def review_reject(claim_id: ClaimId, operator: Operator, reason: Reason, as_json: Json = False) -> None:
+    """Reject a claim under review (final)."""
+    _decide(claim_id, "rejected", operator, reason, as_json)
+
+
+def _decide(claim_id: str, decision: str, operator: str, reason: str, as_json: bool) -> None:
+    stack = current_stack(databases=("eligibility",))
+    choice = eligibility.ReviewDecision(claim_id, decision, operator, reason)
+
+    async def decide() -> None:
+        async with stack.connection("eligibility", readonly=False, decode_json=True) as conn:
+            await eligibility.decide_review(conn, choice, topic_prefix=stack.topic_prefix)
+
+    run(decide(), refusals=(eligibility.ReviewRefused,))
+    if as_json:
+        typer.echo(json.dumps({"claim_id": claim_id, "decision": decision, "operator": operator}))
+        return
+    typer.echo(f"{printable(claim_id, 80)} {decision} by {printable(operator, 80)}")

@@ -11,52 +11,70 @@ Everything shown from an item (its id and reason come from outside) goes through
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import json
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Annotated, Any, Literal, TypeVar
 
-import asyncpg
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from guichet_common.outbox_set_aside import cancel_outbox_row, release_outbox_row
 from guichet_common.safe_text import printable
-from guichet_common.set_aside import SetAsideDecisionRefused, SetAsideItem, held_items, record_decision
+from guichet_common.set_aside import SetAsideDecisionRefused, SetAsideItem, held_items, is_held, record_decision
 from guichet_console.connect import SERVICES, Stack, current_stack
-from guichet_console.status_collect import UNREACHABLE, describe
+from guichet_console.operations import UNREACHABLE, Json, describe, run
+from guichet_eligibility import operators as eligibility
+from guichet_intake import operators as intake
+from guichet_notifications import operators as notifications
+from guichet_payments import operators as payments
 
 T = TypeVar("T")
 Decision = Literal["released", "cancelled"]
+# An owner's effect: (conn, kind, item_id, *, topic_prefix) -> what it did, in words (or None).
+Effect = Callable[..., Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
 class Owner:
-    """Where a kind of item lives and which functions apply a decision to it.
-
-    With `takes_kind`, the functions are `release(conn, kind, item_id, *, topic_prefix) -> str | None` (a service's
-    `set_aside_repository`); otherwise `release(conn, item_id) -> None` (the common outbox's)."""
+    """Where a kind of item lives and which functions apply a decision to it: a service's
+    `operators.release_set_aside` / `cancel_set_aside`, or the common outbox's for stuck outbox rows."""
 
     services: tuple[str, ...]
-    module: str
-    release: str = "release"
-    cancel: str = "cancel"
-    takes_kind: bool = True
+    release: Effect
+    cancel: Effect
 
 
-# Kind -> owner. A new kind is one line here plus its module; an unknown kind can be listed but not decided.
-OWNERS: dict[str, Owner] = {
-    "payment_attempt": Owner(("payments",), "guichet_payments.set_aside_repository"),
-    "return_expiry": Owner(("payments",), "guichet_payments.set_aside_repository"),
-    "registry_deadline": Owner(("eligibility",), "guichet_eligibility.set_aside_repository"),
-    "email": Owner(("notifications",), "guichet_notifications.set_aside_repository"),
-    "outbox_row": Owner(
-        SERVICES, "guichet_common.outbox_set_aside", "release_outbox_row", "cancel_outbox_row", takes_kind=False
-    ),
+async def _release_outbox_row(conn: Any, kind: str, item_id: str, *, topic_prefix: str = "") -> None:
+    await release_outbox_row(conn, item_id)
+
+
+async def _cancel_outbox_row(conn: Any, kind: str, item_id: str, *, topic_prefix: str = "") -> None:
+    await cancel_outbox_row(conn, item_id)
+
+
+def owners(operators: Mapping[str, ModuleType]) -> dict[str, Owner]:
+    """Kind -> owner: each service's operators module names the kinds it decides (SET_ASIDE_KINDS); an outbox row,
+    which every service may hold, is decided by the common outbox. An unknown kind can be listed but not decided."""
+    found = {
+        kind: Owner((service,), module.release_set_aside, module.cancel_set_aside)
+        for service, module in operators.items()
+        for kind in module.SET_ASIDE_KINDS
+    }
+    found["outbox_row"] = Owner(tuple(operators), _release_outbox_row, _cancel_outbox_row)
+    return found
+
+
+OPERATORS: dict[str, ModuleType] = {
+    "intake": intake,
+    "eligibility": eligibility,
+    "payments": payments,
+    "notifications": notifications,
 }
+OWNERS: dict[str, Owner] = owners(OPERATORS)
 
 
 class Refused(Exception):
@@ -92,23 +110,12 @@ async def decide(
     owner = OWNERS.get(kind)
     if owner is None:
         raise Refused(f"no service decides items of kind {printable(kind, 40)!r}; known: {', '.join(OWNERS)}")
-    apply = _effect(owner, decision)
+    apply = owner.release if decision == "released" else owner.cancel
     where = await _service_holding(stack, owner, kind, item_id, service)
     async with stack.connection(where, readonly=False) as conn:
         await record_decision(conn, kind, item_id, decision, operator, reason)
-        if owner.takes_kind:
-            effect = await apply(conn, kind, item_id, topic_prefix=stack.topic_prefix)
-        else:
-            effect = await apply(conn, item_id)
+        effect = await apply(conn, kind, item_id, topic_prefix=stack.topic_prefix)
     return where, effect
-
-
-def _effect(owner: Owner, decision: Decision) -> Callable[..., Awaitable[str | None]]:
-    try:
-        module = importlib.import_module(owner.module)
-    except ModuleNotFoundError:
-        raise Refused(f"this console has no {owner.module}: it cannot decide these items yet") from None
-    return getattr(module, owner.release if decision == "released" else owner.cancel)
 
 
 async def _service_holding(stack: Stack, owner: Owner, kind: str, item_id: str, service: str | None) -> str:
@@ -121,9 +128,7 @@ async def _service_holding(stack: Stack, owner: Owner, kind: str, item_id: str, 
     holding = []
     for candidate in owner.services:
         async with stack.connection(candidate, readonly=True) as conn:
-            if await conn.fetchval(
-                "SELECT true FROM set_aside_items WHERE kind = $1 AND item_id = $2 AND state = 'held'", kind, item_id
-            ):
+            if await is_held(conn, kind, item_id):
                 holding.append(candidate)
     if len(holding) != 1:
         shown = f"{kind} {printable(item_id, 80)}"
@@ -138,7 +143,6 @@ async def _service_holding(stack: Stack, owner: Owner, kind: str, item_id: str, 
 # --- the commands -----------------------------------------------------------------------------------------------
 
 app = typer.Typer(no_args_is_help=True, help="Items background jobs set aside: list, release (try again), cancel.")
-Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 Kind = Annotated[str, typer.Argument(metavar="KIND", help=f"one of {', '.join(OWNERS)}")]
 ItemId = Annotated[str, typer.Argument(metavar="ID", help="the item's id, as `set-aside list` shows it")]
 Operator = Annotated[str, typer.Option(help="who decides (recorded)")]
@@ -200,7 +204,7 @@ def release(
 def cancel(
     kind: Kind, item_id: ItemId, operator: Operator, reason: Reason, service: Service = None, as_json: Json = False
 ) -> None:
-    """Give the item up, with the owner's effect (see each service's set_aside_repository); once."""
+    """Give the item up, with the owner's effect (see each service's operators module); once."""
     _decide(kind, item_id, "cancelled", operator, reason, service, as_json)
 
 
@@ -220,15 +224,5 @@ def _decide(
 
 
 def _run(job: Coroutine[Any, Any, T]) -> T:
-    """Runs one operation; a refusal is a message on stderr and exit code 1, not a traceback."""
-    try:
-        return asyncio.run(job)
-    except (Refused, SetAsideDecisionRefused, ValueError) as refused:
-        typer.echo(f"refused: {printable(str(refused), 300)}", err=True)
-        raise typer.Exit(1) from None
-    except asyncpg.UndefinedTableError:
-        typer.echo("refused: that service's database has no set_aside_items table yet: restart it", err=True)
-        raise typer.Exit(1) from None
-    except UNREACHABLE as error:
-        typer.echo(f"unavailable: {describe(error)}", err=True)
-        raise typer.Exit(1) from None
+    """A refusal is "refused: ..." and exit code 1; an unreachable database "unavailable: ..." and exit code 3."""
+    return run(job, refusals=(Refused, SetAsideDecisionRefused))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.live import Live
 
 from guichet_console.connect import Stack, current_stack
+from guichet_console.operations import Json
 from guichet_console.status_collect import collect
 from guichet_console.status_model import as_json
 from guichet_console.status_render import console, render
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
 def status(
     watch: Annotated[bool, typer.Option("--watch", help="refresh until interrupted (Ctrl-C)")] = False,
     interval: Annotated[float, typer.Option(min=0.5, help="seconds between refreshes with --watch")] = 2.0,
-    as_json_: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json_: Json = False,
 ) -> None:
     """The whole pipeline: claims per stage, consumer lag, dead letters, outboxes, budgets, e-mails in doubt."""
     stack = current_stack()

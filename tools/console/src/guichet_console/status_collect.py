@@ -14,11 +14,11 @@ from aiokafka.errors import KafkaError
 
 from guichet_common import outbox, set_aside
 from guichet_common.figures import StageFigures
-from guichet_common.logging import mask_text
 from guichet_common.topics import CONSUMED_BY, consumer_group
 from guichet_console import dead_letters
 from guichet_console.connect import Stack
 from guichet_console.kafka_view import PartitionRange, kafka_view
+from guichet_console.operations import describe
 from guichet_console.status_model import (
     PIPELINE,
     PipelineStatus,
@@ -27,16 +27,16 @@ from guichet_console.status_model import (
     dead_letter_figures,
     lag_of,
 )
-from guichet_eligibility import status_repository as eligibility_figures
-from guichet_intake import status_repository as intake_figures
-from guichet_notifications import status_repository as notifications_figures
-from guichet_payments import status_repository as payments_figures
+from guichet_eligibility import operators as eligibility
+from guichet_intake import operators as intake
+from guichet_notifications import operators as notifications
+from guichet_payments import operators as payments
 
 STAGE_FIGURES: Mapping[str, Callable[[asyncpg.Connection], Awaitable[StageFigures]]] = {
-    "intake": intake_figures.stage_figures,
-    "eligibility": eligibility_figures.stage_figures,
-    "payments": payments_figures.stage_figures,
-    "notifications": notifications_figures.stage_figures,
+    "intake": intake.stage_figures,
+    "eligibility": eligibility.stage_figures,
+    "payments": payments.stage_figures,
+    "notifications": notifications.stage_figures,
 }
 UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -78,7 +78,7 @@ async def service_figures(stack: Stack, service: str) -> ServiceFigures:
                 stage=await STAGE_FIGURES[service](conn),
                 outbox_backlog=await outbox.backlog(conn),
                 dead_letter_actions=await dead_letters.recorded_actions(conn, dlq_topics),
-                budgets=await payments_figures.budget_figures(conn) if service == "payments" else (),
+                budgets=await payments.budget_figures(conn) if service == "payments" else (),
                 set_aside=await set_aside.held_counts(conn),
             )
     except UNREACHABLE as error:
@@ -126,9 +126,3 @@ def combine(stack: Stack, services: Mapping[str, ServiceFigures], kafka: KafkaFi
 
 def _partitions_of(ranges: Mapping[TopicPartition, PartitionRange], topic: str) -> Ranges:
     return {tp.partition: (r.beginning, r.end) for tp, r in ranges.items() if tp.topic == topic}
-
-
-def describe(error: BaseException) -> str:
-    """A short reason for an unreachable part; masked, since a driver's message may quote a value."""
-    name, text = type(error).__name__, str(error).strip()
-    return mask_text(text if text.startswith(name) else f"{name}: {text}" if text else name)[:200]

@@ -9,7 +9,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from guichet_common.cli import ExitCode
 from guichet_console.connect import current_stack
+from guichet_console.operations import Json
 from guichet_console.report_format import json_text, outside, paris, shown
 from guichet_console.trace_collect import ClaimHistory, collect
 from guichet_console.trace_timeline import TraceEvent, timeline
@@ -21,9 +23,11 @@ def register(app: typer.Typer) -> None:
 
 def trace(
     claim_id: Annotated[str, typer.Argument(help="the claim's reference, e.g. CFN-2021-0000123")],
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: Json = False,
 ) -> None:
-    """One claim's story across every service: submission, decision rule by rule, review, payment, e-mails."""
+    """One claim's story across every service: submission, decision rule by rule, review, payment, e-mails.
+
+    Exit 1 when no readable service knows the claim, 3 when none does and a database could not be read."""
     history = asyncio.run(collect(current_stack(), claim_id))
     events = timeline(history)
     if as_json:
@@ -33,7 +37,7 @@ def trace(
     if not history.found:
         if not as_json:
             typer.echo(f"Aucune trace de la demande {outside(claim_id)} dans les services lisibles.", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.UNREACHABLE if history.unreachable else ExitCode.REFUSED)
 
 
 def as_document(history: ClaimHistory, events: list[TraceEvent]) -> dict:

@@ -12,10 +12,10 @@ from typing import Any
 import asyncpg
 
 from guichet_console.connect import Stack
-from guichet_eligibility import history_repository as eligibility
-from guichet_intake import history_repository as intake
-from guichet_notifications import history_repository as notifications
-from guichet_payments import history_repository as payments
+from guichet_eligibility import operators as eligibility
+from guichet_intake import operators as intake
+from guichet_notifications import operators as notifications
+from guichet_payments import operators as payments
 
 _CREDENTIALS = re.compile(r"://[^@\s/]*@")
 # A database that cannot be reached or entered; an SQL error is a bug and must not pass for an outage.

@@ -12,7 +12,7 @@ from typing import Any
 from guichet_common.logging import mask_text
 from guichet_console.report_format import euros, paris
 from guichet_console.trace_collect import ClaimHistory
-from guichet_eligibility.explain import explain
+from guichet_eligibility.operators import explain
 
 OUTCOMES = {
     "approved": "accordée",
