@@ -81,11 +81,10 @@ async def held_items(conn: asyncpg.Connection, kind: str | None = None, limit: i
 async def is_held(conn: asyncpg.Connection, kind: str, item_id: str) -> bool:
     """Whether the item is set aside and waits for an operator's decision (the console asks each service that may
     hold a kind every service has)."""
-    return bool(
-        await conn.fetchval(
-            "SELECT true FROM set_aside_items WHERE kind = $1 AND item_id = $2 AND state = 'held'", kind, item_id
-        )
+    found = await conn.fetchval(
+        "SELECT true FROM set_aside_items WHERE kind = $1 AND item_id = $2 AND state = 'held'", kind, item_id
     )
+    return found is True
 
 
 async def record_decision(
