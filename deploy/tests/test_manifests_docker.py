@@ -1,4 +1,5 @@
-"""The services' image (deploy/docker/Dockerfile): multi-stage, locked dependencies, non-root, a HEALTHCHECK."""
+"""The services' image (deploy/docker/Dockerfile): multi-stage, locked dependencies, non-root, a HEALTHCHECK, and
+nothing in production but the four services and the libraries they import (no tests, tools, bench or Faker)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from guichet_deploy.manifests import (
     DOCKERIGNORE,
     HTTP_PORT,
     ROOT,
+    compose,
     objects,
 )
 
@@ -44,11 +46,24 @@ def stages() -> list[list[tuple[str, str]]]:
     return result
 
 
+def stage_name(stage: list[tuple[str, str]]) -> str | None:
+    words = stage[0][1].split()
+    return words[-1] if len(words) >= 3 and words[-2].upper() == "AS" else None
+
+
+def stage_named(name: str) -> list[tuple[str, str]]:
+    return next(stage for stage in stages() if stage_name(stage) == name)
+
+
 def resolved_base(arguments: str) -> str:
+    """The image a FROM starts from; a stage built FROM an earlier stage has that stage's base."""
     args = dict(
         a.split("=", 1) for keyword, a in dockerfile_instructions() if keyword == "ARG" and "=" in a
     )  # global ARG defaults
     image = arguments.split()[0]
+    earlier = {stage_name(stage): stage for stage in stages()}
+    if image in earlier:
+        return resolved_base(earlier[image][0][1])
     return re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), image)
 
 
@@ -112,3 +127,108 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context() -> None
         if keyword == "COPY" and "--from=" not in arguments:
             for source in shlex.split(arguments)[:-1]:
                 assert source.rstrip("/") not in patterns, f"{source} is copied but excluded from the context"
+
+
+# The production image (the last stage, what `docker build` makes without --target) runs only the four services.
+SERVICE_PACKAGES = {f"guichet-{service}" for service in SERVICES}
+# Tools, test and benchmark dependencies: none of them may reach production, directly or through a service.
+NOT_IN_PRODUCTION = {
+    "faker",
+    "hypothesis",
+    "pytest",
+    "testcontainers",
+    "py-spy",
+    "guichet-simulator",
+    "guichet-chaos",
+    "guichet-bench",
+    "guichet-console",
+    "guichet-registry",
+    "guichet-finance",
+    "guichet-deploy",
+}
+
+
+def production_build() -> list[tuple[str, str]]:
+    """The stage whose /app (code and venv) the runtime stage copies."""
+    runtime = stages()[-1]
+    sources = [re.search(r"--from=(\S+)", a) for keyword, a in runtime if keyword == "COPY" and "/app" in a]
+    names = {m.group(1) for m in sources if m}
+    assert len(names) == 1, f"the runtime stage should copy /app from one build stage: {names}"
+    return stage_named(names.pop())
+
+
+def installed_packages(sync: str) -> set[str]:
+    return set(re.findall(r"--package[ =](\S+)", sync))
+
+
+def lock_closure(roots: set[str]) -> set[str]:
+    """Every package `uv sync --no-dev --package <roots>` installs from uv.lock, extras followed, markers ignored
+    (so it may list a package a platform skips, never miss one)."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    packages = {package["name"]: package for package in lock["package"]}
+    seen: set[tuple[str, str | None]] = set()  # (package, one of its extras or None for its own dependencies)
+    wanted: list[tuple[str, str | None]] = [(name, None) for name in roots]
+    while wanted:
+        node = wanted.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        name, extra = node
+        package = packages[name]
+        dependencies = package.get("dependencies", []) if extra is None else package["optional-dependencies"][extra]
+        for dependency in dependencies:
+            wanted.append((dependency["name"], None))
+            wanted += [(dependency["name"], e) for e in dependency.get("extra", [])]
+    return {name for name, _ in seen}
+
+
+def test_production_image_installs_the_four_services_and_only_what_they_need() -> None:
+    syncs = [a for keyword, a in production_build() if keyword == "RUN" and "uv sync" in a]
+    assert syncs, "the production build stage must install with uv sync"
+    for sync in syncs:
+        assert "--all-packages" not in sync, f"--all-packages installs every tool of the workspace: {sync}"
+        assert installed_packages(sync) == SERVICE_PACKAGES, f"name exactly the four services: {sync}"
+    installed = lock_closure(SERVICE_PACKAGES)
+    assert {"guichet-common", "guichet-programme"} <= installed
+    leaked = sorted(installed & NOT_IN_PRODUCTION)
+    assert not leaked, f"a service package depends on tools or test dependencies, which production would ship: {leaked}"
+
+
+def test_production_image_copies_no_tests_tools_or_bench() -> None:
+    copied = [
+        source
+        for keyword, arguments in production_build() + stages()[-1]
+        if keyword == "COPY" and "--from=" not in arguments
+        for source in shlex.split(arguments)[:-1]
+    ]
+    assert copied
+    for source in copied:
+        if source.endswith("pyproject.toml"):  # uv needs every workspace member's to read the workspace
+            continue
+        parts = source.rstrip("/").split("/")
+        assert parts[0] not in {"tools", "tests", "bench", "deploy", "conftest.py"}, f"not for production: {source}"
+        assert "tests" not in parts, f"tests in production: {source}"
+    patterns = {line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()}
+    # `COPY services/ services/` would otherwise bring each service's tests along.
+    assert {"tests", "**/tests", "tools/*/src", "bench", "conftest.py"} <= patterns
+
+
+def test_production_image_ships_the_licence() -> None:
+    # EUPL-1.2, article 5: a copy of the Licence goes with every copy of the Work, and an image is one.
+    copies = [a for keyword, a in production_build() + stages()[-1] if keyword == "COPY" and "--from=" not in a]
+    assert "LICENSE" in {source for a in copies for source in shlex.split(a)[:-1]}
+
+
+def test_compose_builds_each_container_from_a_stage_that_has_its_code() -> None:
+    # The production image has no guichet_deploy: the local SMTP sink is built from a target of its own.
+    stage_names = {stage_name(stage) for stage in stages()}
+    for name, spec in compose()["services"].items():
+        build = spec.get("build")
+        if not build:
+            continue
+        target = build.get("target")
+        assert target is None or target in stage_names, f"{name}: no stage {target} in the Dockerfile"
+        command = spec.get("command", "")
+        command = " ".join(command) if isinstance(command, list) else command
+        if target is None:
+            assert "guichet_deploy" not in command, f"{name} runs deploy code on the production image: {command}"
