@@ -7,7 +7,6 @@ before a rule changed what it observes, falls back to the code and its raw value
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,17 +36,16 @@ DECLARATIONS = {
     "not_in_liquidation": "ne pas être en liquidation judiciaire",
     "information_accurate": "certifier l'exactitude des informations",
 }
-# The reasons invoices.judge_invoice gives, in French; anything else is shown as it is.
-_INVOICE_REASONS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (
-        re.compile(r"dated (\S+), outside (\S+?)\.\.(\S+)"),
-        lambda m: f"datée du {date(m[1])}, hors de la période du {date(m[2])} au {date(m[3])}",
+# Why invoices.judge_invoice set an invoice aside (InvoiceRejection's codes), in French, from the values it records.
+INVOICE_REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "INVOICE_OUTSIDE_PERIOD": lambda v: (
+        f"datée du {date(v['issued_on'])}, hors de la période du {date(v['earliest'])} au {date(v['latest'])}"
     ),
-    (re.compile(r"dated (\S+), after the claim \((\S+)\)"), lambda m: f"datée du {date(m[1])}, après la demande"),
-    (re.compile(r"issued by the applicant itself"), lambda m: "émise par l'entreprise elle-même"),
-    (re.compile(r"category (\S+) not covered"), lambda m: f"catégorie {m[1]} non couverte"),
-    (re.compile(r"support from a provider that is not referenced"), lambda m: "accompagnement non référencé"),
-]
+    "INVOICE_AFTER_CLAIM": lambda v: f"datée du {date(v['issued_on'])}, après la demande",
+    "INVOICE_FROM_APPLICANT": lambda v: "émise par l'entreprise elle-même",
+    "INVOICE_CATEGORY_NOT_COVERED": lambda v: f"catégorie {v['category']} non couverte",
+    "INVOICE_SUPPORT_NOT_REFERENCED": lambda v: "accompagnement non référencé",
+}
 
 
 def explain(code: str, passed: bool, observed: Mapping[str, Any] | None) -> str:
@@ -175,11 +173,20 @@ def _expenses(p: bool, o: Mapping[str, Any]) -> str:
     return sentence
 
 
-def invoice_reason(why: str) -> str:
-    for pattern, french in _INVOICE_REASONS:
-        if match := pattern.fullmatch(why):
-            return french(match)
-    return why
+def invoice_reason(why: Mapping[str, Any] | str) -> str:
+    """Why one invoice does not count: a stored InvoiceRejection record (code and values) in French. A decision
+    stored before the reasons had codes holds an English sentence, shown as it is; an unknown code, or values of
+    another shape, show the code and the raw values."""
+    if isinstance(why, str):
+        return why
+    french = INVOICE_REASONS.get(str(why.get("code")))
+    if french is not None:
+        try:
+            return french(why)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    values = ", ".join(f"{key} = {value}" for key, value in why.items() if key != "code")
+    return f"{why.get('code')} ({values or 'aucune valeur'})"
 
 
 def _already_aided(p: bool, o: Mapping[str, Any]) -> str:

@@ -2,24 +2,64 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-
-import structlog
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from guichet_common.contracts import ClaimDecidedV1, ClaimRegisteredV1, ClaimStatusV1, RegistryCompanyV1
 from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC, ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.registry import TOPIC as REGISTRY_COMPANIES
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
-from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
+from guichet_common.pipeline import Published, Undecodable, contract
+from guichet_common.records import InboundRecord
 from guichet_common.runtime import Wiring
+from guichet_common.safe_text import has_unsafe_characters
 from guichet_eligibility import status_repository
 from guichet_eligibility.domain import check_rules_exist
-from guichet_eligibility.service import EligibilityService
+from guichet_eligibility.service import Arrival, EligibilityService
 from guichet_eligibility.settings import EligibilitySettings
+from guichet_eligibility.unit_of_work import EligibilityUnitOfWork, EligibilityWork
 from guichet_programme import load_programmes
 
-log = structlog.get_logger()
+_registry_company = contract(RegistryCompanyV1)
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """A registry record with a null value: the company of this SIREN (the record's key) left the registry."""
+
+    siren: str
+
+
+def registry_record(record: InboundRecord) -> RegistryCompanyV1 | Tombstone | None:
+    """A registry record as the contract's company, or a tombstone; None for a tombstone without a key (nothing to
+    remove). PostgreSQL refuses a NUL, which would fail the whole batch: a key or a denomination (the only free text,
+    kept in jsonb) holding a control character is dead-lettered instead."""
+    if record.value is None:
+        key = (record.key or b"").decode("utf-8", "replace")
+        if has_unsafe_characters(key):
+            raise Undecodable("tombstone key holds a control character")
+        return Tombstone(key) if key else None
+    company = _registry_company(record)
+    if has_unsafe_characters(company.denominationUniteLegale or ""):
+        raise Undecodable("denominationUniteLegale holds a control character")
+    return company
+
+
+@dataclass(frozen=True)
+class EligibilityHandlers:
+    service: EligibilityService
+
+    async def registry_companies(
+        self, uow: EligibilityWork, changes: Sequence[RegistryCompanyV1 | Tombstone]
+    ) -> Sequence[Published]:
+        # Per SIREN, the batch's last word (the topic is compacted: the last record wins).
+        latest = {c.siren: None if isinstance(c, Tombstone) else c.model_dump(mode="json") for c in changes}
+        return await self.service.apply_registry_records(uow, latest)
+
+    async def claims_registered(self, uow: EligibilityWork, events: Sequence[ClaimRegisteredV1]) -> Sequence[Published]:
+        arrivals = [Arrival(event.claim, event.correlation_id) for event in events]
+        return await self.service.apply_registered_claims(uow, arrivals)
 
 
 def register_handlers(wiring: Wiring) -> None:
@@ -33,31 +73,23 @@ def register_handlers(wiring: Wiring) -> None:
         topic_prefix=settings.topic_prefix,
         registry_grace=dt.timedelta(seconds=settings.registry_grace_s),
     )
+    handlers = EligibilityHandlers(service)
+    wiring.unit_of_work = EligibilityUnitOfWork
     wiring.subscribe(
         REGISTRY_COMPANIES,
-        service.apply_registry_records,
-        payload=RegistryCompanyV1,
+        RegistryCompanyV1,
+        handlers.registry_companies,
+        decode=registry_record,
+        event_id=None,  # idempotent by content: the last record of a SIREN wins, no inbox rows
         description="SIRENE registry companies (a null value removes one)",
     )
     wiring.subscribe(
         CLAIMS_REGISTERED_TOPIC,
-        service.apply_registered_claims,
-        payload=ClaimRegisteredV1,
+        ClaimRegisteredV1,
+        handlers.claims_registered,
         description="Registered claims, judged under the programme's rules",
     )
     wiring.publishes(CLAIMS_STATUS, ClaimStatusV1, "approved, rejected with reasons, or under_review")
     wiring.publishes(ELIGIBILITY_DECISIONS_TOPIC, ClaimDecidedV1, "Approved claims, for payments")
     wiring.figures.stage = status_repository.stage_figures
-
-    async def judge_claims_past_registry_deadline() -> None:
-        while True:
-            try:
-                async with transaction(wiring.pool) as conn:
-                    judged = await service.judge_past_registry_deadline(conn)
-            except TRANSIENT_DB_ERRORS as error:
-                log.warning("registry_deadline_sweep_retrying", error=str(error))
-                judged = 0
-            if judged == 0:
-                await asyncio.sleep(1.0)
-
-    wiring.run_in_background(judge_claims_past_registry_deadline)
+    wiring.repeat("judge_claims_past_registry_deadline", service.judge_past_registry_deadline, pause_s=1.0)

@@ -8,14 +8,18 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from guichet_common.outbox import write_outbox
-from guichet_eligibility import domain, repository
+from guichet_common.contracts.status import ClaimStatus
+from guichet_eligibility import domain
+from guichet_eligibility.repository import PostgresClaims
 from guichet_eligibility.service import announce, stored_claim
 from guichet_eligibility.translate import claim_facts
+from guichet_eligibility.unit_of_work import EligibilityWork, on_connection
 from guichet_programme import Programme
 
 log = structlog.get_logger()
 REJECTED_AFTER_REVIEW = "REJECTED_AFTER_REVIEW"
+# What an operator may decide, as the status it gives the claim.
+REVIEW_STATUSES: dict[str, ClaimStatus] = {domain.APPROVED: "approved", domain.REJECTED: "rejected"}
 
 
 class ReviewRefused(Exception):
@@ -31,39 +35,41 @@ class ReviewDecision:
 
 
 async def under_review(conn: asyncpg.Connection, programme: str | None = None) -> list[asyncpg.Record]:
-    return await repository.claims_under_review(conn, programme)
+    return await PostgresClaims(conn).under_review(programme)
 
 
 async def decide(
     conn: asyncpg.Connection, programmes: Mapping[str, Programme], choice: ReviewDecision, topic_prefix: str = ""
 ) -> None:
-    """Record the operator's decision and announce it; call inside one transaction."""
-    if choice.decision not in (domain.APPROVED, domain.REJECTED):
+    """The console's entry point: `review_decision` on `conn`, inside the caller's transaction."""
+    async with on_connection(conn) as uow:
+        await review_decision(uow, programmes, choice, topic_prefix)
+
+
+async def review_decision(
+    uow: EligibilityWork, programmes: Mapping[str, Programme], choice: ReviewDecision, topic_prefix: str = ""
+) -> None:
+    """Record the operator's decision and announce it, in one commit. An approval pays what the rules would grant
+    the claim: it is judged again (`domain.judge`, as the service and what-if judge) for that amount."""
+    status = REVIEW_STATUSES.get(choice.decision)
+    if status is None:
         raise ReviewRefused(f"decision must be approved or rejected, not {choice.decision!r}")
     if not choice.operator.strip() or not choice.reason.strip():
         raise ReviewRefused("an operator identity and a written reason are both required")
-    row = await repository.claim_with_decision(conn, choice.claim_id, lock=True)
-    if row is None:
+    found = await uow.claims.with_decision(choice.claim_id, lock=True)
+    if found is None:
         raise ReviewRefused(f"no claim {choice.claim_id}")
-    if row["status"] != domain.UNDER_REVIEW or row["reviewed"]:
-        raise ReviewRefused(f"claim {choice.claim_id} is {row['status']}, not awaiting review; decisions are final")
-    claim = stored_claim(row)
-    await repository.record_review(conn, choice.claim_id, choice.decision, choice.operator, choice.reason)
-    if choice.decision == domain.APPROVED:
+    if found.status != domain.UNDER_REVIEW or found.reviewed or found.rule_version is None:
+        raise ReviewRefused(f"claim {choice.claim_id} is {found.status}, not awaiting review; decisions are final")
+    claim = stored_claim(found.payload)
+    await uow.claims.record_review(choice.claim_id, choice.decision, choice.operator, choice.reason)
+    grant, reasons = 0, [REJECTED_AFTER_REVIEW]
+    if status == domain.APPROVED:
         facts = claim_facts(claim)
-        subject = domain.subject_for(
-            facts,
-            await repository.registry_facts(conn, facts.siren),
-            domain.history_from(
-                domain.Ledger.of(await repository.related_claims(conn, [facts]), ()).prior_for(facts), facts
-            ),
-            programmes[claim.programme],
-        )
-        grant, reasons = domain.grant_for(subject), []
-    else:
-        grant, reasons = 0, [REJECTED_AFTER_REVIEW]
-    await write_outbox(
-        conn,
-        announce(topic_prefix, claim, choice.decision, reasons, row["rule_version"], row["correlation_id"], grant),
-    )
+        registry = await uow.companies.registry_facts_for([facts.siren])
+        ledger = domain.Ledger.of(await uow.claims.related_claims([facts]), ())
+        [judgement] = domain.judge([facts], registry, ledger, programmes)
+        grant, reasons = judgement.approval_grant_cents, []
+    uow.publish(announce(topic_prefix, claim, status, reasons, found.rule_version, found.correlation_id, grant))
+    await uow.commit()
     log.info("review_decided", claim_id=choice.claim_id, decision=choice.decision, operator=choice.operator)

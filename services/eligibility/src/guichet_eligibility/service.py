@@ -12,39 +12,33 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-import asyncpg
 import structlog
 from pydantic import ValidationError
 
-from guichet_common.contracts import (
-    ClaimDecidedV1,
-    ClaimRegisteredV1,
-    ClaimStatusV1,
-    RegistryCompanyV1,
-    SubmittedClaim,
-)
+from guichet_common.contracts import ClaimDecidedV1, ClaimStatusV1, SubmittedClaim
 from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
-from guichet_common.db import TRANSIENT_DB_ERRORS
-from guichet_common.inbox import first_sightings
-from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.records import (
-    InboundRecord,
-    Unreadable,
-    dead_letter,
-    decode_all,
-    describe_validation_error,
-    read_json_object,
-)
-from guichet_common.safe_text import has_unsafe_characters
-from guichet_common.set_aside import item_by_item, set_aside
-from guichet_eligibility import domain, repository
+from guichet_common.contracts.status import ClaimStatus
+from guichet_common.outbox import OutboxMessage
+from guichet_common.records import describe_validation_error
+from guichet_eligibility import domain
+from guichet_eligibility.repository import AwaitingClaim, WaitingClaim
 from guichet_eligibility.translate import claim_facts
+from guichet_eligibility.unit_of_work import EligibilityWork
 from guichet_programme import Programme
 
 log = structlog.get_logger()
 REGISTRY_DEADLINE = "registry_deadline"  # the set-aside kind of a claim the deadline job could not judge
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A registered claim, as intake announced it."""
+
+    claim: SubmittedClaim
+    correlation_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -53,109 +47,78 @@ class EligibilityService:
     topic_prefix: str = ""
     registry_grace: dt.timedelta = dt.timedelta(seconds=10)
 
-    async def apply_registry_records(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        """Upsert each company (last record wins; a null value deletes it), then judge claims that waited for it."""
-        outbox: list[OutboxMessage] = []
-        latest: dict[str, dict | None] = {}  # per SIREN, the batch's last word: a record, or None for a tombstone
-        for record in records:
-            if record.value is None:
-                key = (record.key or b"").decode("utf-8", "replace")
-                if has_unsafe_characters(key):  # PostgreSQL refuses a NUL: it would fail the batch, not the record
-                    outbox.append(dead_letter(record, "tombstone key holds a control character"))
-                elif key:
-                    latest[key] = None
-                continue
-            try:
-                read_json_object(record)
-                company = RegistryCompanyV1.model_validate_json(record.value)
-            except Unreadable as error:
-                outbox.append(dead_letter(record, str(error)))
-                continue
-            except ValidationError as error:
-                outbox.append(dead_letter(record, "schema: " + "; ".join(describe_validation_error(error))))
-                continue
-            if has_unsafe_characters(company.denominationUniteLegale or ""):  # the only free text; jsonb refuses NUL
-                outbox.append(dead_letter(record, "denominationUniteLegale holds a control character"))
-                continue
-            latest[company.siren] = company.model_dump(mode="json")
-        await repository.delete_companies(conn, [siren for siren, value in latest.items() if value is None])
-        await repository.upsert_companies(conn, [value for value in latest.values() if value is not None])
-        arrived = [siren for siren, value in latest.items() if value is not None]
-        if arrived:
-            waiting = await repository.take_awaiting_for_companies(conn, arrived)
-            outbox += await self._judge(conn, [(stored_claim(row), row["correlation_id"]) for row in waiting])
-        await write_outbox(conn, outbox)
+    async def apply_registry_records(
+        self, uow: EligibilityWork, latest: Mapping[str, Mapping[str, Any] | None]
+    ) -> list[OutboxMessage]:
+        """Keep the registry copy: per SIREN, the batch's last word (a record as the contract's JSON, or None for a
+        company removed from the registry). Then judge the claims that were waiting for the companies that arrived."""
+        await uow.companies.delete([siren for siren, record in latest.items() if record is None])
+        await uow.companies.upsert([record for record in latest.values() if record is not None])
+        arrived = [siren for siren, record in latest.items() if record is not None]
+        if not arrived:
+            return []
+        waiting = await uow.claims.take_awaiting_for_companies(arrived)
+        return await self._judge(uow, [(stored_claim(w.payload), w.correlation_id) for w in waiting])
 
-    async def apply_registered_claims(self, conn: asyncpg.Connection, records: Sequence[InboundRecord]) -> None:
-        """Judge every claim of the batch not seen before, or park it until its registry record arrives."""
-        events, outbox = decode_all(ClaimRegisteredV1, records)
-        fresh = await first_sightings(conn, records[0].topic, [e.event_id for e in events]) if events else set()
-        known = await repository.known_claim_ids(conn, [e.claim.claim_id for e in events]) if events else set()
-        arrivals: list[ClaimRegisteredV1] = []
-        for event in events:
-            if event.event_id in fresh and event.claim.claim_id not in known:
-                fresh.discard(event.event_id)
-                known.add(event.claim.claim_id)  # a second event for the same claim in this batch is a duplicate
-                arrivals.append(event)
-        if not arrivals:
-            await write_outbox(conn, outbox)
-            return
+    async def apply_registered_claims(self, uow: EligibilityWork, arrivals: Sequence[Arrival]) -> list[OutboxMessage]:
+        """Judge every claim never registered before, or park it until its registry record arrives."""
+        known = await uow.claims.known_claim_ids([arrival.claim.claim_id for arrival in arrivals])
+        new: list[Arrival] = []
+        for arrival in arrivals:
+            if arrival.claim.claim_id not in known:
+                known.add(arrival.claim.claim_id)  # a second event for the same claim in this batch is a duplicate
+                new.append(arrival)
+        if not new:
+            return []
         deadline = datetime.now(UTC) + self.registry_grace
-        await repository.insert_awaiting_claims(
-            conn,
+        await uow.claims.insert_awaiting(
             [
-                repository.AwaitingClaim(
-                    claim_facts(e.claim), e.correlation_id, e.claim.model_dump(mode="json"), deadline
-                )
-                for e in arrivals
-            ],
+                AwaitingClaim(claim_facts(a.claim), a.correlation_id, a.claim.model_dump(mode="json"), deadline)
+                for a in new
+            ]
         )
-        registry = await repository.registry_facts_for(conn, sorted({e.claim.applicant.siren for e in arrivals}))
-        judged_now = [
-            (e.claim, e.correlation_id)
-            for e in arrivals
-            if self.registry_grace <= dt.timedelta(0) or e.claim.applicant.siren in registry
-        ]
-        for event in arrivals:
-            if event.claim.applicant.siren not in registry and self.registry_grace > dt.timedelta(0):
-                log.info("claim_awaits_registry_record", claim_id=event.claim.claim_id)
+        registry = await uow.companies.registry_facts_for(sorted({a.claim.applicant.siren for a in new}))
+        waits = self.registry_grace > dt.timedelta(0)
+        judged_now = [(a.claim, a.correlation_id) for a in new if not waits or a.claim.applicant.siren in registry]
+        for arrival in new:
+            if waits and arrival.claim.applicant.siren not in registry:
+                log.info("claim_awaits_registry_record", claim_id=arrival.claim.claim_id)
         # Claims left waiting still count, in their place, as history for the batch's later claims.
-        outbox += await self._judge(conn, judged_now, registry, in_order=[e.claim.claim_id for e in arrivals])
-        await write_outbox(conn, outbox)
+        return await self._judge(uow, judged_now, registry, in_order=[a.claim.claim_id for a in new])
 
-    async def judge_past_registry_deadline(self, conn: asyncpg.Connection, limit: int = 500) -> int:
+    async def judge_past_registry_deadline(self, uow: EligibilityWork, limit: int = 500) -> int:
         """Judge the claims whose company never showed up in time (they go to review as REGISTRY_NO_RECORD).
 
         All at once; if that fails, one by one, each in a savepoint: a claim that cannot be judged on its own is
-        set aside (`registry_deadline`, with its reason) and skipped from then on, and the others are judged."""
-        rows = await repository.take_awaiting_past_deadline(conn, limit)
-        try:
-            async with conn.transaction():
-                outbox = await self._judge(conn, [(stored_claim(r), r["correlation_id"]) for r in rows])
-        except TRANSIENT_DB_ERRORS:
-            raise
-        except Exception as error:
-            log.warning("registry_deadline_batch_failed", claims=len(rows), error=type(error).__name__)
-            outbox = []
+        set aside (`registry_deadline`, with its reason) and skipped from then on, and the others are judged.
+        Returns how many claims it took (the background loop runs again at once while there were some)."""
+        waiting = await uow.claims.take_awaiting_past_deadline(limit)
+        if not waiting:
+            return 0
+        published: list[OutboxMessage] = []
 
-            async def judge_alone(row: asyncpg.Record) -> None:
-                outbox.extend(await self._judge(conn, [(stored_claim(row), row["correlation_id"])]))
+        async def judge_all(claims: list[WaitingClaim]) -> None:
+            published.extend(await self._judge(uow, [(stored_claim(c.payload), c.correlation_id) for c in claims]))
 
-            async def aside(row: asyncpg.Record, error: Exception) -> None:
-                await repository.set_claim_aside(conn, row["claim_id"])
-                if await set_aside(conn, REGISTRY_DEADLINE, row["claim_id"], failure_reason(error)):
-                    log.warning(
-                        "item_set_aside", kind=REGISTRY_DEADLINE, item_id=row["claim_id"], reason=type(error).__name__
-                    )
+        async def one_by_one(claims: list[WaitingClaim], error: Exception) -> None:
+            log.warning("registry_deadline_batch_failed", claims=len(claims), error=type(error).__name__)
+            await uow.item_by_item(claims, lambda claim: judge_all([claim]), set_aside)
 
-            await item_by_item(conn, rows, judge_alone, aside)
-        await write_outbox(conn, outbox)
-        return len(rows)
+        async def set_aside(claim: WaitingClaim, error: Exception) -> None:
+            await uow.claims.mark_set_aside(claim.claim_id)
+            if await uow.set_aside(REGISTRY_DEADLINE, claim.claim_id, failure_reason(error)):
+                log.warning(
+                    "item_set_aside", kind=REGISTRY_DEADLINE, item_id=claim.claim_id, reason=type(error).__name__
+                )
+
+        await uow.item_by_item([waiting], judge_all, one_by_one)
+        uow.publish(published)
+        return len(waiting)
 
     async def _judge(
         self,
-        conn: asyncpg.Connection,
-        claims: list[tuple[SubmittedClaim, uuid.UUID]],
+        uow: EligibilityWork,
+        claims: Sequence[tuple[SubmittedClaim, uuid.UUID]],
         registry: Mapping[str, domain.RegistryFacts] | None = None,
         in_order: Sequence[str] | None = None,
     ) -> list[OutboxMessage]:
@@ -163,28 +126,17 @@ class EligibilityService:
         ones before it in `in_order` (the batch's arrival order, claims left waiting included; default: `claims`)."""
         if not claims:
             return []
-        facts = {claim.claim_id: claim_facts(claim) for claim, _ in claims}
-        in_order = list(in_order if in_order is not None else facts)
+        facts = [claim_facts(claim) for claim, _ in claims]
         if registry is None:
-            registry = await repository.registry_facts_for(conn, sorted({f.siren for f in facts.values()}))
-        ledger = domain.Ledger.of(await repository.related_claims(conn, list(facts.values())), in_order)
-        decisions: list[tuple[str, domain.Decision]] = []
+            registry = await uow.companies.registry_facts_for(sorted({f.siren for f in facts}))
+        order = list(in_order) if in_order is not None else [f.claim_id for f in facts]
+        ledger = domain.Ledger.of(await uow.claims.related_claims(facts), order)
+        judged = domain.judge(facts, registry, ledger, self.programmes, in_order=order)
+        announced = {claim.claim_id: (claim, correlation_id) for claim, correlation_id in claims}
         outbox: list[OutboxMessage] = []
-        to_judge = {claim.claim_id: (claim, correlation_id) for claim, correlation_id in claims}
-        for claim_id in in_order:
-            if claim_id not in to_judge:
-                ledger.arrive(claim_id)
-                continue
-            claim, correlation_id = to_judge[claim_id]
-            subject = domain.subject_for(
-                facts[claim_id],
-                registry.get(claim.applicant.siren),
-                domain.history_from(ledger.prior_for(facts[claim_id]), facts[claim_id]),
-                self.programmes[claim.programme],  # intake refuses unknown programmes
-            )
-            decision = domain.decide(subject)
-            ledger.decided(claim.claim_id, holds_aid=decision.outcome in repository.HOLDING_AID)
-            decisions.append((claim.claim_id, decision))
+        for judgement in judged:
+            decision = judgement.decision
+            claim, correlation_id = announced[judgement.claim_id]
             log.info(
                 "claim_assessed",
                 claim_id=claim.claim_id,
@@ -201,11 +153,8 @@ class EligibilityService:
                 correlation_id,
                 decision.grant_cents,
             )
-        await repository.record_decisions(conn, decisions)
+        await uow.claims.record_decisions([(judgement.claim_id, judgement.decision) for judgement in judged])
         return outbox
-
-    def _topic(self, name: str) -> str:
-        return self.topic_prefix + name
 
 
 def failure_reason(error: Exception) -> str:
@@ -215,15 +164,15 @@ def failure_reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def stored_claim(row: asyncpg.Record) -> SubmittedClaim:
+def stored_claim(payload: Mapping[str, Any]) -> SubmittedClaim:
     # Our own stored JSON: dates come back as strings, hence the lax (non-strict) validation here.
-    return SubmittedClaim.model_validate(row["payload"], strict=False)
+    return SubmittedClaim.model_validate(payload, strict=False)
 
 
 def announce(
     topic_prefix: str,
     claim: SubmittedClaim,
-    outcome: str,
+    outcome: ClaimStatus,
     reasons: list[str],
     rule_version: str,
     correlation_id: uuid.UUID,
@@ -237,7 +186,7 @@ def announce(
         claim_id=claim.claim_id,
         programme=claim.programme,
         siren=claim.applicant.siren,
-        status=outcome,  # type: ignore[arg-type]
+        status=outcome,
         reasons=reasons,
         rule_version=rule_version,
         amount_cents=grant_cents if outcome == domain.APPROVED else None,

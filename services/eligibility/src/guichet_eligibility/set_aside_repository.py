@@ -25,7 +25,8 @@ from guichet_common.contracts import ClaimStatusV1
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.settings import project_root
-from guichet_eligibility import domain, repository
+from guichet_eligibility import domain
+from guichet_eligibility.repository import PostgresClaims
 from guichet_eligibility.service import REGISTRY_DEADLINE
 from guichet_programme import load_programmes
 
@@ -61,7 +62,7 @@ async def cancel(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_pre
         raise NotSetAsideHere(f"claim {item_id} is not set aside")
     version = _rule_version(row["programme"], row["submitted_at"])
     review = domain.Decision(domain.UNDER_REVIEW, version, (REGISTRY_NO_RECORD,), (), 0)
-    await repository.record_decisions(conn, [(item_id, review)])
+    await PostgresClaims(conn).record_decisions([(item_id, review)])
     status = ClaimStatusV1(
         event_id=uuid.uuid4(),
         occurred_at=dt.datetime.now(dt.UTC),

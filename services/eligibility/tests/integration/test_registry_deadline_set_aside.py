@@ -13,11 +13,15 @@ import pytest
 from structlog.testing import capture_logs
 
 from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimSubmittedV1
+from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import held_items, record_decision
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_eligibility import set_aside_repository
+from guichet_eligibility.handlers import EligibilityHandlers
 from guichet_eligibility.service import EligibilityService
+from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_programme import load_programmes
 
 pytestmark = pytest.mark.integration
@@ -25,6 +29,7 @@ CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.js
 PROGRAMMES = load_programmes(project_root() / "programmes")
 WAITING = EligibilityService(programmes=PROGRAMMES, registry_grace=dt.timedelta(hours=1))
 END_OF_TIME = dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC)
+CLAIMS_FEED = Subscription(EligibilityHandlers(WAITING).claims_registered, contract(ClaimRegisteredV1))
 
 
 def registered(n: int, submitted_at: dt.datetime = CLAIM.submitted_at) -> InboundRecord:
@@ -53,9 +58,18 @@ async def run(pool: asyncpg.Pool, job, *args) -> object:
 
 
 async def past_deadline(pool: asyncpg.Pool, *records: InboundRecord) -> None:
-    await run(pool, WAITING.apply_registered_claims, list(records))
+    async with open_unit_of_work(pool, EligibilityUnitOfWork) as uow:
+        await CLAIMS_FEED.apply(uow, list(records))
     assert await pool.fetchval("SELECT count(*) FROM claims WHERE status = 'awaiting_registry'") == len(records)
     await pool.execute("UPDATE claims SET registry_deadline = now() - interval '1 second'")
+
+
+async def sweep(pool: asyncpg.Pool, service: EligibilityService) -> int:
+    """One turn of the registry-deadline job, committed as the background loop commits it."""
+    async with open_unit_of_work(pool, EligibilityUnitOfWork) as uow:
+        judged = await service.judge_past_registry_deadline(uow)
+        await uow.commit()
+    return judged
 
 
 async def statuses(pool: asyncpg.Pool) -> dict[str, str]:
@@ -66,7 +80,7 @@ async def test_a_claim_submitted_at_the_end_of_the_calendar_does_not_stop_the_ot
     eligibility_pool: asyncpg.Pool,
 ) -> None:
     await past_deadline(eligibility_pool, registered(1), registered(2, END_OF_TIME), registered(3))
-    assert await run(eligibility_pool, WAITING.judge_past_registry_deadline) == 3
+    assert await sweep(eligibility_pool, WAITING) == 3
     judged = await statuses(eligibility_pool)
     assert judged["CFN-DEADLINE-0001"] == judged["CFN-DEADLINE-0003"] == "under_review"
     assert judged["CFN-DEADLINE-0002"] == "rejected"  # filed outside the window, as a claim from the future is
@@ -83,8 +97,8 @@ async def test_a_claim_that_cannot_be_judged_is_set_aside_once_and_the_others_ar
         "UPDATE claims SET payload = payload - 'applicant' WHERE claim_id = 'CFN-DEADLINE-0002'"
     )
     with capture_logs() as logs:
-        assert await run(eligibility_pool, WAITING.judge_past_registry_deadline) == 3
-        assert await run(eligibility_pool, WAITING.judge_past_registry_deadline) == 0
+        assert await sweep(eligibility_pool, WAITING) == 3
+        assert await sweep(eligibility_pool, WAITING) == 0
     judged = await statuses(eligibility_pool)
     assert (judged["CFN-DEADLINE-0001"], judged["CFN-DEADLINE-0002"], judged["CFN-DEADLINE-0003"]) == (
         "under_review",
@@ -105,7 +119,7 @@ async def test_release_puts_the_claim_back_in_line_and_cancel_sends_it_to_review
 ) -> None:
     await past_deadline(eligibility_pool, registered(1), registered(2))
     await eligibility_pool.execute("UPDATE claims SET payload = payload - 'applicant'")
-    await run(eligibility_pool, WAITING.judge_past_registry_deadline)
+    await sweep(eligibility_pool, WAITING)
     assert len(await held_items(eligibility_pool)) == 2
 
     async def release(conn: asyncpg.Connection) -> None:
@@ -137,5 +151,3 @@ async def test_release_puts_the_claim_back_in_line_and_cancel_sends_it_to_review
         ("CFN-DEADLINE-0002", "under_review", ["REGISTRY_NO_RECORD"])
     ]
     assert await held_items(eligibility_pool) == []
-
-

@@ -12,15 +12,20 @@ import pytest
 
 from guichet_common.contracts import EXAMPLES
 from guichet_common.outbox import queued_messages
+from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
+from guichet_eligibility.handlers import EligibilityHandlers, registry_record
 from guichet_eligibility.service import EligibilityService
+from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_programme import load_programmes
 
 pytestmark = pytest.mark.integration
 REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())
 SERVICE = EligibilityService(programmes=load_programmes(project_root() / "programmes"))
 OTHER_SIREN = "552100554"
+REGISTRY_FEED = Subscription(EligibilityHandlers(SERVICE).registry_companies, registry_record, event_id=None)
 
 
 def registry(offset: int, key: bytes, value: dict | None) -> InboundRecord:
@@ -29,8 +34,8 @@ def registry(offset: int, key: bytes, value: dict | None) -> InboundRecord:
 
 async def apply_batch(pool: asyncpg.Pool, *records: InboundRecord) -> None:
     """One batch, as the consumer hands it over: raising here is what made the consumer split and retry it."""
-    async with pool.acquire() as conn, conn.transaction():
-        await SERVICE.apply_registry_records(conn, list(records))
+    async with open_unit_of_work(pool, EligibilityUnitOfWork) as uow:
+        await REGISTRY_FEED.apply(uow, list(records))
 
 
 async def dead_letter_reasons(pool: asyncpg.Pool) -> list[str]:

@@ -11,11 +11,15 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimSubmittedV1
+from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_eligibility import review
 from guichet_eligibility.cli import edited_programme
+from guichet_eligibility.handlers import EligibilityHandlers, registry_record
 from guichet_eligibility.service import EligibilityService
+from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_eligibility.whatif import replay
 from guichet_programme import load_programmes
 
@@ -24,6 +28,8 @@ PROGRAMMES = load_programmes(project_root() / "programmes")
 SERVICE = EligibilityService(programmes=PROGRAMMES, registry_grace=dt.timedelta(0))
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
 REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())
+REGISTRY_FEED = Subscription(EligibilityHandlers(SERVICE).registry_companies, registry_record, event_id=None)
+CLAIMS_FEED = Subscription(EligibilityHandlers(SERVICE).claims_registered, contract(ClaimRegisteredV1))
 
 
 def registered(
@@ -57,9 +63,9 @@ def company(siren: str) -> InboundRecord:
     )
 
 
-async def run(pool: asyncpg.Pool, handler, *records) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await handler(conn, list(records))
+async def run(pool: asyncpg.Pool, subscription: Subscription, *records: InboundRecord) -> None:
+    async with open_unit_of_work(pool, EligibilityUnitOfWork) as uow:
+        await subscription.apply(uow, list(records))
 
 
 async def statuses(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:
@@ -69,17 +75,13 @@ async def statuses(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:
 
 async def test_shared_iban_and_reused_invoice_send_claims_to_review(eligibility_pool: asyncpg.Pool) -> None:
     for siren in ("111111118", "222222226", "333333334", "444444442"):
-        await run(eligibility_pool, SERVICE.apply_registry_records, company(siren))
-    await run(eligibility_pool, SERVICE.apply_registered_claims, registered("CLAIM-0001", "111111118"))
-    await run(
-        eligibility_pool, SERVICE.apply_registered_claims, registered("CLAIM-0002", "222222226", invoice_number="X")
-    )
-    await run(
-        eligibility_pool, SERVICE.apply_registered_claims, registered("CLAIM-0003", "333333334", invoice_number="Y")
-    )
+        await run(eligibility_pool, REGISTRY_FEED, company(siren))
+    await run(eligibility_pool, CLAIMS_FEED, registered("CLAIM-0001", "111111118"))
+    await run(eligibility_pool, CLAIMS_FEED, registered("CLAIM-0002", "222222226", invoice_number="X"))
+    await run(eligibility_pool, CLAIMS_FEED, registered("CLAIM-0003", "333333334", invoice_number="Y"))
     # Same invoices as C-1 (same supplier and number), another company, its own IBAN.
     other_iban = "FR7630006000011234567890189"
-    await run(eligibility_pool, SERVICE.apply_registered_claims, registered("CLAIM-0004", "444444442", iban=other_iban))
+    await run(eligibility_pool, CLAIMS_FEED, registered("CLAIM-0004", "444444442", iban=other_iban))
     assert await statuses(eligibility_pool) == [
         ("CLAIM-0001", "approved", []),
         ("CLAIM-0002", "approved", []),
@@ -89,7 +91,7 @@ async def test_shared_iban_and_reused_invoice_send_claims_to_review(eligibility_
 
 
 async def test_an_operator_decision_is_recorded_announced_and_final(eligibility_pool: asyncpg.Pool) -> None:
-    await run(eligibility_pool, SERVICE.apply_registered_claims, registered("CLAIM-0009", "555555550"))  # no registry
+    await run(eligibility_pool, CLAIMS_FEED, registered("CLAIM-0009", "555555550"))  # no registry
     async with eligibility_pool.acquire() as conn:
         assert [r["claim_id"] for r in await review.under_review(conn)] == ["CLAIM-0009"]
     choice = review.ReviewDecision("CLAIM-0009", "approved", "alice", "company confirmed by its Kbis")
@@ -109,11 +111,11 @@ async def test_an_operator_decision_is_recorded_announced_and_final(eligibility_
 
 
 async def test_what_if_explains_a_shorter_invoice_window_and_changes_nothing(eligibility_pool: asyncpg.Pool) -> None:
-    await run(eligibility_pool, SERVICE.apply_registry_records, company("111111118"), company("222222226"))
-    await run(eligibility_pool, SERVICE.apply_registered_claims, registered("CLAIM-0001", "111111118"))
+    await run(eligibility_pool, REGISTRY_FEED, company("111111118"), company("222222226"))
+    await run(eligibility_pool, CLAIMS_FEED, registered("CLAIM-0001", "111111118"))
     await run(
         eligibility_pool,
-        SERVICE.apply_registered_claims,
+        CLAIMS_FEED,
         registered(
             "CLAIM-0002",
             "222222226",
@@ -129,6 +131,6 @@ async def test_what_if_explains_a_shorter_invoice_window_and_changes_nothing(eli
     assert (report.claims, dict(report.transitions)) == (2, {"approved -> rejected": 1})
     [change] = report.changes
     assert change.claim_id == "CLAIM-0002" and change.after == ("rejected", ("EXPENSES_BELOW_MINIMUM",))
-    assert "2021-04-02, outside 2020-10-30..2021-03-31" in change.because[0]
+    assert "'code': 'INVOICE_OUTSIDE_PERIOD', 'issued_on': '2021-04-02', 'earliest': '2020-10-30'" in change.because[0]
     assert report.granted_before_cents - report.granted_after_cents == 50_000
     assert await eligibility_pool.fetchval("SELECT count(*) FROM outbox") == before

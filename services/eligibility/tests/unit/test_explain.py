@@ -109,6 +109,44 @@ def test_a_known_code_with_values_of_another_shape_falls_back_instead_of_failing
     assert explain("TURNOVER_TOO_HIGH", False, {"turnover": 3}) == "TURNOVER_TOO_HIGH non respectée (turnover = 3)"
 
 
-def test_an_invoice_reason_not_known_is_kept_as_it_is() -> None:
-    assert invoice_reason("something new") == "something new"
-    assert invoice_reason("issued by the applicant itself") == "émise par l'entreprise elle-même"
+@pytest.mark.parametrize(
+    ("rejection", "sentence"),
+    [
+        (
+            domain.InvoiceRejection(
+                "INVOICE_OUTSIDE_PERIOD",
+                issued_on=dt.date(2021, 7, 1),
+                earliest=dt.date(2020, 10, 30),
+                latest=dt.date(2021, 6, 30),
+            ),
+            "datée du 01/07/2021, hors de la période du 30/10/2020 au 30/06/2021",
+        ),
+        (
+            domain.InvoiceRejection(
+                "INVOICE_AFTER_CLAIM", issued_on=dt.date(2021, 3, 3), submitted_on=dt.date(2021, 3, 2)
+            ),
+            "datée du 03/03/2021, après la demande",
+        ),
+        (domain.InvoiceRejection("INVOICE_FROM_APPLICANT"), "émise par l'entreprise elle-même"),
+        (
+            domain.InvoiceRejection("INVOICE_CATEGORY_NOT_COVERED", category="hardware"),
+            "catégorie hardware non couverte",
+        ),
+        (domain.InvoiceRejection("INVOICE_SUPPORT_NOT_REFERENCED"), "accompagnement non référencé"),
+    ],
+)
+def test_every_invoice_rejection_reads_in_french_from_its_code_and_values(
+    rejection: domain.InvoiceRejection, sentence: str
+) -> None:
+    assert invoice_reason(rejection.as_record()) == sentence
+
+
+def test_an_invoice_reason_stored_before_reasons_had_codes_is_shown_as_it_is() -> None:
+    assert invoice_reason("dated 2020-09-01, outside 2020-10-30..2021-06-30") == (
+        "dated 2020-09-01, outside 2020-10-30..2021-06-30"
+    )
+
+
+def test_an_unknown_invoice_rejection_shows_its_code_and_values() -> None:
+    assert invoice_reason({"code": "INVOICE_NEW", "seen": 3}) == "INVOICE_NEW (seen = 3)"
+    assert invoice_reason({"code": "INVOICE_OUTSIDE_PERIOD"}) == "INVOICE_OUTSIDE_PERIOD (aucune valeur)"

@@ -268,3 +268,28 @@ def test_the_same_claim_is_judged_by_each_programme_s_own_thresholds() -> None:
     assert domain.decide(subject(headcount=10)).outcome == "approved"
     regional = subject(programme=REGION, headcount=10, submitted_at=at(2021, 3, 2, 10, 0))
     assert domain.decide(regional).reasons == ("HEADCOUNT_TOO_HIGH",)
+
+
+def test_an_ineligible_invoice_is_recorded_with_a_reason_code_and_the_values_that_decided_it() -> None:
+    s = subject(
+        invoices=(
+            invoice(dt.date(2020, 10, 29), number="EARLY"),
+            invoice(dt.date(2021, 3, 3), number="LATE"),  # after the claim (2021-03-02)
+            invoice(dt.date(2021, 2, 1), number="OWN", supplier_siren="642515712"),
+            invoice(dt.date(2021, 2, 1), number="CAT", category="hardware"),
+            invoice(dt.date(2021, 2, 1), number="SUPPORT", category="digitalisation_support"),
+            invoice(dt.date(2021, 2, 1), number="GOOD"),
+        )
+    )
+    assert rules.expenses_reach_minimum(s).observed["ineligible_invoices"] == {
+        "EARLY": {
+            "code": "INVOICE_OUTSIDE_PERIOD",
+            "issued_on": "2020-10-29",
+            "earliest": "2020-10-30",
+            "latest": "2021-06-30",
+        },
+        "LATE": {"code": "INVOICE_AFTER_CLAIM", "issued_on": "2021-03-03", "submitted_on": "2021-03-02"},
+        "OWN": {"code": "INVOICE_FROM_APPLICANT"},
+        "CAT": {"code": "INVOICE_CATEGORY_NOT_COVERED", "category": "hardware"},
+        "SUPPORT": {"code": "INVOICE_SUPPORT_NOT_REFERENCED"},
+    }

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from guichet_eligibility.domain.facts import ClaimFacts, History, RegistryFacts, Subject, wall_time
 from guichet_eligibility.domain.invoices import eligible_totals
 from guichet_eligibility.domain.rules import RULES, RuleResult
+from guichet_eligibility.domain.statuses import APPROVED, REJECTED, UNDER_REVIEW, Outcome
 from guichet_programme import Programme, RateGrant, RuleVersion
-
-APPROVED, REJECTED, UNDER_REVIEW = "approved", "rejected", "under_review"
 
 
 class UnknownRule(ValueError):
@@ -19,7 +18,7 @@ class UnknownRule(ValueError):
 
 @dataclass(frozen=True)
 class Decision:
-    outcome: str
+    outcome: Outcome
     rule_version: str
     reasons: tuple[str, ...]
     results: tuple[RuleResult, ...]
@@ -71,6 +70,7 @@ def decide(s: Subject) -> Decision:
     results = tuple(RULES[code](s) for code in s.version.rules)
     rejections = tuple(r.code for r in results if not r.passed and not r.sends_to_review)
     reviews = tuple(r.code for r in results if not r.passed and r.sends_to_review)
+    outcome: Outcome
     if rejections:
         outcome, reasons = REJECTED, rejections
     elif reviews:

@@ -1,8 +1,10 @@
-"""The history a batch of claims is judged against, kept in memory while the batch is judged.
+"""The history claims are judged against, kept in memory while they are judged: the one index of claims by
+SIREN, IBAN and invoice that the service, manual review and what-if replays all judge with.
 
 A batch is judged with one read of the related claims instead of one per claim. For that to change nothing, claim
 N of a batch must see exactly what it would have seen had the claims come one by one: the stored claims, the
-batch's claims 1..N-1 (waiting or with their fresh decisions), and none of the batch's later claims.
+batch's claims 1..N-1 (waiting or with their fresh decisions), and none of the batch's later claims. A what-if
+replay starts from an empty ledger and each replayed decision takes its place in it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from guichet_eligibility.domain.facts import ClaimFacts, PriorClaim
+from guichet_eligibility.domain.statuses import holds_aid
 
 
 @dataclass
@@ -50,10 +53,16 @@ class Ledger:
         ids.discard(facts.claim_id)
         return [self._claims[claim_id] for claim_id in sorted(ids)]
 
-    def decided(self, claim_id: str, holds_aid: bool) -> None:
-        """A batch claim was just judged: later claims see its decision."""
-        if claim_id in self._claims:
-            self._claims[claim_id] = replace(self._claims[claim_id], holds_aid=holds_aid)
+    def decided(self, facts: ClaimFacts, outcome: str) -> None:
+        """A claim was just judged: the claims after it see it with its decision (stored or not before)."""
+        known = self._claims.get(facts.claim_id)
+        if known is not None:
+            self._claims[facts.claim_id] = replace(known, holds_aid=holds_aid(outcome))
+        else:
+            self._add(
+                facts.programme,
+                PriorClaim(facts.claim_id, facts.siren, holds_aid(outcome), facts.iban, facts.invoice_keys()),
+            )
 
     def _add(self, programme: str, claim: PriorClaim) -> None:
         self._claims[claim.claim_id] = claim

@@ -123,7 +123,7 @@ def not_filed_by_excluded_filer(s: Subject) -> RuleResult:
 def expenses_reach_minimum(s: Subject) -> RuleResult:
     incl, _excl = eligible_totals(s)
     minimum = s.programme.invoices.minimum_incl_tax_cents
-    ineligible = {v.invoice.number: v.why_not for v in eligible_invoices(s) if not v.eligible}
+    ineligible = {v.invoice.number: v.why_not.as_record() for v in eligible_invoices(s) if v.why_not is not None}
     return RuleResult(
         "EXPENSES_BELOW_MINIMUM",
         incl >= minimum,
