@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import orjson
 import structlog
@@ -70,7 +70,7 @@ class ClaimsUnitOfWork(Protocol):
     def claims(self) -> ClaimsRepository: ...
 
 
-Publication = OutboxMessage | DeadLetter[Submission]
+Publication: TypeAlias = OutboxMessage | DeadLetter[Submission]
 
 
 @dataclass
