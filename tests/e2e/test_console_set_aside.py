@@ -15,11 +15,14 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import ClaimDecidedV1
+from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import set_aside
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments.batching import Batcher
 from guichet_payments.service import PaymentsService
+from guichet_payments.unit_of_work import PaymentsUnitOfWork
 from guichet_programme import load_programme
 
 pytestmark = pytest.mark.e2e
@@ -53,11 +56,13 @@ async def blocked_attempts(
     """Two attempts blocked by the batcher among a normal one, and a hostile item id held by notifications."""
     payments = PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=lambda: T0)
     batcher = Batcher({PROGRAMME.id: PROGRAMME}, tmp_path, max_size=10, clock=lambda: T0 + dt.timedelta(minutes=1))
-    async with payments_pool.acquire() as conn, conn.transaction():
-        await payments.open_envelopes(conn)
-        await payments.apply_approvals(conn, [approval(1, "@#%*"), approval(2, "BOUTIQUE"), approval(3, "#*@ %")])
-    async with payments_pool.acquire() as conn, conn.transaction():
-        assert await batcher.close_due_batches(conn) == 1
+    records = [approval(1, "@#%*"), approval(2, "BOUTIQUE"), approval(3, "#*@ %")]
+    async with open_unit_of_work(payments_pool, PaymentsUnitOfWork) as uow:
+        await payments.open_envelopes(uow)
+        await Subscription(payments.apply_approvals, contract(ClaimDecidedV1)).apply(uow, records)  # commits
+    async with open_unit_of_work(payments_pool, PaymentsUnitOfWork) as uow:
+        assert await batcher.close_due_batches(uow) == 1
+        await uow.commit()
     async with notifications_pool.acquire() as conn:
         await set_aside(conn, "email", HOSTILE_ID, "header refused:\r\nBcc: [bold]x[/bold]")
     rows = await payments_pool.fetch(

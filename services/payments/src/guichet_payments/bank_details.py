@@ -14,15 +14,18 @@ the applicant is not mailed twice; the portal reads the reasons.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import asyncpg
 import structlog
 
 from guichet_common.canonical import Refused, canonical_bic, canonical_iban, sepa_name, text_is_clean
 from guichet_common.contracts import ClaimBankDetailsV1
 from guichet_common.outbox import OutboxMessage
-from guichet_payments import bank_details_repository, domain, repository
-from guichet_payments.service import PaymentsService
+from guichet_payments.domain import Payee
+from guichet_payments.unit_of_work import PaymentsWork
+
+if TYPE_CHECKING:
+    from guichet_payments.service import PaymentsService
 
 log = structlog.get_logger()
 
@@ -61,48 +64,23 @@ def canonical_details(iban: str, bic: str | None, holder_name: str) -> BankDetai
 
 
 async def apply_new_details(
-    conn: asyncpg.Connection, payments: PaymentsService, new: ClaimBankDetailsV1
+    uow: PaymentsWork, payments: PaymentsService, new: ClaimBankDetailsV1
 ) -> list[OutboxMessage]:
     """Issue the returned payment of `new.claim_id` again to the new details, or tell the portal why not."""
-    payment = await repository.returned_payment_of_claim(conn, new.claim_id)
+    payment = await uow.payments.returned_payment_of_claim(new.claim_id)
     if payment is None:
         log.info("bank_details_without_returned_payment", claim_id=new.claim_id)
         return []
     details = canonical_details(new.iban, new.bic, new.holder_name)
-    if isinstance(details, BankDetails) and await bank_details_repository.iban_used_by_other_companies(
-        conn, details.iban, payment["siren"]
-    ):
+    if isinstance(details, BankDetails) and await uow.accounts.used_by_other_companies(details.iban, payment.siren):
         details = [IBAN_SHARED]
     if isinstance(details, list):
         log.warning("bank_details_refused", claim_id=new.claim_id, codes=details)
-        return [
-            payments.announce.status(
-                claim_id=new.claim_id,
-                programme=payment["programme"],
-                siren=payment["siren"],
-                status="payment_returned",
-                reasons=details,
-                now=payments.clock(),
-                payment_id=payment["payment_id"],
-                amount_cents=payment["amount_cents"],
-            )
-        ]
-    attempt = payment["attempt"] + 1
-    await repository.start_new_attempt(conn, payment["payment_id"], attempt)
-    await repository.insert_attempts(
-        conn,
-        [
-            {
-                "payment_id": payment["payment_id"],
-                "attempt": attempt,
-                "end_to_end_id": domain.end_to_end_id(payment["payment_id"], attempt),
-                "beneficiary_name": details.holder_name,
-                "iban": details.iban,
-                "bic": details.bic,
-                "amount_cents": payment["amount_cents"],
-                "created_at": payments.clock(),
-            }
-        ],
-    )
-    log.info("payment_reissue_scheduled", claim_id=new.claim_id, attempt=attempt)
+        refused = payments.announce.of_payment(
+            payment, "payment_returned", payments.clock(), reasons=details, amount_cents=payment.amount_cents
+        )
+        return [refused]
+    payment, attempt = payment.retry(Payee(details.holder_name, details.iban, details.bic), payments.clock())
+    await uow.payments.record_retry(payment, attempt)
+    log.info("payment_reissue_scheduled", claim_id=new.claim_id, attempt=attempt.number)
     return []

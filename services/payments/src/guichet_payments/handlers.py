@@ -3,12 +3,9 @@ payment instructions and statuses out (through the outbox)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
-
-import asyncpg
-import structlog
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from guichet_common.contracts import (
     ClaimBankDetailsV1,
@@ -21,17 +18,35 @@ from guichet_common.contracts.bank_details import TOPIC as BANK_DETAILS
 from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.payments import ISSUED_TOPIC, SETTLEMENTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
-from guichet_common.db import TRANSIENT_DB_ERRORS, transaction
-from guichet_common.logging import mask_text
+from guichet_common.pipeline import Published
 from guichet_common.runtime import Wiring
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments import status_repository
 from guichet_payments.batching import Batcher
 from guichet_payments.service import PaymentsService
 from guichet_payments.settings import PaymentsSettings
-from guichet_payments.settlement import SettlementService
+from guichet_payments.settlement import SettlementService, decode_bank_details, decode_settlement
+from guichet_payments.unit_of_work import PaymentsUnitOfWork, PaymentsWork
 from guichet_programme import load_programmes
 
-log = structlog.get_logger()
+
+@dataclass(frozen=True)
+class Handlers:
+    """One use case per topic; decoding (and the screening of identifiers PostgreSQL cannot take) is done before."""
+
+    payments: PaymentsService
+    settlements: SettlementService
+
+    async def approvals(self, uow: PaymentsWork, approvals: Sequence[ClaimDecidedV1]) -> Sequence[Published]:
+        return await self.payments.apply_approvals(uow, approvals)
+
+    async def settlements_reported(
+        self, uow: PaymentsWork, reports: Sequence[PaymentSettlementV1]
+    ) -> Sequence[Published]:
+        return await self.settlements.apply_settlements(uow, reports)
+
+    async def bank_details(self, uow: PaymentsWork, details: Sequence[ClaimBankDetailsV1]) -> Sequence[Published]:
+        return await self.settlements.apply_bank_details(uow, details)
 
 
 def register_handlers(wiring: Wiring) -> None:
@@ -40,6 +55,7 @@ def register_handlers(wiring: Wiring) -> None:
     programmes = load_programmes(settings.programmes_dir)
     payments = PaymentsService(programmes=programmes, topic_prefix=settings.topic_prefix)
     settlements = SettlementService(payments)
+    handlers = Handlers(payments, settlements)
     batcher = Batcher(
         programmes=programmes,
         files_dir=settings.files_dir,
@@ -50,26 +66,30 @@ def register_handlers(wiring: Wiring) -> None:
 
     async def open_envelopes() -> None:
         settings.files_dir.mkdir(parents=True, exist_ok=True)
-        async with transaction(wiring.pool) as conn:
-            await payments.open_envelopes(conn)
+        async with open_unit_of_work(wiring.pool, PaymentsUnitOfWork) as uow:
+            await payments.open_envelopes(uow)
+            await uow.commit()
 
+    wiring.unit_of_work = PaymentsUnitOfWork
     wiring.run_at_start(open_envelopes)
     wiring.subscribe(
         ELIGIBILITY_DECISIONS_TOPIC,
-        payments.apply_approvals,
-        payload=ClaimDecidedV1,
+        ClaimDecidedV1,
+        handlers.approvals,
         description="Approved claims: reserve the grant from the envelope, or wait in line",
     )
     wiring.subscribe(
         SETTLEMENTS_TOPIC,
-        settlements.apply_settlements,
-        payload=PaymentSettlementV1,
+        PaymentSettlementV1,
+        handlers.settlements_reported,
+        decode=decode_settlement,
         description="Finance's settled and returned",
     )
     wiring.subscribe(
         BANK_DETAILS,
-        settlements.apply_bank_details,
-        payload=ClaimBankDetailsV1,
+        ClaimBankDetailsV1,
+        handlers.bank_details,
+        decode=decode_bank_details,
         description="New bank details after a return",
     )
     wiring.publishes(ISSUED_TOPIC, PaymentIssuedV1, "Payment instructions, one per SEPA credit transfer, for finance")
@@ -79,28 +99,5 @@ def register_handlers(wiring: Wiring) -> None:
     wiring.figures.stage = status_repository.stage_figures
     wiring.figures.budgets = status_repository.budget_figures
     # Checked a few times per batch age, so a batch closes soon after it is due (latency), at an indexed query a time.
-    batcher_poll_s = min(0.5, settings.batch_max_age_s / 4)
-    wiring.run_in_background(_every(wiring.pool, batcher_poll_s, batcher.close_due_batches, "batcher"))
-    wiring.run_in_background(
-        _every(wiring.pool, settings.expiry_sweep_s, settlements.release_expired_returns, "return_expiry")
-    )
-
-
-def _every(
-    pool: asyncpg.Pool, pause_s: float, job: Callable[[asyncpg.Connection], Awaitable[int]], name: str
-) -> Callable[[], Awaitable[None]]:
-    """A background loop running `job` in its own transaction, again at once while it finds work."""
-
-    async def loop() -> None:
-        while True:
-            try:
-                async with transaction(pool) as conn:
-                    done = await job(conn)
-            except TRANSIENT_DB_ERRORS as error:
-                log.warning("background_job_retrying", job=name, error=mask_text(str(error)))
-                done = 0
-            if not done:
-                await asyncio.sleep(pause_s)
-
-    loop.__name__ = name
-    return loop
+    wiring.repeat("batcher", batcher.close_due_batches, pause_s=min(0.5, settings.batch_max_age_s / 4))
+    wiring.repeat("return_expiry", settlements.release_expired_returns, pause_s=settings.expiry_sweep_s)

@@ -21,11 +21,12 @@ import asyncpg
 import structlog
 
 from guichet_common.outbox import write_outbox
-from guichet_payments import repository
 from guichet_payments.batching import PAYMENT_ATTEMPT
+from guichet_payments.domain import AttemptState, PaymentState
 from guichet_payments.events import Announcer
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import RETURN_EXPIRY
+from guichet_payments.unit_of_work import PaymentsUnitOfWork
 
 log = structlog.get_logger()
 KINDS = (PAYMENT_ATTEMPT, RETURN_EXPIRY)
@@ -39,7 +40,7 @@ class NotSetAsideHere(ValueError):
 async def release(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_prefix: str = "") -> str:
     """Put the item back in its job's queue; returns what was done, in words."""
     if kind == PAYMENT_ATTEMPT:
-        row = await _attempt(conn, item_id, "scheduled")
+        row = await _attempt(conn, item_id, AttemptState.SCHEDULED)
         await write_outbox(
             conn,
             [
@@ -64,16 +65,20 @@ async def release(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_pr
 async def cancel(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_prefix: str = "") -> str:
     """Give the item up for good; returns what was done, in words."""
     if kind == PAYMENT_ATTEMPT:
-        row = await _attempt(conn, item_id, "cancelled")
+        row = await _attempt(conn, item_id, AttemptState.CANCELLED)
         released = await conn.fetchval(
-            "UPDATE payments SET status = 'released' WHERE payment_id = $1 AND attempt = $2 AND status = 'scheduled'"
+            "UPDATE payments SET status = $3 WHERE payment_id = $1 AND attempt = $2 AND status = $4"
             " RETURNING payment_id",
             row["payment_id"],
             row["attempt"],
+            PaymentState.RELEASED,
+            PaymentState.SCHEDULED,
         )
         if released is None:
             raise NotSetAsideHere(f"payment {row['payment_id']} is no longer waiting for attempt {row['attempt']}")
-        await repository.release(conn, row["programme"], row["amount_cents"])
+        # The console's transaction: the unit of work is only a way to reach the repositories, it never commits.
+        uow = PaymentsUnitOfWork(conn)
+        await uow.budgets.release(row["programme"], row["amount_cents"])
         payments = PaymentsService(programmes={}, topic_prefix=topic_prefix)
         rejected = Announcer(topic_prefix).status(
             claim_id=row["claim_id"],
@@ -84,7 +89,7 @@ async def cancel(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_pre
             payment_id=row["payment_id"],
             now=payments.clock(),
         )
-        await write_outbox(conn, [rejected, *await payments.promote_waiting(conn, row["programme"])])
+        await write_outbox(conn, [rejected, *await payments.promote_waiting(uow, row["programme"])])
         log.info("payment_cancelled", claim_id=row["claim_id"], payment_id=row["payment_id"])
         return "cancelled; its grant went back to the envelope"
     if kind == RETURN_EXPIRY:
@@ -93,17 +98,18 @@ async def cancel(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_pre
     raise NotSetAsideHere(f"payments owns no kind {kind!r}")
 
 
-async def _attempt(conn: asyncpg.Connection, item_id: str, new_status: str) -> asyncpg.Record:
+async def _attempt(conn: asyncpg.Connection, item_id: str, new_status: AttemptState) -> asyncpg.Record:
     payment_id, _, attempt = item_id.rpartition(":")
     if not payment_id or not attempt.isdigit():
         raise NotSetAsideHere(f"{item_id!r} is not <payment_id>:<attempt>")
     row = await conn.fetchrow(
         "UPDATE payment_attempts a SET status = $3 FROM payments p"
-        " WHERE a.payment_id = $1 AND a.attempt = $2 AND a.status = 'blocked' AND p.payment_id = a.payment_id"
+        " WHERE a.payment_id = $1 AND a.attempt = $2 AND a.status = $4 AND p.payment_id = a.payment_id"
         " RETURNING a.payment_id, a.attempt, a.amount_cents, p.claim_id, p.programme, p.siren",
         payment_id,
         int(attempt),
         new_status,
+        AttemptState.BLOCKED,
     )
     if row is None:
         raise NotSetAsideHere(f"attempt {item_id} is not blocked")
@@ -112,10 +118,10 @@ async def _attempt(conn: asyncpg.Connection, item_id: str, new_status: str) -> a
 
 async def _expiry(conn: asyncpg.Connection, payment_id: str, *, set_aside: bool) -> None:
     found = await conn.fetchval(
-        "UPDATE payments SET expiry_set_aside = $2 WHERE payment_id = $1 AND status = 'returned'"
-        " RETURNING payment_id",
+        "UPDATE payments SET expiry_set_aside = $2 WHERE payment_id = $1 AND status = $3 RETURNING payment_id",
         payment_id,
         set_aside,
+        PaymentState.RETURNED,
     )
     if found is None:
         raise NotSetAsideHere(f"payment {payment_id} is not returned")

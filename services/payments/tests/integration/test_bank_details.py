@@ -13,11 +13,14 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import ClaimBankDetailsV1, ClaimDecidedV1, PaymentSettlementV1
+from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments import sepa
 from guichet_payments.service import PaymentsService
-from guichet_payments.settlement import SettlementService
+from guichet_payments.settlement import SettlementService, decode_bank_details, decode_settlement
+from guichet_payments.unit_of_work import PaymentsUnitOfWork
 from guichet_programme import load_programme
 
 pytestmark = pytest.mark.integration
@@ -54,9 +57,23 @@ def new_details(**changes: Any) -> InboundRecord:
     return InboundRecord("claims.bank-details.v1", 0, 0, RETURNED_CLAIM.encode(), json.dumps(value).encode())
 
 
-async def run(pool: asyncpg.Pool, job, records: list[InboundRecord]) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await job(conn, records)
+DECODERS = {
+    "eligibility.decisions.v1": contract(ClaimDecidedV1),
+    "payments.settlements.v1": decode_settlement,
+    "claims.bank-details.v1": decode_bank_details,
+}
+
+
+async def run(pool: asyncpg.Pool, use_case, records: list[InboundRecord]) -> None:
+    """One batch of records, decoded as their topic says, through the inbox, to `use_case`, committed."""
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        await Subscription(use_case, DECODERS[records[0].topic]).apply(uow, records)
+
+
+async def open_envelope(pool: asyncpg.Pool, payments: PaymentsService) -> None:
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        await payments.open_envelopes(uow)
+        await uow.commit()
 
 
 async def statuses(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:
@@ -69,18 +86,22 @@ async def settlements(payments_pool: asyncpg.Pool) -> SettlementService:
     """Claim 1's payment is sent and returned (AC04); claim 2, another company, is paid to SHARED_IBAN too."""
     payments = PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=lambda: T0)
     service = SettlementService(payments)
+    await open_envelope(payments_pool, payments)
+    await run(payments_pool, payments.apply_approvals, [approval(1, iban="FR7630004000031234567890143"), approval(2)])
     async with payments_pool.acquire() as conn, conn.transaction():
-        await payments.open_envelopes(conn)
-        await payments.apply_approvals(conn, [approval(1, iban="FR7630004000031234567890143"), approval(2)])
         # As the batcher leaves them once their file is written (the batcher is not what this file tests).
         await conn.execute("UPDATE payment_attempts SET status = 'sent'")
         await conn.execute("UPDATE payments SET status = 'sent'")
         payment_id = await conn.fetchval("SELECT payment_id FROM payments WHERE claim_id = $1", RETURNED_CLAIM)
     report = PaymentSettlementV1(
-        event_id=uuid.uuid4(), occurred_at=T0, payment_id=payment_id, status="returned", attempt=1,
+        event_id=uuid.uuid4(),
+        occurred_at=T0,
+        payment_id=payment_id,
+        status="returned",
+        attempt=1,
         return_reason_code="AC04",
     )
-    settled = InboundRecord("s", 0, 0, None, report.model_dump_json().encode())
+    settled = InboundRecord("payments.settlements.v1", 0, 0, None, report.model_dump_json().encode())
     await run(payments_pool, service.apply_settlements, [settled])
     return service
 
@@ -149,16 +170,22 @@ async def test_an_account_of_a_waiting_company_is_refused_too(payments_pool: asy
     small = PROGRAMME.model_copy(update={"budget": PROGRAMME.budget.model_copy(update={"total_cents": 50_000})})
     payments = PaymentsService(programmes={PROGRAMME.id: small}, clock=lambda: T0)
     service = SettlementService(payments)
+    await open_envelope(payments_pool, payments)
+    await run(payments_pool, payments.apply_approvals, [approval(1), approval(3, iban=NEW_IBAN)])  # claim 3 waits
     async with payments_pool.acquire() as conn, conn.transaction():
-        await payments.open_envelopes(conn)
-        await payments.apply_approvals(conn, [approval(1), approval(3, iban=NEW_IBAN)])  # claim 3 waits
+        # As the batcher leaves them once their file is written.
         await conn.execute("UPDATE payment_attempts SET status = 'sent'")
+        await conn.execute("UPDATE payments SET status = 'sent'")
         payment_id = await conn.fetchval("SELECT payment_id FROM payments")
     report = PaymentSettlementV1(
-        event_id=uuid.uuid4(), occurred_at=T0, payment_id=payment_id, status="returned", attempt=1,
+        event_id=uuid.uuid4(),
+        occurred_at=T0,
+        payment_id=payment_id,
+        status="returned",
+        attempt=1,
         return_reason_code="AC04",
     )
-    settled = InboundRecord("s", 0, 0, None, report.model_dump_json().encode())
+    settled = InboundRecord("payments.settlements.v1", 0, 0, None, report.model_dump_json().encode())
     await run(payments_pool, service.apply_settlements, [settled])
     await run(payments_pool, service.apply_bank_details, [new_details()])
     await assert_refused(payments_pool, "IBAN_SHARED")

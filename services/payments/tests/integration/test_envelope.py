@@ -15,12 +15,15 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import ClaimBankDetailsV1, ClaimDecidedV1, PaymentSettlementV1
+from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments import sepa
 from guichet_payments.batching import Batcher
 from guichet_payments.service import PaymentsService
-from guichet_payments.settlement import SettlementService
+from guichet_payments.settlement import SettlementService, decode_bank_details, decode_settlement
+from guichet_payments.unit_of_work import PaymentsUnitOfWork
 from guichet_programme import load_programme
 
 pytestmark = pytest.mark.integration
@@ -80,8 +83,25 @@ def bank_details(claim_id: str) -> InboundRecord:
 
 
 async def run(pool: asyncpg.Pool, job, *args) -> object:
-    async with pool.acquire() as conn, conn.transaction():
-        return await job(conn, *args)
+    """A use case or a background job in one committed unit of work, as the service runs it."""
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        done = await job(uow, *args)
+        await uow.commit()
+        return done
+
+
+DECODERS = {
+    "eligibility.decisions.v1": contract(ClaimDecidedV1),
+    "payments.settlements.v1": decode_settlement,
+    "claims.bank-details.v1": decode_bank_details,
+}
+
+
+async def consume(pool: asyncpg.Pool, use_case, records: list[InboundRecord]) -> None:
+    """One batch of records, as the consumer hands it over: decoded as their topic says, through the inbox, to
+    `use_case`, in one committed unit of work."""
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        await Subscription(use_case, DECODERS[records[0].topic]).apply(uow, records)
 
 
 async def statuses(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:
@@ -100,7 +120,7 @@ async def budget(pool: asyncpg.Pool) -> dict:
 
 async def open_envelope(pool: asyncpg.Pool, programme=BASE, clock=None) -> PaymentsService:
     service = PaymentsService(programmes={BASE.id: programme}, clock=clock or Clock())
-    await run(pool, lambda conn: service.open_envelopes(conn))
+    await run(pool, service.open_envelopes)
     return service
 
 
@@ -109,7 +129,10 @@ async def test_two_instances_at_once_never_exceed_the_envelope(payments_pool: as
     second = dataclasses.replace(first)  # another instance: same database, its own transactions
     records = [approval(n) for n in range(20)]
     await asyncio.gather(
-        *(run(payments_pool, (first if i % 4 else second).apply_approvals, records[i : i + 2]) for i in range(0, 20, 2))
+        *(
+            consume(payments_pool, (first if i % 4 else second).apply_approvals, records[i : i + 2])
+            for i in range(0, 20, 2)
+        )
     )
     assert (await budget(payments_pool))["reserved_cents"] == 150_000
     assert await payments_pool.fetchval("SELECT count(*) FROM payments") == 3 == (SMALL.budget.total_cents // 50_000)
@@ -121,8 +144,8 @@ async def test_two_instances_at_once_never_exceed_the_envelope(payments_pool: as
 async def test_a_redelivered_approval_pays_once_and_a_company_once(payments_pool: asyncpg.Pool) -> None:
     service = await open_envelope(payments_pool)
     record = approval(1)
-    await run(payments_pool, service.apply_approvals, [record, record])
-    await run(payments_pool, service.apply_approvals, [record, approval(2, siren=f"{100000000 + 1}")])
+    await consume(payments_pool, service.apply_approvals, [record, record])
+    await consume(payments_pool, service.apply_approvals, [record, approval(2, siren=f"{100000000 + 1}")])
     assert await payments_pool.fetchval("SELECT count(*) FROM payments") == 1
     assert (await budget(payments_pool))["reserved_cents"] == 50_000
     assert [s for _, s, _ in await statuses(payments_pool)] == ["payment_scheduled"]
@@ -135,7 +158,7 @@ async def test_the_whole_loop_batch_settle_return_reissue_expire_promote(
     payments = await open_envelope(payments_pool, SMALL, clock)
     settlements = SettlementService(payments)
     batcher = Batcher({BASE.id: SMALL}, tmp_path, max_size=10, max_age=dt.timedelta(seconds=5), clock=clock)
-    await run(payments_pool, payments.apply_approvals, [approval(n) for n in range(1, 6)])  # 3 paid, 2 wait
+    await consume(payments_pool, payments.apply_approvals, [approval(n) for n in range(1, 6)])  # 3 paid, 2 wait
     assert await run(payments_pool, batcher.close_due_batches) == 0  # neither full nor old yet
     clock.now += dt.timedelta(seconds=6)
     assert await run(payments_pool, batcher.close_due_batches) == 1
@@ -150,22 +173,24 @@ async def test_the_whole_loop_batch_settle_return_reissue_expire_promote(
     assert [p["attempt"] for p in first] == [1, 1, 1] and all(p["batch_id"] == batch["batch_id"] for p in first)
 
     paid, returned, third = (p["payment_id"] for p in first)
-    await run(payments_pool, settlements.apply_settlements, [report(paid, 1, "settled"), report(paid, 1, "settled")])
-    await run(payments_pool, settlements.apply_settlements, [report(returned, 1, "returned", "AC04")])
+    await consume(
+        payments_pool, settlements.apply_settlements, [report(paid, 1, "settled"), report(paid, 1, "settled")]
+    )
+    await consume(payments_pool, settlements.apply_settlements, [report(returned, 1, "returned", "AC04")])
     assert (await budget(payments_pool))["paid_cents"] == 50_000
     returned_claim = next(p["claim_id"] for p in first if p["payment_id"] == returned)
     assert (returned_claim, "payment_returned", ["AC04"]) in await statuses(payments_pool)
 
     # New bank details: the same payment goes out again, attempt 2, with its own EndToEndId.
-    await run(payments_pool, settlements.apply_bank_details, [bank_details(returned_claim)])
+    await consume(payments_pool, settlements.apply_bank_details, [bank_details(returned_claim)])
     clock.now += dt.timedelta(seconds=6)
     await run(payments_pool, batcher.close_due_batches)
     again = (await issued(payments_pool))[-1]
     assert (again["payment_id"], again["attempt"], again["end_to_end_id"]) == (returned, 2, returned + "-2")
-    await run(payments_pool, settlements.apply_settlements, [report(returned, 2, "settled")])
+    await consume(payments_pool, settlements.apply_settlements, [report(returned, 2, "settled")])
 
     # The third is returned and nobody sends new details: after 60 days its money goes to the oldest waiting.
-    await run(payments_pool, settlements.apply_settlements, [report(third, 1, "returned", "AC01")])
+    await consume(payments_pool, settlements.apply_settlements, [report(third, 1, "returned", "AC01")])
     clock.now += dt.timedelta(days=59)
     assert await run(payments_pool, settlements.release_expired_returns) == 0
     clock.now += dt.timedelta(days=2)
@@ -179,7 +204,7 @@ async def test_the_whole_loop_batch_settle_return_reissue_expire_promote(
 
 async def test_an_unknown_payment_report_is_dead_lettered(payments_pool: asyncpg.Pool) -> None:
     settlements = SettlementService(await open_envelope(payments_pool))
-    await run(payments_pool, settlements.apply_settlements, [report("P-NOPE", 1, "settled")])
+    await consume(payments_pool, settlements.apply_settlements, [report("P-NOPE", 1, "settled")])
     assert await payments_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'payments.settlements.v1.dlq'") == 1
 
 
@@ -187,7 +212,7 @@ async def test_one_batch_larger_than_the_envelope_pays_the_first_in_order_and_qu
     payments_pool: asyncpg.Pool,
 ) -> None:
     service = await open_envelope(payments_pool, SMALL)
-    await run(payments_pool, service.apply_approvals, [approval(n) for n in range(1, 8)])
+    await consume(payments_pool, service.apply_approvals, [approval(n) for n in range(1, 8)])
     assert [(c[-1], s) for c, s, _ in await statuses(payments_pool)] == [
         *((str(n), "payment_scheduled") for n in range(1, 4)),
         *((str(n), "waitlisted") for n in range(4, 8)),

@@ -15,10 +15,13 @@ import pytest
 
 from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.outbox import queued_messages
+from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments.service import PaymentsService
-from guichet_payments.settlement import SettlementService
+from guichet_payments.settlement import SettlementService, decode_bank_details, decode_settlement
+from guichet_payments.unit_of_work import PaymentsUnitOfWork
 from guichet_programme import load_programme
 
 pytestmark = pytest.mark.integration
@@ -59,10 +62,17 @@ def bank_details(offset: int, claim_id: str) -> InboundRecord:
     return record("claims.bank-details.v1", offset, **fields)
 
 
-async def run(pool: asyncpg.Pool, job, *records: InboundRecord) -> None:
+DECODERS = {
+    "eligibility.decisions.v1": contract(ClaimDecidedV1),
+    "payments.settlements.v1": decode_settlement,
+    "claims.bank-details.v1": decode_bank_details,
+}
+
+
+async def run(pool: asyncpg.Pool, use_case, *records: InboundRecord) -> None:
     """One batch, as the consumer hands it over: raising here is what made the consumer split and retry it."""
-    async with pool.acquire() as conn, conn.transaction():
-        await job(conn, list(records))
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        await Subscription(use_case, DECODERS[records[0].topic]).apply(uow, list(records))
 
 
 async def payment_of(pool: asyncpg.Pool, claim_id: str) -> asyncpg.Record:
@@ -80,9 +90,11 @@ async def settlements(payments_pool: asyncpg.Pool) -> SettlementService:
     """Two approved claims whose payments are in a written SEPA file; the first one's came back (AC04)."""
     payments = PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=lambda: T0)
     service = SettlementService(payments)
+    async with open_unit_of_work(payments_pool, PaymentsUnitOfWork) as uow:
+        await payments.open_envelopes(uow)
+        await uow.commit()
+    await run(payments_pool, payments.apply_approvals, approval(1), approval(2))
     async with payments_pool.acquire() as conn, conn.transaction():
-        await payments.open_envelopes(conn)
-        await payments.apply_approvals(conn, [approval(1), approval(2)])
         await conn.execute("UPDATE payment_attempts SET status = 'sent'")
         await conn.execute("UPDATE payments SET status = 'sent'")
     returned = (await payment_of(payments_pool, RETURNED_CLAIM))["payment_id"]

@@ -17,11 +17,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from guichet_common.contracts import ClaimDecidedV1
+from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import SetAsideDecisionRefused, held_items, record_decision
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments import sepa, set_aside_repository
 from guichet_payments.batching import Batcher
 from guichet_payments.service import PaymentsService
+from guichet_payments.unit_of_work import PaymentsUnitOfWork
 
 pytestmark = pytest.mark.integration
 PROGRAMME = "cheque-france-num-2021"
@@ -62,8 +65,17 @@ def approval(n: int, **overrides: str) -> InboundRecord:
 
 
 async def run(pool: asyncpg.Pool, job, *args) -> object:
+    """A use case or a background job in one committed unit of work, as the service runs it."""
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        done = await job(uow, *args)
+        await uow.commit()
+        return done
+
+
+async def on_connection(pool: asyncpg.Pool, step) -> object:
+    """What the console does: its own transaction on a bare connection."""
     async with pool.acquire() as conn, conn.transaction():
-        return await job(conn, *args)
+        return await step(conn)
 
 
 async def statuses(pool: asyncpg.Pool) -> list[tuple[str, str, list[str]]]:
@@ -84,7 +96,8 @@ async def mixed_programme(pool: asyncpg.Pool, programmes, tmp_path: Path) -> tup
     payments = PaymentsService(programmes=programmes, clock=clock)
     await run(pool, payments.open_envelopes)
     records = [approval(1), *(approval(10 + i, **v) for i, v in enumerate(HOSTILE.values())), approval(2)]
-    await run(pool, payments.apply_approvals, records)
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        await Subscription(payments.apply_approvals, contract(ClaimDecidedV1)).apply(uow, records)
     clock.now += dt.timedelta(seconds=10)
     return payments, Batcher(programmes, tmp_path, max_size=50, clock=clock), clock
 
@@ -131,13 +144,15 @@ async def test_a_released_attempt_that_fails_again_is_held_and_logged_once_more(
         await record_decision(conn, item.kind, item.item_id, "released", "alice", "bank details checked")
         await set_aside_repository.release(conn, item.kind, item.item_id)
 
-    await run(payments_pool, release)
+    await on_connection(payments_pool, release)
     with capture_logs() as logs:
         assert await run(payments_pool, batcher.close_due_batches) == 1
         assert await run(payments_pool, batcher.close_due_batches) == 0
     assert [entry["item_id"] for entry in logs if entry["event"] == "item_set_aside"] == [item.item_id]
     with pytest.raises(SetAsideDecisionRefused):
-        await run(payments_pool, lambda conn: record_decision(conn, item.kind, "P-NOPE:1", "released", "a", "b"))
+        await on_connection(
+            payments_pool, lambda conn: record_decision(conn, item.kind, "P-NOPE:1", "released", "a", "b")
+        )
 
 
 async def test_a_cancelled_attempt_gives_its_grant_back_to_the_envelope_and_the_claim_is_told(
@@ -152,7 +167,7 @@ async def test_a_cancelled_attempt_gives_its_grant_back_to_the_envelope_and_the_
         await record_decision(conn, item.kind, item.item_id, "cancelled", "alice", "no usable bank details")
         await set_aside_repository.cancel(conn, item.kind, item.item_id)
 
-    await run(payments_pool, cancel)
+    await on_connection(payments_pool, cancel)
     payment_id = item.item_id.split(":")[0]
     row = await payments_pool.fetchrow(
         "SELECT p.status, a.status AS attempt_status, p.claim_id FROM payments p JOIN payment_attempts a"
@@ -164,4 +179,4 @@ async def test_a_cancelled_attempt_gives_its_grant_back_to_the_envelope_and_the_
     assert (money["reserved_cents"], money["released_cents"]) == (reserved - 50_000, 50_000)
     assert (row["claim_id"], "rejected", ["PAYMENT_CANCELLED"]) in await statuses(payments_pool)
     with pytest.raises(SetAsideDecisionRefused, match="not held"):
-        await run(payments_pool, cancel)
+        await on_connection(payments_pool, cancel)

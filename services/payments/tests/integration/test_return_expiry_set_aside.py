@@ -11,9 +11,11 @@ from structlog.testing import capture_logs
 
 from guichet_common.set_aside import held_items, record_decision
 from guichet_common.settings import project_root
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments import set_aside_repository
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService
+from guichet_payments.unit_of_work import PaymentsUnitOfWork
 from guichet_programme import load_programme
 
 pytestmark = pytest.mark.integration
@@ -23,8 +25,10 @@ NOW = dt.datetime(2021, 9, 1, 10, tzinfo=dt.UTC)
 
 async def returned_payments(pool: asyncpg.Pool, amounts: dict[str, int]) -> SettlementService:
     payments = PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=lambda: NOW)
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        await payments.open_envelopes(uow)
+        await uow.commit()
     async with pool.acquire() as conn:
-        await payments.open_envelopes(conn)
         await conn.execute("UPDATE budgets SET reserved_cents = 100000")
         for n, (payment_id, amount) in enumerate(amounts.items()):
             await conn.execute(
@@ -41,8 +45,17 @@ async def returned_payments(pool: asyncpg.Pool, amounts: dict[str, int]) -> Sett
 
 
 async def run(pool: asyncpg.Pool, job) -> object:
+    """A background job in one committed unit of work, as the service runs it."""
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        done = await job(uow)
+        await uow.commit()
+        return done
+
+
+async def on_connection(pool: asyncpg.Pool, step) -> object:
+    """What the console does: its own transaction on a bare connection."""
     async with pool.acquire() as conn, conn.transaction():
-        return await job(conn)
+        return await step(conn)
 
 
 async def test_a_return_that_cannot_be_released_is_set_aside_and_the_others_expire(
@@ -65,6 +78,6 @@ async def test_a_return_that_cannot_be_released_is_set_aside_and_the_others_expi
         await set_aside_repository.release(conn, "return_expiry", "P-POISON")
         await conn.execute("UPDATE payments SET amount_cents = 50000 WHERE payment_id = 'P-POISON'")
 
-    await run(payments_pool, release)
+    await on_connection(payments_pool, release)
     assert await run(payments_pool, settlements.release_expired_returns) == 1
     assert await payments_pool.fetchval("SELECT status FROM payments WHERE payment_id = 'P-POISON'") == "released"
