@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -146,7 +146,7 @@ class ProgrammeFileError(ValueError):
     """A programme file that cannot be used; the message names the file and the bad key."""
 
 
-def parse_programme(raw: dict, origin: str) -> Programme:
+def parse_programme(raw: dict[str, Any], origin: str) -> Programme:
     try:
         return Programme.model_validate(raw)
     except ValidationError as error:
