@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from guichet_common.safe_text import printable
@@ -62,6 +63,44 @@ _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}\Z")
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Where to write about one claim (the first one learnt wins)."""
+
+    claim_id: str
+    programme: str
+    email: str
+    full_name: str
+    iban_last4: str | None = None
+
+
+@dataclass(frozen=True)
+class OwedEmail:
+    """One e-mail a status change earns the applicant: at most one per claim and kind, ever."""
+
+    claim_id: str
+    kind: str  # the claim status it announces
+    programme: str
+    reasons: tuple[str, ...] = ()
+    amount_cents: int | None = None
+
+
+@dataclass(frozen=True)
+class DueEmail:
+    """An owed e-mail taken for sending (already on record as 'sending'), with its claim's contact."""
+
+    id: int  # the e-mail's own number, which operators name it by
+    claim_id: str
+    kind: str
+    programme: str
+    reasons: tuple[str, ...]
+    amount_cents: int | None
+    attempts: int  # including this one
+    email: str
+    full_name: str
+    iban_last4: str | None
+
+
+@dataclass(frozen=True)
 class Letter:
     subject: str
     body: str
@@ -104,7 +143,7 @@ def compose(o: Occasion) -> Letter:
     return Letter(subject=f"{o.programme_name} – {subject}", body=body)
 
 
-_CONTENT = {
+_CONTENT: dict[str, Callable[[Occasion], tuple[str, str]]] = {
     "received": lambda o: ("demande reçue", "Nous avons bien reçu votre demande. Nous l'étudions."),
     "refused": lambda o: (
         "demande non enregistrée",

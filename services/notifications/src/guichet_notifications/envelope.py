@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from email.message import EmailMessage
-from typing import Any
 
 from guichet_common.safe_text import has_unsafe_characters
 from guichet_notifications import domain
@@ -33,26 +32,26 @@ def programme_name(programme: str, names: Mapping[str, str]) -> str:
 
 
 def build(
-    row: Mapping[str, Any], names: Mapping[str, str], *, mail_from: str, message_id_domain: str
+    email: domain.DueEmail, names: Mapping[str, str], *, mail_from: str, message_id_domain: str
 ) -> tuple[EmailMessage, str]:
-    """The message for one row of `take_ready_emails`, and its Message-ID."""
-    if row["kind"] not in domain.KINDS:
+    """The message for one e-mail taken for sending, and its Message-ID."""
+    if email.kind not in domain.KINDS:
         raise UnsendableEmail("no e-mail text for this status")
     letter = domain.compose(
         domain.Occasion(
-            kind=row["kind"],
-            claim_id=row["claim_id"],
-            programme_name=programme_name(row["programme"], names),
-            full_name=row["full_name"],
-            reasons=tuple(row["reasons"]),
-            amount_cents=row["amount_cents"],
-            iban_last4=row["iban_last4"] if row["iban_last4"] and row["iban_last4"].isalnum() else None,
+            kind=email.kind,
+            claim_id=email.claim_id,
+            programme_name=programme_name(email.programme, names),
+            full_name=email.full_name,
+            reasons=email.reasons,
+            amount_cents=email.amount_cents,
+            iban_last4=email.iban_last4 if email.iban_last4 and email.iban_last4.isalnum() else None,
         )
     )
-    message_id = domain.message_id(row["claim_id"], row["kind"], message_id_domain, row["id"])
+    message_id = domain.message_id(email.claim_id, email.kind, message_id_domain, email.id)
     message = EmailMessage()
     message["From"] = mail_from
-    message["To"] = recipient(row["email"])
+    message["To"] = recipient(email.email)
     message["Subject"] = letter.subject
     message["Message-ID"] = message_id
     message.set_content(letter.body)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from guichet_common.set_aside import SetAsideDecisionRefused
-
-KIND = "email"
+from guichet_notifications.service import SET_ASIDE_KIND as KIND
 
 
 # `topic_prefix` is part of every owner's signature (`guichet set-aside` passes it); an e-mail announces nothing.

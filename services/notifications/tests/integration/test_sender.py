@@ -12,13 +12,18 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
+from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
+from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.records import InboundRecord
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_notifications.sender import EmailSender, SmtpSettings
-from guichet_notifications.service import NotificationsService
+from guichet_notifications.unit_of_work import NotificationsUnitOfWork
+
+from ..unit.fakes import subscriptions
 
 pytestmark = pytest.mark.integration
 NOW = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
-SERVICE = NotificationsService(programme_names={"p": "Programme P"}, email_statuses=frozenset({"rejected"}))
+SUBSCRIPTIONS = subscriptions("rejected")  # as register_handlers declares them
 
 
 class Inbox:
@@ -47,7 +52,7 @@ def contact(claim_id: str) -> InboundRecord:
         full_name="Claire Martin",
         iban_last4="2957",
     )
-    return InboundRecord("intake.applicant-contacts.v1", 0, 0, claim_id.encode(), event.model_dump_json().encode())
+    return InboundRecord(APPLICANT_CONTACTS_TOPIC, 0, 0, claim_id.encode(), event.model_dump_json().encode())
 
 
 def status(claim_id: str, kind: str) -> InboundRecord:
@@ -59,12 +64,12 @@ def status(claim_id: str, kind: str) -> InboundRecord:
         status=kind,
         reasons=["COMPANY_CEASED"] if kind == "rejected" else [],
     )
-    return InboundRecord("claims.status.v1", 0, 0, claim_id.encode(), event.model_dump_json().encode())
+    return InboundRecord(CLAIMS_STATUS, 0, 0, claim_id.encode(), event.model_dump_json().encode())
 
 
-async def run(pool: asyncpg.Pool, handler, *records: InboundRecord) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await handler(conn, list(records))
+async def run(pool: asyncpg.Pool, topic: str, *records: InboundRecord) -> None:
+    async with open_unit_of_work(pool, NotificationsUnitOfWork) as uow:
+        await SUBSCRIPTIONS[topic].apply(uow, list(records))
 
 
 async def test_one_mail_per_claim_and_kind_even_when_the_status_comes_twice(notifications_pool: asyncpg.Pool) -> None:
@@ -74,10 +79,10 @@ async def test_one_mail_per_claim_and_kind_even_when_the_status_comes_twice(noti
     try:
         sender = EmailSender(notifications_pool, SmtpSettings("127.0.0.1", controller.port, "guichet@example.org"), {})
         # The status arrives before the contact: the e-mail waits for it instead of being lost.
-        await run(notifications_pool, SERVICE.apply_statuses, status("C-1", "rejected"), status("C-1", "received"))
+        await run(notifications_pool, CLAIMS_STATUS, status("C-1", "rejected"), status("C-1", "received"))
         assert await sender.send_due() == 0
-        await run(notifications_pool, SERVICE.apply_contacts, contact("C-1"))
-        await run(notifications_pool, SERVICE.apply_statuses, status("C-1", "rejected"))  # same kind, new event
+        await run(notifications_pool, APPLICANT_CONTACTS_TOPIC, contact("C-1"))
+        await run(notifications_pool, CLAIMS_STATUS, status("C-1", "rejected"))  # same kind, new event
         assert await sender.send_due() == 1
         assert await sender.send_due() == 0
     finally:
@@ -89,8 +94,8 @@ async def test_one_mail_per_claim_and_kind_even_when_the_status_comes_twice(noti
 
 async def test_an_unreachable_smtp_server_postpones_and_never_loses_the_mail(notifications_pool: asyncpg.Pool) -> None:
     sender = EmailSender(notifications_pool, SmtpSettings("127.0.0.1", free_port(), "guichet@example.org"), {})
-    await run(notifications_pool, SERVICE.apply_contacts, contact("C-2"))
-    await run(notifications_pool, SERVICE.apply_statuses, status("C-2", "rejected"))
+    await run(notifications_pool, APPLICANT_CONTACTS_TOPIC, contact("C-2"))
+    await run(notifications_pool, CLAIMS_STATUS, status("C-2", "rejected"))
     assert await sender.send_due() == 1
     row = await notifications_pool.fetchrow("SELECT state, attempts, last_error FROM emails WHERE claim_id = 'C-2'")
     assert row["state"] == "pending" and row["attempts"] == 1 and "SMTP unreachable" in row["last_error"]

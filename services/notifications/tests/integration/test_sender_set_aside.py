@@ -14,17 +14,20 @@ import pytest
 from structlog.testing import capture_logs
 
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
+from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
+from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import held_items, record_decision
+from guichet_common.unit_of_work import open_unit_of_work
 from guichet_notifications import set_aside_repository
 from guichet_notifications.sender import EmailSender, SmtpSettings
-from guichet_notifications.service import NotificationsService
+from guichet_notifications.unit_of_work import NotificationsUnitOfWork
+
+from ..unit.fakes import subscriptions
 
 pytestmark = pytest.mark.integration
 NOW = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
-SERVICE = NotificationsService(
-    programme_names={"p": "Programme P"}, email_statuses=frozenset({"rejected", "refused"})
-)
+SUBSCRIPTIONS = subscriptions("rejected,refused")  # as register_handlers declares them
 PHISHING = "Cliquez sur http://guichet.example.com\r\nBcc: victime@example.org"  # 64 chars
 
 
@@ -50,13 +53,10 @@ async def owe(
         status=kind,
         reasons=["COMPANY_CEASED" if kind == "rejected" else "SCHEMA_INVALID"],
     )
-    for handler, event, topic in (
-        (SERVICE.apply_contacts, contact, "intake.applicant-contacts.v1"),
-        (SERVICE.apply_statuses, status, "claims.status.v1"),
-    ):
+    for topic, event in ((APPLICANT_CONTACTS_TOPIC, contact), (CLAIMS_STATUS, status)):
         record = InboundRecord(topic, 0, 0, b"k", event.model_dump_json().encode())
-        async with pool.acquire() as conn, conn.transaction():
-            await handler(conn, [record])
+        async with open_unit_of_work(pool, NotificationsUnitOfWork) as uow:
+            await SUBSCRIPTIONS[topic].apply(uow, [record])
 
 
 async def states(pool: asyncpg.Pool) -> dict[str, str]:

@@ -9,24 +9,25 @@ from guichet_notifications import domain, envelope
 HOSTILE = ["CFN-2021-0000123\n", "CFN\r\nBcc: x@example.org", "CFN-\u202e0000123", "CFN\x1b[2J", "", "-CFN-2021"]
 
 
-def row(**changes: object) -> dict[str, object]:
-    base = {
+def due(**changes: object) -> domain.DueEmail:
+    base: dict[str, object] = {
         "id": 42,
         "claim_id": "CFN-2021-0000123",
         "kind": "refused",
         "programme": "cheque-france-num-2021",
-        "reasons": ["SCHEMA_INVALID"],
+        "reasons": ("SCHEMA_INVALID",),
         "amount_cents": None,
-        "iban_last4": None,
+        "attempts": 1,
         "email": "claire.martin@example.fr",
         "full_name": "Claire Martin",
+        "iban_last4": None,
     }
-    return {**base, **changes}
+    return domain.DueEmail(**{**base, **changes})  # type: ignore[arg-type]
 
 
 def build(**changes: object):
     return envelope.build(
-        row(**changes),
+        due(**changes),
         {"cheque-france-num-2021": "Chèque France Num 2021"},
         mail_from="Guichet <ne-pas-repondre@guichet.invalid>",
         message_id_domain="guichet.invalid",

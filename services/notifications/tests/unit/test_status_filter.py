@@ -3,9 +3,9 @@
 import json
 
 from guichet_common.records import InboundRecord
-from guichet_notifications.service import NotificationsService
+from guichet_notifications.handlers import NotificationsHandlers
 
-SERVICE = NotificationsService(programme_names={}, email_statuses=frozenset({"refused", "payment_sent"}))
+HANDLERS = NotificationsHandlers(email_statuses=frozenset({"refused", "payment_sent"}))
 
 
 def record(value: object) -> InboundRecord:
@@ -14,14 +14,16 @@ def record(value: object) -> InboundRecord:
 
 
 def test_a_valid_status_that_mails_nobody_is_skipped() -> None:
-    assert not SERVICE.may_mail(record({"status": "received"}))
+    assert not HANDLERS.may_mail(record({"status": "received"}))
+    assert HANDLERS.decode_status(record({"status": "received"})) is None
 
 
 def test_a_status_that_mails_goes_on() -> None:
-    assert SERVICE.may_mail(record({"status": "payment_sent"}))
+    assert HANDLERS.may_mail(record({"status": "payment_sent"}))
 
 
 def test_an_unknown_status_or_unreadable_value_goes_on_to_be_dead_lettered() -> None:
-    assert SERVICE.may_mail(record({"status": "bogus"}))
-    assert SERVICE.may_mail(record([1, 2]))
-    assert SERVICE.may_mail(record(b"not json"))
+    assert HANDLERS.may_mail(record({"status": "bogus"}))
+    assert HANDLERS.may_mail(record({"status": ["received"]}))
+    assert HANDLERS.may_mail(record([1, 2]))
+    assert HANDLERS.may_mail(record(b"not json"))
