@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+import structlog
 from pydantic import BaseModel, ValidationError
 
 from guichet_common.outbox import OutboxMessage
@@ -27,6 +28,7 @@ from guichet_common.unit_of_work import UnitOfWork
 M = TypeVar("M")
 U = TypeVar("U", bound=UnitOfWork)
 E = TypeVar("E", bound=BaseModel)
+log = structlog.get_logger()
 
 
 class Undecodable(Unreadable):
@@ -102,4 +104,6 @@ class Subscription(Generic[U, M]):
             if event_id(message) in fresh:
                 fresh.discard(event_id(message))  # a second copy in the same batch is a duplicate too
                 new.append((record, message))
+            else:
+                log.info("event_duplicate_ignored", event_id=str(event_id(message)), coordinates=record.coordinates)
         return new
