@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 import orjson
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 
 log = structlog.get_logger()
 
@@ -56,8 +58,8 @@ async def create_pool(dsn: str, *, size: int = 4, connect_timeout_s: float = 60.
 @asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """One connection in one transaction: committed when the block ends normally, rolled back otherwise."""
-    async with pool.acquire() as conn, conn.transaction():
-        yield conn
+    async with pool.acquire() as proxy, proxy.transaction():
+        yield cast(asyncpg.Connection, proxy)  # the pool's proxy behaves as the connection
 
 
 async def run_migrations(pool: asyncpg.Pool, folder: Path) -> list[str]:
@@ -108,8 +110,11 @@ class PoolSlot:
     def filled(self) -> bool:
         return self._pool is not None
 
-    def acquire(self, *, timeout: float | None = None):
-        return self.pool.acquire(timeout=timeout)
+    # `timeout` is asyncpg's own wait for a free connection, handed on (hence the noqa).
+    @asynccontextmanager
+    async def acquire(self, *, timeout: float | None = None) -> AsyncIterator[asyncpg.Connection]:  # noqa: ASYNC109
+        async with self.pool.acquire(timeout=timeout) as proxy:
+            yield cast(asyncpg.Connection, proxy)  # the pool's proxy behaves as the connection
 
-    async def release(self, connection: asyncpg.Connection) -> None:
+    async def release(self, connection: PoolConnectionProxy) -> None:
         await self.pool.release(connection)

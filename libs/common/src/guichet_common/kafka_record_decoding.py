@@ -79,6 +79,8 @@ class _LenientSlice(bytearray):
 class _LenientBatch(default_records._DefaultRecordBatchPy):  # type: ignore[misc]  # final in its stubs only
     """aiokafka's pure-Python batch decoder, reading header names leniently (after decompression, if any)."""
 
+    _buffer: bytearray  # the batch's bytes, decompressed: set by aiokafka, which has no types
+
     def _maybe_uncompress(self) -> None:
         super()._maybe_uncompress()
         if not isinstance(self._buffer, _LenientNameBuffer):
@@ -133,10 +135,10 @@ class LenientMemoryRecords:
         self._batches = memory_records._MemoryRecordsPy(bytes_data)
 
     def size_in_bytes(self) -> int:
-        return self._batches.size_in_bytes()
+        return int(self._batches.size_in_bytes())
 
     def has_next(self) -> bool:
-        return self._batches.has_next()
+        return bool(self._batches.has_next())
 
     def next_batch(self) -> Any:
         raw = self._batches._next_slice

@@ -101,9 +101,10 @@ def tls_context(settings: KafkaSecuritySettings) -> ssl.SSLContext:
     if (settings.kafka_ssl_certfile is None) != (settings.kafka_ssl_keyfile is None):
         raise KafkaSecurityError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
     key_password = settings.kafka_ssl_key_password
-    return create_ssl_context(
+    context: ssl.SSLContext = create_ssl_context(
         cafile=settings.kafka_ssl_cafile,
         certfile=settings.kafka_ssl_certfile,
         keyfile=settings.kafka_ssl_keyfile,
         password=key_password.get_secret_value() if key_password else None,
     )
+    return context

@@ -99,4 +99,5 @@ async def queued_messages(conn: asyncpg.Connection, topic: str | None = None) ->
 
 async def backlog(conn: asyncpg.Connection) -> int:
     """Rows waiting for the relay (it deletes what it published); held rows are counted as set aside instead."""
-    return await conn.fetchval("SELECT count(*) FROM outbox WHERE NOT held")
+    count: int = await conn.fetchval("SELECT count(*) FROM outbox WHERE NOT held")
+    return count

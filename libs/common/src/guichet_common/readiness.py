@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m guichet_common.readiness SERVICE", file=sys.stderr)
         return 2
-    settings = CommonSettings(_env_prefix=f"{args[0].upper()}_")  # type: ignore[call-arg]
+    settings = CommonSettings(_env_prefix=f"{args[0].upper()}_")
     report = asyncio.run(readiness(settings))
     print(json.dumps({"service": args[0], **report}))
     return 0 if all(value == "ok" for value in report.values()) else 1

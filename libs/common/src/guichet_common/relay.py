@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import structlog
@@ -151,7 +151,8 @@ class OutboxRelay:
         held and set aside, and the rows behind it go out. Any other failure is the broker's or the network's: what
         went out is deleted, the error is raised, and the rest is tried again as a batch; nothing is held for it."""
         transient: BaseException | None = None
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as proxy, proxy.transaction():
+            conn = cast(asyncpg.Connection, proxy)  # the pool's proxy behaves as the connection
             # SKIP LOCKED lets a second relay of the same service take other rows instead of waiting.
             rows = await conn.fetch(
                 "SELECT id, topic, key, value, headers FROM outbox WHERE NOT held"
@@ -168,7 +169,8 @@ class OutboxRelay:
                 failed = [row for row in failed if outcomes[row["id"]] is not None]
                 if (transient := await self._first_transient(failed, outcomes)) is None:
                     for row in failed:
-                        await self._hold(conn, row, outcomes[row["id"]])
+                        if (error := outcomes[row["id"]]) is not None:  # always, for a failed row
+                            await self._hold(conn, row, error)
             sent = [row for row in rows if outcomes[row["id"]] is None]
             if sent:
                 failpoints.crash_once("relay.after_publish")  # published, not yet deleted: the window tests aim at
@@ -190,7 +192,7 @@ class OutboxRelay:
         if self._producer is None:
             self._producer = await self._new_producer()
         refused_topics: dict[str, BaseException] = {}
-        pending: dict[int, asyncio.Future | BaseException] = {}
+        pending: dict[int, asyncio.Future[Any] | BaseException] = {}
         for row in rows:
             if row["topic"] in refused_topics:
                 pending[row["id"]] = refused_topics[row["topic"]]
@@ -207,7 +209,9 @@ class OutboxRelay:
                 pending[row["id"]] = error
         futures = {outbox_id: f for outbox_id, f in pending.items() if isinstance(f, asyncio.Future)}
         delivered = await asyncio.gather(*futures.values(), return_exceptions=True)
-        outcomes = {outbox_id: error for outbox_id, error in pending.items() if isinstance(error, BaseException)}
+        outcomes: dict[int, BaseException | None] = {
+            outbox_id: error for outbox_id, error in pending.items() if isinstance(error, BaseException)
+        }
         for outbox_id, result in zip(futures, delivered, strict=True):
             outcomes[outbox_id] = result if isinstance(result, BaseException) else None
         return outcomes

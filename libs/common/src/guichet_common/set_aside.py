@@ -49,7 +49,7 @@ def stored_reason(error: BaseException | str) -> str:
 async def set_aside(conn: asyncpg.Connection, kind: str, item_id: str, reason: BaseException | str) -> bool:
     """Record `item_id` as held. True when it was not held already: only then should the caller log it, so one
     item's failure is never logged twice in a row."""
-    previous = await conn.fetchval(
+    previous: str | None = await conn.fetchval(
         "SELECT state FROM set_aside_items WHERE kind = $1 AND item_id = $2 FOR UPDATE", kind, item_id
     )
     await conn.execute(
