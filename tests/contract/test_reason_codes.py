@@ -15,11 +15,15 @@ CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 ROW = re.compile(r"^\| `(?P<code>[A-Z][A-Z0-9_]+)` \|(?P<cells>.*)\|\s*$")
 
 
-def documented() -> dict[str, list[str]]:
-    """Each documented code with the French text of each row it has (a code may be in two tables)."""
+def documented(*, on_statuses_only: bool = False) -> dict[str, list[str]]:
+    """Each documented code with the French text of each row it has (a code may be in two tables); with
+    `on_statuses_only`, without the sections whose heading says their codes are never on a status."""
     rows: dict[str, list[str]] = {}
+    never_on_a_status = False
     for line in DOC.read_text(encoding="utf-8").splitlines():
-        if match := ROW.match(line):
+        if line.startswith("#"):
+            never_on_a_status = "never on a status" in line
+        elif (match := ROW.match(line)) and not (on_statuses_only and never_on_a_status):
             rows.setdefault(match["code"], []).append(match["cells"].split("|")[-1].strip())
     return rows
 
@@ -68,4 +72,4 @@ def test_every_code_the_e_mails_explain_is_documented_with_the_same_sentence() -
 
 
 def test_every_documented_code_has_a_sentence_for_the_applicant() -> None:
-    assert sorted(set(documented()) - set(REASON_SENTENCES)) == []
+    assert sorted(set(documented(on_statuses_only=True)) - set(REASON_SENTENCES)) == []
