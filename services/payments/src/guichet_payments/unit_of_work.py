@@ -2,10 +2,6 @@
 the bank accounts already in use. `PaymentsUnitOfWork` is it on PostgreSQL; tests/unit/fakes.py is it in memory.
 Both implement the repository surfaces below, which mypy checks."""
 
-# mypy: disallow-subclassing-any=False
-# (guichet_common ships no py.typed: a check of this file alone, with --ignore-missing-imports, sees its classes as
-# Any; the project's check, which reads libs/common/src, sees them as they are.)
-
 from __future__ import annotations
 
 import datetime as dt
