@@ -3,7 +3,15 @@ the rest waits in line in arrival order, and a company is served once."""
 
 from __future__ import annotations
 
-from guichet_payments_tests_fakes import GRANT, PROGRAMME, Clock, approval, statuses, with_envelope
+from guichet_payments_tests_fakes import (
+    GRANT,
+    PROGRAMME,
+    Clock,
+    FakePaymentsUnitOfWork,
+    approval,
+    statuses,
+    with_envelope,
+)
 from structlog.testing import capture_logs
 
 from guichet_common.contracts import ClaimDecidedV1
@@ -72,7 +80,8 @@ async def test_the_same_company_twice_in_one_batch_is_served_once() -> None:
 
 
 async def test_a_redelivered_approval_is_applied_once_through_the_subscription() -> None:
-    uow = await with_envelope()
+    uow = FakePaymentsUnitOfWork()
+    await uow.budgets.ensure(PROGRAMME.id, PROGRAMME.budget.total_cents)
     handlers = Handlers(SERVICE, SettlementService(SERVICE))
     subscription = Subscription(handlers.approvals, contract(ClaimDecidedV1))
     record = InboundRecord("eligibility.decisions.v1", 0, 1, b"k", approval(1).model_dump_json().encode())

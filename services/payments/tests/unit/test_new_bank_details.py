@@ -26,6 +26,7 @@ from guichet_common.contracts import ClaimBankDetailsV1
 from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
 from guichet_payments.domain import AttemptState, PaymentState, Waiting
+from guichet_payments.handlers import Handlers
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService, decode_bank_details
 
@@ -33,6 +34,7 @@ NEW_IBAN = "FR7630006000011234567890189"
 CLOCK = Clock(T0)
 PAYMENTS = PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=CLOCK)
 SETTLEMENTS = SettlementService(PAYMENTS)
+HANDLERS = Handlers(PAYMENTS, SETTLEMENTS)  # as subscribed: decoded records to the use case
 
 
 def details(claim_id: str = "CFN-UNIT-0000001", **changes: Any) -> ClaimBankDetailsV1:
@@ -41,7 +43,8 @@ def details(claim_id: str = "CFN-UNIT-0000001", **changes: Any) -> ClaimBankDeta
 
 
 async def returned() -> tuple[FakePaymentsUnitOfWork, str]:
-    uow = await with_envelope()
+    uow = FakePaymentsUnitOfWork()
+    await uow.budgets.ensure(PROGRAMME.id, PROGRAMME.budget.total_cents)
     payment, _ = await seed_payment(uow, 1, status=PaymentState.RETURNED)
     return uow, payment.payment_id
 
@@ -114,7 +117,7 @@ async def test_details_for_a_claim_without_a_returned_payment_change_nothing() -
 
 async def test_a_claim_id_holding_a_control_character_is_dead_lettered_and_the_batch_goes_on() -> None:
     uow, payment_id = await returned()
-    subscription = Subscription(SETTLEMENTS.apply_bank_details, decode_bank_details)
+    subscription = Subscription(HANDLERS.bank_details, decode_bank_details)
 
     def record(offset: int, claim_id: str) -> InboundRecord:
         value = details(claim_id).model_dump(mode="json") | {"claim_id": claim_id}

@@ -15,6 +15,7 @@ from guichet_payments_tests_fakes import (
     PROGRAMME,
     T0,
     Clock,
+    FakePaymentsUnitOfWork,
     dead_letter_reasons,
     seed_payment,
     statuses,
@@ -26,11 +27,13 @@ from guichet_common.contracts import PaymentSettlementV1
 from guichet_common.pipeline import DeadLetter, Subscription, Undecodable
 from guichet_common.records import InboundRecord
 from guichet_payments.domain import AttemptState, PaymentState
+from guichet_payments.handlers import Handlers
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService, decode_settlement
 
 CLOCK = Clock(T0 + dt.timedelta(days=2))
 SETTLEMENTS = SettlementService(PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=CLOCK))
+HANDLERS = Handlers(SETTLEMENTS.payments, SETTLEMENTS)  # as subscribed: decoded records to the use case
 TOPIC = "payments.settlements.v1"
 
 
@@ -93,7 +96,7 @@ async def test_a_report_on_an_attempt_never_made_is_handed_back_as_a_dead_letter
         DeadLetter(unknown, "no attempt 1 of payment P-NOPE"),
         DeadLetter(second, f"no attempt 2 of payment {payment.payment_id}"),
     ]
-    subscription = Subscription(SETTLEMENTS.apply_settlements, decode_settlement)
+    subscription = Subscription(HANDLERS.settlements_reported, decode_settlement)
     await subscription.apply(uow, [record(7, payment_id="P-NOPE")])
     assert dead_letter_reasons(uow, TOPIC) == ["no attempt 1 of payment P-NOPE"]
 
@@ -110,9 +113,10 @@ async def test_a_report_on_an_attempt_never_made_is_handed_back_as_a_dead_letter
 async def test_a_report_postgresql_cannot_look_up_is_dead_lettered_before_any_query_and_the_batch_goes_on(
     hostile: dict[str, Any], reason: str
 ) -> None:
-    uow = await with_envelope()
+    uow = FakePaymentsUnitOfWork()
+    await uow.budgets.ensure(PROGRAMME.id, PROGRAMME.budget.total_cents)
     payment, _ = await seed_payment(uow, 1)
-    subscription = Subscription(SETTLEMENTS.apply_settlements, decode_settlement)
+    subscription = Subscription(HANDLERS.settlements_reported, decode_settlement)
     with capture_logs() as logs:
         await subscription.apply(
             uow, [record(1, **({"payment_id": payment.payment_id} | hostile)), record(2, payment_id=payment.payment_id)]
