@@ -89,7 +89,7 @@ down: install ## stop everything `make up` or `make demo` started
 WITH_ENV = set -a; eval "$$($(RUN) python -m guichet_deploy env 2>/dev/null)"; set +a;
 
 review: install ## the manual-review queue of the running stack: make review ARGS="list"
-	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli review $(ARGS)
+	@$(WITH_ENV) $(RUN) guichet review $(ARGS)
 
 # The operators' console on the running stack, e.g. make console ARGS="status --watch"; also `uv run guichet ...`
 console: install ## the operators' console on the running stack: make console ARGS="status --watch"
@@ -99,4 +99,4 @@ docs: install ## regenerate the services' AsyncAPI documents in docs/asyncapi (a
 	@$(RUN) python -m guichet_deploy.asyncapi --out docs/asyncapi
 
 whatif: install ## replay decisions under changed programme rules: make whatif ARGS="--programme ... --set ..."
-	@$(WITH_ENV) $(RUN) python -m guichet_eligibility.cli whatif $(ARGS)
+	@$(WITH_ENV) $(RUN) guichet whatif $(ARGS)

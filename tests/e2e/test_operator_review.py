@@ -28,7 +28,7 @@ def claim_without_registry_record(siren: str, siret: str, iban: str) -> dict:
 
 def operator(stack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "guichet_eligibility.cli", "review", *args],
+        [sys.executable, "-m", "guichet_console", "review", *args],
         env=stack.env,
         capture_output=True,
         text=True,
@@ -81,7 +81,7 @@ async def test_review_then_operator_rejection(stack, probe) -> None:
     seen = await probe.read_until(status_topic, lambda rs: any(s == "rejected" for s, _ in statuses_of(rs, claim_id)))
     assert statuses_of(seen, claim_id)[-1] == ("rejected", ["REJECTED_AFTER_REVIEW"])
 
-    # The same queue through `guichet review` (the commands `python -m guichet_eligibility.cli review` runs).
+    # The same queue through the stack's own console, with --json.
     shown = stack.console("review", "show", claim_id, "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["status"] == "rejected"

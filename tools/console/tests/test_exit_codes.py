@@ -1,8 +1,5 @@
 """What `guichet` commands exit with (guichet_common.cli.ExitCode) and print with --json, their readers replaced:
 1 for a refusal or an unknown claim, 2 for a usage error, 3 when a database or the broker is unreachable.
-
-The old module paths (`python -m guichet_eligibility.cli`, `python -m guichet_payments.reconcile`) run the same
-commands, in a process of their own, and exit the same way.
 """
 
 from __future__ import annotations
@@ -10,9 +7,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -179,27 +173,6 @@ def test_reconcile_exits_3_when_the_database_cannot_be_read(monkeypatch: pytest.
     result = invoke("reconcile")
     assert result.exit_code == 3
     assert "cannot read the payments database" in result.output
-
-
-def test_the_old_module_paths_run_the_console_s_commands() -> None:
-    # Processes of their own: the services run the console rather than import it. Nothing listens on port 1.
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-        "PAYMENTS_DATABASE_URL": "postgresql://127.0.0.1:1/p",
-    }
-    reconciled = subprocess.run(
-        [sys.executable, "-m", "guichet_payments.reconcile", "--json"], env=env, capture_output=True, text=True
-    )
-    assert reconciled.returncode == 3, reconciled.stderr  # the console's code for an unreachable database
-    assert "cannot read the payments database" in reconciled.stderr
-    usage = subprocess.run(
-        [sys.executable, "-m", "guichet_eligibility.cli", "review", "approve", "CFN-1"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert usage.returncode == 2 and "--operator" in usage.stderr, usage.stderr
 
 
 def test_whatif_json_and_a_setting_that_does_not_exist(monkeypatch: pytest.MonkeyPatch) -> None:

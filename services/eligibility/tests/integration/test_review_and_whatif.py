@@ -16,8 +16,8 @@ from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_common.unit_of_work import open_unit_of_work
 from guichet_eligibility import review
-from guichet_eligibility.cli import edited_programme
 from guichet_eligibility.handlers import EligibilityHandlers, registry_record
+from guichet_eligibility.operators import edited_programme
 from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_eligibility.whatif import replay
