@@ -241,6 +241,11 @@ class Payment:
         self._require((PaymentState.RETURNED,), "held from expiry")
         return dataclasses.replace(self, expiry_set_aside=True)
 
+    def resume_expiry(self) -> Payment:
+        """An operator released its held expiry: the expiry job tries it again."""
+        self._require((PaymentState.RETURNED,), "given back to the expiry job")
+        return dataclasses.replace(self, expiry_set_aside=False)
+
     def cancel(self, attempt: Attempt) -> tuple[Payment, Attempt]:
         """An operator gives up its blocked attempt: the payment is released, its grant goes back to the envelope."""
         self._require_current(attempt)

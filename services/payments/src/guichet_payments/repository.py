@@ -193,6 +193,31 @@ class PaymentsRepository:
         )
         return [(_payment(row), _attempt(row)) for row in rows]
 
+    async def attempt_of(self, payment_id: str, attempt: int) -> tuple[Payment, Attempt] | None:
+        """An attempt with its payment, both locked: an operator's decision on it is being applied."""
+        row = await self._conn.fetchrow(
+            f"SELECT {_PAYMENT}, {_ATTEMPT} FROM payment_attempts a JOIN payments p USING (payment_id)"
+            " WHERE a.payment_id = $1 AND a.attempt = $2 FOR UPDATE",
+            payment_id,
+            attempt,
+        )
+        return None if row is None else (_payment(row), _attempt(row))
+
+    async def payment(self, payment_id: str) -> Payment | None:
+        """A payment, locked: an operator's decision on it is being applied."""
+        row = await self._conn.fetchrow(
+            f"SELECT {_PAYMENT} FROM payments p WHERE payment_id = $1 FOR UPDATE", payment_id
+        )
+        return None if row is None else _payment(row)
+
+    async def record_attempt_status(self, attempt: Attempt) -> None:
+        await self._conn.execute(
+            "UPDATE payment_attempts SET status = $3 WHERE payment_id = $1 AND attempt = $2",
+            attempt.payment_id,
+            attempt.number,
+            attempt.status,
+        )
+
     async def record_blocked(self, attempt: Attempt) -> None:
         """Out of the batcher's queue until an operator releases or cancels it."""
         await self._conn.execute(

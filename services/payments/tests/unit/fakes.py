@@ -149,6 +149,16 @@ class InMemoryPayments:
             if a.batch_id is None and a.status is AttemptState.SCHEDULED
         ]
 
+    async def attempt_of(self, payment_id: str, attempt: int) -> tuple[Payment, Attempt] | None:
+        return await self.attempt_for_report(payment_id, attempt)
+
+    async def payment(self, payment_id: str) -> Payment | None:
+        return self.payments.get(payment_id)
+
+    async def record_attempt_status(self, attempt: Attempt) -> None:
+        key = (attempt.payment_id, attempt.number)
+        self.attempts[key] = dataclasses.replace(self.attempts[key], status=attempt.status)
+
     async def record_blocked(self, attempt: Attempt) -> None:
         key = (attempt.payment_id, attempt.number)
         if self.attempts[key].status is AttemptState.SCHEDULED:
