@@ -70,6 +70,7 @@ def test_a_return_left_too_long_is_released_or_held_from_expiry() -> None:
     assert payment.expire().status == PaymentState.RELEASED
     held = payment.hold_expiry()
     assert (held.status, held.expiry_set_aside) == (PaymentState.RETURNED, True)
+    assert not held.resume_expiry().expiry_set_aside
 
 
 def test_a_blocked_attempt_is_released_back_to_the_queue_or_cancelled_with_its_payment() -> None:
@@ -92,6 +93,7 @@ def test_a_blocked_attempt_is_released_back_to_the_queue_or_cancelled_with_its_p
         pytest.param(lambda: sent()[0].retry(NEW_PAYEE, T0), id="retry a payment not returned"),
         pytest.param(lambda: sent()[0].expire(), id="expire a payment not returned"),
         pytest.param(lambda: sent()[0].hold_expiry(), id="hold the expiry of a payment not returned"),
+        pytest.param(lambda: sent()[0].resume_expiry(), id="resume the expiry of a payment not returned"),
         pytest.param(lambda: (lambda p, a: p.settle(a))(*returned()), id="settle a returned attempt"),
         pytest.param(
             lambda: (lambda p, a: p.retry(NEW_PAYEE, T0)[0].send(a, "B-2"))(*returned()),
