@@ -78,3 +78,20 @@ def test_the_console_imports_only_the_services_operators_modules(path: Path) -> 
 )
 def test_what_the_rule_lets_through(source: str, allowed: bool) -> None:
     assert (violations(ast.parse(source)) == []) is allowed
+
+
+SQL = re.compile(r"\b(?:SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b", re.IGNORECASE | re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in modules() if "tests" not in p.parts], ids=lambda path: str(path.relative_to(CONSOLE))
+)
+def test_the_console_holds_no_sql(path: Path) -> None:
+    """SQL lives in repositories and migrations: the console reads and writes the services' databases only through
+    their operators modules and guichet_common's functions on the tables every service has."""
+    statements = [
+        f"line {node.lineno}: {node.value[:60]!r}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.search(node.value)
+    ]
+    assert statements == []
