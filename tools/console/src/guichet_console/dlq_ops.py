@@ -1,5 +1,5 @@
 """What `guichet dlq` does: read dead letters from Kafka, their actions from the owners' databases, and replay or
-discard one in its owner's database (`guichet_common.dead_letters` holds the SQL and the replay itself)."""
+discard one in its owner's database (`guichet_common.dead_letter_actions` holds the SQL)."""
 
 from __future__ import annotations
 
