@@ -1,4 +1,4 @@
-"""`guichet reconcile [--json]` (also `python -m guichet_payments.reconcile`): what the payments database says was
+"""What `guichet reconcile [--json]` checks: what the payments database says was
 reserved, paid and batched, and whether it all adds up. Read-only; exit 0 when every check agrees, 1 otherwise,
 2 on usage errors, 3 when the database cannot be read.
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -221,15 +219,3 @@ async def run(database_url: str) -> Report:
             return await reconcile(conn)
     finally:
         await conn.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m guichet_payments.reconcile [--json]`: the console's `guichet reconcile`, defined once there over
-    this service's `operators` module. The console depends on the services, never the reverse: this runs it as a
-    process of its own (same arguments, same output, same exit code) instead of importing it."""
-    args = sys.argv[1:] if argv is None else argv
-    return subprocess.call([sys.executable, "-m", "guichet_console", "reconcile", *args])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

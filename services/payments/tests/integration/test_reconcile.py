@@ -177,7 +177,7 @@ async def test_a_missing_file_is_named(payments_pool: asyncpg.Pool, tmp_path: Pa
 
 async def run_cli(database_url: str, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "guichet_payments.reconcile", *args),
+        *(sys.executable, "-m", "guichet_console", "reconcile", *args),
         env={**os.environ, "PAYMENTS_DATABASE_URL": database_url},
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
