@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 
 # C0 and DEL, C1, zero-width and bidi formatting, line/paragraph separators, lone surrogates, BOM.
-UNSAFE_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
-)
+UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 
 
 def has_unsafe_characters(text: str) -> bool:

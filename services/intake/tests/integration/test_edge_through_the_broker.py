@@ -59,17 +59,19 @@ async def test_hostile_values_are_canonicalised_or_refused_and_a_normal_claim_pa
         ),
     }
     events = [*hostile.values(), nbsp]
-    await probe.publish(
-        stack.topic("claims.submitted.v1"), [(siren.encode(), json.dumps(e).encode()) for e in events]
-    )
+    await probe.publish(stack.topic("claims.submitted.v1"), [(siren.encode(), json.dumps(e).encode()) for e in events])
     wanted = {e["claim"]["claim_id"] for e in events}
 
     def finished(records) -> bool:
         seen = {(r.key.decode(), json.loads(r.value)["status"]) for r in records if r.key.decode() in wanted}
-        return all((e["claim"]["claim_id"], "refused") in seen for e in hostile.values()) and (
-            nbsp["claim"]["claim_id"],
-            "received",
-        ) in seen
+        return (
+            all((e["claim"]["claim_id"], "refused") in seen for e in hostile.values())
+            and (
+                nbsp["claim"]["claim_id"],
+                "received",
+            )
+            in seen
+        )
 
     records = await probe.read_until(stack.topic("claims.status.v1"), finished, timeout_s=60)
     refused = {

@@ -50,8 +50,9 @@ async def test_a_non_utf8_header_name_is_dead_lettered_and_the_next_claim_on_its
 
     started = time.monotonic()
     statuses = await probe.read_until(prefix + "claims.status.v1", lambda rs: bool(received(rs)), timeout_s=60)
-    assert received(statuses), "the claim after the record with a non-UTF-8 header name was never received:\n" + (
-        log_path.read_text(errors="replace")[-3000:]
+    assert received(statuses), (
+        "the claim after the record with a non-UTF-8 header name was never received:\n"
+        + (log_path.read_text(errors="replace")[-3000:])
     )
     assert not about_hostile(statuses), "the record with a non-UTF-8 header name must not be handled"
     [dead] = await probe.read_until(prefix + "claims.submitted.v1.dlq", lambda rs: bool(rs), timeout_s=10)

@@ -172,9 +172,7 @@ def _registry(templates: st.SearchStrategy[SimulatedClaim]) -> st.SearchStrategy
             "denominationUniteLegale": "BOUTIQUE", "categorieJuridiqueUniteLegale": "5499",
         }  # fmt: skip
         name = draw(st.sampled_from(sorted(record)))
-        record[name] = draw(
-            st.one_of(TEXT, DATE, WRONG_TYPE, st.sampled_from(("C", "NN", "53", "00", "")))
-        )
+        record[name] = draw(st.one_of(TEXT, DATE, WRONG_TYPE, st.sampled_from(("C", "NN", "53", "00", ""))))
         claim = json.loads(json.dumps(draw(templates).event))
         claim["event_id"] = EVENT_ID
         _detach(claim["claim"], rng, siren)

@@ -127,9 +127,7 @@ async def check_hostile(scene, watch: StatusWatch, figures: Figures) -> HostileF
         if outcome == "unresolved" and len(result.symptoms) < 40:
             seen = sorted(statuses.get(record.claim_id or "", {}))
             result.symptoms.append(f"hostile {record.family} at {sent.partition}/{sent.offset}: statuses {seen}")
-    hostile_repeats = sum(
-        n - 1 for (claim, _), n in _status_counts(watch).items() if claim in tracked and n > 1
-    )
+    hostile_repeats = sum(n - 1 for (claim, _), n in _status_counts(watch).items() if claim in tracked and n > 1)
     result.duplicate_effects = (
         figures.duplicate_statuses + figures.duplicate_payments + figures.duplicate_emails + hostile_repeats
     )
@@ -282,9 +280,7 @@ async def _consumed(stack, sent) -> set[tuple[str, int, int]]:
                 committed[(tp.topic, tp.partition)] = meta.offset
     finally:
         await admin.close()
-    return {
-        (m.topic, m.partition, m.offset) for _, m in sent if committed.get((m.topic, m.partition), -1) > m.offset
-    }
+    return {(m.topic, m.partition, m.offset) for _, m in sent if committed.get((m.topic, m.partition), -1) > m.offset}
 
 
 HOSTILE_COLUMNS = (
