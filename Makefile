@@ -20,19 +20,20 @@ help: ## list the targets (what plain `make` does)
 	@echo "Guichet: make <target>   (the README tells more; CONTRIBUTING.md how to work on the code)"
 	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-z][a-z-]*:[^=]*## / { printf "  %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-# pip is often refused on a distribution's own Python (PEP 668: "externally-managed-environment"), so pip comes
-# last and only with --user; the official installer needs neither pip nor root.
+# pip (from PyPI, --user) first: it works wherever pip is allowed, with no other host to reach. A distribution's own
+# Python often refuses it (PEP 668: "externally-managed-environment"); then the official installer, which needs
+# neither pip nor root.
 install: ## install uv if it is missing, then the locked Python environment (uv.lock, every package, dev tools)
 	@uv="$$( $(FIND_UV) )"; \
+	if [ -z "$$uv" ] && python3 -m pip --version >/dev/null 2>&1; then \
+		echo "uv is missing: trying pip install --user uv (from PyPI)" >&2; \
+		python3 -m pip install --quiet --user uv && uv="$$( $(FIND_UV) )"; \
+	fi; \
 	if [ -z "$$uv" ]; then \
-		echo "uv is missing: installing it with the official installer (https://docs.astral.sh/uv/)" >&2; \
+		echo "pip is missing or refused (PEP 668): installing uv with the official installer (https://docs.astral.sh/uv/)" >&2; \
 		if command -v curl >/dev/null 2>&1; then curl -LsSf https://astral.sh/uv/install.sh | sh; \
 		elif command -v wget >/dev/null 2>&1; then wget -qO- https://astral.sh/uv/install.sh | sh; fi; \
 		uv="$$( $(FIND_UV) )"; \
-	fi; \
-	if [ -z "$$uv" ] && python3 -m pip --version >/dev/null 2>&1; then \
-		echo "trying pip install --user uv" >&2; \
-		python3 -m pip install --quiet --user uv && uv="$$( $(FIND_UV) )"; \
 	fi; \
 	if [ -z "$$uv" ]; then \
 		echo "" >&2; \
@@ -48,7 +49,7 @@ install: ## install uv if it is missing, then the locked Python environment (uv.
 demo: install ## start everything, run the portal simulator, print a summary, stop everything
 	@$(RUN) python -m guichet_simulator.demo $(DEMO_ARGS)
 
-test: install ## unit, integration and end-to-end tests against a real Kafka broker and PostgreSQL
+test: lint ## make lint, then unit, integration and end-to-end tests against a real Kafka broker and PostgreSQL
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 # Every check runs even when one fails, so one `make lint` shows all there is to fix. mypy takes its files and
