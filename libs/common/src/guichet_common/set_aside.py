@@ -1,7 +1,8 @@
 """Items a background job set aside: the one bad row that must not stop everybody behind it.
 
-A job (batcher, sweep, sender, relay) that fails on a batch tries its items one by one (`item_by_item`). An item
-that fails on its own is set aside, here and in its own table, in the same transaction, and the job carries on.
+A job (batcher, sweep, sender, relay) that fails on a batch tries its items one by one (`UnitOfWork.item_by_item`).
+An item that fails on its own is set aside, here and in its own table, in the same transaction, and the job carries
+on.
 Operators see set-aside items by kind (`guichet status`, `/metrics`, the alerts) and release or cancel them; what
 a decision does to the item itself belongs to the service that owns it.
 """
@@ -9,17 +10,14 @@ a decision does to the item itself belongs to the service that owns it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal
 
 import asyncpg
 
-from guichet_common.db import TRANSIENT_DB_ERRORS
 from guichet_common.logging import mask_text
 from guichet_common.safe_text import printable
 
-T = TypeVar("T")
 Decision = Literal["released", "cancelled"]
 REASON_MAX_LENGTH = 500
 
@@ -105,25 +103,3 @@ async def record_decision(
     if row is None:
         raise SetAsideDecisionRefused(f"{kind} {printable(item_id, 80)} is not held")
     return SetAsideItem(**dict(row))
-
-
-async def item_by_item(
-    conn: asyncpg.Connection,
-    items: Iterable[T],
-    attempt_one: Callable[[T], Awaitable[object]],
-    on_failure: Callable[[T, Exception], Awaitable[object]],
-) -> int:
-    """Try each item in a savepoint of its own; an item that raises is rolled back alone and handed to
-    `on_failure` (which sets it aside). Transient errors are not the item's fault: they propagate, and the whole
-    job is tried again later. Returns how many items succeeded."""
-    done = 0
-    for item in items:
-        try:
-            async with conn.transaction():
-                await attempt_one(item)
-            done += 1
-        except TRANSIENT_DB_ERRORS:
-            raise
-        except Exception as error:
-            await on_failure(item, error)
-    return done

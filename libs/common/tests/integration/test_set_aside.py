@@ -9,10 +9,10 @@ from guichet_common.set_aside import (
     SetAsideDecisionRefused,
     held_counts,
     held_items,
-    item_by_item,
     record_decision,
     set_aside,
 )
+from guichet_common.unit_of_work import PostgresUnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ async def test_one_failing_item_is_set_aside_and_the_others_are_done(intake_pool
         async def aside(item: str, error: Exception) -> None:
             await set_aside(conn, "payment_attempt", item, error)
 
-        done = await item_by_item(conn, ["a", "poison", "b"], attempt, aside)
+        done = await PostgresUnitOfWork(conn).item_by_item(["a", "poison", "b"], attempt, aside)
         assert done == 2
         # The failing item's own writes were rolled back with its savepoint; the others' kept.
         assert [r["item"] for r in await conn.fetch("SELECT item FROM done_items ORDER BY item")] == ["a", "b"]

@@ -7,7 +7,12 @@ import datetime as dt
 import json
 from typing import Any
 
-from guichet_eligibility_tests_fakes import (
+from guichet_eligibility.review import ReviewDecision, review_decision
+from guichet_eligibility.service import EligibilityService
+from guichet_eligibility.whatif import replay_decided
+from guichet_programme import Programme
+
+from .fakes import (
     CLAIM,
     PROGRAMMES,
     FakeEligibilityUnitOfWork,
@@ -17,11 +22,6 @@ from guichet_eligibility_tests_fakes import (
     statuses,
     subscriptions,
 )
-
-from guichet_eligibility.review import ReviewDecision, review_decision
-from guichet_eligibility.service import EligibilityService
-from guichet_eligibility.whatif import replay_decided
-from guichet_programme import Programme
 
 REGISTRY, CLAIMS = subscriptions(EligibilityService(programmes=PROGRAMMES, registry_grace=dt.timedelta(0)))
 CFN = PROGRAMMES["cheque-france-num-2021"]

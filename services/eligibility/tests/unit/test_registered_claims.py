@@ -8,7 +8,11 @@ import datetime as dt
 import json
 import uuid
 
-from guichet_eligibility_tests_fakes import (
+from structlog.testing import capture_logs
+
+from guichet_eligibility.service import EligibilityService
+
+from .fakes import (
     CLAIM,
     PROGRAMMES,
     FakeEligibilityUnitOfWork,
@@ -18,9 +22,6 @@ from guichet_eligibility_tests_fakes import (
     statuses,
     subscriptions,
 )
-from structlog.testing import capture_logs
-
-from guichet_eligibility.service import EligibilityService
 
 SERVICE = EligibilityService(programmes=PROGRAMMES)
 REGISTRY, CLAIMS = subscriptions(SERVICE)

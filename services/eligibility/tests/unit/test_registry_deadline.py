@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from guichet_eligibility_tests_fakes import (
+from structlog.testing import capture_logs
+
+from guichet_eligibility.service import EligibilityService
+
+from .fakes import (
     CLAIM,
     PROGRAMMES,
     FakeEligibilityUnitOfWork,
@@ -14,9 +18,6 @@ from guichet_eligibility_tests_fakes import (
     statuses,
     subscriptions,
 )
-from structlog.testing import capture_logs
-
-from guichet_eligibility.service import EligibilityService
 
 SERVICE = EligibilityService(programmes=PROGRAMMES, registry_grace=dt.timedelta(hours=1))
 _, CLAIMS = subscriptions(SERVICE)

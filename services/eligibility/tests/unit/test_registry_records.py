@@ -4,7 +4,9 @@ company are judged when its record arrives."""
 
 from __future__ import annotations
 
-from guichet_eligibility_tests_fakes import (
+from guichet_eligibility.service import EligibilityService
+
+from .fakes import (
     PROGRAMMES,
     FakeEligibilityUnitOfWork,
     claim,
@@ -15,8 +17,6 @@ from guichet_eligibility_tests_fakes import (
     subscriptions,
     tombstone,
 )
-
-from guichet_eligibility.service import EligibilityService
 
 SERVICE = EligibilityService(programmes=PROGRAMMES)
 REGISTRY, CLAIMS = subscriptions(SERVICE)

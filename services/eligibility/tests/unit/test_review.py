@@ -8,10 +8,11 @@ import datetime as dt
 import json
 
 import pytest
-from guichet_eligibility_tests_fakes import PROGRAMMES, FakeEligibilityUnitOfWork, claim, registered, subscriptions
 
 from guichet_eligibility.review import ReviewDecision, ReviewRefused, review_decision
 from guichet_eligibility.service import EligibilityService
+
+from .fakes import PROGRAMMES, FakeEligibilityUnitOfWork, claim, registered, subscriptions
 
 _, CLAIMS = subscriptions(EligibilityService(programmes=PROGRAMMES, registry_grace=dt.timedelta(0)))
 APPROVE = ReviewDecision("CFN-2021-0000123", "approved", "alice", "company confirmed by its Kbis")

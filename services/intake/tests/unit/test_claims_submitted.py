@@ -10,7 +10,6 @@ import uuid
 from typing import Any
 
 import pytest
-from guichet_intake_tests_fakes import FakeIntakeUnitOfWork
 
 from guichet_common.contracts import EXAMPLES
 from guichet_common.pipeline import Subscription
@@ -18,6 +17,8 @@ from guichet_common.records import InboundRecord
 from guichet_intake import handlers, service
 from guichet_intake.handlers import IntakeHandlers, decode_submission
 from guichet_intake.service import IntakeService
+
+from .fakes import FakeIntakeUnitOfWork
 
 EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
 CLAIM_ID = EXAMPLE["claim"]["claim_id"]

@@ -3,15 +3,6 @@ the rest waits in line in arrival order, and a company is served once."""
 
 from __future__ import annotations
 
-from guichet_payments_tests_fakes import (
-    GRANT,
-    PROGRAMME,
-    Clock,
-    FakePaymentsUnitOfWork,
-    approval,
-    statuses,
-    with_envelope,
-)
 from structlog.testing import capture_logs
 
 from guichet_common.contracts import ClaimDecidedV1
@@ -21,6 +12,16 @@ from guichet_payments.domain import AttemptState, PaymentState
 from guichet_payments.handlers import Handlers
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService
+
+from .fakes import (
+    GRANT,
+    PROGRAMME,
+    Clock,
+    FakePaymentsUnitOfWork,
+    approval,
+    statuses,
+    with_envelope,
+)
 
 SERVICE = PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=Clock())
 

@@ -7,7 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from guichet_payments_tests_fakes import (
+from structlog.testing import capture_logs
+
+from guichet_common.contracts import ClaimDecidedV1
+from guichet_payments import sepa
+from guichet_payments.batching import Batcher
+from guichet_payments.domain import AttemptState, PaymentState
+from guichet_payments.service import PaymentsService
+
+from .fakes import (
     GRANT,
     PROGRAMME,
     T0,
@@ -18,13 +26,6 @@ from guichet_payments_tests_fakes import (
     values,
     with_envelope,
 )
-from structlog.testing import capture_logs
-
-from guichet_common.contracts import ClaimDecidedV1
-from guichet_payments import sepa
-from guichet_payments.batching import Batcher
-from guichet_payments.domain import AttemptState, PaymentState
-from guichet_payments.service import PaymentsService
 
 PROGRAMMES = {PROGRAMME.id: PROGRAMME}
 

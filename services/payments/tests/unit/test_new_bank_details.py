@@ -8,7 +8,17 @@ import uuid
 from typing import Any
 
 import pytest
-from guichet_payments_tests_fakes import (
+from structlog.testing import capture_logs
+
+from guichet_common.contracts import ClaimBankDetailsV1
+from guichet_common.pipeline import Subscription
+from guichet_common.records import InboundRecord
+from guichet_payments.domain import AttemptState, PaymentState, Waiting
+from guichet_payments.handlers import Handlers
+from guichet_payments.service import PaymentsService
+from guichet_payments.settlement import SettlementService, decode_bank_details
+
+from .fakes import (
     IBAN,
     PROGRAMME,
     T0,
@@ -20,15 +30,6 @@ from guichet_payments_tests_fakes import (
     statuses,
     with_envelope,
 )
-from structlog.testing import capture_logs
-
-from guichet_common.contracts import ClaimBankDetailsV1
-from guichet_common.pipeline import Subscription
-from guichet_common.records import InboundRecord
-from guichet_payments.domain import AttemptState, PaymentState, Waiting
-from guichet_payments.handlers import Handlers
-from guichet_payments.service import PaymentsService
-from guichet_payments.settlement import SettlementService, decode_bank_details
 
 NEW_IBAN = "FR7630006000011234567890189"
 CLOCK = Clock(T0)

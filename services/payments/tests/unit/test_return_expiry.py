@@ -7,12 +7,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from guichet_payments_tests_fakes import GRANT, PROGRAMME, T0, Clock, approval, seed_payment, statuses, with_envelope
 from structlog.testing import capture_logs
 
 from guichet_payments.domain import PaymentState
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService
+
+from .fakes import GRANT, PROGRAMME, T0, Clock, approval, seed_payment, statuses, with_envelope
 
 EXPIRY = dt.timedelta(days=PROGRAMME.payment.return_expiry_days)
 

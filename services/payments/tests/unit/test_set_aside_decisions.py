@@ -5,7 +5,13 @@ return expiry is given back to its job or kept; anything not in the state its se
 from __future__ import annotations
 
 import pytest
-from guichet_payments_tests_fakes import (
+
+from guichet_payments import decisions
+from guichet_payments.decisions import NotSetAsideHere
+from guichet_payments.domain import AttemptState, PaymentState
+from guichet_payments.service import PaymentsService
+
+from .fakes import (
     GRANT,
     PROGRAMME,
     Clock,
@@ -14,11 +20,6 @@ from guichet_payments_tests_fakes import (
     seed_payment,
     statuses,
 )
-
-from guichet_payments import decisions
-from guichet_payments.decisions import NotSetAsideHere
-from guichet_payments.domain import AttemptState, PaymentState
-from guichet_payments.service import PaymentsService
 
 PAYMENTS = PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=Clock())
 

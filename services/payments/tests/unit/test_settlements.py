@@ -10,7 +10,17 @@ import uuid
 from typing import Any
 
 import pytest
-from guichet_payments_tests_fakes import (
+from structlog.testing import capture_logs
+
+from guichet_common.contracts import PaymentSettlementV1
+from guichet_common.pipeline import DeadLetter, Subscription, Undecodable
+from guichet_common.records import InboundRecord
+from guichet_payments.domain import AttemptState, PaymentState
+from guichet_payments.handlers import Handlers
+from guichet_payments.service import PaymentsService
+from guichet_payments.settlement import SettlementService, decode_settlement
+
+from .fakes import (
     GRANT,
     PROGRAMME,
     T0,
@@ -21,15 +31,6 @@ from guichet_payments_tests_fakes import (
     statuses,
     with_envelope,
 )
-from structlog.testing import capture_logs
-
-from guichet_common.contracts import PaymentSettlementV1
-from guichet_common.pipeline import DeadLetter, Subscription, Undecodable
-from guichet_common.records import InboundRecord
-from guichet_payments.domain import AttemptState, PaymentState
-from guichet_payments.handlers import Handlers
-from guichet_payments.service import PaymentsService
-from guichet_payments.settlement import SettlementService, decode_settlement
 
 CLOCK = Clock(T0 + dt.timedelta(days=2))
 SETTLEMENTS = SettlementService(PaymentsService(programmes={PROGRAMME.id: PROGRAMME}, clock=CLOCK))
