@@ -18,6 +18,7 @@ import aiosmtplib
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
+from guichet_common.contracts.status import ClaimStatus
 from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.unit_of_work import FakeUnitOfWork
@@ -243,16 +244,16 @@ def contact_record(claim_id: str, email: str = "claire@example.fr", *, offset: i
 
 
 def status_record(
-    claim_id: str, status: str, *, event_id: uuid.UUID | None = None, offset: int = 0, **fields: object
+    claim_id: str, status: ClaimStatus, *, event_id: uuid.UUID | None = None, offset: int = 0, **fields: Any
 ) -> InboundRecord:
     event = ClaimStatusV1(
         event_id=event_id or uuid.uuid4(),
         occurred_at=NOW,
         claim_id=claim_id,
         programme="p",
-        status=status,  # type: ignore[arg-type]  # tests name statuses as text
+        status=status,
         reasons=["COMPANY_CEASED"] if status == "rejected" else [],
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
     return InboundRecord(CLAIMS_STATUS, 0, offset, claim_id.encode(), event.model_dump_json().encode())
 
