@@ -41,6 +41,21 @@ CLAIMS_REGISTERED = TopicSpec("intake.claims-registered.v1", has_dead_letters=Tr
 APPLICANT_CONTACTS = TopicSpec("intake.applicant-contacts.v1", has_dead_letters=True)
 ELIGIBILITY_DECISIONS = TopicSpec("eligibility.decisions.v1", has_dead_letters=True)
 
+# The back-office's commands (guichet_common.contracts.backoffice): one topic per owning service, so that each
+# topic has one consumer, which writes its dead letters and replays them.
+REVIEW_DECISIONS = TopicSpec("backoffice.review-decisions.v1", has_dead_letters=True)
+OPERATOR_COMMANDS = {
+    service: TopicSpec(f"backoffice.{service}-commands.v1", has_dead_letters=True)
+    for service in ("intake", "eligibility", "payments", "notifications")
+}
+# What the services tell the back-office: outcomes of its commands, and the facts its read model needs.
+COMMAND_OUTCOMES = TopicSpec("operations.command-outcomes.v1", has_dead_letters=True)
+SET_ASIDE_ITEMS = TopicSpec("operations.set-aside.v1", has_dead_letters=True)
+JUDGEMENTS = TopicSpec("eligibility.judgements.v1", has_dead_letters=True)
+BUDGETS = TopicSpec("payments.budgets.v1", compacted=True, has_dead_letters=True)
+EMAILS = TopicSpec("notifications.emails.v1", has_dead_letters=True)
+SEPA_FILES = TopicSpec("payments.sepa-files.v1", has_dead_letters=True)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CLAIMS_SUBMITTED,
     CLAIMS_BANK_DETAILS,
@@ -51,6 +66,14 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CLAIMS_REGISTERED,
     APPLICANT_CONTACTS,
     ELIGIBILITY_DECISIONS,
+    REVIEW_DECISIONS,
+    *OPERATOR_COMMANDS.values(),
+    COMMAND_OUTCOMES,
+    SET_ASIDE_ITEMS,
+    JUDGEMENTS,
+    BUDGETS,
+    EMAILS,
+    SEPA_FILES,
 )
 
 
@@ -67,21 +90,36 @@ def topic_names_with_dead_letters(specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> 
 
 # Who consumes what: each input topic has exactly one owning service, which writes its dead letters and is the
 # one to replay them. The services subscribe to exactly these (a test checks it); the console reads it.
+# The back-office comes last: where it reads a topic another service consumes too (claims.status.v1,
+# intake.claims-registered.v1), that service stays the owner `owner_of` names, the one that writes and replays its
+# dead letters. The back-office projects such a topic; a record it cannot project is set aside in its own database.
 CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
-    "intake": (CLAIMS_SUBMITTED,),
-    "eligibility": (REGISTRY_COMPANIES, CLAIMS_REGISTERED),
-    "payments": (ELIGIBILITY_DECISIONS, PAYMENTS_SETTLEMENTS, CLAIMS_BANK_DETAILS),
-    "notifications": (APPLICANT_CONTACTS, CLAIMS_STATUS),
+    "intake": (CLAIMS_SUBMITTED, OPERATOR_COMMANDS["intake"]),
+    "eligibility": (REGISTRY_COMPANIES, CLAIMS_REGISTERED, REVIEW_DECISIONS, OPERATOR_COMMANDS["eligibility"]),
+    "payments": (ELIGIBILITY_DECISIONS, PAYMENTS_SETTLEMENTS, CLAIMS_BANK_DETAILS, OPERATOR_COMMANDS["payments"]),
+    "notifications": (APPLICANT_CONTACTS, CLAIMS_STATUS, OPERATOR_COMMANDS["notifications"]),
+    "backoffice": (
+        COMMAND_OUTCOMES,
+        SET_ASIDE_ITEMS,
+        JUDGEMENTS,
+        BUDGETS,
+        EMAILS,
+        SEPA_FILES,
+        CLAIMS_STATUS,
+        CLAIMS_REGISTERED,
+        PAYMENTS_ISSUED,
+    ),
 }
 
 
 # What each service writes (through its outbox), besides the dead letters of what it consumes. The AsyncAPI test
 # checks the services declare exactly these; the Kafka ACLs (guichet_common.access) are built from both maps.
 PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
-    "intake": (CLAIMS_STATUS, CLAIMS_REGISTERED, APPLICANT_CONTACTS),
-    "eligibility": (CLAIMS_STATUS, ELIGIBILITY_DECISIONS),
-    "payments": (CLAIMS_STATUS, PAYMENTS_ISSUED),
-    "notifications": (),
+    "intake": (CLAIMS_STATUS, CLAIMS_REGISTERED, APPLICANT_CONTACTS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
+    "eligibility": (CLAIMS_STATUS, ELIGIBILITY_DECISIONS, JUDGEMENTS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
+    "payments": (CLAIMS_STATUS, PAYMENTS_ISSUED, BUDGETS, SEPA_FILES, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
+    "notifications": (EMAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
+    "backoffice": (REVIEW_DECISIONS, *OPERATOR_COMMANDS.values()),
 }
 
 
