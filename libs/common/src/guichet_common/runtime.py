@@ -25,6 +25,7 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from faststream.asgi import AsgiFastStream
+from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
@@ -129,6 +130,20 @@ class Wiring:
         self.background.append(job)
 
 
+class ServiceApp(AsgiFastStream):
+    """FastStream's ASGI app, which answers its own routes by exact path only, plus an optional web app (a
+    service's pages) that gets every other HTTP request. The lifespan stays FastStream's: the web app's own
+    lifespan never runs, so it keeps its process-wide resources on the wiring (the pool), not in a lifespan."""
+
+    web: ASGIApp | None = None
+
+    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.web is not None and scope["type"] in ("http", "websocket"):
+            await self.web(scope, receive, send)
+            return
+        await super().not_found(scope, receive, send)
+
+
 def make_broker(settings: CommonSettings, metrics: ServiceMetrics | None = None) -> KafkaBroker:
     return KafkaBroker(
         # A list: FastStream takes a string as ONE address, and "a:9092,b:9092" is not a host name.
@@ -154,16 +169,18 @@ def build_app(
     migrations: Path,
     wire: Callable[[Wiring], None],
     description: str = "",
+    web: Callable[[Wiring], ASGIApp] | None = None,
 ) -> AsgiFastStream:
     """The service's app: its subscribers (declared now, so the AsyncAPI document lists them), and on start the
-    pool, migrations, topics, outbox relay, gauges and background jobs; it serves /healthz, /readyz, /metrics."""
+    pool, migrations, topics, outbox relay, gauges and background jobs; it serves /healthz, /readyz, /metrics and
+    /docs/asyncapi, and every other HTTP path with `web(wiring)` when given (made once the handlers are wired)."""
     configure_logging(settings.log_level, settings.log_format, service=name)
     metrics = ServiceMetrics(name)
     broker = make_broker(settings, metrics)
     wiring = Wiring(name=name, settings=settings, broker=broker, pool=PoolSlot())
     kafka_options = client_options(settings)  # the service's own principal, for the clients it opens itself
     wire(wiring)
-    app = AsgiFastStream(
+    app = ServiceApp(
         broker,
         asgi_routes=operational_routes(broker, wiring.pool, metrics),
         logger=logging.getLogger("faststream"),
@@ -171,6 +188,8 @@ def build_app(
         asyncapi_path="/docs/asyncapi",
     )
     app.wiring = wiring  # type: ignore[attr-defined]  # for the AsyncAPI document's payloads
+    if web is not None:
+        app.web = web(wiring)
     resources: dict[str, Any] = {}
 
     @app.on_startup

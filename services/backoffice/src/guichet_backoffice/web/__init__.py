@@ -1,0 +1,1 @@
+"""The back-office's web pages (Starlette): sign-in, queues, claims, dead letters, payments."""
