@@ -1,13 +1,17 @@
 """What each service may do on Kafka: the least-privilege grants its principal gets, derived from the topic maps.
 
 One principal per service (`guichet-<service>`). It may read the topics it consumes, write the topics it
-produces and the dead-letter topics of what it consumes, read and write the replay topics of what it consumes
-(`guichet dlq replay` queues a dead letter in the owner's outbox for `<topic>.replay`; the owner publishes and
-consumes it: no other principal, and no write right on a topic its producers own), and use its own consumer
-groups (a prefix). Nothing
-else: topics are created by the platform (the launcher's admin, or Strimzi's KafkaTopic resources), not by the
-services. The local secured broker and the Kubernetes KafkaUser resources are both built from `grants_for`, so
-they cannot drift apart.
+produces, and use its own consumer groups (a prefix). For the topics it owns (`topics.owner_of`: the one
+consumer that dead-letters and replays them) it may also write the dead-letter topic and read and write the replay
+topic (`<topic>.replay`: the owner queues a replayed dead letter in its outbox, publishes it and consumes it; no
+other principal may, and nobody gets a write right on a topic its producers own). A service that reads a topic it
+does not own (the back-office projects claims.status.v1, which notifications owns) gets neither: a record it
+cannot use is set aside in its own database, never written to the owner's dead letters.
+
+The back-office also reads every dead-letter topic (its dead-letter page shows them; replays and discards travel
+as commands to the owner). Nothing else: topics are created by the platform (the launcher's admin, or Strimzi's
+KafkaTopic resources), not by the services. The local secured broker and the Kubernetes KafkaUser resources are
+both built from `grants_for`, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from guichet_common.topics import CONSUMED_BY, PRODUCED_BY, consumer_group_prefix
+from guichet_common.topics import ALL_TOPICS, CONSUMED_BY, PRODUCED_BY, consumer_group_prefix, owner_of
 
 SERVICES = tuple(CONSUMED_BY)
+# Services that read every `<topic>.dlq`, whoever owns it: only to show them, never to replay them themselves.
+DEAD_LETTER_READERS = frozenset({"backoffice"})
 
 
 @dataclass(frozen=True, order=True)
@@ -33,12 +39,23 @@ def principal(service: str) -> str:
 
 
 def grants_for(service: str, prefix: str = "") -> list[Grant]:
-    consumed = [prefix + spec.name for spec in CONSUMED_BY[service]]
-    produced = [prefix + spec.name for spec in PRODUCED_BY[service]]
-    dead_letters = [prefix + spec.dead_letter() for spec in CONSUMED_BY[service] if spec.has_dead_letters]
-    replays = [prefix + spec.replay() for spec in CONSUMED_BY[service] if spec.has_dead_letters]
-    grants = [Grant("topic", topic, "literal", ("Describe", "Read")) for topic in consumed]
-    grants += [Grant("topic", topic, "literal", ("Describe", "Write")) for topic in [*produced, *dead_letters]]
-    grants += [Grant("topic", topic, "literal", ("Describe", "Read", "Write")) for topic in replays]
+    """One grant per topic (its operations merged) and one for the service's consumer-group prefix."""
+    topics: dict[str, set[str]] = {}
+
+    def allow(topic: str, *operations: str) -> None:
+        topics.setdefault(prefix + topic, {"Describe"}).update(operations)
+
+    for spec in CONSUMED_BY[service]:
+        allow(spec.name, "Read")
+        if spec.has_dead_letters and owner_of(spec.name) == service:
+            allow(spec.dead_letter(), "Write")
+            allow(spec.replay(), "Read", "Write")
+    for spec in PRODUCED_BY[service]:
+        allow(spec.name, "Write")
+    if service in DEAD_LETTER_READERS:
+        for spec in ALL_TOPICS:
+            if spec.has_dead_letters:
+                allow(spec.dead_letter(), "Read")
+    grants = [Grant("topic", name, "literal", tuple(sorted(operations))) for name, operations in topics.items()]
     grants.append(Grant("group", consumer_group_prefix(service) + prefix, "prefix", ("Describe", "Read")))
     return sorted(grants)

@@ -1,0 +1,67 @@
+"""The Kafka grants derived from the topic maps: dead letters and replays belong to a topic's owner alone, and the
+back-office reads what it projects and every dead-letter topic but writes only its commands (issue 15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from guichet_common.access import SERVICES, grants_for
+from guichet_common.topics import ALL_TOPICS, CONSUMED_BY, PRODUCED_BY, owner_of
+
+WITH_DEAD_LETTERS = [spec for spec in ALL_TOPICS if spec.has_dead_letters]
+
+
+def topics_with(service: str, operation: str) -> set[str]:
+    return {g.name for g in grants_for(service) if g.resource == "topic" and operation in g.operations}
+
+
+def owned_by_the_backoffice() -> list:
+    """Topics only the back-office consumes (outcomes, facts): it dead-letters and replays those itself."""
+    return [
+        spec for spec in WITH_DEAD_LETTERS if spec in CONSUMED_BY["backoffice"] and owner_of(spec.name) == "backoffice"
+    ]
+
+
+@pytest.mark.parametrize("spec", WITH_DEAD_LETTERS, ids=lambda spec: spec.name)
+def test_only_the_owner_writes_a_topics_dead_letters_and_replays(spec) -> None:
+    owner = owner_of(spec.name)
+    assert [s for s in SERVICES if spec.dead_letter() in topics_with(s, "Write")] == [owner]
+    assert [s for s in SERVICES if spec.replay() in topics_with(s, "Write")] == [owner]
+    assert [s for s in SERVICES if spec.replay() in topics_with(s, "Read")] == [owner]
+
+
+def test_a_reader_that_does_not_own_a_topic_gets_no_dead_letter_or_replay_right_on_it() -> None:
+    for topic in ("claims.status.v1", "intake.claims-registered.v1"):
+        assert topic in topics_with("backoffice", "Read") and owner_of(topic) != "backoffice"
+        assert topic + ".dlq" not in topics_with("backoffice", "Write")
+        assert topic + ".replay" not in topics_with("backoffice", "Read") | topics_with("backoffice", "Write")
+
+
+def test_the_backoffice_reads_what_it_projects_and_every_dead_letter_topic() -> None:
+    projected = {spec.name for spec in CONSUMED_BY["backoffice"]}
+    own_replays = {spec.replay() for spec in owned_by_the_backoffice()}
+    every_dead_letter = {spec.dead_letter() for spec in WITH_DEAD_LETTERS}
+    assert topics_with("backoffice", "Read") == projected | every_dead_letter | own_replays
+    assert "claims.submitted.v1" not in topics_with("backoffice", "Read")
+
+
+def test_the_backoffice_writes_its_commands_and_its_own_dead_letters_only() -> None:
+    commands = {spec.name for spec in PRODUCED_BY["backoffice"]}
+    assert commands == {"backoffice.review-decisions.v1"} | {
+        f"backoffice.{service}-commands.v1" for service in ("intake", "eligibility", "payments", "notifications")
+    }
+    owned = owned_by_the_backoffice()
+    assert topics_with("backoffice", "Write") == commands | {
+        name for spec in owned for name in (spec.dead_letter(), spec.replay())
+    }
+    assert "claims.status.v1" not in topics_with("backoffice", "Write")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_one_grant_per_topic_and_the_services_own_group_prefix(service: str) -> None:
+    grants = grants_for(service, "p.")
+    names = [g.name for g in grants if g.resource == "topic"]
+    assert len(names) == len(set(names)) and all(name.startswith("p.") for name in names)
+    [group] = [g for g in grants if g.resource == "group"]
+    assert (group.name, group.pattern) == (f"guichet-{service}.p.", "prefix")
+    assert all("Describe" in g.operations for g in grants)
