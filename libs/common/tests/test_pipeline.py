@@ -88,3 +88,15 @@ async def test_a_use_case_that_raises_commits_nothing() -> None:
     with pytest.raises(RuntimeError):
         await Subscription(failing, contract(Ping)).apply(uow, [record(1, ping(uuid.uuid4(), "a"))])
     assert uow.commits == 0 and uow.committed == []
+
+
+async def test_a_reader_that_does_not_own_the_topic_sets_aside_what_it_cannot_use_and_writes_no_dead_letter() -> None:
+    uow = FakeUnitOfWork()
+    reader: Subscription[FakeUnitOfWork, Ping] = Subscription(echo, contract(Ping), set_aside_kind="unreadable")
+    await reader.apply(
+        uow, [record(1, b"not json"), record(2, ping(uuid.uuid4(), "no")), record(3, ping(uuid.uuid4(), "c"))]
+    )
+    assert not [m for m in uow.committed if m.topic.endswith(".dlq")]
+    assert set(uow.held) == {("unreadable", "t.in/0/1"), ("unreadable", "t.in/0/2")}
+    assert uow.held[("unreadable", "t.in/0/1")].startswith("value is not JSON")
+    assert published(uow, "t.out") == [b"c"]

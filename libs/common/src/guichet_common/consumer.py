@@ -33,6 +33,7 @@ from guichet_common.logging import mask_text
 from guichet_common.outbox import write_outbox
 from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord, dead_letter, raw_dead_letter
+from guichet_common.set_aside import set_aside
 from guichet_common.topics import REPLAY_SUFFIX
 from guichet_common.unit_of_work import PostgresUnitOfWork, open_unit_of_work
 
@@ -53,6 +54,8 @@ class BatchProcessor:
     ) -> None:
         self._pool = pool
         self._subscription = subscription
+        # A topic the service reads without owning it: what cannot be applied is set aside, never dead-lettered.
+        self._set_aside_kind = subscription.set_aside_kind
         self._unit_of_work = unit_of_work
         self._max_backoff_s = max_backoff_s
         self._consecutive_transient_failures = 0
@@ -101,6 +104,10 @@ class BatchProcessor:
             conn = cast(asyncpg.Connection, proxy)  # the pool's proxy behaves as the connection
             # Keyed by the record's coordinates, so a redelivery of it is dead-lettered only once.
             if not await first_sightings(conn, record.topic, [record.fallback_event_id()]):
+                return
+            if self._set_aside_kind is not None:
+                await set_aside(conn, self._set_aside_kind, record.coordinates, reason)
+                log.error("record_set_aside", kind=self._set_aside_kind, coordinates=record.coordinates)
                 return
             try:
                 async with conn.transaction():

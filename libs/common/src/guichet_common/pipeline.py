@@ -69,27 +69,36 @@ class Subscription(Generic[U, M]):
     use_case: UseCase[U, M]
     decode: Decoder[M]
     event_id: Callable[[M], UUID] | None = operator.attrgetter("event_id")
+    # None: the service owns the topic and dead-letters what it cannot use. A kind: the service only reads a topic
+    # another service owns (whose dead letters are the owner's to write), and sets such a record aside under it.
+    set_aside_kind: str | None = None
 
     async def apply(self, uow: U, records: Sequence[InboundRecord]) -> None:
         """One batch on `uow`: decode, keep what is new, run the use case, queue what it publishes, commit."""
         decoded: list[tuple[InboundRecord, M]] = []
-        dead: list[OutboxMessage] = []
+        unusable: list[tuple[InboundRecord, str]] = []
         for record in records:
             try:
                 message = self.decode(record)
             except Unreadable as error:
-                dead.append(dead_letter(record, str(error)))
+                unusable.append((record, str(error)))
                 continue
             if message is not None:
                 decoded.append((record, message))
         new = await self._new(uow, records, decoded)
         published = await self.use_case(uow, [message for _, message in new]) if new else []
         record_of = {id(message): record for record, message in new}
-        uow.publish(dead)
-        uow.publish(
-            dead_letter(record_of[id(item.message)], item.reason) if isinstance(item, DeadLetter) else item
-            for item in published
-        )
+        if self.set_aside_kind is None:
+            uow.publish(dead_letter(record, reason) for record, reason in unusable)
+            uow.publish(
+                dead_letter(record_of[id(item.message)], item.reason) if isinstance(item, DeadLetter) else item
+                for item in published
+            )
+        else:
+            unusable += [(record_of[id(i.message)], i.reason) for i in published if isinstance(i, DeadLetter)]
+            for record, reason in unusable:
+                await set_aside_record(uow, self.set_aside_kind, record, reason)
+            uow.publish(item for item in published if not isinstance(item, DeadLetter))
         await uow.commit()
 
     async def _new(
@@ -107,3 +116,10 @@ class Subscription(Generic[U, M]):
             else:
                 log.info("event_duplicate_ignored", event_id=str(event_id(message)), coordinates=record.coordinates)
         return new
+
+
+async def set_aside_record(uow: UnitOfWork, kind: str, record: InboundRecord, reason: str) -> None:
+    """Hold a record of a topic the service reads but does not own, by its coordinates: counted with the other
+    set-aside items (`/metrics`, `guichet status`), logged once, and never written to the owner's dead letters."""
+    if await uow.set_aside(kind, record.coordinates, reason):
+        log.error("record_set_aside", kind=kind, coordinates=record.coordinates)

@@ -89,15 +89,21 @@ class Wiring:
         decode: Decoder[M] | None = None,
         event_id: Callable[[M], UUID] | None = operator.attrgetter("event_id"),
         description: str | None = None,
+        set_aside_kind: str | None = None,
     ) -> None:
         """Consume `topic` (contract name, prefix added here) in batches, one unit of work per batch: records are
         decoded as `payload` (or by `decode`), new events (by `event_id`, default their `event_id` field; None for
-        no inbox) go to `use_case`, and what it returns is published. `payload` also documents the topic."""
+        no inbox) go to `use_case`, and what it returns is published. `payload` also documents the topic.
+
+        The service owns `topic` unless `set_aside_kind` is given: an owner writes the topic's dead letters and
+        consumes its replays; a mere reader (the back-office's read model) neither, and sets aside under
+        `set_aside_kind` (in its own database, keyed by the record's coordinates) what it cannot use."""
         prefixed = self.settings.topic(topic)
         group = consumer_group(self.name, prefixed)
         subscription: Subscription[Any, Any] = Subscription(
-            use_case=use_case, decode=decode or contract(payload), event_id=event_id
+            use_case=use_case, decode=decode or contract(payload), event_id=event_id, set_aside_kind=set_aside_kind
         )
+        owner = set_aside_kind is None
         subscribe_batches(
             self.broker,
             prefixed,
@@ -106,12 +112,14 @@ class Wiring:
             max_records=self.settings.consumer_max_records,
             title=f"{prefixed}:Subscriber",
             description=description,
+            replays=owner,
         )
         self.groups[group] = prefixed
         self.payloads[prefixed] = payload
         self.use_cases[prefixed] = use_case
-        self.broker.publisher(prefixed + ".dlq", schema=payload, description=DEAD_LETTERS_DESCRIPTION)
-        self.broker.publisher(prefixed + REPLAY_SUFFIX, schema=payload, description=REPLAYS_DESCRIPTION)
+        if owner:
+            self.broker.publisher(prefixed + ".dlq", schema=payload, description=DEAD_LETTERS_DESCRIPTION)
+            self.broker.publisher(prefixed + REPLAY_SUFFIX, schema=payload, description=REPLAYS_DESCRIPTION)
 
     def repeat(self, name: str, job: Callable[[Any], Awaitable[int]], *, pause_s: float) -> None:
         """Run `job(uow)` in the background, one committed unit of work a turn: again at once while it reports
