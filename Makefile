@@ -46,6 +46,8 @@ install: ## install uv if it is missing, then the locked Python environment (uv.
 	fi; \
 	$$uv sync --frozen --all-packages --quiet
 
+# The demo prints the back-office's address and, on a fresh stack, its first admin's one-time password;
+# DEMO_ARGS=--keep-running leaves everything running afterwards, to sign in (`make down` stops it).
 demo: install ## start everything, run the portal simulator, print a summary, stop everything
 	@$(RUN) python -m guichet_simulator.demo $(DEMO_ARGS)
 
@@ -75,10 +77,10 @@ chaos: install ## the whole failure suite (kills, restarts, poison, SMTP down); 
 bench: install ## throughput and latency end to end, next to the transport limit; writes bench/results/latest.json
 	@$(RUN) python -m guichet_bench $(BENCH_ARGS)
 
-up: install ## infrastructure + the four services in the background (idempotent)
+up: install ## infrastructure + the services and the back-office in the background (idempotent)
 	@$(RUN) python -m guichet_deploy up
 
-env: install ## the addresses in use, as shell assignments
+env: install ## the addresses in use, as shell assignments (BACKOFFICE_URL among them)
 	@$(RUN) python -m guichet_deploy env
 
 down: install ## stop everything `make up` or `make demo` started

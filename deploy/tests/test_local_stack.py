@@ -145,12 +145,12 @@ def test_addresses_in_the_environment_are_used_as_given(
         assert infra.source == "env"
         assert infra.maildir is None and infra.smtp_port == local_infra.smtp_port
         assert infra.database_urls["intake"] == local_infra.database_urls["intake"]
-        assert set(infra.database_urls) == set(SERVICES)  # notifications' was created through the admin DSN
+        assert set(infra.database_urls) == set(SERVICES)  # the others' were created through the admin DSN
         assert not (tmp_path / "env-state" / "logs" / "smtp.log").exists()
     finally:
         stop_infra(tmp_path / "env-state")
         monkeypatch.undo()
-        ensure_infra(local_infra.state_dir)  # gives notifications' role back the password the local stack recorded
+        ensure_infra(local_infra.state_dir)  # gives those roles back the passwords the local stack recorded
 
 
 def test_the_cli_prints_shell_assignments(local_infra: Infra, subprocess_env: dict[str, str]) -> None:
@@ -168,6 +168,8 @@ def test_the_cli_prints_shell_assignments(local_infra: Infra, subprocess_env: di
     assert assignments["PAYMENTS_DATABASE_URL"] == local_infra.database_urls["payments"]
     assert assignments["SMTP_PORT"] == str(local_infra.smtp_port)
     assert assignments["GUICHET_MAILDIR"] == str(local_infra.maildir)
+    assert assignments["BACKOFFICE_DATABASE_URL"] == local_infra.database_urls["backoffice"]
+    assert assignments["BACKOFFICE_URL"] == ""  # no back-office started by this module: no address to give
     assert "***" not in result.stdout and local_infra.pg_admin_dsn not in result.stderr
 
 

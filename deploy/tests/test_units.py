@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from guichet_deploy import kafka
-from guichet_deploy.infra import Infra, _choose_source
+from guichet_deploy.backoffice import backoffice_url
+from guichet_deploy.infra import SERVICES, Infra, _choose_source
 from guichet_deploy.postgres import database_name, scram_verifier
 from guichet_deploy.procs import port_is_free, redact, reuse_or_pick_port
 from guichet_deploy.state import find_project_root
@@ -111,3 +112,13 @@ def test_a_forced_source_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka.example:9092")
 
     assert _choose_source({}) == "local"
+
+
+def test_the_backoffice_url_is_its_first_processs_port() -> None:
+    assert backoffice_url({"intake": 1, "backoffice": 18085}) == "http://127.0.0.1:18085/"
+    assert backoffice_url({"backoffice-2": 2, "backoffice-1": 1}) == "http://127.0.0.1:1/"
+    assert backoffice_url({"intake": 1}) == ""
+
+
+def test_the_launcher_runs_and_provisions_the_backoffice_with_the_pipeline() -> None:
+    assert SERVICES == ("intake", "eligibility", "payments", "notifications", "backoffice")

@@ -1,4 +1,4 @@
-"""Starts Guichet's infrastructure (Kafka, PostgreSQL, SMTP) and its four services; see `python -m guichet_deploy`."""
+"""Starts Guichet's infrastructure (Kafka, PostgreSQL, SMTP) and its five services; see `python -m guichet_deploy`."""
 
 from guichet_deploy.infra import SERVICES, Infra, ensure_infra, stop_infra
 from guichet_deploy.postgres import drop_databases, provision_databases

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import shlex
@@ -10,6 +11,7 @@ import sys
 
 import structlog
 
+from guichet_deploy.backoffice import backoffice_url, first_admin_lines
 from guichet_deploy.infra import Infra, ensure_infra, stop_infra
 from guichet_deploy.procs import redact
 from guichet_deploy.services import (
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m guichet_deploy", description="Run Guichet's infrastructure and services."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="infrastructure, topics and the four services (idempotent)")
+    commands.add_parser("up", help="infrastructure, topics and the services, back-office included (idempotent)")
     commands.add_parser("infra", help="infrastructure and topics only (idempotent)")
     commands.add_parser("env", help="the addresses in use as shell assignments (starts infrastructure if needed)")
     commands.add_parser("status", help="which services run")
@@ -58,6 +60,8 @@ def _up(args: argparse.Namespace) -> int:
         _print_services(infra)
         return 1
     _print_services(infra)
+    for line in asyncio.run(first_admin_lines(infra)):
+        print(line)
     return 0
 
 
@@ -68,6 +72,7 @@ def _infra(args: argparse.Namespace) -> int:
 
 def _env(args: argparse.Namespace) -> int:
     infra = ensure_infra()
+    ports = http_ports(infra.state_dir)
     assignments = {
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         **{f"{name.upper()}_DATABASE_URL": url for name, url in infra.database_urls.items()},
@@ -75,10 +80,8 @@ def _env(args: argparse.Namespace) -> int:
         "SMTP_PORT": str(infra.smtp_port),
         "GUICHET_MAILDIR": str(infra.maildir or ""),
         # With several instances, the first one's port (the console and curl need one address per service).
-        **{
-            f"{service_of(name).upper()}_HTTP_PORT": str(port)
-            for name, port in sorted(http_ports(infra.state_dir).items(), reverse=True)
-        },
+        **{f"{service_of(name).upper()}_HTTP_PORT": str(port) for name, port in sorted(ports.items(), reverse=True)},
+        "BACKOFFICE_URL": backoffice_url(ports),  # "" until the back-office has been started
     }
     for name, value in assignments.items():
         print(f"{name}={shlex.quote(value)}")

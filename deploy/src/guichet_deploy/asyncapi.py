@@ -8,7 +8,7 @@ subscription names (`Wiring.subscribe(..., payload=...)`) is filled in here. Pub
 their contract model and come out of FastStream as they are. `--check` exits 1 when a committed document is
 stale (a test runs it).
 
-It lives in deploy, which knows the four services (it runs them), because guichet_common must not import them.
+It lives in deploy, which knows the services (it runs them), because guichet_common must not import them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Kafka, PostgreSQL and SMTP for the four services, from the first source that offers them:
+"""Kafka, PostgreSQL and SMTP for the five services, from the first source that offers them:
 
 1. addresses in the environment (KAFKA_BOOTSTRAP_SERVERS, <SERVICE>_DATABASE_URL, SMTP_HOST/SMTP_PORT);
 2. a Docker engine that answers (testcontainers);
@@ -25,7 +25,8 @@ from guichet_deploy import docker_infra, kafka, local_stack, postgres
 from guichet_deploy.procs import gather_all, redact
 from guichet_deploy.state import load_state, locked, prepare_state_dir, save_state
 
-SERVICES: tuple[str, ...] = ("intake", "eligibility", "payments", "notifications")
+# The pipeline in order, then the back-office, which projects it (one database and one role each, like the rest).
+SERVICES: tuple[str, ...] = ("intake", "eligibility", "payments", "notifications", "backoffice")
 SOURCE_ENV = "GUICHET_INFRA"
 
 log = structlog.get_logger()

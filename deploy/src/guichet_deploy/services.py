@@ -1,4 +1,5 @@
-"""The four services as detached processes (`python -m guichet_<name>`), with pid files and logs in the state folder."""
+"""The services (the pipeline and the back-office) as detached processes (`python -m guichet_<name>`), with pid
+files and logs in the state folder."""
 
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def _marker(name: str) -> str:
 
 
 def _known_names(folder: Path) -> list[str]:
-    """The processes started here (pid files), in pipeline order; the four services when none was."""
+    """The processes started here (pid files), in pipeline order; every service when none was."""
     recorded = {path.stem for path in (folder / "run").glob("*.pid")}
     ordered = [name for service in SERVICES for name in sorted(recorded) if service_of(name) == service]
     return ordered + sorted(recorded - set(ordered)) or list(SERVICES)

@@ -30,6 +30,7 @@ def say(text: str = "") -> None:
 
 
 async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool) -> int:
+    from guichet_deploy.backoffice import first_admin_lines
     from guichet_deploy.infra import ensure_infra, stop_infra
     from guichet_deploy.services import start_services, stop_services
 
@@ -41,7 +42,9 @@ async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool)
     try:
         await asyncio.to_thread(start_services, infra)
         finance = _start_finance(infra)
-        say("  services started: intake, eligibility, payments, notifications (+ a finance simulator)")
+        say("  services started: intake, eligibility, payments, notifications, backoffice (+ a finance simulator)")
+        for line in await first_admin_lines(infra):  # the back-office's address and its first admin
+            say(line)
         say("  watch it live from another terminal: uv run guichet status --watch")
         code = await _simulate(infra, claim_count, seed, timeout_s)
         code = code or _reconcile(infra)
