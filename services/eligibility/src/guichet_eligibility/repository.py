@@ -41,6 +41,7 @@ class ClaimWithDecision:
     payload: Mapping[str, Any]
     rule_version: str | None
     reviewed: bool
+    rule_results: Sequence[Mapping[str, Any]] = ()  # the rules' decision, each rule as RuleResult.as_record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,7 +224,13 @@ class PostgresClaims:
         if row is None:
             return None
         return ClaimWithDecision(
-            row["claim_id"], row["status"], row["correlation_id"], row["payload"], row["rule_version"], row["reviewed"]
+            row["claim_id"],
+            row["status"],
+            row["correlation_id"],
+            row["payload"],
+            row["rule_version"],
+            row["reviewed"],
+            row["rule_results"] or (),
         )
 
     async def record_review(self, claim_id: str, decision: str, operator: str, reason: str) -> None:

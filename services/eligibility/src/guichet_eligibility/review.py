@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 import structlog
 
 from guichet_common.contracts.status import ClaimStatus
 from guichet_eligibility import domain
+from guichet_eligibility.judgements import judgement_message
 from guichet_eligibility.repository import PostgresClaims
 from guichet_eligibility.service import announce, stored_claim
 from guichet_eligibility.translate import claim_facts
@@ -71,5 +73,20 @@ async def review_decision(
         [judgement] = domain.judge([facts], registry, ledger, programmes)
         grant, reasons = judgement.approval_grant_cents, []
     uow.publish(announce(topic_prefix, claim, status, reasons, found.rule_version, found.correlation_id, grant))
+    # The rules' results are those the person saw (the decision that sent the claim to review).
+    judged = judgement_message(
+        topic_prefix,
+        claim_id=claim.claim_id,
+        programme=claim.programme,
+        siren=claim.applicant.siren,
+        status=status,
+        rule_version=found.rule_version,
+        reasons=reasons,
+        rules=found.rule_results,
+        grant_cents=grant if status == domain.APPROVED else None,
+        now=datetime.now(UTC),
+        decided_by=choice.operator,
+    )
+    uow.publish([judged])
     await uow.commit()
     log.info("review_decided", claim_id=choice.claim_id, decision=choice.decision, operator=choice.operator)

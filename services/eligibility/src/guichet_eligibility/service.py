@@ -24,6 +24,7 @@ from guichet_common.contracts.status import ClaimStatus
 from guichet_common.outbox import OutboxMessage
 from guichet_common.records import describe_validation_error
 from guichet_eligibility import domain
+from guichet_eligibility.judgements import judgement_message
 from guichet_eligibility.repository import AwaitingClaim, WaitingClaim
 from guichet_eligibility.translate import claim_facts
 from guichet_eligibility.unit_of_work import EligibilityWork
@@ -134,24 +135,40 @@ class EligibilityService:
         judged = domain.judge(facts, registry, ledger, self.programmes, in_order=order)
         announced = {claim.claim_id: (claim, correlation_id) for claim, correlation_id in claims}
         outbox: list[OutboxMessage] = []
+        now = datetime.now(UTC)
         for judgement in judged:
             decision = judgement.decision
             claim, correlation_id = announced[judgement.claim_id]
+            reasons = list(decision.reasons)
             log.info(
                 "claim_assessed",
                 claim_id=claim.claim_id,
                 outcome=decision.outcome,
-                reasons=list(decision.reasons),
+                reasons=reasons,
                 rule_version=decision.rule_version,
             )
             outbox += announce(
                 self.topic_prefix,
                 claim,
                 decision.outcome,
-                list(decision.reasons),
+                reasons,
                 decision.rule_version,
                 correlation_id,
                 decision.grant_cents,
+            )
+            outbox.append(
+                judgement_message(
+                    self.topic_prefix,
+                    claim_id=claim.claim_id,
+                    programme=claim.programme,
+                    siren=claim.applicant.siren,
+                    status=decision.outcome,
+                    rule_version=decision.rule_version,
+                    reasons=reasons,
+                    rules=[result.as_record() for result in decision.results],
+                    grant_cents=decision.grant_cents,
+                    now=now,
+                )
             )
         await uow.claims.record_decisions([(judgement.claim_id, judgement.decision) for judgement in judged])
         return outbox

@@ -119,7 +119,10 @@ class InMemoryClaims:
         if row is None:
             return None
         version = row.decision.rule_version if row.decision else None
-        return ClaimWithDecision(claim_id, row.status, row.correlation_id, row.payload, version, row.review is not None)
+        results = [result.as_record() for result in row.decision.results] if row.decision else []
+        return ClaimWithDecision(
+            claim_id, row.status, row.correlation_id, row.payload, version, row.review is not None, results
+        )
 
     async def record_review(self, claim_id: str, decision: str, operator: str, reason: str) -> None:
         row = self.rows[claim_id]
