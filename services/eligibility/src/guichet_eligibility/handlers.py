@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from guichet_common.contracts import ClaimDecidedV1, ClaimRegisteredV1, ClaimStatusV1, RegistryCompanyV1
+from guichet_common.contracts.backoffice import JUDGEMENTS_TOPIC, JudgementV1
 from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC, ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.registry import TOPIC as REGISTRY_COMPANIES
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
@@ -91,5 +92,8 @@ def register_handlers(wiring: Wiring) -> None:
     )
     wiring.publishes(CLAIMS_STATUS, ClaimStatusV1, "approved, rejected with reasons, or under_review")
     wiring.publishes(ELIGIBILITY_DECISIONS_TOPIC, ClaimDecidedV1, "Approved claims, for payments")
+    wiring.publishes(
+        JUDGEMENTS_TOPIC, JudgementV1, "Every decision with each rule's result and observed values, for the back-office"
+    )
     wiring.figures.stage = status_repository.stage_figures
     wiring.repeat("judge_claims_past_registry_deadline", service.judge_past_registry_deadline, pause_s=1.0)
