@@ -14,7 +14,7 @@ FIND_UV = ( command -v uv && exit; \
 UV ?= $(shell $(FIND_UV) || echo uv)
 RUN = $(UV) run --frozen --all-packages
 
-.PHONY: help demo test up down env install unit lint format review whatif chaos bench console docs
+.PHONY: help demo test up down env install unit lint format review whatif chaos bench bench-backoffice console docs
 
 help: ## list the targets (what plain `make` does)
 	@echo "Guichet: make <target>   (the README tells more; CONTRIBUTING.md how to work on the code)"
@@ -76,6 +76,10 @@ chaos: install ## the whole failure suite (kills, restarts, poison, SMTP down); 
 # BENCH_ARGS, e.g. "--claims 20000 --rate 300 --latency-seconds 60 --profile bench/profiles"
 bench: install ## throughput and latency end to end, next to the transport limit; writes bench/results/latest.json
 	@$(RUN) python -m guichet_bench $(BENCH_ARGS)
+
+# BENCH_BACKOFFICE_ARGS, e.g. "--claims 100000 --requests 300 --out bench/results/backoffice.json"
+bench-backoffice: install ## the back-office's review queue: p50/p95/p99 over real HTTP with 100,000 claims
+	@$(RUN) python -m guichet_bench.backoffice $(BENCH_BACKOFFICE_ARGS)
 
 up: install ## infrastructure + the services and the back-office in the background (idempotent)
 	@$(RUN) python -m guichet_deploy up
