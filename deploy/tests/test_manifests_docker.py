@@ -1,5 +1,5 @@
 """The services' image (deploy/docker/Dockerfile): multi-stage, locked dependencies, non-root, a HEALTHCHECK, and
-nothing in production but the four services and the libraries they import (no tests, tools, bench or Faker)."""
+nothing in production but the services and the libraries they import (no tests, tools, bench or Faker)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context() -> None
                 assert source.rstrip("/") not in patterns, f"{source} is copied but excluded from the context"
 
 
-# The production image (the last stage, what `docker build` makes without --target) runs only the four services.
+# The production image (the last stage, what `docker build` makes without --target) runs only the services.
 SERVICE_PACKAGES = {f"guichet-{service}" for service in SERVICES}
 # Tools, test and benchmark dependencies: none of them may reach production, directly or through a service.
 NOT_IN_PRODUCTION = {
@@ -182,12 +182,12 @@ def lock_closure(roots: set[str]) -> set[str]:
     return {name for name, _ in seen}
 
 
-def test_production_image_installs_the_four_services_and_only_what_they_need() -> None:
+def test_production_image_installs_the_services_and_only_what_they_need() -> None:
     syncs = [a for keyword, a in production_build() if keyword == "RUN" and "uv sync" in a]
     assert syncs, "the production build stage must install with uv sync"
     for sync in syncs:
         assert "--all-packages" not in sync, f"--all-packages installs every tool of the workspace: {sync}"
-        assert installed_packages(sync) == SERVICE_PACKAGES, f"name exactly the four services: {sync}"
+        assert installed_packages(sync) == SERVICE_PACKAGES, f"name exactly the services: {sync}"
     installed = lock_closure(SERVICE_PACKAGES)
     assert {"guichet-common", "guichet-programme"} <= installed
     leaked = sorted(installed & NOT_IN_PRODUCTION)

@@ -16,7 +16,7 @@ DUMMY = """
 import json, os, signal, sys, time
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 with open(os.environ["DUMMY_OUT"], "w") as out:
-    json.dump({k: v for k, v in os.environ.items() if k.endswith(("_URL", "SERVERS", "_HOST", "_PORT", "FORMAT"))}, out)
+    json.dump({k: v for k, v in os.environ.items() if k.endswith(("_URL", "SERVERS", "_HOST", "_PORT", "FORMAT", "_SECURE"))}, out)
 print("dummy_started", flush=True)
 while True:
     time.sleep(0.1)
@@ -69,6 +69,7 @@ def test_a_service_gets_the_infrastructure_env_and_is_started_once(infra: Infra,
     assert env["INTAKE_DATABASE_URL"].startswith("postgresql://guichet_intake:")
     assert env["NOTIFICATIONS_SMTP_PORT"] == "2525"
     assert env["LOG_FORMAT"] == "json"
+    assert env["BACKOFFICE_COOKIE_SECURE"] == "false"  # plain http on 127.0.0.1: a Secure cookie would not return
     assert "dummy_started" in (infra.state_dir / "logs" / "dummy.log").read_text()
 
     assert stop_services(infra.state_dir) == ["dummy"]

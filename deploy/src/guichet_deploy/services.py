@@ -17,6 +17,9 @@ from guichet_deploy.procs import exit_code, log_tail, pid_alive, reuse_or_pick_p
 from guichet_deploy.state import load_state, locked, prepare_state_dir, save_state
 
 INSTANCES_ENV = "GUICHET_INSTANCES"  # processes per service that `make up` / `make demo` start
+# What suits processes serving plain http on 127.0.0.1, under whatever the environment says: the back-office's
+# session cookie cannot be `Secure` there (browsers would not send it back over http).
+LOCAL_DEFAULTS = {"BACKOFFICE_COOKIE_SECURE": "false"}
 
 
 class ServiceStartError(RuntimeError):
@@ -52,7 +55,7 @@ def start_services(
         return _start(
             folder,
             processes,
-            {**os.environ, **infra.service_env(), "LOG_FORMAT": "json", **(extra_env or {})},
+            {**LOCAL_DEFAULTS, **os.environ, **infra.service_env(), "LOG_FORMAT": "json", **(extra_env or {})},
             settle_s,
         )
 
