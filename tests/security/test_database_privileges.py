@@ -1,5 +1,8 @@
 """Each service's PostgreSQL role owns its database and nothing else: it cannot open, read or write another
-service's database, and holds no server-wide power (superuser, CREATEDB, CREATEROLE).
+service's database, cannot act as another service's role, and holds no server-wide power (superuser, CREATEDB,
+CREATEROLE). The back-office is one of them: it builds its read model from events, and people's decisions (its
+pages, and the console's write commands through its API with a personal token) leave as commands through its own
+outbox, so nothing it does needs another service's role.
 
 Real connections on the databases `provision_databases` makes, as the launcher makes them for the services.
 """
@@ -19,7 +22,7 @@ from guichet_deploy.postgres import database_name, drop_databases
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("intake", "eligibility", "payments", "notifications")
+SERVICES = ("intake", "eligibility", "payments", "notifications", "backoffice")
 PAIRS = list(permutations(SERVICES, 2))
 SUFFIX = f"_priv{secrets.token_hex(3)}"
 
@@ -115,5 +118,39 @@ async def test_even_inside_another_services_database_a_role_could_neither_read_n
             await conn.execute("INSERT INTO private_records VALUES ('planted')")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):  # the public schema is its owner's alone
             await conn.execute("CREATE TABLE public.planted (id int)")
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize(("service", "other"), PAIRS)
+async def test_a_service_cannot_take_on_another_services_role(dsns: dict[str, str], service: str, other: str) -> None:
+    """No role is a member of another: SET ROLE, which a granted membership would allow, is refused."""
+    conn = await asyncpg.connect(dsns[service])
+    try:
+        assert not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'USAGE')", role(other))
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(f'SET ROLE "{role(other)}"')
+    finally:
+        await conn.close()
+
+
+async def test_the_backoffice_role_is_member_of_no_role_and_owns_only_its_database(
+    admin_dsn: str, dsns: dict[str, str]
+) -> None:
+    """What the console's write commands reach (the back-office's API runs as this role, with the operator's
+    personal token) holds no other service's role, so a decision cannot be written into an owner's data."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        granted = await conn.fetch(
+            "SELECT pg_get_userbyid(roleid) AS granted FROM pg_auth_members"
+            " WHERE member = (SELECT oid FROM pg_roles WHERE rolname = $1)",
+            role("backoffice"),
+        )
+        assert granted == []
+        owned = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1)",
+            role("backoffice"),
+        )
+        assert [row["datname"] for row in owned] == [role("backoffice")]
     finally:
         await conn.close()
