@@ -86,7 +86,7 @@ class Batcher:
         )
         await uow.payments.record_batch(batch, sent)
         log.info("batch_closed", batch_id=batch_id, transfers=len(sent))
-        return outbox
+        return [*outbox, Announcer(self.topic_prefix).sepa_file(batch, path.name, xml, now)]
 
     def _file(
         self, programme: Programme, unbatched: Sequence[Due], batch_id: str, now: dt.datetime

@@ -61,6 +61,7 @@ async def cancel(uow: PaymentsWork, payments: PaymentsService, kind: str, item_i
         await uow.budgets.release(released.programme, cancelled.amount_cents)
         rejected = payments.announce.of_payment(released, "rejected", payments.clock(), reasons=[PAYMENT_CANCELLED])
         uow.publish([rejected, *await payments.promote_waiting(uow, released.programme)])
+        uow.publish(await payments.envelopes(uow, [released.programme]))
         log.info("payment_cancelled", claim_id=released.claim_id, payment_id=released.payment_id)
         return "cancelled; its grant went back to the envelope"
     if kind == RETURN_EXPIRY:

@@ -287,3 +287,15 @@ class Batch:
     transfer_count: int
     control_sum_cents: int
     requested_execution_date: dt.date
+
+
+@dataclass(frozen=True)
+class EnvelopeFigures:
+    """A programme's envelope as it stands, in cents, with how many approved claims wait for money."""
+
+    programme: str
+    total_cents: int
+    reserved_cents: int
+    paid_cents: int
+    released_cents: int
+    waitlisted: int

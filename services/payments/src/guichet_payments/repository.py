@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from guichet_payments.domain import Attempt, AttemptState, Batch, Payee, Payment, PaymentState, Waiting
+from guichet_payments.domain import Attempt, AttemptState, Batch, EnvelopeFigures, Payee, Payment, PaymentState, Waiting
 
 
 class BudgetsRepository:
@@ -63,6 +63,17 @@ class BudgetsRepository:
         await self._conn.execute(
             "UPDATE budgets SET paid_cents = paid_cents + $2 WHERE programme = $1", programme, amount_cents
         )
+
+    async def snapshot(self, programmes: Sequence[str]) -> list[EnvelopeFigures]:
+        """The envelopes as they stand in this transaction, with their waitlists' lengths: the figures of
+        `status_repository.budget_figures` and `history_repository.waitlisted_count`."""
+        rows = await self._conn.fetch(
+            "SELECT b.programme, b.total_cents, b.reserved_cents, b.paid_cents, b.released_cents,"
+            " (SELECT count(*) FROM waitlist w WHERE w.programme = b.programme) AS waitlisted"
+            " FROM budgets b WHERE b.programme = ANY($1::text[]) ORDER BY b.programme",
+            list(programmes),
+        )
+        return [EnvelopeFigures(**dict(row)) for row in rows]
 
 
 class WaitlistRepository:

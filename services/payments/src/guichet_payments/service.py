@@ -6,7 +6,7 @@ goes to the oldest waiting claim first (submission order).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -33,9 +33,19 @@ class PaymentsService:
         return Announcer(self.topic_prefix)
 
     async def open_envelopes(self, uow: PaymentsWork) -> None:
-        """Open each programme's envelope with its budget; one already open is left as it is."""
+        """Open each programme's envelope with its budget; one already open is left as it is. Each is announced as
+        it stands, so that the back-office knows every envelope before its first claim."""
         for programme in self.programmes.values():
             await uow.budgets.ensure(programme.id, programme.budget.total_cents)
+        uow.publish(await self.envelopes(uow, list(self.programmes)))
+
+    async def envelopes(self, uow: PaymentsWork, programmes: Collection[str]) -> list[OutboxMessage]:
+        """The snapshot of each envelope a use case changed, once per transaction and programme (never per claim):
+        a use case that changes an envelope or its waitlist publishes this before it returns."""
+        if not programmes:
+            return []
+        now = self.clock()
+        return [self.announce.envelope(figures, now) for figures in await uow.budgets.snapshot(sorted(programmes))]
 
     async def apply_approvals(self, uow: PaymentsWork, approvals: Sequence[ClaimDecidedV1]) -> list[OutboxMessage]:
         """In arrival order: reserve each grant from its envelope and schedule its payment, or put the claim in line;
@@ -66,7 +76,8 @@ class PaymentsService:
                 (to_pay if fits else to_queue).append(approval)
             if reserved := sum(a.grant_amount_cents for a, fits in zip(mine, covered, strict=True) if fits):
                 await uow.budgets.reserve(programme, reserved)
-        return await self.schedule(uow, to_pay) + await self._queue(uow, to_queue)
+        published = await self.schedule(uow, to_pay) + await self._queue(uow, to_queue)
+        return published + await self.envelopes(uow, programmes)
 
     async def _queue(self, uow: PaymentsWork, approvals: list[ClaimDecidedV1]) -> list[OutboxMessage]:
         await uow.waitlist.add(

@@ -38,11 +38,14 @@ class SettlementService:
         """Apply finance's reports in order: the first report on an attempt in a file settles or returns it, a later
         one is ignored; a report on an attempt payments never made goes back as a dead letter."""
         published: list[Published] = []
+        paid_from: set[str] = set()  # the envelopes whose paid figure grew
         for report in reports:
-            published += await self._apply_report(uow, report)
-        return published
+            published += await self._apply_report(uow, report, paid_from)
+        return published + await self.payments.envelopes(uow, paid_from)
 
-    async def _apply_report(self, uow: PaymentsWork, report: PaymentSettlementV1) -> list[Published]:
+    async def _apply_report(
+        self, uow: PaymentsWork, report: PaymentSettlementV1, paid_from: set[str]
+    ) -> list[Published]:
         found = await uow.payments.attempt_for_report(report.payment_id, report.attempt)
         if found is None:
             return [DeadLetter(report, f"no attempt {report.attempt} of payment {report.payment_id}")]
@@ -56,6 +59,7 @@ class SettlementService:
             payment, attempt = payment.settle(attempt)
             await uow.payments.record_report(payment, attempt)
             await uow.budgets.add_paid(payment.programme, attempt.amount_cents)
+            paid_from.add(payment.programme)
             log.info("payment_settled", payment_id=report.payment_id, attempt=report.attempt)
             return [announce.of_payment(payment, "paid", now, amount_cents=attempt.amount_cents)]
         payment, attempt = payment.record_return(attempt, report.return_reason_code, now)
@@ -93,6 +97,7 @@ class SettlementService:
 
             if await uow.item_by_item(expired, expire, hold):
                 uow.publish(await self.payments.promote_waiting(uow, programme.id))
+                uow.publish(await self.payments.envelopes(uow, [programme.id]))
             handled += len(expired)
         return handled
 

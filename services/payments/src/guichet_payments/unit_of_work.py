@@ -12,7 +12,7 @@ import asyncpg
 
 from guichet_common.unit_of_work import PostgresUnitOfWork, UnitOfWork
 from guichet_payments.bank_details_repository import BankAccountsRepository
-from guichet_payments.domain import Attempt, Batch, Payment, Waiting
+from guichet_payments.domain import Attempt, Batch, EnvelopeFigures, Payment, Waiting
 from guichet_payments.repository import BudgetsRepository, PaymentsRepository, WaitlistRepository
 
 
@@ -23,6 +23,7 @@ class Budgets(Protocol):
     async def try_reserve(self, programme: str, amount_cents: int) -> bool: ...
     async def release(self, programme: str, amount_cents: int) -> None: ...
     async def add_paid(self, programme: str, amount_cents: int) -> None: ...
+    async def snapshot(self, programmes: Sequence[str]) -> list[EnvelopeFigures]: ...
 
 
 class Waitlist(Protocol):

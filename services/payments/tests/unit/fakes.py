@@ -17,7 +17,16 @@ from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.outbox import OutboxMessage
 from guichet_common.settings import project_root
 from guichet_common.unit_of_work import FakeUnitOfWork
-from guichet_payments.domain import Attempt, AttemptState, Batch, Payee, Payment, PaymentState, Waiting
+from guichet_payments.domain import (
+    Attempt,
+    AttemptState,
+    Batch,
+    EnvelopeFigures,
+    Payee,
+    Payment,
+    PaymentState,
+    Waiting,
+)
 from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme, load_programme
 
@@ -44,8 +53,9 @@ class Envelope:
 
 
 class InMemoryBudgets:
-    def __init__(self) -> None:
+    def __init__(self, waitlist: InMemoryWaitlist) -> None:
         self.envelopes: dict[str, Envelope] = {}
+        self._waitlist = waitlist
 
     async def ensure(self, programme: str, total_cents: int) -> None:
         self.envelopes.setdefault(programme, Envelope(total_cents))
@@ -68,6 +78,14 @@ class InMemoryBudgets:
 
     async def add_paid(self, programme: str, amount_cents: int) -> None:
         self._change(programme, paid_cents=amount_cents)
+
+    async def snapshot(self, programmes: Sequence[str]) -> list[EnvelopeFigures]:
+        waiting = [w.programme for w in self._waitlist.entries.values()]
+        return [
+            EnvelopeFigures(p, e.total_cents, e.reserved_cents, e.paid_cents, e.released_cents, waiting.count(p))
+            for p, e in sorted(self.envelopes.items())
+            if p in programmes
+        ]
 
     def _change(self, programme: str, **deltas: int) -> None:
         envelope = self.envelopes[programme]
@@ -249,8 +267,8 @@ def _compact(iban: str) -> str:
 class FakePaymentsUnitOfWork(FakeUnitOfWork, PaymentsWork):
     def __init__(self) -> None:
         super().__init__()
-        self.budgets: InMemoryBudgets = InMemoryBudgets()
         self.waitlist: InMemoryWaitlist = InMemoryWaitlist()
+        self.budgets: InMemoryBudgets = InMemoryBudgets(self.waitlist)
         self.payments: InMemoryPayments = InMemoryPayments(self.waitlist)
         self.accounts: InMemoryBankAccounts = InMemoryBankAccounts(self.payments, self.waitlist)
 
