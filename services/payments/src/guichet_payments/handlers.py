@@ -14,6 +14,7 @@ from guichet_common.contracts import (
     PaymentIssuedV1,
     PaymentSettlementV1,
 )
+from guichet_common.contracts.backoffice import BUDGETS_TOPIC, SEPA_FILES_TOPIC, BudgetV1, SepaFileV1
 from guichet_common.contracts.bank_details import TOPIC as BANK_DETAILS
 from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.payments import ISSUED_TOPIC, SETTLEMENTS_TOPIC
@@ -96,6 +97,8 @@ def register_handlers(wiring: Wiring) -> None:
     wiring.publishes(
         CLAIMS_STATUS, ClaimStatusV1, "waitlisted, payment_scheduled, payment_sent, paid, payment_returned"
     )
+    wiring.publishes(BUDGETS_TOPIC, BudgetV1, "Each envelope after a transaction changed it, for the back-office")
+    wiring.publishes(SEPA_FILES_TOPIC, SepaFileV1, "Each pain.001 file written, whole, for the back-office")
     wiring.figures.stage = status_repository.stage_figures
     wiring.figures.budgets = status_repository.budget_figures
     # Checked a few times per batch age, so a batch closes soon after it is due (latency), at an indexed query a time.
