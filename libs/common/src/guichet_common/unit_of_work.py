@@ -4,6 +4,10 @@ A use case never sees a connection. It reads and writes through the repositories
 declares, asks the inbox which events are new, queues events to publish, and its caller commits explicitly: a unit
 of work that is left without `commit()` rolls back (cosmicpython's shape). `FakeUnitOfWork` is the same surface in
 memory, so that every use case is unit-tested without a database.
+
+An item a job sets aside for the first time is announced on `operations.set-aside.v1` with the commit when the unit
+of work has an `announcer` (the service's name and topic prefix): a service's wiring makes its units of work with
+`announcing(...)`. Without one (the console, tools, most tests) nothing is announced.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import asyncpg
 from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
-from guichet_common.set_aside import set_aside
+from guichet_common.set_aside import Announcer, set_aside
 
 T = TypeVar("T")
 U = TypeVar("U", bound="UnitOfWork")
@@ -35,6 +39,7 @@ class UnitOfWork:
     repositories as attributes."""
 
     inbox: Inbox
+    announcer: Announcer | None = None  # who announces set-aside items (`announcing`); None: nobody
 
     def __init__(self) -> None:
         self.published: list[OutboxMessage] = []
@@ -51,7 +56,14 @@ class UnitOfWork:
         raise NotImplementedError
 
     async def set_aside(self, kind: str, item_id: str, reason: BaseException | str) -> bool:
-        """Hold one item a background job cannot handle (see `guichet_common.set_aside`); True if newly held."""
+        """Hold one item a background job cannot handle (see `guichet_common.set_aside`); True if newly held, and
+        then announced with the commit (when the unit of work has an announcer)."""
+        newly = await self._hold(kind, item_id, reason)
+        if newly and self.announcer is not None:
+            self.publish([self.announcer.held(kind, item_id, reason)])
+        return newly
+
+    async def _hold(self, kind: str, item_id: str, reason: BaseException | str) -> bool:
         raise NotImplementedError
 
     async def item_by_item(
@@ -112,11 +124,26 @@ class PostgresUnitOfWork(UnitOfWork):
     def savepoint(self) -> contextlib.AbstractAsyncContextManager[object]:
         return self.connection.transaction()
 
-    async def set_aside(self, kind: str, item_id: str, reason: BaseException | str) -> bool:
+    async def _hold(self, kind: str, item_id: str, reason: BaseException | str) -> bool:
         return await set_aside(self.connection, kind, item_id, reason)
 
 
 UnitOfWorkFactory = Callable[[asyncpg.Connection], PostgresUnitOfWork]
+
+
+def announcing(
+    factory: Callable[[asyncpg.Connection], U], service: str, topic_prefix: str
+) -> Callable[[asyncpg.Connection], U]:
+    """`factory`'s units of work, announcing the items they set aside as `service`'s (a service's wiring:
+    `wiring.unit_of_work = announcing(PaymentsUnitOfWork, wiring.name, settings.topic_prefix)`)."""
+    announcer = Announcer(service, topic_prefix)
+
+    def make(connection: asyncpg.Connection) -> U:
+        uow = factory(connection)
+        uow.announcer = announcer
+        return uow
+
+    return make
 
 
 @contextlib.asynccontextmanager
@@ -167,7 +194,7 @@ class FakeUnitOfWork(UnitOfWork):
     def savepoint(self) -> contextlib.AbstractAsyncContextManager[object]:
         return contextlib.nullcontext()
 
-    async def set_aside(self, kind: str, item_id: str, reason: BaseException | str) -> bool:
+    async def _hold(self, kind: str, item_id: str, reason: BaseException | str) -> bool:
         newly = (kind, item_id) not in self.held
         self.held[(kind, item_id)] = reason if isinstance(reason, str) else f"{type(reason).__name__}: {reason}"
         return newly

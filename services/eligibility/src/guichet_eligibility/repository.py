@@ -233,13 +233,17 @@ class PostgresClaims:
             row["rule_results"] or (),
         )
 
-    async def record_review(self, claim_id: str, decision: str, operator: str, reason: str) -> None:
+    async def record_review(
+        self, claim_id: str, decision: str, operator: str, reason: str, *, seconded_by: str | None = None
+    ) -> None:
         await self._conn.execute(
-            "INSERT INTO review_decisions (claim_id, decision, operator, reason) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO review_decisions (claim_id, decision, operator, reason, seconded_by)"
+            " VALUES ($1, $2, $3, $4, $5)",
             claim_id,
             decision,
             operator,
             reason,
+            seconded_by,
         )
         await self._conn.execute("UPDATE claims SET status = $2 WHERE claim_id = $1", claim_id, decision)
 

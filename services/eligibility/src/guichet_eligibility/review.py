@@ -34,6 +34,7 @@ class ReviewDecision:
     decision: str  # "approved" | "rejected"
     operator: str
     reason: str
+    seconded_by: str | None = None  # the second person, when four eyes were required (back-office decisions)
 
 
 async def under_review(conn: asyncpg.Connection, programme: str | None = None) -> list[asyncpg.Record]:
@@ -51,8 +52,17 @@ async def decide(
 async def review_decision(
     uow: EligibilityWork, programmes: Mapping[str, Programme], choice: ReviewDecision, topic_prefix: str = ""
 ) -> None:
-    """Record the operator's decision and announce it, in one commit. An approval pays what the rules would grant
-    the claim: it is judged again (`domain.judge`, as the service and what-if judge) for that amount."""
+    """Record the operator's decision and announce it, in one commit (`apply_review`, then the commit)."""
+    await apply_review(uow, programmes, choice, topic_prefix)
+    await uow.commit()
+
+
+async def apply_review(
+    uow: EligibilityWork, programmes: Mapping[str, Programme], choice: ReviewDecision, topic_prefix: str = ""
+) -> None:
+    """Record the operator's decision and queue its announcements, without committing: the back-office's decisions
+    come in batches, applied in the consumer's transaction (`review_commands`). An approval pays what the rules
+    would grant the claim: it is judged again (`domain.judge`, as the service and what-if judge) for that amount."""
     status = REVIEW_STATUSES.get(choice.decision)
     if status is None:
         raise ReviewRefused(f"decision must be approved or rejected, not {choice.decision!r}")
@@ -64,7 +74,9 @@ async def review_decision(
     if found.status != domain.UNDER_REVIEW or found.reviewed or found.rule_version is None:
         raise ReviewRefused(f"claim {choice.claim_id} is {found.status}, not awaiting review; decisions are final")
     claim = stored_claim(found.payload)
-    await uow.claims.record_review(choice.claim_id, choice.decision, choice.operator, choice.reason)
+    await uow.claims.record_review(
+        choice.claim_id, choice.decision, choice.operator, choice.reason, seconded_by=choice.seconded_by
+    )
     grant, reasons = 0, [REJECTED_AFTER_REVIEW]
     if status == domain.APPROVED:
         facts = claim_facts(claim)
@@ -88,5 +100,4 @@ async def review_decision(
         decided_by=choice.operator,
     )
     uow.publish([judged])
-    await uow.commit()
     log.info("review_decided", claim_id=choice.claim_id, decision=choice.decision, operator=choice.operator)

@@ -59,8 +59,10 @@ class Claims(Protocol):
 
     async def with_decision(self, claim_id: str, *, lock: bool = False) -> ClaimWithDecision | None: ...
 
-    async def record_review(self, claim_id: str, decision: str, operator: str, reason: str) -> None:
-        """Store an operator's decision and make it the claim's status."""
+    async def record_review(
+        self, claim_id: str, decision: str, operator: str, reason: str, *, seconded_by: str | None = None
+    ) -> None:
+        """Store an operator's decision (and who seconded it, under four eyes) and make it the claim's status."""
         ...
 
     async def decided_claims(self, programme: str) -> list[DecidedClaim]: ...

@@ -64,6 +64,7 @@ class StoredClaim:
     set_aside: bool = False
     decision: Decision | None = None
     review: tuple[str, str, str] | None = None  # decision, operator, reason
+    seconded_by: str | None = None  # under four eyes, the review's second person
 
 
 class InMemoryClaims:
@@ -124,9 +125,11 @@ class InMemoryClaims:
             claim_id, row.status, row.correlation_id, row.payload, version, row.review is not None, results
         )
 
-    async def record_review(self, claim_id: str, decision: str, operator: str, reason: str) -> None:
+    async def record_review(
+        self, claim_id: str, decision: str, operator: str, reason: str, *, seconded_by: str | None = None
+    ) -> None:
         row = self.rows[claim_id]
-        row.review, row.status = (decision, operator, reason), decision
+        row.review, row.status, row.seconded_by = (decision, operator, reason), decision, seconded_by
 
     async def decided_claims(self, programme: str) -> list[DecidedClaim]:
         return [

@@ -9,14 +9,18 @@ from typing import TypeGuard, get_args
 import orjson
 
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
+from guichet_common.contracts.backoffice import CommandOutcomeV1, OperatorCommandV1, SetAsideV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.contracts.status import ClaimStatus
+from guichet_common.operator_command_targets import operator_commands_for
 from guichet_common.pipeline import Published, contract
 from guichet_common.records import InboundRecord
 from guichet_common.runtime import Wiring
 from guichet_common.safe_text import has_unsafe_characters
-from guichet_notifications import service, status_repository
+from guichet_common.topics import COMMAND_OUTCOMES, OPERATOR_COMMANDS, SET_ASIDE_ITEMS
+from guichet_common.unit_of_work import announcing
+from guichet_notifications import operators, service, status_repository
 from guichet_notifications.domain import KINDS, Contact, OwedEmail
 from guichet_notifications.sender import EmailSender, SmtpSettings
 from guichet_notifications.service import AbstractNotificationsUnitOfWork
@@ -90,7 +94,7 @@ def register_handlers(wiring: Wiring) -> None:
     unsafe = sorted(programme for programme, name in names.items() if has_unsafe_characters(name))
     if unsafe:
         raise ValueError(f"programme names with control characters cannot head an e-mail: {unsafe}")
-    wiring.unit_of_work = NotificationsUnitOfWork
+    wiring.unit_of_work = announcing(NotificationsUnitOfWork, "notifications", settings.topic_prefix)
     wiring.subscribe(
         APPLICANT_CONTACTS_TOPIC,
         ApplicantContactV1,
@@ -105,6 +109,15 @@ def register_handlers(wiring: Wiring) -> None:
         decode=handlers.decode_status,
         description="Status changes that owe the applicant a mail",
     )
+    commands = operator_commands_for("notifications", wiring.settings, operators)
+    wiring.subscribe(
+        OPERATOR_COMMANDS["notifications"].name,
+        OperatorCommandV1,
+        commands.apply,
+        description="The back-office's commands: dead letters replayed or discarded, set-aside items decided",
+    )
+    wiring.publishes(COMMAND_OUTCOMES.name, CommandOutcomeV1, "What became of each back-office command")
+    wiring.publishes(SET_ASIDE_ITEMS.name, SetAsideV1, "Items set aside by a job, and operators' decisions on them")
     wiring.figures.stage = status_repository.stage_figures
     sender = EmailSender(wiring.pool, SmtpSettings(settings.smtp_host, settings.smtp_port, settings.mail_from), names)
     wiring.run_in_background(sender.run)

@@ -14,24 +14,29 @@ an event they had already applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import asyncpg
 
 from guichet_common import dead_letter_actions
 from guichet_common.dead_letter_actions import (
     ACTIONS,
+    DLQ_HEADER_PREFIX,
+    REPLAY_HEADER,
+    DeadLetter,
     DeadLetterAction,
     DeadLetterAlreadyHandled,
     DeadLetterId,
+    NotReplayable,
     discard,
     recorded_actions,
+    replay_message,
 )
 from guichet_common.outbox import OutboxMessage
-from guichet_common.topics import DEAD_LETTER_SUFFIX, REPLAY_SUFFIX, original_topic
+from guichet_common.topics import DEAD_LETTER_SUFFIX
 
 __all__ = [
     "ACTIONS",
+    "DLQ_HEADER_PREFIX",
+    "REPLAY_HEADER",
     "DeadLetter",
     "DeadLetterAction",
     "DeadLetterAlreadyHandled",
@@ -44,69 +49,9 @@ __all__ = [
 ]
 
 DLQ_SUFFIX = DEAD_LETTER_SUFFIX
-DLQ_HEADER_PREFIX = "dlq."
-REPLAY_HEADER = "replay.of"
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """A record read from a `.dlq` topic, as `records.dead_letter` wrote it."""
-
-    id: DeadLetterId
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes | None], ...] = ()  # Kafka header values are nullable
-    timestamp_ms: int = 0
-
-    def header(self, name: str) -> str | None:
-        # The last one: ours come after the original record's, which may carry forged `dlq.*` names.
-        found = [value for key, value in self.headers if key == name]
-        return (found[-1] or b"").decode("utf-8", "replace") if found else None
-
-    @property
-    def reason(self) -> str:
-        return self.header("dlq.reason") or ""
-
-    @property
-    def original_topic(self) -> str:
-        return self.header("dlq.original.topic") or self.id.topic.removesuffix(DLQ_SUFFIX)
-
-    @property
-    def original_coordinates(self) -> str:
-        partition, offset = self.header("dlq.original.partition"), self.header("dlq.original.offset")
-        return f"{self.original_topic}:{partition or '?'}:{offset or '?'}"
-
-    @property
-    def attempts(self) -> int | None:
-        attempts = self.header("dlq.attempts")
-        return int(attempts) if attempts and attempts.isdigit() else None
-
-    @property
-    def truncated(self) -> bool:
-        return self.header("dlq.truncated.from.bytes") is not None
-
-
-class NotReplayable(Exception):
-    """The dead letter cannot be published again as it was received."""
-
-
-def replay_message(dead: DeadLetter) -> OutboxMessage:
-    """The original record, bound for its original topic's replay topic, with a header naming the dead letter it
-    replays."""
-    if dead.truncated:
-        raise NotReplayable(f"{dead.id} holds a truncated value (it was too large): replaying it would change it")
-    if dead.value is None:
-        raise NotReplayable(f"{dead.id} has no value to replay")
-    headers = tuple((k, v) for k, v in dead.headers if not k.startswith(DLQ_HEADER_PREFIX) and k != REPLAY_HEADER)
-    return OutboxMessage(
-        topic=original_topic(dead.original_topic) + REPLAY_SUFFIX,
-        key=dead.key,
-        value=dead.value,
-        headers=(*headers, (REPLAY_HEADER, str(dead.id).encode())),
-    )
 
 
 async def replay(conn: asyncpg.Connection, dead: DeadLetter, operator: str, reason: str) -> OutboxMessage:
     """Record the replay and queue the original record for the relay, in one transaction on the owner's database.
     Raises `DeadLetterAlreadyHandled` or `NotReplayable` (nothing is then written)."""
-    return await dead_letter_actions.replay(conn, dead.id, replay_message(dead), operator, reason)
+    return await dead_letter_actions.replay_dead_letter(conn, dead, operator, reason)

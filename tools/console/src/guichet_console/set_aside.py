@@ -12,7 +12,7 @@ Everything shown from an item (its id and reason come from outside) goes through
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Annotated, Any, Literal, TypeVar
@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from guichet_common.outbox_set_aside import cancel_outbox_row, release_outbox_row
 from guichet_common.safe_text import printable
-from guichet_common.set_aside import SetAsideDecisionRefused, SetAsideItem, held_items, is_held, record_decision
+from guichet_common.set_aside import Announcer, SetAsideDecisionRefused, SetAsideItem, held_items, is_held
+from guichet_common.set_aside_decisions import Owner, owners
+from guichet_common.set_aside_decisions import decide as decide_set_aside
 from guichet_console.connect import SERVICES, Stack, current_stack
 from guichet_console.operations import UNREACHABLE, Json, describe, run
 from guichet_eligibility import operators as eligibility
@@ -34,39 +35,6 @@ from guichet_payments import operators as payments
 
 T = TypeVar("T")
 Decision = Literal["released", "cancelled"]
-# An owner's effect: (conn, kind, item_id, *, topic_prefix) -> what it did, in words (or None).
-Effect = Callable[..., Awaitable[str | None]]
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Where a kind of item lives and which functions apply a decision to it: a service's
-    `operators.release_set_aside` / `cancel_set_aside`, or the common outbox's for stuck outbox rows."""
-
-    services: tuple[str, ...]
-    release: Effect
-    cancel: Effect
-
-
-async def _release_outbox_row(conn: Any, kind: str, item_id: str, *, topic_prefix: str = "") -> None:
-    await release_outbox_row(conn, item_id)
-
-
-async def _cancel_outbox_row(conn: Any, kind: str, item_id: str, *, topic_prefix: str = "") -> None:
-    await cancel_outbox_row(conn, item_id)
-
-
-def owners(operators: Mapping[str, ModuleType]) -> dict[str, Owner]:
-    """Kind -> owner: each service's operators module names the kinds it decides (SET_ASIDE_KINDS); an outbox row,
-    which every service may hold, is decided by the common outbox. An unknown kind can be listed but not decided."""
-    found = {
-        kind: Owner((service,), module.release_set_aside, module.cancel_set_aside)
-        for service, module in operators.items()
-        for kind in module.SET_ASIDE_KINDS
-    }
-    found["outbox_row"] = Owner(tuple(operators), _release_outbox_row, _cancel_outbox_row)
-    return found
-
 
 OPERATORS: dict[str, ModuleType] = {
     "intake": intake,
@@ -106,16 +74,16 @@ async def list_items(
 async def decide(
     stack: Stack, kind: str, item_id: str, decision: Decision, operator: str, reason: str, service: str | None
 ) -> tuple[str, str | None]:
-    """Record the decision and apply it in the owner's database, in one transaction. Returns (service, effect)."""
+    """Record the decision, apply and announce it in the owner's database, in one transaction (the same steps as a
+    back-office command, `guichet_common.set_aside_decisions.decide`). Returns (service, effect)."""
     owner = OWNERS.get(kind)
     if owner is None:
         raise Refused(f"no service decides items of kind {printable(kind, 40)!r}; known: {', '.join(OWNERS)}")
-    apply = owner.release if decision == "released" else owner.cancel
     where = await _service_holding(stack, owner, kind, item_id, service)
     async with stack.connection(where, readonly=False) as conn:
-        await record_decision(conn, kind, item_id, decision, operator, reason)
-        effect = await apply(conn, kind, item_id, topic_prefix=stack.topic_prefix)
-    return where, effect
+        announcer = Announcer(where, stack.topic_prefix)
+        decided = await decide_set_aside(conn, owner, kind, item_id, decision, operator, reason, announcer=announcer)
+    return where, decided.effect
 
 
 async def _service_holding(stack: Stack, owner: Owner, kind: str, item_id: str, service: str | None) -> str:
