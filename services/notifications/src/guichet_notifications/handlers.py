@@ -9,7 +9,7 @@ from typing import TypeGuard, get_args
 import orjson
 
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
-from guichet_common.contracts.backoffice import CommandOutcomeV1, OperatorCommandV1, SetAsideV1
+from guichet_common.contracts.backoffice import EMAILS_TOPIC, CommandOutcomeV1, EmailV1, OperatorCommandV1, SetAsideV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.contracts.status import ClaimStatus
@@ -118,6 +118,8 @@ def register_handlers(wiring: Wiring) -> None:
     )
     wiring.publishes(COMMAND_OUTCOMES.name, CommandOutcomeV1, "What became of each back-office command")
     wiring.publishes(SET_ASIDE_ITEMS.name, SetAsideV1, "Items set aside by a job, and operators' decisions on them")
+    wiring.publishes(EMAILS_TOPIC, EmailV1, "Each e-mail sent or given up on, for the back-office")
     wiring.figures.stage = status_repository.stage_figures
-    sender = EmailSender(wiring.pool, SmtpSettings(settings.smtp_host, settings.smtp_port, settings.mail_from), names)
+    smtp = SmtpSettings(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    sender = EmailSender(wiring.pool, smtp, names, topic_prefix=settings.topic_prefix)
     wiring.run_in_background(sender.run)

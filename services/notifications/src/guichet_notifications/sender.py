@@ -75,7 +75,9 @@ class SmtpPostOffice:
         ready: list[tuple[DueEmail, EmailMessage, str]] = []
         for email in due:
             try:
-                ready.append((email, *self._build(email)))
+                message, message_id = self._build(email)
+                ready.append((email, message, message_id))
+                outcomes.subjects[email.id] = str(message["Subject"])
             # Building is pure code on this e-mail's values alone: whatever it raises is this e-mail's fault.
             except Exception as error:
                 outcomes.set_aside.append((email, f"cannot be written: {type(error).__name__}: {error}"))
@@ -139,10 +141,12 @@ class EmailSender:
         *,
         batch_size: int = 200,
         client: Callable[[], SmtpClient] | None = None,
+        topic_prefix: str = "",
     ) -> None:
         self._units = functools.partial(open_unit_of_work, pool, NotificationsUnitOfWork)
         self._post = SmtpPostOffice(smtp, programme_names, client=client)
         self._batch_size = batch_size
+        self._topic_prefix = topic_prefix
 
     @property
     def sent(self) -> int:
@@ -165,7 +169,7 @@ class EmailSender:
 
     async def send_due(self) -> int:
         """One turn: returns how many e-mails it took (sent, set aside or postponed)."""
-        return await service.send_due_emails(self._units, self._post, self._batch_size)
+        return await service.send_due_emails(self._units, self._post, self._batch_size, self._topic_prefix)
 
 
 def _refused_for_good(error: Exception) -> bool:

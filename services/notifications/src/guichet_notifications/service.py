@@ -7,12 +7,16 @@ the unit tests) and never see a connection, SQL or the SMTP client.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Literal, Protocol
 
 import structlog
 
+from guichet_common.contracts.backoffice import EMAILS_TOPIC, EmailV1
+from guichet_common.outbox import OutboxMessage
 from guichet_common.safe_text import printable
 from guichet_common.set_aside import stored_reason
 from guichet_common.unit_of_work import UnitOfWork
@@ -81,6 +85,7 @@ class Outcomes:
     sent: list[tuple[DueEmail, str]] = field(default_factory=list)  # with the Message-ID
     set_aside: list[tuple[DueEmail, str]] = field(default_factory=list)  # with the reason
     to_retry: list[tuple[DueEmail, str]] = field(default_factory=list)  # with the error
+    subjects: dict[int, str] = field(default_factory=dict)  # by e-mail number, each one written, for the back-office
 
 
 class PostOffice(Protocol):
@@ -90,9 +95,9 @@ class PostOffice(Protocol):
         ...
 
 
-async def send_due_emails(units: UnitsOfWork, post: PostOffice, limit: int) -> int:
-    """One turn of the sender: take up to `limit` due e-mails, send them, record how it went; returns how many it
-    took.
+async def send_due_emails(units: UnitsOfWork, post: PostOffice, limit: int, topic_prefix: str = "") -> int:
+    """One turn of the sender: take up to `limit` due e-mails, send them, record how it went (and publish each
+    outcome for the back-office, with the record); returns how many it took.
 
     Never one unit of work around the SMTP session: the e-mails are committed as 'sending' BEFORE the server sees
     any of them, and their outcomes committed after it. A crash in between leaves them 'sending' (in doubt, and
@@ -106,15 +111,16 @@ async def send_due_emails(units: UnitsOfWork, post: PostOffice, limit: int) -> i
     try:
         await post.deliver(due, outcomes)
     finally:
-        await _record(units, outcomes)
+        await _record(units, outcomes, topic_prefix)
     return len(due)
 
 
-async def _record(units: UnitsOfWork, outcomes: Outcomes) -> None:
+async def _record(units: UnitsOfWork, outcomes: Outcomes, topic_prefix: str) -> None:
     # One transaction for the session's outcomes: until it commits they stay 'sending', which is never sent
     # again, so a crash here can leave them uncertain but cannot mail anyone twice.
     async with units() as uow:
         newly_set_aside = await record_outcomes(uow, outcomes)
+        uow.publish(email_events(outcomes, topic_prefix, datetime.now(UTC)))
         await uow.commit()
     for email, reason in newly_set_aside:  # once per failure, after the commit that makes it true
         log.warning(
@@ -143,6 +149,29 @@ async def record_outcomes(uow: AbstractNotificationsUnitOfWork, outcomes: Outcom
         if await uow.set_aside(SET_ASIDE_KIND, str(email.id), reason):
             newly_set_aside.append((email, reason))
     return newly_set_aside
+
+
+def email_events(outcomes: Outcomes, topic_prefix: str, now: datetime) -> list[OutboxMessage]:
+    """An EmailV1 per e-mail sent or given up on (set aside), keyed by claim; those to retry have no outcome yet."""
+    done: list[tuple[DueEmail, Literal["sent", "failed"]]] = [(email, "sent") for email, _ in outcomes.sent]
+    done += [(email, "failed") for email, _ in outcomes.set_aside]
+    return [
+        OutboxMessage.of_event(
+            topic_prefix + EMAILS_TOPIC,
+            email.claim_id,
+            EmailV1(
+                event_id=uuid.uuid4(),
+                occurred_at=now,
+                claim_id=email.claim_id,
+                programme=email.programme,
+                status=email.kind,
+                subject=outcomes.subjects.get(email.id, "")[:300],
+                recipient=email.email[:320],  # the contract's bound; an address that long was never sendable
+                outcome=outcome,
+            ),
+        )
+        for email, outcome in done
+    ]
 
 
 async def postpone(uow: AbstractNotificationsUnitOfWork, to_retry: Sequence[tuple[DueEmail, str]]) -> None:
