@@ -1,9 +1,153 @@
-"""backoffice's subscribers: the services' events in, the read model's rows out."""
+"""backoffice's subscribers: the services' events in, the read model's rows out.
+
+Topics the back-office owns (the facts published for it) dead-letter what does not fit, as every owner does. Topics
+another service owns (claims.status.v1, intake.claims-registered.v1, payments.issued.v1) and every `<topic>.dlq`
+are only read: a record that cannot be projected is set aside here (kind `unprojectable_record`), never written
+to the owner's dead letters.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from guichet_backoffice import projection, translate
+from guichet_backoffice.domain import UNPROJECTABLE_RECORD, DeadLetter
+from guichet_backoffice.projection import AbstractBackofficeUnitOfWork
+from guichet_backoffice.unit_of_work import BackofficeUnitOfWork
+from guichet_common.contracts import ClaimStatusV1, PaymentIssuedV1
+from guichet_common.contracts.backoffice import (
+    BudgetV1,
+    CommandOutcomeV1,
+    EmailV1,
+    JudgementV1,
+    SepaFileV1,
+    SetAsideV1,
+)
+from guichet_common.contracts.internal import ClaimRegisteredV1
+from guichet_common.pipeline import DeadLetter as Unusable
+from guichet_common.pipeline import Published
 from guichet_common.runtime import Wiring
+from guichet_common.topics import (
+    ALL_TOPICS,
+    BUDGETS,
+    CLAIMS_REGISTERED,
+    CLAIMS_STATUS,
+    COMMAND_OUTCOMES,
+    EMAILS,
+    JUDGEMENTS,
+    PAYMENTS_ISSUED,
+    SEPA_FILES,
+    SET_ASIDE_ITEMS,
+    owner_of,
+)
+
+SERVICE = "backoffice"
+
+
+Subscription = tuple[str, type[BaseModel], Callable[..., Any], str]
+
+
+class UnchangedRecord(BaseModel):
+    """A dead letter: the original record, unchanged (any value, even one that is not JSON), with dlq.* headers."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+async def apply_statuses(uow: AbstractBackofficeUnitOfWork, statuses: Sequence[ClaimStatusV1]) -> list[Published]:
+    await projection.project_statuses(uow, [translate.status(s) for s in statuses])
+    return []
+
+
+async def apply_registrations(
+    uow: AbstractBackofficeUnitOfWork, registered: Sequence[ClaimRegisteredV1]
+) -> list[Published]:
+    await projection.project_registrations(uow, [translate.registration(r) for r in registered])
+    return []
+
+
+async def apply_issued(uow: AbstractBackofficeUnitOfWork, issued: Sequence[PaymentIssuedV1]) -> list[Published]:
+    await projection.project_issued_payments(uow, [translate.issued(i) for i in issued])
+    return []
+
+
+async def apply_judgements(uow: AbstractBackofficeUnitOfWork, judgements: Sequence[JudgementV1]) -> list[Published]:
+    await projection.project_judgements(uow, [translate.judgement(j) for j in judgements])
+    return []
+
+
+async def apply_budgets(uow: AbstractBackofficeUnitOfWork, budgets: Sequence[BudgetV1]) -> list[Published]:
+    await projection.project_budgets(uow, [translate.budget(b) for b in budgets])
+    return []
+
+
+async def apply_emails(uow: AbstractBackofficeUnitOfWork, emails: Sequence[EmailV1]) -> list[Published]:
+    await projection.project_emails(uow, [translate.email(e) for e in emails])
+    return []
+
+
+async def apply_sepa_files(uow: AbstractBackofficeUnitOfWork, files: Sequence[SepaFileV1]) -> list[Published]:
+    readable = {id(f): content for f in files if (content := translate.gzip_content(f)) is not None}
+    await projection.project_sepa_files(
+        uow, [translate.sepa_file(f, readable[id(f)]) for f in files if id(f) in readable]
+    )
+    return [
+        Unusable(f, "content_gzip_base64: not a gzip of the file its sha256 names")
+        for f in files
+        if id(f) not in readable
+    ]
+
+
+async def apply_set_aside(uow: AbstractBackofficeUnitOfWork, changes: Sequence[SetAsideV1]) -> list[Published]:
+    await projection.project_set_aside(uow, [translate.set_aside(c) for c in changes])
+    return []
+
+
+async def apply_outcomes(uow: AbstractBackofficeUnitOfWork, outcomes: Sequence[CommandOutcomeV1]) -> list[Published]:
+    await projection.project_outcomes(uow, [translate.outcome(o) for o in outcomes])
+    return []
+
+
+async def apply_dead_letters(uow: AbstractBackofficeUnitOfWork, letters: Sequence[DeadLetter]) -> list[Published]:
+    await projection.project_dead_letters(uow, letters)
+    return []
+
+
+# Facts published for the back-office: it owns these topics, their dead letters and replays.
+OWNED: tuple[Subscription, ...] = (
+    (JUDGEMENTS.name, JudgementV1, apply_judgements, "Eligibility's decisions, rule by rule"),
+    (BUDGETS.name, BudgetV1, apply_budgets, "Each programme's envelope after a change"),
+    (EMAILS.name, EmailV1, apply_emails, "E-mails sent or given up on"),
+    (SEPA_FILES.name, SepaFileV1, apply_sepa_files, "pain.001 files payments wrote"),
+    (SET_ASIDE_ITEMS.name, SetAsideV1, apply_set_aside, "Items set aside, and operators' decisions on them"),
+    (COMMAND_OUTCOMES.name, CommandOutcomeV1, apply_outcomes, "What the owners did with the back-office's commands"),
+)
+# Other services' topics, read for the read model only.
+READ_ONLY: tuple[Subscription, ...] = (
+    (CLAIMS_STATUS.name, ClaimStatusV1, apply_statuses, "Claims' statuses, for their timeline and the queues"),
+    (CLAIMS_REGISTERED.name, ClaimRegisteredV1, apply_registrations, "Registered claims: company and invoices"),
+    (PAYMENTS_ISSUED.name, PaymentIssuedV1, apply_issued, "Payment attempts sent to finance"),
+)
 
 
 def register_handlers(wiring: Wiring) -> None:
-    """Subscribes to every topic the read model projects (filled in by the projection)."""
+    wiring.unit_of_work = BackofficeUnitOfWork
+    prefix = wiring.settings.topic_prefix
+    for topic, payload, handler, description in OWNED:
+        assert owner_of(topic) == SERVICE, f"{topic} is not the back-office's to dead-letter"
+        wiring.subscribe(topic, payload, handler, description=description)
+    for topic, payload, handler, description in READ_ONLY:
+        wiring.subscribe(topic, payload, handler, description=description, set_aside_kind=UNPROJECTABLE_RECORD)
+    for spec in ALL_TOPICS:
+        if spec.has_dead_letters:
+            wiring.subscribe(
+                spec.dead_letter(),
+                UnchangedRecord,
+                apply_dead_letters,
+                decode=lambda record: translate.dead_letter(record, owner_of(record.topic.removeprefix(prefix))),
+                event_id=None,  # idempotent by the record's coordinates
+                description=f"Dead letters of {spec.name}, for the dead-letter page (read only)",
+                set_aside_kind=UNPROJECTABLE_RECORD,
+            )

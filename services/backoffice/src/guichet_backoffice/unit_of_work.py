@@ -1,0 +1,19 @@
+"""The back-office's unit of work on PostgreSQL: one connection in one transaction, with the read model's
+repositories."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from guichet_backoffice.operations_repository import OperationsRepository
+from guichet_backoffice.projection import AbstractBackofficeUnitOfWork
+from guichet_backoffice.repository import ClaimsRepository, PaymentsRepository
+from guichet_common.unit_of_work import PostgresUnitOfWork
+
+
+class BackofficeUnitOfWork(PostgresUnitOfWork, AbstractBackofficeUnitOfWork):
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__(connection)
+        self.claims = ClaimsRepository(connection)
+        self.payments = PaymentsRepository(connection)
+        self.operations = OperationsRepository(connection)

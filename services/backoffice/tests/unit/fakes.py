@@ -1,0 +1,180 @@
+"""The read model in memory, with the same rules as its SQL (upserts; a current value only moves to a newer event's),
+and a wiring that keeps the subscriptions `register_handlers` declares. No database, no broker."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import operator
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from guichet_backoffice.domain import (
+    Budget,
+    CommandOutcome,
+    DeadLetter,
+    Email,
+    IssuedAttempt,
+    Judgement,
+    PaymentMove,
+    Registration,
+    SepaFile,
+    SetAsideChange,
+    StatusChange,
+)
+from guichet_backoffice.handlers import register_handlers
+from guichet_backoffice.projection import AbstractBackofficeUnitOfWork
+from guichet_backoffice.settings import BackofficeSettings
+from guichet_backoffice.unit_of_work import BackofficeUnitOfWork
+from guichet_common.pipeline import Subscription, contract
+from guichet_common.unit_of_work import FakeUnitOfWork
+
+NOW = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
+
+
+@dataclasses.dataclass
+class ClaimRow:
+    claim_id: str
+    programme: str | None = None
+    siren: str | None = None
+    company_name: str | None = None
+    registered: bool = False
+    received_at: dt.datetime | None = None
+    status: str | None = None
+    status_reasons: tuple[str, ...] = ()
+    status_at: dt.datetime | None = None
+    amount_cents: int | None = None
+    eligibility_status: str | None = None
+    judged_at: dt.datetime | None = None
+    invoices: tuple[Any, ...] = ()
+
+
+class InMemoryClaims:
+    def __init__(self) -> None:
+        self.rows: dict[str, ClaimRow] = {}
+        self.timeline: dict[uuid.UUID, StatusChange] = {}
+        self.judgements: dict[uuid.UUID, Judgement] = {}
+        self.emails: dict[uuid.UUID, Email] = {}
+
+    def _row(self, claim_id: str) -> ClaimRow:
+        return self.rows.setdefault(claim_id, ClaimRow(claim_id))
+
+    async def record_registrations(self, registrations: Sequence[Registration]) -> None:
+        for r in registrations:
+            row = self._row(r.claim_id)
+            row.programme, row.siren, row.company_name = r.programme, r.siren, r.company_name
+            row.registered, row.received_at = True, r.submitted_at
+            row.invoices = row.invoices or r.invoices
+
+    async def record_statuses(self, changes: Sequence[StatusChange]) -> None:
+        for c in changes:
+            self.timeline.setdefault(c.event_id, c)
+            row = self._row(c.claim_id)
+            row.programme, row.siren = row.programme or c.programme, row.siren or c.siren
+            if not row.registered:
+                row.received_at = min(filter(None, (row.received_at, c.occurred_at)))
+            if row.status_at is None or c.occurred_at >= row.status_at:
+                row.status, row.status_reasons, row.status_at = c.status, c.reasons, c.occurred_at
+                row.amount_cents = c.amount_cents if c.amount_cents is not None else row.amount_cents
+
+    async def record_judgements(self, judgements: Sequence[Judgement]) -> None:
+        for j in judgements:
+            self.judgements.setdefault(j.event_id, j)
+            row = self._row(j.claim_id)
+            if row.judged_at is None or j.occurred_at >= row.judged_at:
+                row.eligibility_status, row.judged_at = j.status, j.occurred_at
+            row.amount_cents = row.amount_cents if row.amount_cents is not None else j.grant_amount_cents
+
+    async def record_emails(self, emails: Sequence[Email]) -> None:
+        for e in emails:
+            self.emails.setdefault(e.event_id, e)
+
+
+class InMemoryPayments:
+    def __init__(self) -> None:
+        self.rows: dict[str, PaymentMove] = {}
+        self.attempts: dict[tuple[str, int], IssuedAttempt] = {}
+        self.files: dict[str, SepaFile] = {}
+        self.budgets: dict[str, Budget] = {}
+
+    async def record_moves(self, moves: Sequence[PaymentMove]) -> None:
+        for m in moves:
+            known = self.rows.get(m.payment_id)
+            if known is None or m.occurred_at >= known.occurred_at:
+                self.rows[m.payment_id] = m
+
+    async def record_attempts(self, attempts: Sequence[IssuedAttempt]) -> None:
+        for a in attempts:
+            self.attempts.setdefault((a.payment_id, a.attempt), a)
+
+    async def record_files(self, files: Sequence[SepaFile]) -> None:
+        for f in files:
+            self.files.setdefault(f.batch_id, f)
+
+    async def record_budgets(self, budgets: Sequence[Budget]) -> None:
+        for b in budgets:
+            known = self.budgets.get(b.programme)
+            if known is None or b.as_of >= known.as_of:
+                self.budgets[b.programme] = b
+
+
+class InMemoryOperations:
+    def __init__(self) -> None:
+        self.dead_letters: dict[str, DeadLetter] = {}
+        self.set_aside: dict[tuple[str, str, str], SetAsideChange] = {}
+        self.outcomes: dict[uuid.UUID, CommandOutcome] = {}
+
+    async def record_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        for d in letters:
+            self.dead_letters.setdefault(d.id, d)
+
+    async def record_set_aside(self, changes: Sequence[SetAsideChange]) -> None:
+        for c in changes:
+            known = self.set_aside.get((c.service, c.kind, c.item_id))
+            if known is None or c.occurred_at >= known.occurred_at:
+                self.set_aside[(c.service, c.kind, c.item_id)] = c
+
+    async def record_outcomes(self, outcomes: Sequence[CommandOutcome]) -> None:
+        for o in outcomes:
+            self.outcomes.setdefault(o.command_id, o)
+
+
+class FakeBackofficeUnitOfWork(FakeUnitOfWork, AbstractBackofficeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims = InMemoryClaims()
+        self.payments = InMemoryPayments()
+        self.operations = InMemoryOperations()
+
+
+class RecordingWiring:
+    """Enough of `guichet_common.runtime.Wiring` for `register_handlers`: each topic's subscription as the real
+    wiring builds it (decoder, inbox, set-aside kind), so tests apply records as the service would."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.unit_of_work: Any = None
+        self.subscriptions: dict[str, Subscription[Any, Any]] = {}
+
+    def subscribe(
+        self,
+        topic: str,
+        payload: Any,
+        use_case: Any,
+        *,
+        decode: Any = None,
+        event_id: Any = operator.attrgetter("event_id"),
+        description: str | None = None,
+        set_aside_kind: str | None = None,
+    ) -> None:
+        self.subscriptions[self.settings.topic(topic)] = Subscription(
+            use_case=use_case, decode=decode or contract(payload), event_id=event_id, set_aside_kind=set_aside_kind
+        )
+
+
+def subscriptions(topic_prefix: str = "") -> dict[str, Subscription[Any, Any]]:
+    wiring = RecordingWiring(BackofficeSettings(GUICHET_TOPIC_PREFIX=topic_prefix))
+    register_handlers(wiring)  # type: ignore[arg-type]  # a stand-in for the real wiring
+    assert wiring.unit_of_work is BackofficeUnitOfWork
+    return wiring.subscriptions
