@@ -56,10 +56,10 @@ class KafkaDeadLetters:
 
 
 async def _read_one(consumer: AIOKafkaConsumer, dead_letter_id: DeadLetterId) -> DeadLetter | None:
-    if dead_letter_id.topic not in await consumer.topics():  # also fetches the partitions' metadata
-        return None
-    if dead_letter_id.partition not in (consumer.partitions_for_topic(dead_letter_id.topic) or ()):
-        return None
+    # The cluster's metadata as `consumer.topics()` fetches it, partitions included (which that call drops).
+    cluster = await consumer._client.fetch_all_metadata()
+    if dead_letter_id.partition not in (cluster.partitions_for_topic(dead_letter_id.topic) or ()):
+        return None  # no such topic or partition: assigning it would wait for metadata that never comes
     tp = TopicPartition(dead_letter_id.topic, dead_letter_id.partition)
     consumer.assign([tp])
     beginning = (await consumer.beginning_offsets([tp]))[tp]
