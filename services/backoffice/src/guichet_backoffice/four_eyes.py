@@ -1,0 +1,164 @@
+"""Four eyes: which decisions need a second person, who may take and second them, and how a decision moves.
+
+Pure domain: no database, no web. A decision is complete at once, or pending until a supervisor other than its
+author seconds it (then complete) or its author withdraws it. Needing two people:
+- approving a reviewed claim whose reasons carry a fraud signal (INVOICE_REUSED, IBAN_SHARED);
+- replaying a dead letter (a record that failed once goes back into a service);
+- releasing a blocked payment (a set-aside item of kind `payment_attempt`: money leaves).
+Rejecting a claim, discarding a dead letter and any other release or cancel go at once: they are audited, and a
+mistaken one is undone by a new decision rather than prevented by a second person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+from guichet_backoffice.auth.roles import holds
+
+FRAUD_SIGNALS = frozenset({"INVOICE_REUSED", "IBAN_SHARED"})
+BLOCKED_PAYMENT_KIND = "payment_attempt"
+SERVICES = ("intake", "eligibility", "payments", "notifications")
+
+State = Literal["pending", "complete", "withdrawn"]
+
+
+class Action(StrEnum):
+    REVIEW_APPROVE = "review_approve"
+    REVIEW_REJECT = "review_reject"
+    DEAD_LETTER_REPLAY = "dead_letter_replay"
+    DEAD_LETTER_DISCARD = "dead_letter_discard"
+    SET_ASIDE_RELEASE = "set_aside_release"
+    SET_ASIDE_CANCEL = "set_aside_cancel"
+
+    @property
+    def is_review(self) -> bool:
+        return self in (Action.REVIEW_APPROVE, Action.REVIEW_REJECT)
+
+
+ACTION_LABELS = {
+    Action.REVIEW_APPROVE: "accord d'un dossier en revue",
+    Action.REVIEW_REJECT: "rejet d'un dossier en revue",
+    Action.DEAD_LETTER_REPLAY: "rejeu d'une lettre morte",
+    Action.DEAD_LETTER_DISCARD: "abandon d'une lettre morte",
+    Action.SET_ASIDE_RELEASE: "reprise d'un élément mis de côté",
+    Action.SET_ASIDE_CANCEL: "annulation d'un élément mis de côté",
+}
+
+
+class DecisionRefused(Exception):
+    """A decision the rules refuse; `status` is the HTTP status the web and the API answer with."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(DecisionRefused):
+    status = 403
+
+
+class SelfSeconding(NotAllowed):
+    pass
+
+
+class NotPending(DecisionRefused):
+    pass
+
+
+class InvalidDecision(DecisionRefused):
+    status = 400
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: UUID
+    action: Action
+    service: str
+    target: str  # a claim id, a dead letter's id, or a set-aside item's id
+    kind: str | None  # a set-aside item's kind
+    codes: tuple[str, ...]  # a rejection's reason codes
+    reason: str
+    state: State
+    requested_by: str
+    requested_at: dt.datetime
+    seconded_by: str | None = None
+    closed_at: dt.datetime | None = None
+    command_id: UUID | None = None
+
+
+def needs_second_person(
+    action: Action, *, claim_reasons: frozenset[str] = frozenset(), kind: str | None = None
+) -> bool:
+    if action is Action.REVIEW_APPROVE:
+        return not FRAUD_SIGNALS.isdisjoint(claim_reasons)
+    if action is Action.DEAD_LETTER_REPLAY:
+        return True
+    return action is Action.SET_ASIDE_RELEASE and kind == BLOCKED_PAYMENT_KIND
+
+
+def may_request(role: str, action: Action) -> bool:
+    """Caseworkers (and supervisors) decide on reviewed claims; supervisors work dead letters and set-aside items."""
+    return holds(role, "caseworker") if action.is_review else holds(role, "supervisor")
+
+
+def request(
+    *,
+    id: UUID,
+    action: Action,
+    service: str,
+    target: str,
+    kind: str | None,
+    codes: tuple[str, ...],
+    reason: str,
+    login: str,
+    role: str,
+    now: dt.datetime,
+    claim_reasons: frozenset[str] = frozenset(),
+) -> Decision:
+    """A person's decision: complete at once, or pending when it needs a second person."""
+    if not may_request(role, action):
+        raise NotAllowed("Votre rôle ne permet pas cette décision.")
+    if not reason.strip():
+        raise InvalidDecision("Une décision s'accompagne toujours d'un motif écrit.")
+    if service not in SERVICES:
+        raise InvalidDecision(f"Service inconnu : {service}.")
+    pending = needs_second_person(action, claim_reasons=claim_reasons, kind=kind)
+    return Decision(
+        id=id,
+        action=action,
+        service=service,
+        target=target,
+        kind=kind,
+        codes=codes,
+        reason=reason.strip(),
+        state="pending" if pending else "complete",
+        requested_by=login,
+        requested_at=now,
+        closed_at=None if pending else now,
+    )
+
+
+def second(decision: Decision, *, login: str, role: str, now: dt.datetime) -> Decision:
+    """A supervisor who is not the author seconds a pending decision, which becomes complete."""
+    if decision.requested_by == login:
+        raise SelfSeconding("Vous ne pouvez pas approuver votre propre décision : une autre personne doit le faire.")
+    if not holds(role, "supervisor"):
+        raise NotAllowed("Seul un superviseur peut approuver la décision d'un autre.")
+    if decision.state != "pending":
+        raise NotPending("Cette décision n'attend plus de seconde approbation.")
+    return replace(decision, state="complete", seconded_by=login, closed_at=now)
+
+
+def withdraw(decision: Decision, *, login: str, now: dt.datetime) -> Decision:
+    """The author takes back a decision nobody has seconded yet."""
+    if decision.requested_by != login:
+        raise NotAllowed("Seul l'auteur d'une décision peut la retirer.")
+    if decision.state != "pending":
+        raise NotPending("Cette décision n'attend plus de seconde approbation.")
+    return replace(decision, state="withdrawn", closed_at=now)
