@@ -10,16 +10,6 @@ from starlette.testclient import TestClient
 
 from .pages_fakes import FakeAudit, FakeReadModel, client
 
-try:  # TEMPORARY until guichet_backoffice.read_model lands: the pages only need the name, the fake answers
-    import guichet_backoffice.read_model
-except ImportError:
-    import sys
-    import types
-
-    import guichet_backoffice
-
-    sys.modules["guichet_backoffice.read_model"] = guichet_backoffice.read_model = types.ModuleType("read_model")  # type: ignore[attr-defined]
-
 
 @dataclass
 class Pages:

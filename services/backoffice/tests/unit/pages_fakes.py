@@ -7,142 +7,171 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from guichet_backoffice import read_model
+from guichet_backoffice import read_views as views
+from guichet_backoffice.timeline import TimelineEvent
 from guichet_backoffice.web import sessions
+from guichet_backoffice.web.pages_common import STATIC_DIR, STATIC_PATH
 
 NOW = dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
 EMAIL = "jeanne.martin@exemple.fr"
 IBAN = "FR7630006000011234567890189"
 CSRF = "jeton-csrf-de-test"
 
-QUEUED = SimpleNamespace(
+QUEUED = views.QueueEntry(
     claim_id="C-1",
     programme="aide-numerique",
     siren="123456789",
-    reasons=["INVOICE_REUSED"],
+    company_name="Boulangerie Martin",
+    reasons=("INVOICE_REUSED",),
     grant_amount_cents=150000,
     queued_at=NOW - dt.timedelta(days=3),
+    received_at=NOW - dt.timedelta(days=4),
+    other_claims=1,
 )
-CLAIM_DETAIL = SimpleNamespace(
-    claim=SimpleNamespace(
-        claim_id="C-1",
-        programme="aide-numerique",
-        siren="123456789",
-        status="under_review",
-        submitted_at=NOW - dt.timedelta(days=4),
-        grant_amount_cents=150000,
+CLAIM = views.ClaimView(
+    claim_id="C-1",
+    programme="aide-numerique",
+    siren="123456789",
+    company_name="Boulangerie Martin",
+    status="under_review",
+    status_reasons=("INVOICE_REUSED",),
+    submitted_at=NOW - dt.timedelta(days=4),
+    grant_amount_cents=150000,
+    eligibility_status="under_review",
+    registered=True,
+    iban_last4="0189",
+    applicant={"full_name": "Jeanne Martin"},
+    contact={"email": EMAIL},
+)
+JUDGEMENT = views.JudgementView(
+    status="under_review",
+    occurred_at=NOW - dt.timedelta(days=3),
+    rule_version="2026-01-01",
+    decided_by=None,
+    reasons=("INVOICE_REUSED",),
+    rules=(
+        views.RuleView("SIREN_ACTIVE", True, {"state": "A"}),
+        views.RuleView("INVOICE_REUSED", False, {"invoices": ["F-9"], "claims": ["C-0"]}),
     ),
-    judgement=SimpleNamespace(
-        status="under_review",
-        occurred_at=NOW - dt.timedelta(days=3),
-        rule_version="2026-01-01",
-        decided_by=None,
-        reasons=["INVOICE_REUSED"],
-        rules=[
-            SimpleNamespace(code="SIREN_ACTIVE", passed=True, observed={"state": "A"}),
-            SimpleNamespace(code="INVOICE_REUSED", passed=False, observed={"invoices": ["F-9"], "claims": ["C-0"]}),
-        ],
-    ),
-    invoices=[
-        SimpleNamespace(
+    grant_amount_cents=150000,
+)
+CLAIM_DETAIL = views.ClaimDetail(
+    claim=CLAIM,
+    judgement=JUDGEMENT,
+    judgements=(JUDGEMENT,),
+    invoices=(
+        views.InvoiceView(
             number="F-9",
             issuer_siren="987654321",
+            supplier_name="Logiciels du Sud",
             issued_on=dt.date(2026, 10, 1),
             category="logiciel",
+            amount_excl_tax_cents=250000,
             amount_incl_tax_cents=300000,
-        )
-    ],
-    other_claims=[
-        SimpleNamespace(
-            claim_id="C-0", programme="aide-numerique", status="approved", submitted_at=NOW - dt.timedelta(days=40)
-        )
-    ],
-    payments=[],
-    emails=[
-        SimpleNamespace(
-            occurred_at=NOW - dt.timedelta(days=3), subject="Votre demande <b>C-1</b>", recipient=EMAIL, outcome="sent"
-        )
-    ],
-    timeline=[
-        SimpleNamespace(
-            at=NOW - dt.timedelta(days=4), service="intake", title="Reçue et enregistrée par intake", details=()
         ),
-        SimpleNamespace(
-            at=NOW - dt.timedelta(days=3),
-            service="eligibility",
-            title="Décision : envoyée en vérification manuelle",
-            details=("✗ INVOICE_REUSED : facture F-9 déjà présentée",),
+    ),
+    other_claims=(views.OtherClaim("C-0", "aide-numerique", "approved", NOW - dt.timedelta(days=40)),),
+    timeline=(
+        TimelineEvent(NOW - dt.timedelta(days=4), "intake", "Déposée et enregistrée", kind="registration"),
+        TimelineEvent(
+            NOW - dt.timedelta(days=3),
+            "eligibility",
+            "Décision : envoyée en vérification manuelle",
+            ("✗ INVOICE_REUSED",),
+            "judgement",
+            "under_review",
         ),
-    ],
+    ),
+    emails=(views.EmailView(NOW - dt.timedelta(days=3), "under_review", "Votre demande <b>C-1</b>", EMAIL, "sent"),),
+    payments=(),
 )
-LETTER = SimpleNamespace(
+LETTER = views.DeadLetterView(
     id="payments.claims-approved.v1.dlq:0:7",
     service="payments",
     original_topic="payments.claims-approved.v1",
     original_partition=0,
     original_offset=7,
-    reason="ValidationError",
+    reason=f"ValidationError: iban {IBAN}",
     attempts=3,
     dead_lettered_at=NOW - dt.timedelta(hours=5),
     state="waiting",
-    payload=f'{{"claim_id": "C-1", "iban": "{IBAN}", "email": "{EMAIL}", "note": "écrire à {EMAIL}"}}',
+    acted_by=None,
+    acted_at=None,
+    key=b"C-1",
+    payload=f'{{"claim_id": "C-1", "iban": "{IBAN}", "email": "{EMAIL}", "note": "écrire à {EMAIL}"}}'.encode(),
+    headers=(("dlq.reason", f"bad iban {IBAN}"), ("dlq.attempts", "3")),
 )
-SET_ASIDE = SimpleNamespace(
+SET_ASIDE = views.SetAsideView(
     service="payments",
     kind="payment_attempt",
     item_id="P-1:2",
     state="held",
     reason="IBAN refusé par la banque",
-    occurred_at=NOW - dt.timedelta(hours=2),
     decided_by=None,
+    decision_reason=None,
+    set_aside_at=NOW - dt.timedelta(hours=2),
+    occurred_at=NOW - dt.timedelta(hours=2),
 )
-BUDGET = SimpleNamespace(
+BUDGET = views.BudgetView(
     programme="aide-numerique",
     total_cents=100_000_000,
-    reserved_cents=2_000_000,
+    reserved_cents=32_000_000,
     paid_cents=30_000_000,
     released_cents=100_000,
-    available_cents=68_000_000,
     waitlisted=4,
+    as_of=NOW,
 )
-DASHBOARD = SimpleNamespace(
+DASHBOARD = read_model.Dashboard(
     taken_at=NOW,
+    programme=None,
     claims_by_status={"approved": 12, "under_review": 3, "rejected": 2},
-    payments_by_status={"settled": SimpleNamespace(count=10, amount_cents=1_500_000)},
+    eligibility={"awaiting_registry": 0, "under_review": 3, "approved": 12, "rejected": 2},
+    rejections_by_reason={"SIREN_INACTIVE": 2},
+    registered=17,
+    waitlisted=0,
+    beneficiaries=10,
+    payments_by_status={"settled": read_model.PaymentFigure(10, 1_500_000)},
     budgets=[BUDGET],
     dead_letters=1,
+    dead_letters_by_topic={"payments.claims-approved.v1": {"total": 1, "acted": 0, "waiting": 1}},
     set_aside=1,
+    set_aside_by_service={"payments": {"payment_attempt": 1}},
 )
-PAYMENT = SimpleNamespace(
+PAYMENT = views.PaymentView(
     payment_id="P-1",
     claim_id="C-0",
     programme="aide-numerique",
     amount_cents=150000,
     status="settled",
+    reasons=(),
     return_reason=None,
+    blocked=False,
     batch_id="B-1",
+    attempts=1,
     updated_at=NOW - dt.timedelta(days=1),
 )
-BATCH = SimpleNamespace(
+BATCH = views.SepaBatch(
     batch_id="B-1",
     programme="aide-numerique",
-    occurred_at=NOW - dt.timedelta(days=2),
+    file_name="pain001-B-1.xml",
+    sha256="a" * 64,
     payments=10,
     total_cents=1_500_000,
-    sha256="a" * 64,
-    file_name="pain001-B-1.xml",
+    occurred_at=NOW - dt.timedelta(days=2),
+    has_file=True,
 )
-SEPA_FILE = SimpleNamespace(
-    batch_id="B-1", file_name="pain001-B-1.xml", content=b"<Document>" + IBAN.encode() + b"</Document>"
-)
-WAITING = SimpleNamespace(
-    claim_id="C-5", programme="aide-numerique", amount_cents=90000, queued_at=NOW - dt.timedelta(days=1)
+SEPA_FILE = views.SepaFileDownload("B-1", "pain001-B-1.xml", b"<Document>" + IBAN.encode() + b"</Document>", "a" * 64)
+WAITING = views.WaitingClaim(
+    1, "C-5", "aide-numerique", "555666777", "Garage Dupont", 90000, NOW - dt.timedelta(days=1)
 )
 
 
@@ -221,7 +250,7 @@ class SignedInAs:
 
 
 def client(routes: list[Any]) -> TestClient:
-    app = Starlette(routes=routes)
+    app = Starlette(routes=[*routes, Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")])
     app.state.pool = FakePool()
     app.add_middleware(SignedInAs)
     return TestClient(app, follow_redirects=False)

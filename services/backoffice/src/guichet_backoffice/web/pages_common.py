@@ -84,6 +84,14 @@ def role_of(request: Request) -> str | None:
     return None if user is None else str(user.role)
 
 
+def signed_in_login(request: Request) -> str:
+    """The login of the person behind a guarded page (auth.require let them in)."""
+    user = auth.current_user(request)
+    if user is None:
+        raise RuntimeError("a guarded page without a signed-in person")
+    return user.login
+
+
 def may(request: Request, roles: frozenset[str]) -> bool:
     role = role_of(request)
     return role is not None and holds(role, *roles)
@@ -122,6 +130,8 @@ def _static_url(name: str) -> str:
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_shared_context])
 templates.env.filters.update(FILTERS)
 templates.env.globals.update(
+    plain_text=FILTERS["plain_text"],
+    masked_text=FILTERS["masked_text"],
     static_url=_static_url,
     role_label=lambda role: ROLE_LABELS.get(role, role),
     REVIEW=REVIEW,

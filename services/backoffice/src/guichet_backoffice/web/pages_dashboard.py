@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from guichet_backoffice import read_model
 from guichet_backoffice.web.pages_common import EVERYONE, connection, guarded, render
-from guichet_backoffice.web.pages_format import CLAIM_STATUSES, PAYMENT_STATUSES, euros, status_label
+from guichet_backoffice.web.pages_format import PAYMENT_STATUSES, euros, status_label
 from guichet_backoffice.web.pages_svg import bar_list, stacked_bar
 
 DASHBOARD_PATH = "/tableau-de-bord"
@@ -23,17 +23,28 @@ async def dashboard(request: Request) -> Response:
     programme = request.query_params.get("programme", "").strip()[:64] or None
     async with connection(request) as conn:
         figures = await read_model.dashboard(conn, programme=programme)
-    claims = [(status_label(status), n) for status, n in figures.claims_by_status.items()]
-    payments = [
-        (status_label(status, PAYMENT_STATUSES), found.amount_cents)
-        for status, found in figures.payments_by_status.items()
-    ]
     charts = {
-        "claims": bar_list(claims, "Demandes par statut"),
-        "payments": bar_list(payments, "Montant des paiements par statut", label=euros),
+        "eligibility": bar_list(
+            [(status_label(state), n) for state, n in figures.eligibility.items()],
+            "Demandes par décision d'éligibilité",
+        ),
+        "rejections": bar_list(list(figures.rejections_by_reason.items()), "Rejets par motif"),
+        "payments": bar_list(
+            [
+                (status_label(s, PAYMENT_STATUSES), found.amount_cents)
+                for s, found in figures.payments_by_status.items()
+            ],
+            "Montant des paiements par statut",
+            label=euros,
+        ),
         "budgets": {
             budget.programme: stacked_bar(
-                [("Payé", budget.paid_cents), ("Réservé", budget.reserved_cents), ("Reste", budget.available_cents)],
+                # what is paid stays reserved (available = total - reserved): the bar splits the reservation
+                [
+                    ("Payé", budget.paid_cents),
+                    ("Réservé, pas encore payé", max(0, budget.reserved_cents - budget.paid_cents)),
+                    ("Reste disponible", budget.available_cents),
+                ],
                 f"Enveloppe du programme {budget.programme}",
                 label=euros,
             )
@@ -46,7 +57,6 @@ async def dashboard(request: Request) -> Response:
         "programme": programme,
         "refresh_seconds": REFRESH_SECONDS,
         "auto": request.query_params.get("auto") == "1",
-        "claim_labels": CLAIM_STATUSES,
     }
     return render(request, "dashboard.html", context)
 

@@ -12,8 +12,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from guichet_backoffice import audit, read_model
-from guichet_backoffice.web import auth
-from guichet_backoffice.web.pages_common import DOWNLOADS_FILES, ENVELOPE, MONEY, connection, guarded, may, render
+from guichet_backoffice.web.pages_common import (
+    DOWNLOADS_FILES,
+    ENVELOPE,
+    MONEY,
+    connection,
+    guarded,
+    may,
+    render,
+    signed_in_login,
+)
 
 PAYMENTS_PATH = "/paiements"
 SEPA_PATH = "/lots-sepa"
@@ -46,9 +54,12 @@ async def sepa_file(request: Request) -> Response:
         found = await read_model.sepa_file(conn, batch_id)
         if found is None:
             return render(request, "not_found.html", {"what": "Ce fichier SEPA"}, status_code=404)
-        user = auth.current_user(request)
         await audit.record(
-            conn, user.login, FILE_DOWNLOADED, target=f"sepa_batch:{batch_id}", details={"file": found.file_name}
+            conn,
+            signed_in_login(request),
+            FILE_DOWNLOADED,
+            target=f"sepa_batch:{batch_id}",
+            details={"file": found.file_name},
         )
     name = _SAFE_FILE_NAME.sub("_", found.file_name) or "pain001.xml"
     headers = {

@@ -134,38 +134,51 @@ def masked_email(address: str | None) -> str:
     return f"{local[:1]}{MASK}@{MASK}" + (f".{outside(tld, 10)}" if tld else "")
 
 
+def _parsed(payload: object) -> tuple[Any, str | None]:
+    """(the JSON value, None), or (None, the text) when the payload is not JSON."""
+    text = payload.decode("utf-8", "backslashreplace") if isinstance(payload, bytes) else payload
+    if not isinstance(text, str):
+        return text, None
+    try:
+        return json.loads(text), None
+    except ValueError:
+        return None, text
+
+
 def masked_payload(payload: object) -> str:
     """A dead letter's payload for the page: JSON pretty-printed with personal fields and anything shaped like an
     IBAN or an e-mail address masked; text that is not JSON is masked as text."""
-    if isinstance(payload, bytes):
-        payload = payload.decode("utf-8", "backslashreplace")
-    if isinstance(payload, str):
-        try:
-            payload = json.loads(payload)
-        except ValueError:
-            return outside(mask_text(payload))
-    if isinstance(payload, Mapping):
-        masked: Any = mask_personal_data(None, "", {str(k): v for k, v in payload.items()})
-    else:
-        masked = mask_personal_data(None, "", {"payload": payload})["payload"]
+    value, text = _parsed(payload)
+    if text is not None:
+        return outside_block(mask_text(text))
+    masked = mask_personal_data(None, "", {"payload": value})["payload"]
     return outside_block(json.dumps(masked, ensure_ascii=False, indent=2, default=str))
 
 
 def plain_payload(payload: object) -> str:
     """The same payload unmasked, for a person whose request to see it the audit trail has recorded."""
-    if isinstance(payload, bytes):
-        payload = payload.decode("utf-8", "backslashreplace")
-    if isinstance(payload, str):
-        try:
-            payload = json.loads(payload)
-        except ValueError:
-            return outside_block(payload)
-    return outside_block(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    value, text = _parsed(payload)
+    if text is not None:
+        return outside_block(text)
+    return outside_block(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 def outside_block(text: str) -> str:
     """Several lines of outside text: each line made printable, the line breaks kept."""
     return "\n".join(outside(line) for line in text.split("\n"))
+
+
+def masked_text(value: object, max_length: int | None = 2000) -> str:
+    """Free text from outside (an error message, a header) with IBANs and e-mail addresses masked."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "backslashreplace")
+    return outside(mask_text("" if value is None else str(value)), max_length)
+
+
+def plain_text(value: object, max_length: int | None = 2000) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "backslashreplace")
+    return outside(value, max_length)
 
 
 def observed_value(value: object) -> str:
@@ -192,4 +205,6 @@ FILTERS = {
     "plain_payload": plain_payload,
     "observed_value": observed_value,
     "outside": outside,
+    "masked_text": masked_text,
+    "plain_text": plain_text,
 }

@@ -14,8 +14,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from guichet_backoffice import audit, read_model
-from guichet_backoffice.web import auth
-from guichet_backoffice.web.pages_common import DECIDES_OPERATIONS, OPERATIONS, connection, guarded, may, render
+from guichet_backoffice.web.pages_common import (
+    DECIDES_OPERATIONS,
+    OPERATIONS,
+    connection,
+    guarded,
+    may,
+    render,
+    signed_in_login,
+)
 
 DEAD_LETTERS_PATH = "/lettres-mortes"
 SET_ASIDE_PATH = "/mis-de-cote"
@@ -42,10 +49,9 @@ async def _dead_letter(request: Request, *, unmasked: bool) -> Response:
         if letter is None:
             return render(request, "not_found.html", {"what": "Cette lettre morte"}, status_code=404)
         if unmasked:
-            user = auth.current_user(request)
             await audit.record(
                 conn,
-                user.login,
+                signed_in_login(request),
                 audit.PERSONAL_DATA_VIEWED,
                 target=f"dead_letter:{letter_id}",
                 details={"page": "dead_letter", "fields": ["payload"]},
@@ -75,7 +81,8 @@ async def set_aside(request: Request) -> Response:
     state = state if state in {"held", "released", "cancelled", "all"} else "held"
     async with connection(request) as conn:
         items = await read_model.set_aside_items(conn, state=None if state == "all" else state)
-    context = {"items": items, "state": state, "may_decide": may(request, DECIDES_OPERATIONS)}
+    rows = [(item, set_aside_paths(item.service, item.kind, item.item_id)) for item in items]
+    context = {"rows": rows, "state": state, "may_decide": may(request, DECIDES_OPERATIONS)}
     return render(request, "set_aside.html", context)
 
 

@@ -15,8 +15,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from guichet_backoffice import audit, read_model
-from guichet_backoffice.web import auth
-from guichet_backoffice.web.pages_common import DECIDES_CLAIMS, REVIEW, connection, guarded, may, render
+from guichet_backoffice.web.pages_common import (
+    DECIDES_CLAIMS,
+    REVIEW,
+    connection,
+    guarded,
+    may,
+    render,
+    signed_in_login,
+)
 
 QUEUE_PATH = "/demandes/a-verifier"
 QUEUE_LIMIT = 200
@@ -70,10 +77,9 @@ async def _claim(request: Request, *, unmasked: bool) -> Response:
         if detail is None:
             return render(request, "not_found.html", {"what": "Cette demande"}, status_code=404)
         if unmasked:
-            user = auth.current_user(request)
             await audit.record(
                 conn,
-                user.login,
+                signed_in_login(request),
                 audit.PERSONAL_DATA_VIEWED,
                 target=f"claim:{claim_id}",
                 details={"page": "claim", "fields": ["email_recipients"]},
