@@ -8,6 +8,8 @@
     guichet dlq list|show|replay|discard         dead letters of every consumed topic
     guichet set-aside list|release|cancel        items background jobs set aside
     guichet reconcile                            payments: do reserved, paid and batched add up?
+    guichet users add|disable|set-role|token     the back-office's accounts and personal API tokens
+    guichet audit verify|export                  the back-office's audit trail: check its chain, export CSV
     guichet registry import|synthesize           load INSEE's SIRENE stock file into Kafka
     guichet demo run|simulate|example            the demo, and synthetic claims for it
     guichet finance bank                         play the bank for the demo
@@ -25,6 +27,7 @@ from typing import Annotated
 import structlog
 import typer
 
+from guichet_backoffice.users_cli import audit_app, users_app
 from guichet_common.cli import ExitCode
 from guichet_console import dlq, report, set_aside, status, trace
 from guichet_console.reconcile import reconcile
@@ -68,6 +71,8 @@ app.command("whatif")(whatif)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(set_aside.app, name="set-aside")
 app.command("reconcile")(reconcile)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.add_typer(registry_app, name="registry", help="Load INSEE's SIRENE stock file of legal units into Kafka.")
 app.add_typer(demo_app, name="demo", help="The demo, and synthetic claims and registry records for it.")
 app.add_typer(finance_app, name="finance", help="Play the bank and the finance department for the demo.")
