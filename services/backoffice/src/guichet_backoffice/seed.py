@@ -34,10 +34,10 @@ async def seed_claims(conn: asyncpg.Connection, n: int, *, under_review_share: f
             "   lpad((CASE WHEN i % 10 = 0 THEN i / 10 ELSE 100000000 + i END)::text, 9, '0'),"
             "   'Entreprise ' || i, '{}'::jsonb, '{}'::jsonb, lpad((i % 10000)::text, 4, '0'), true,"
             "   now() - make_interval(mins => 5 + (i * 7919) % 129600) - interval '1 day',"
-            "   CASE WHEN (i % 1000) < $5 * 1000 THEN 'under_review' ELSE ($4::text[])[1 + i % 5] END,"
+            "   CASE WHEN (i % 1000) < $5::int THEN 'under_review' ELSE ($4::text[])[1 + i % 5] END,"
             "   reasons, now() - make_interval(mins => 5 + (i * 7919) % 129600),"
             "   100000 + (i % 50) * 10000,"
-            "   CASE WHEN (i % 1000) < $5 * 1000 THEN 'under_review' ELSE 'approved' END, reasons,"
+            "   CASE WHEN (i % 1000) < $5::int THEN 'under_review' ELSE 'approved' END, reasons,"
             "   now() - make_interval(mins => 5 + (i * 7919) % 129600)"
             " FROM generate_series(1, $6::int) AS i,"
             " LATERAL (SELECT CASE WHEN i % 3 = 0"
@@ -47,7 +47,7 @@ async def seed_claims(conn: asyncpg.Connection, n: int, *, under_review_share: f
             list(PROGRAMMES),
             list(REVIEW_CODES),
             list(OTHER_STATUSES),
-            under_review_share,
+            round(under_review_share * 1000),  # per thousand
             n,
         )
         await conn.execute("ANALYZE claims")
