@@ -91,7 +91,7 @@ down: install ## stop everything `make up` or `make demo` started
 	@$(RUN) python -m guichet_deploy down
 
 # Operators' console on the running stack's eligibility data, e.g.
-#   make review ARGS="list"        make review ARGS="approve CFN-1 --operator alice --reason 'Kbis checked'"
+#   make review ARGS="list"        make review ARGS="approve CFN-1 --reason 'Kbis checked'" (GUICHET_TOKEN set)
 #   make whatif ARGS="--programme cheque-france-num-2021 --set invoices.latest=2021-03-31"
 WITH_ENV = set -a; eval "$$($(RUN) python -m guichet_deploy env 2>/dev/null)"; set +a;
 

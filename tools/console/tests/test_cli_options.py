@@ -71,6 +71,9 @@ def test_every_command_that_reads_takes_json(path: tuple[str, ...]) -> None:
         ("dlq", "discard"),
         ("set-aside", "release"),
         ("set-aside", "cancel"),
+        ("decisions", "list"),
+        ("decisions", "second"),
+        ("decisions", "withdraw"),
     ],
     ids=" ".join,
 )
@@ -79,4 +82,17 @@ def test_the_tools_operators_and_finance_run_are_guichet_commands(path: tuple[st
 
 
 def test_a_usage_error_exits_with_2() -> None:
-    assert runner.invoke(cli.app, ["review", "approve", "CFN-1"]).exit_code == 2  # no --operator, no --reason
+    assert runner.invoke(cli.app, ["review", "approve", "CFN-1"]).exit_code == 2  # no --reason
+
+
+@pytest.mark.parametrize(
+    "path",
+    [("review", "approve", "CFN-1"), ("dlq", "replay", "t.dlq:0:1"), ("set-aside", "cancel", "email", "1")],
+    ids=lambda path: " ".join(path[:2]),
+)
+def test_a_decision_names_no_operator_the_token_s_account_decides(path: tuple[str, ...]) -> None:
+    """`--operator alice` let anybody be anybody (issue 15): it is refused, and hidden from --help."""
+    result = runner.invoke(cli.app, [*path, "--operator", "alice", "--reason", "x"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "is gone" in result.output
+    shown = runner.invoke(cli.app, [*path[:2], "--help"], env={"COLUMNS": "200"}).output
+    assert "--operator" not in shown and "--token" in shown and "GUICHET_TOKEN" in shown

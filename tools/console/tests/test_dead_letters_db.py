@@ -1,10 +1,14 @@
-"""dead_letter_actions on real PostgreSQL: one action per dead letter, and a replay is one transaction."""
+"""dead_letter_actions on real PostgreSQL: one action per dead letter, and a replay is one transaction.
+
+The owning services call these when they apply the back-office's commands; the console only reads
+`recorded_actions` (`guichet dlq list|show`)."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
 
+from guichet_common import dead_letter_actions
 from guichet_common.outbox import queued_messages
 from guichet_console import dead_letters
 from guichet_console.dead_letters import DeadLetter, DeadLetterAlreadyHandled, DeadLetterId
@@ -28,7 +32,7 @@ async def outbox_rows(conn: asyncpg.Connection) -> list[dict]:
 
 async def test_a_replay_records_the_action_and_queues_the_original_in_one_go(intake_pool: asyncpg.Pool) -> None:
     async with intake_pool.acquire() as conn, conn.transaction():
-        await dead_letters.replay(conn, DEAD, "alice", "fixed")
+        await dead_letter_actions.replay_dead_letter(conn, DEAD, "alice", "fixed")
     async with intake_pool.acquire() as conn:
         rows = await outbox_rows(conn)
         actions = await dead_letters.recorded_actions(conn, [DEAD.id.topic])
@@ -41,10 +45,10 @@ async def test_a_replay_records_the_action_and_queues_the_original_in_one_go(int
 
 async def test_a_second_replay_or_a_discard_after_it_is_refused_and_writes_nothing(intake_pool: asyncpg.Pool) -> None:
     async with intake_pool.acquire() as conn, conn.transaction():
-        await dead_letters.replay(conn, DEAD, "alice", "fixed")
+        await dead_letter_actions.replay_dead_letter(conn, DEAD, "alice", "fixed")
     for act in (
-        lambda conn: dead_letters.replay(conn, DEAD, "bob", "again"),
-        lambda conn: dead_letters.discard(conn, DEAD.id, "bob", "not needed"),
+        lambda conn: dead_letter_actions.replay_dead_letter(conn, DEAD, "bob", "again"),
+        lambda conn: dead_letter_actions.discard(conn, DEAD.id, "bob", "not needed"),
     ):
         with pytest.raises(DeadLetterAlreadyHandled, match="already replayed by alice"):
             async with intake_pool.acquire() as conn, conn.transaction():
@@ -56,8 +60,8 @@ async def test_a_second_replay_or_a_discard_after_it_is_refused_and_writes_nothi
 async def test_a_discard_is_recorded_and_an_operator_and_reason_are_required(intake_pool: asyncpg.Pool) -> None:
     async with intake_pool.acquire() as conn:
         with pytest.raises(ValueError):
-            await dead_letters.discard(conn, DEAD.id, " ", "why")
-        await dead_letters.discard(conn, DEAD.id, "bob", "noise")
+            await dead_letter_actions.discard(conn, DEAD.id, " ", "why")
+        await dead_letter_actions.discard(conn, DEAD.id, "bob", "noise")
         other_topic = await dead_letters.recorded_actions(conn, ["x.registry.companies.v1.dlq"])
         (action,) = await dead_letters.recorded_actions(conn, [DEAD.id.topic])
     assert other_topic == []

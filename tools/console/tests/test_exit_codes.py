@@ -1,5 +1,6 @@
 """What `guichet` commands exit with (guichet_common.cli.ExitCode) and print with --json, their readers replaced:
-1 for a refusal or an unknown claim, 2 for a usage error, 3 when a database or the broker is unreachable.
+1 for a refusal or an unknown claim, 2 for a usage error, 3 when a database or the broker is unreachable. The write
+commands' answers from the back-office are in test_write_commands_backoffice.py.
 """
 
 from __future__ import annotations
@@ -49,31 +50,6 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> FakeStack:
 
 def invoke(*args: str):
     return runner.invoke(cli.app, list(args), env={"COLUMNS": "200"})
-
-
-def test_a_refused_review_decision_exits_1_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def refuse(conn, choice, *, topic_prefix):
-        raise eligibility.ReviewRefused(
-            f"claim {choice.claim_id} is approved, not awaiting review; decisions are final"
-        )
-
-    monkeypatch.setattr(eligibility, "decide_review", refuse)
-    result = invoke("review", "reject", "CFN-1", "--operator", "bob", "--reason", "changed my mind")
-    assert result.exit_code == ExitCode.REFUSED == 1
-    assert "refused: claim CFN-1 is approved" in result.output and "final" in result.output
-
-
-def test_a_review_decision_passes_the_stack_s_prefix_and_answers_in_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = {}
-
-    async def decide(conn, choice, *, topic_prefix):
-        seen.update(choice=choice, prefix=topic_prefix)
-
-    monkeypatch.setattr(eligibility, "decide_review", decide)
-    result = invoke("review", "approve", "CFN-2", "--operator", "alice", "--reason", "Kbis checked", "--json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"claim_id": "CFN-2", "decision": "approved", "operator": "alice"}
-    assert seen["prefix"] == "test." and seen["choice"].reason == "Kbis checked"
 
 
 def test_review_list_json(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""Every kind `guichet set-aside` can decide names functions that exist and take what the console passes."""
+"""Every kind `guichet set-aside` can decide has an owning service, whose functions take what its command consumer
+(guichet_common.set_aside_decisions) passes: the console sends the back-office the service that holds the kind."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import inspect
 
 import pytest
 
-from guichet_console.set_aside import OPERATORS, OWNERS
+from guichet_console.set_aside import OPERATORS, OWNERS, holding_service
 
 
 @pytest.mark.parametrize("kind", sorted(OWNERS))
@@ -21,3 +22,11 @@ def test_the_kinds_the_services_set_aside_all_have_an_owner() -> None:
     # payments: blocked attempts and return expiries; eligibility: the registry deadline; notifications: e-mails.
     assert {"payment_attempt", "return_expiry", "registry_deadline", "email", "outbox_row"} <= set(OWNERS)
     assert OWNERS["outbox_row"].services == tuple(OPERATORS)
+
+
+def test_a_kind_every_service_holds_needs_the_service_named() -> None:
+    assert holding_service("payment_attempt", None) == "payments"
+    assert holding_service("outbox_row", "intake") == "intake"
+    for kind, service in (("outbox_row", None), ("payment_attempt", "intake"), ("no_such_kind", None)):
+        with pytest.raises(ValueError):
+            holding_service(kind, service)

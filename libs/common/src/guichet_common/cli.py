@@ -16,7 +16,7 @@ class ExitCode(IntEnum):
     OK = 0
     REFUSED = 1  # refused, not found, or (reconcile) the figures disagree: nothing was changed
     USAGE = 2  # bad arguments or settings, an unreadable input file (typer/click use 2 for usage errors too)
-    UNREACHABLE = 3  # a database or the Kafka broker could not be reached: try again once it is back
+    UNREACHABLE = 3  # a database, the Kafka broker or the back-office could not be reached: try again later
 
     @classmethod
     def epilog(cls) -> str:
@@ -25,7 +25,7 @@ class ExitCode(IntEnum):
             cls.OK: "done (for reconcile: every check agrees)",
             cls.REFUSED: "refused or not found, nothing changed (for reconcile: a check disagrees)",
             cls.USAGE: "usage error: bad arguments or settings, unreadable input file",
-            cls.UNREACHABLE: "infrastructure unreachable: a database or the Kafka broker",
+            cls.UNREACHABLE: "infrastructure unreachable: a database, the Kafka broker or the back-office",
         }
         return "Exit codes: " + "; ".join(f"{int(code)} {meanings[code]}" for code in cls) + "."
 

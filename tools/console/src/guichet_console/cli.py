@@ -7,6 +7,7 @@
     guichet whatif --programme P [--set K=V]     re-judge past claims under edited rules; changes nothing
     guichet dlq list|show|replay|discard         dead letters of every consumed topic
     guichet set-aside list|release|cancel        items background jobs set aside
+    guichet decisions list|second|withdraw       decisions waiting for a second person (back-office)
     guichet reconcile                            payments: do reserved, paid and batched add up?
     guichet users add|disable|set-role|token     the back-office's accounts and personal API tokens
     guichet audit verify|export                  the back-office's audit trail: check its chain, export CSV
@@ -15,7 +16,9 @@
     guichet finance bank                         play the bank for the demo
 
 Every command that reads takes --json. The console reads KAFKA_BOOTSTRAP_SERVERS, GUICHET_TOPIC_PREFIX and each
-service's <SERVICE>_DATABASE_URL (as `make env` prints them); without them it uses the local stack.
+service's <SERVICE>_DATABASE_URL (as `make env` prints them); without them it uses the local stack. Decisions
+(review approve|reject, dlq replay|discard, set-aside release|cancel, decisions) open no database: they go through
+the back-office at BACKOFFICE_URL with your personal token (--token or GUICHET_TOKEN).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import typer
 
 from guichet_backoffice.users_cli import audit_app, users_app
 from guichet_common.cli import ExitCode
-from guichet_console import dlq, report, set_aside, status, trace
+from guichet_console import decisions, dlq, report, set_aside, status, trace
 from guichet_console.reconcile import reconcile
 from guichet_console.review import review_app
 from guichet_console.whatif import whatif
@@ -70,6 +73,7 @@ app.add_typer(review_app, name="review")
 app.command("whatif")(whatif)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(set_aside.app, name="set-aside")
+app.add_typer(decisions.app, name="decisions")
 app.command("reconcile")(reconcile)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")

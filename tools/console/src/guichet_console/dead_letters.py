@@ -1,4 +1,4 @@
-"""Dead letters an operator replays or discards, recorded in the database of the service that owns them.
+"""Dead letters, and what operators did with them, recorded in the database of the service that owns them.
 
 A dead letter is known by its coordinates on the `<topic>.dlq` topic (`DeadLetterId`). The service consuming the
 original topic (`topics.owner_of`) wrote it, so that service's database records what an operator did with it:
@@ -26,9 +26,7 @@ from guichet_common.dead_letter_actions import (
     DeadLetterAlreadyHandled,
     DeadLetterId,
     NotReplayable,
-    discard,
     recorded_actions,
-    replay_message,
 )
 from guichet_common.outbox import OutboxMessage
 from guichet_common.topics import DEAD_LETTER_SUFFIX
@@ -42,10 +40,8 @@ __all__ = [
     "DeadLetterAlreadyHandled",
     "DeadLetterId",
     "NotReplayable",
-    "discard",
     "recorded_actions",
     "replay",
-    "replay_message",
 ]
 
 DLQ_SUFFIX = DEAD_LETTER_SUFFIX
@@ -53,5 +49,7 @@ DLQ_SUFFIX = DEAD_LETTER_SUFFIX
 
 async def replay(conn: asyncpg.Connection, dead: DeadLetter, operator: str, reason: str) -> OutboxMessage:
     """Record the replay and queue the original record for the relay, in one transaction on the owner's database.
-    Raises `DeadLetterAlreadyHandled` or `NotReplayable` (nothing is then written)."""
+
+    Only tests/security/test_kafka_acls.py still calls this, to prove a replay under the owner's grants: it goes once
+    that test calls guichet_common.dead_letter_actions.replay_dead_letter itself."""
     return await dead_letter_actions.replay_dead_letter(conn, dead, operator, reason)

@@ -1,25 +1,30 @@
 """`guichet dlq list|show|replay|discard`: dead letters of every consumed topic, and what operators did with them.
 
-An ID is `<dlq topic>:<partition>:<offset>`, e.g. `claims.submitted.v1.dlq:2:7` (the deployment's prefix may be
-left out). Replays and discards are recorded, once each, in the database of the service owning the topic; a
-replay republishes the original record through that service's outbox to the topic's replay topic
-(`<topic>.replay`), which the owner may write under its Kafka grants and consumes with the same handler as the
-original topic. JSON keys: see `dlq_view`.
+An ID is `<dlq topic>:<partition>:<offset>`, e.g. `claims.submitted.v1.dlq:2:7` (the deployment's prefix,
+GUICHET_TOPIC_PREFIX, may be left out). `list` and `show` read the broker and the owners' databases, for site
+reliability engineers who hold their roles. `replay` and `discard` are a person's decisions: they go through the
+back-office's API with a personal token (see `backoffice_api`); a replay waits for a second person. The owning
+service applies the command, once: a replay republishes the original record through its outbox to the topic's
+replay topic (`<topic>.replay`), which it consumes with the original topic's handler. JSON keys: see `dlq_view`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
+from guichet_common.topics import owner_of
 from guichet_console import dlq_ops, dlq_view
+from guichet_console.backoffice_api import Backoffice, Operator, Token, segment
 from guichet_console.connect import Stack, current_stack
-from guichet_console.dead_letters import DeadLetterAlreadyHandled, DeadLetterId, NotReplayable
+from guichet_console.dead_letters import DeadLetterId
+from guichet_console.decisions import print_decision
 from guichet_console.operations import Json, run
 
 T = TypeVar("T")
@@ -29,7 +34,10 @@ app = typer.Typer(
 )
 
 Id = Annotated[str, typer.Argument(metavar="ID", help="<dlq topic>:<partition>:<offset>, as `dlq list` shows it")]
-Operator = Annotated[str, typer.Option(help="who acts (recorded)")]
+UNMASKED_NOTICE = (
+    "note: this unmasked read is recorded nowhere; the back-office's dead-letter page unmasks with a record of who"
+    " looked (issue 15): prefer it for personal data"
+)
 Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]
 
 
@@ -56,6 +64,8 @@ def show(
     unmasked: Annotated[bool, typer.Option("--unmasked", help="show personal data as received")] = False,
 ) -> None:
     """One dead letter: its headers and payload, personal data masked unless --unmasked."""
+    if unmasked:
+        typer.echo(UNMASKED_NOTICE, err=True)
     stack = current_stack()
     item = _run(dlq_ops.find(stack, _parse(dead_letter_id, stack)))
     detail = dlq_view.detail_json(
@@ -69,45 +79,42 @@ def show(
 
 
 @app.command()
-def replay(dead_letter_id: Id, operator: Operator, reason: Reason, as_json: Json = False) -> None:
-    """Publish the dead letter's original record again, to its topic's replay topic that its owner consumes like
-    the topic itself (once: a second replay is refused)."""
-    stack = current_stack()
-    parsed = _parse(dead_letter_id, stack)
-    message = _run(dlq_ops.replay(stack, parsed, operator, reason))
-    shown, topic = dlq_view.display_id(parsed, stack.topic_prefix), message.topic.removeprefix(stack.topic_prefix)
-    owner = dlq_ops.owner(stack, parsed)
-    if as_json:
-        typer.echo(json.dumps({"id": shown, "action": "replayed", "operator": operator, "republished_to": topic}))
-        return
-    typer.echo(
-        f"{shown} replayed by {operator}: queued for {topic} in {owner}'s outbox"
-        f" (its relay publishes it; {owner} consumes it like {dlq_ops.original(stack, parsed)})"
-    )
+def replay(
+    dead_letter_id: Id, reason: Reason, token: Token = None, operator: Operator = None, as_json: Json = False
+) -> None:
+    """Ask the owning service to publish the dead letter's original record again, to its topic's replay topic that
+    it consumes like the topic itself (once; a second person must second the replay)."""
+    _decide(dead_letter_id, "replay", reason, token, as_json)
 
 
 @app.command()
-def discard(dead_letter_id: Id, operator: Operator, reason: Reason, as_json: Json = False) -> None:
-    """Mark the dead letter as not to be replayed (once: a replayed or discarded one is refused)."""
-    stack = current_stack()
-    parsed = _parse(dead_letter_id, stack)
-    _run(dlq_ops.discard(stack, parsed, operator, reason))
-    shown = dlq_view.display_id(parsed, stack.topic_prefix)
-    if as_json:
-        typer.echo(json.dumps({"id": shown, "action": "discarded", "operator": operator}))
-        return
-    typer.echo(f"{shown} discarded by {operator}")
+def discard(
+    dead_letter_id: Id, reason: Reason, token: Token = None, operator: Operator = None, as_json: Json = False
+) -> None:
+    """Mark the dead letter as not to be replayed (once: the owner refuses a replayed or discarded one)."""
+    _decide(dead_letter_id, "discard", reason, token, as_json)
 
 
-def _parse(text: str, stack: Stack) -> DeadLetterId:
+def _decide(text: str, verb: str, reason: str, token: str | None, as_json: bool) -> None:
+    # The back-office knows a dead letter by its id on the broker, prefix included; no database is read here.
+    letter_id = _parse_prefixed(text, os.environ.get("GUICHET_TOPIC_PREFIX", ""))
+    backoffice = Backoffice.from_environment(token)
+    print_decision(backoffice.post(f"dead-letters/{segment(str(letter_id))}/{verb}", {"reason": reason}), as_json)
+
+
+def _parse_prefixed(text: str, prefix: str) -> DeadLetterId:
     try:
-        parsed = dlq_view.parse_id(text, stack.topic_prefix)
-        dlq_ops.owner(stack, parsed)
+        parsed = dlq_view.parse_id(text, prefix)
+        owner_of(parsed.topic.removeprefix(prefix))
     except (ValueError, KeyError) as error:
         raise typer.BadParameter(str(error).strip("'\""), param_hint="ID") from None
     return parsed
 
 
+def _parse(text: str, stack: Stack) -> DeadLetterId:
+    return _parse_prefixed(text, stack.topic_prefix)
+
+
 def _run(job: Coroutine[Any, Any, T]) -> T:
     """A refusal is "refused: ..." and exit code 1; an unreachable broker or database "unavailable: ..." and 3."""
-    return run(job, refusals=(DeadLetterAlreadyHandled, NotReplayable, dlq_ops.DeadLetterNotFound))
+    return run(job, refusals=(dlq_ops.DeadLetterNotFound,))

@@ -1,5 +1,6 @@
-"""What `guichet dlq` does: read dead letters from Kafka, their actions from the owners' databases, and replay or
-discard one in its owner's database (`guichet_common.dead_letter_actions` holds the SQL)."""
+"""What `guichet dlq list|show` read: dead letters from Kafka, and what operators did with them from the owners'
+databases (`guichet_common.dead_letter_actions` holds the SQL). Replays and discards are decisions taken through
+the back-office (`guichet_console.dlq`), which the owners apply."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from guichet_common.outbox import OutboxMessage
 from guichet_common.topics import original_topic, owner_of
 from guichet_console import dead_letters
 from guichet_console.connect import Stack
@@ -34,11 +34,6 @@ def owner(stack: Stack, dead_letter_id: DeadLetterId) -> str:
     return owner_of(dead_letter_id.topic.removeprefix(stack.topic_prefix))
 
 
-def original(stack: Stack, dead_letter_id: DeadLetterId) -> str:
-    """The topic the dead letter came from, unprefixed (its replay goes to that topic's `.replay`)."""
-    return _original(stack, dead_letter_id.topic)
-
-
 async def list_dead_letters(stack: Stack, original_topic: str | None = None) -> list[Listed]:
     """Every dead letter of the deployment (or of one original topic, unprefixed), oldest first per topic."""
     topics = [t for t in dead_letter_topics(stack.topic_prefix) if original_topic in (None, _original(stack, t))]
@@ -56,20 +51,6 @@ async def find(stack: Stack, dead_letter_id: DeadLetterId) -> Listed:
     dead = await _read(stack, dead_letter_id)
     service = owner(stack, dead_letter_id)
     return _listed(dead, (await _actions_by_owner(stack, {service}))[service])
-
-
-async def replay(stack: Stack, dead_letter_id: DeadLetterId, operator: str, reason: str) -> OutboxMessage:
-    """Record the replay and queue the original record for the topic's replay topic, in one transaction on the
-    owner's database (the owner's relay publishes it under the owner's own Kafka grants)."""
-    dead = await _read(stack, dead_letter_id)
-    async with stack.connection(owner(stack, dead_letter_id), readonly=False) as conn:
-        return await dead_letters.replay(conn, dead, operator, reason)
-
-
-async def discard(stack: Stack, dead_letter_id: DeadLetterId, operator: str, reason: str) -> None:
-    await _read(stack, dead_letter_id)  # an id that names no dead letter is refused, not recorded
-    async with stack.connection(owner(stack, dead_letter_id), readonly=False) as conn:
-        await dead_letters.discard(conn, dead_letter_id, operator, reason)
 
 
 async def _read(stack: Stack, dead_letter_id: DeadLetterId) -> DeadLetter:

@@ -1,8 +1,10 @@
-"""`guichet review list|show|approve|reject`: the manual-review queue, on eligibility's database.
+"""`guichet review list|show|approve|reject`: the manual-review queue.
 
-Reads and decides through `guichet_eligibility.operators`; needs only ELIGIBILITY_DATABASE_URL (and
-GUICHET_TOPIC_PREFIX for what a decision announces), else the local stack. A decision is final: a second one on
-the same claim is refused (exit code 1).
+`list` and `show` read eligibility's database (ELIGIBILITY_DATABASE_URL, else the local stack), for site
+reliability engineers who hold its role. `approve` and `reject` are a person's decisions: they go through the
+back-office's API with a personal token (see `backoffice_api`), which records them under the token's account,
+asks a second person for an approval despite a fraud signal, and sends eligibility the decision it applies. A
+decision on a claim no longer under review is refused (exit code 1).
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ import typer
 
 from guichet_common.cli import ExitCode
 from guichet_common.safe_text import printable
+from guichet_console.backoffice_api import Backoffice, Operator, Token, segment
 from guichet_console.connect import current_stack
+from guichet_console.decisions import print_decision
 from guichet_console.operations import Json, fail, run
 from guichet_eligibility import operators as eligibility
 
 review_app = typer.Typer(no_args_is_help=True, help="The manual-review queue: list, show, approve, reject.")
 
 ClaimId = Annotated[str, typer.Argument(metavar="CLAIM_ID", help="the claim's reference, as `review list` shows it")]
-Operator = Annotated[str, typer.Option(help="who decides (recorded)")]
 Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]
 
 
@@ -81,27 +84,25 @@ _SHOWN = ("claim_id", "status", "rule_version", "reasons", "rules")
 
 
 @review_app.command("approve")
-def review_approve(claim_id: ClaimId, operator: Operator, reason: Reason, as_json: Json = False) -> None:
-    """Approve a claim under review (final)."""
-    _decide(claim_id, "approved", operator, reason, as_json)
+def review_approve(
+    claim_id: ClaimId, reason: Reason, token: Token = None, operator: Operator = None, as_json: Json = False
+) -> None:
+    """Approve a claim under review (final once applied; a fraud signal needs a second person)."""
+    _decide(claim_id, "approve", reason, token, as_json)
 
 
 @review_app.command("reject")
-def review_reject(claim_id: ClaimId, operator: Operator, reason: Reason, as_json: Json = False) -> None:
-    """Reject a claim under review (final)."""
-    _decide(claim_id, "rejected", operator, reason, as_json)
+def review_reject(
+    claim_id: ClaimId, reason: Reason, token: Token = None, operator: Operator = None, as_json: Json = False
+) -> None:
+    """Reject a claim under review (final once applied)."""
+    _decide(claim_id, "reject", reason, token, as_json)
 
 
-def _decide(claim_id: str, decision: str, operator: str, reason: str, as_json: bool) -> None:
-    stack = current_stack(databases=("eligibility",))
-    choice = eligibility.ReviewDecision(claim_id, decision, operator, reason)
-
-    async def decide() -> None:
-        async with stack.connection("eligibility", readonly=False, decode_json=True) as conn:
-            await eligibility.decide_review(conn, choice, topic_prefix=stack.topic_prefix)
-
-    run(decide(), refusals=(eligibility.ReviewRefused,))
-    if as_json:
-        typer.echo(json.dumps({"claim_id": claim_id, "decision": decision, "operator": operator}))
-        return
-    typer.echo(f"{printable(claim_id, 80)} {decision} by {printable(operator, 80)}")
+def _decide(claim_id: str, verb: str, reason: str, token: str | None, as_json: bool) -> None:
+    backoffice = Backoffice.from_environment(token)
+    try:
+        path = f"review/{segment(claim_id)}/{verb}"
+    except ValueError as error:
+        fail(ExitCode.REFUSED, f"refused: {error}")
+    print_decision(backoffice.post(path, {"reason": reason}), as_json)

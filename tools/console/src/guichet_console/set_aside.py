@@ -2,9 +2,11 @@
 
 A job that cannot process one item on its own (a payment attempt that cannot go into a SEPA file, a claim the
 registry-deadline sweep cannot judge, an e-mail whose headers cannot be built, an outbox row the broker refuses...)
-sets it aside in its service's database and carries on. `list` reads every service's `set_aside_items`; `release`
-(try again) and `cancel` (give it up) are recorded once, with the operator and a reason (as in `guichet review`),
-in the owning service's database, in the transaction that applies the service's own effect.
+sets it aside in its service's database and carries on. `list` reads every service's `set_aside_items` (for site
+reliability engineers who hold the services' roles). `release` (try again) and `cancel` (give it up) are a person's
+decisions: they go through the back-office's API with a personal token (see `backoffice_api`); releasing a blocked
+payment waits for a second person. The owning service records the decision once, with its effect, in one
+transaction (guichet_common.set_aside_decisions), and announces it.
 
 Everything shown from an item (its id and reason come from outside) goes through `safe_text.printable`.
 """
@@ -22,19 +24,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from guichet_common.cli import ExitCode
 from guichet_common.safe_text import printable
-from guichet_common.set_aside import Announcer, SetAsideDecisionRefused, SetAsideItem, held_items, is_held
+from guichet_common.set_aside import SetAsideItem, held_items
 from guichet_common.set_aside_decisions import Owner, owners
-from guichet_common.set_aside_decisions import decide as decide_set_aside
+from guichet_console.backoffice_api import Backoffice, Operator, Token, segment
 from guichet_console.connect import SERVICES, Stack, current_stack
-from guichet_console.operations import UNREACHABLE, Json, describe, run
+from guichet_console.decisions import print_decision
+from guichet_console.operations import UNREACHABLE, Json, describe, fail, run
 from guichet_eligibility import operators as eligibility
 from guichet_intake import operators as intake
 from guichet_notifications import operators as notifications
 from guichet_payments import operators as payments
 
 T = TypeVar("T")
-Decision = Literal["released", "cancelled"]
+Verb = Literal["release", "cancel"]
 
 OPERATORS: dict[str, ModuleType] = {
     "intake": intake,
@@ -42,11 +46,7 @@ OPERATORS: dict[str, ModuleType] = {
     "payments": payments,
     "notifications": notifications,
 }
-OWNERS: dict[str, Owner] = owners(OPERATORS)
-
-
-class Refused(Exception):
-    """The decision cannot be taken; nothing was changed."""
+OWNERS: dict[str, Owner] = owners(OPERATORS)  # which services hold items of each kind
 
 
 @dataclass(frozen=True)
@@ -71,41 +71,19 @@ async def list_items(
     return found, errors
 
 
-async def decide(
-    stack: Stack, kind: str, item_id: str, decision: Decision, operator: str, reason: str, service: str | None
-) -> tuple[str, str | None]:
-    """Record the decision, apply and announce it in the owner's database, in one transaction (the same steps as a
-    back-office command, `guichet_common.set_aside_decisions.decide`). Returns (service, effect)."""
+def holding_service(kind: str, service: str | None) -> str:
+    """The service whose item the decision is on: the kind's only owner, or the one `--service` names. Raises
+    ValueError, before anything is asked of the back-office."""
     owner = OWNERS.get(kind)
     if owner is None:
-        raise Refused(f"no service decides items of kind {printable(kind, 40)!r}; known: {', '.join(OWNERS)}")
-    where = await _service_holding(stack, owner, kind, item_id, service)
-    async with stack.connection(where, readonly=False) as conn:
-        announcer = Announcer(where, stack.topic_prefix)
-        decided = await decide_set_aside(conn, owner, kind, item_id, decision, operator, reason, announcer=announcer)
-    return where, decided.effect
-
-
-async def _service_holding(stack: Stack, owner: Owner, kind: str, item_id: str, service: str | None) -> str:
+        raise ValueError(f"no service decides items of kind {printable(kind, 40)!r}; known: {', '.join(OWNERS)}")
     if service is not None:
         if service not in owner.services:
-            raise Refused(f"{service} holds no items of kind {kind} (owned by {', '.join(owner.services)})")
+            raise ValueError(f"{service} holds no items of kind {kind} (owned by {', '.join(owner.services)})")
         return service
-    if len(owner.services) == 1:
-        return owner.services[0]
-    holding = []
-    for candidate in owner.services:
-        async with stack.connection(candidate, readonly=True) as conn:
-            if await is_held(conn, kind, item_id):
-                holding.append(candidate)
-    if len(holding) != 1:
-        shown = f"{kind} {printable(item_id, 80)}"
-        raise Refused(
-            f"{shown} is held by {', '.join(holding)}: say which with --service"
-            if holding
-            else f"{shown} is not held by any service"
-        )
-    return holding[0]
+    if len(owner.services) > 1:
+        raise ValueError(f"every service may hold {kind} items: say which with --service")
+    return owner.services[0]
 
 
 # --- the commands -----------------------------------------------------------------------------------------------
@@ -113,7 +91,6 @@ async def _service_holding(stack: Stack, owner: Owner, kind: str, item_id: str, 
 app = typer.Typer(no_args_is_help=True, help="Items background jobs set aside: list, release (try again), cancel.")
 Kind = Annotated[str, typer.Argument(metavar="KIND", help=f"one of {', '.join(OWNERS)}")]
 ItemId = Annotated[str, typer.Argument(metavar="ID", help="the item's id, as `set-aside list` shows it")]
-Operator = Annotated[str, typer.Option(help="who decides (recorded)")]
 Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]
 Service = Annotated[str | None, typer.Option(help="the service holding it, for kinds every service has")]
 
@@ -162,35 +139,42 @@ def list_(
 
 @app.command()
 def release(
-    kind: Kind, item_id: ItemId, operator: Operator, reason: Reason, service: Service = None, as_json: Json = False
+    kind: Kind,
+    item_id: ItemId,
+    reason: Reason,
+    service: Service = None,
+    token: Token = None,
+    operator: Operator = None,
+    as_json: Json = False,
 ) -> None:
-    """Put the item back in its job's queue (once: a decided item is refused)."""
-    _decide(kind, item_id, "released", operator, reason, service, as_json)
+    """Put the item back in its job's queue (once; a blocked payment waits for a second person)."""
+    _decide(kind, item_id, "release", reason, service, token, as_json)
 
 
 @app.command()
 def cancel(
-    kind: Kind, item_id: ItemId, operator: Operator, reason: Reason, service: Service = None, as_json: Json = False
+    kind: Kind,
+    item_id: ItemId,
+    reason: Reason,
+    service: Service = None,
+    token: Token = None,
+    operator: Operator = None,
+    as_json: Json = False,
 ) -> None:
     """Give the item up, with the owner's effect (see each service's operators module); once."""
-    _decide(kind, item_id, "cancelled", operator, reason, service, as_json)
+    _decide(kind, item_id, "cancel", reason, service, token, as_json)
 
 
 def _decide(
-    kind: str, item_id: str, decision: Decision, operator: str, reason: str, service: str | None, as_json: bool
+    kind: str, item_id: str, verb: Verb, reason: str, service: str | None, token: str | None, as_json: bool
 ) -> None:
-    stack = current_stack()
-    where, effect = _run(decide(stack, kind, item_id, decision, operator, reason, service))
-    shown = {"service": where, "kind": printable(kind), "item_id": printable(item_id), "decision": decision}
-    if as_json:
-        typer.echo(json.dumps({**shown, "operator": printable(operator), "effect": effect}))
-        return
-    typer.echo(
-        f"{shown['kind']} {shown['item_id']} {decision} by {printable(operator)} in {where}"
-        + (f": {effect}" if effect else "")
-    )
+    try:
+        path = f"set-aside/{holding_service(kind, service)}/{segment(kind)}/{segment(item_id)}/{verb}"
+    except ValueError as refused:
+        fail(ExitCode.REFUSED, f"refused: {refused}")
+    print_decision(Backoffice.from_environment(token).post(path, {"reason": reason}), as_json)
 
 
 def _run(job: Coroutine[Any, Any, T]) -> T:
-    """A refusal is "refused: ..." and exit code 1; an unreachable database "unavailable: ..." and exit code 3."""
-    return run(job, refusals=(Refused, SetAsideDecisionRefused))
+    """An unreachable database is "unavailable: ..." and exit code 3."""
+    return run(job)
