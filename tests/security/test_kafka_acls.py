@@ -126,6 +126,21 @@ async def test_a_service_reads_its_own_topics_in_its_own_groups_and_nothing_else
         await consume(secured, options, mine[0], "adhoc-" + mine[0])
 
 
+async def test_the_backoffice_reads_what_it_projects_and_writes_only_its_commands(secured: SecuredKafka) -> None:
+    """Issue 15, named: it projects claims.status.v1 (notifications' topic) but may neither write it nor its dead
+    letters; it never reads a portal's claims; it sends its commands; it reads dead letters without replaying."""
+    options = secured.client_options("backoffice")
+    for topic in ("claims.status.v1", "payments.issued.v1", "claims.submitted.v1.dlq"):
+        await consume(secured, options, PREFIX + topic, consumer_group("backoffice", PREFIX + topic))
+    for topic in ("backoffice.review-decisions.v1", "backoffice.payments-commands.v1"):
+        await produce(secured, options, PREFIX + topic)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await consume(secured, options, PREFIX + "claims.submitted.v1", consumer_group("backoffice", "claims"))
+    for topic in ("claims.status.v1", "claims.status.v1.dlq", "claims.status.v1.replay", "claims.submitted.v1.dlq"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await produce(secured, options, PREFIX + topic)
+
+
 async def test_a_wrong_password_is_refused(secured: SecuredKafka) -> None:
     options = secured.client_options("intake")
     topic = granted("intake", "Write")[0]
@@ -170,7 +185,8 @@ def example(name: str) -> dict:
 async def secured_services(
     secured: SecuredKafka, infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[dict[str, Any]]:
-    """The four services as processes, each with its own Kafka principal and its own database (suffix `_sec`)."""
+    """The services as processes (the back-office too), each with its own Kafka principal and its own database
+    (suffix `_sec`)."""
     if infra.pg_admin_dsn is None:
         pytest.skip("needs the PostgreSQL admin DSN to make throwaway databases")
     suffix = f"_sec{os.getpid()}"
@@ -258,7 +274,7 @@ async def test_every_service_starts_and_is_ready_with_only_its_grants(secured_se
     assert json.loads(probe.stdout)["broker"] == "ok"
 
 
-async def test_a_claim_goes_through_the_four_services_on_their_grants(
+async def test_a_claim_goes_through_the_services_on_their_grants_and_into_the_backoffice(
     secured: SecuredKafka, secured_services: dict[str, Any]
 ) -> None:
     await _until_ready(secured_services)
@@ -276,6 +292,10 @@ async def test_a_claim_goes_through_the_four_services_on_their_grants(
     while not _mails(secured_services["maildir"]) and time.monotonic() < deadline:
         await asyncio.sleep(0.3)
     assert _mails(secured_services["maildir"]), "notifications sent no mail"
+    # The back-office projected it, from topics others own, on its read-only grants.
+    assert await _backoffice_status(secured_services, claim_id, "payment_sent") == "payment_sent", _log_tail(
+        secured_services["logs"]
+    )
     logs = _log_tail(secured_services["logs"])
     assert "TopicAuthorizationFailed" not in logs and "GroupAuthorizationFailed" not in logs
     for credentials in secured.services.values():
@@ -311,6 +331,20 @@ async def _statuses(
         return seen
     finally:
         await consumer.stop()
+
+
+async def _backoffice_status(running: dict[str, Any], claim_id: str, wanted: str, timeout_s: float = 60.0) -> str:
+    """The claim's status in the back-office's read model, once it is `wanted` or the time is up."""
+    conn = await asyncpg.connect(running["envs"]["backoffice"]["BACKOFFICE_DATABASE_URL"])
+    try:
+        deadline = time.monotonic() + timeout_s
+        while (status := await conn.fetchval("SELECT status FROM claims WHERE claim_id = $1", claim_id)) != wanted:
+            if time.monotonic() > deadline:
+                return str(status)
+            await asyncio.sleep(0.5)
+        return wanted
+    finally:
+        await conn.close()
 
 
 def _mails(maildir: Path) -> list[Path]:
