@@ -23,6 +23,8 @@ from guichet_common.contracts.backoffice import (
     CommandOutcomeV1,
     EmailV1,
     JudgementV1,
+    OperatorCommandV1,
+    ReviewDecisionV1,
     SepaFileV1,
     SetAsideV1,
 )
@@ -38,7 +40,9 @@ from guichet_common.topics import (
     COMMAND_OUTCOMES,
     EMAILS,
     JUDGEMENTS,
+    OPERATOR_COMMANDS,
     PAYMENTS_ISSUED,
+    REVIEW_DECISIONS,
     SEPA_FILES,
     SET_ASIDE_ITEMS,
     owner_of,
@@ -151,3 +155,7 @@ def register_handlers(wiring: Wiring) -> None:
                 description=f"Dead letters of {spec.name}, for the dead-letter page (read only)",
                 set_aside_kind=UNPROJECTABLE_RECORD,
             )
+    # What the back-office sends (guichet_backoffice.commands, through its outbox), for the AsyncAPI document.
+    wiring.publishes(REVIEW_DECISIONS.name, ReviewDecisionV1, "A reviewed claim approved or rejected by a person")
+    for service, spec in OPERATOR_COMMANDS.items():
+        wiring.publishes(spec.name, OperatorCommandV1, f"Dead letters and set-aside items of {service}, decided")

@@ -172,6 +172,9 @@ class RecordingWiring:
             use_case=use_case, decode=decode or contract(payload), event_id=event_id, set_aside_kind=set_aside_kind
         )
 
+    def publishes(self, topic: str, payload: Any, description: str) -> None:
+        pass  # only the AsyncAPI document needs it
+
 
 def subscriptions(topic_prefix: str = "") -> dict[str, Subscription[Any, Any]]:
     wiring = RecordingWiring(BackofficeSettings(GUICHET_TOPIC_PREFIX=topic_prefix))
