@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from guichet_backoffice.auth.roles import ROLE_LABELS, ROLES, holds
+from guichet_backoffice.four_eyes import ACTION_LABELS
 from guichet_backoffice.web import auth
 from guichet_backoffice.web.pages_format import (
     DEAD_LETTER_STATES,
@@ -56,10 +57,12 @@ class Page:
     roles: frozenset[str]
 
 
-# The menu, in order. The last three are auth's pages (guichet_backoffice.web.app); their paths are theirs.
+# The menu, in order. Pending decisions, the audit trail, accounts and the API token are guichet_backoffice.web.app's
+# pages (decision_pages, admin_pages): their paths are theirs.
 PAGES = (
     Page("/demandes/a-verifier", "Demandes à vérifier", REVIEW),
-    Page("/decisions/en-attente", "Décisions en attente", frozenset({SUPERVISOR})),
+    # a caseworker follows (and may withdraw) her own; a supervisor seconds everyone's
+    Page("/decisions/en-attente", "Décisions en attente", frozenset({CASEWORKER})),
     Page("/lettres-mortes", "Lettres mortes", OPERATIONS),
     Page("/mis-de-cote", "Éléments mis de côté", OPERATIONS),
     Page("/tableau-de-bord", "Tableau de bord", EVERYONE),
@@ -69,6 +72,7 @@ PAGES = (
     Page("/budget", "Budget", ENVELOPE),
     Page("/audit", "Journal d'audit", frozenset({AUDITOR, ADMIN})),
     Page("/comptes", "Comptes", frozenset({ADMIN})),
+    Page("/jeton", "Jeton d'API", EVERYONE),
 )
 
 
@@ -142,6 +146,8 @@ templates.env.globals.update(
     EMAIL_LABELS=EMAIL_OUTCOMES,
     DEAD_LETTER_LABELS=DEAD_LETTER_STATES,
     SET_ASIDE_LABELS=SET_ASIDE_STATES,
+    DECISION_LABELS={str(action): label for action, label in ACTION_LABELS.items()},
+    DECISION_STATES={"pending": "en attente d'un second agent", "complete": "transmise", "withdrawn": "retirée"},
 )
 
 
