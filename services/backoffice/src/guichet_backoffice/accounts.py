@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
@@ -169,7 +169,7 @@ async def sign_in(
     return SignIn("ok", account)
 
 
-def _without_hash(row: asyncpg.Record) -> dict[str, object]:
+def _without_hash(row: asyncpg.Record) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key != "password_hash"}
 
 

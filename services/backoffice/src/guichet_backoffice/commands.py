@@ -59,7 +59,8 @@ class DecisionsWork(PostgresUnitOfWork):
 
 
 def _details(decision: Decision, extra: dict[str, Any]) -> dict[str, Any]:
-    details = {"decision_id": str(decision.id), "action": decision.action.value, "service": decision.service}
+    details: dict[str, Any] = {"decision_id": str(decision.id), "action": decision.action.value}
+    details["service"] = decision.service
     details |= {"kind": decision.kind} if decision.kind else {}
     details |= {"codes": list(decision.codes)} if decision.codes else {}
     return details | extra

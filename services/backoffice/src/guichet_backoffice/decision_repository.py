@@ -95,4 +95,4 @@ class DecisionRepository:
             kind,
             item_id,
         )
-        return state == "held"
+        return bool(state == "held")

@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, cast
 
 import asyncpg
 import typer
@@ -42,9 +42,10 @@ def database_url() -> str:
     """BACKOFFICE_DATABASE_URL, else the local stack's back-office database."""
     if url := os.environ.get("BACKOFFICE_DATABASE_URL"):
         return url
-    from guichet_deploy.infra import ensure_infra  # the console's environment has the launcher
+    from guichet_deploy.infra import ensure_infra  # type: ignore[import-untyped]  # the console's environment has it
 
-    return ensure_infra().database_urls["backoffice"]
+    local: str = ensure_infra().database_urls["backoffice"]
+    return local
 
 
 def operator() -> str:
@@ -59,7 +60,7 @@ async def connected(url: str | None = None) -> AsyncIterator[asyncpg.Connection]
         await run_migrations(pool, COMMON_MIGRATIONS)
         await run_migrations(pool, MIGRATIONS)
         async with pool.acquire() as conn, conn.transaction():
-            yield conn
+            yield cast(asyncpg.Connection, conn)  # the pool's proxy behaves as the connection
     finally:
         await pool.close()
 

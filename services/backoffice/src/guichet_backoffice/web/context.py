@@ -65,7 +65,7 @@ def render_fallback(
     from guichet_backoffice.web import auth
 
     templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
-    shared = {
+    shared: dict[str, Any] = {
         "user": auth.current_user(request),
         "nav": [],
         "csrf_field": lambda: Markup(auth.csrf_field(request)),

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from guichet_backoffice import commands
 from guichet_backoffice.auth.roles import holds
 from guichet_backoffice.decision_repository import DecisionRepository
-from guichet_backoffice.four_eyes import ACTION_LABELS, Action, Decision, DecisionRefused
+from guichet_backoffice.four_eyes import ACTION_LABELS, Action, Decision, DecisionRefused, InvalidDecision
 from guichet_backoffice.web.auth import current_user, require
 from guichet_backoffice.web.context import WebContext
 from guichet_common.unit_of_work import open_unit_of_work
@@ -53,7 +53,7 @@ def routes(web: WebContext) -> list[Route]:
         form = await request.form()
         choice = str(form.get("decision", ""))
         if choice not in ("approve", "reject"):
-            return result(request, None, commands.InvalidDecision("Choisissez d'accorder ou de rejeter."))
+            return result(request, None, InvalidDecision("Choisissez d'accorder ou de rejeter."))
         action = Action.REVIEW_APPROVE if choice == "approve" else Action.REVIEW_REJECT
         codes = tuple(str(code) for code in form.getlist("codes") if str(code))
         claim_id = request.path_params["claim_id"]
@@ -89,7 +89,7 @@ def routes(web: WebContext) -> list[Route]:
                     else:
                         decision = await commands.withdraw(uow, actor_of(request), decision_id, now=now)
             except ValueError:
-                return result(request, None, commands.InvalidDecision("Décision inconnue."))
+                return result(request, None, InvalidDecision("Décision inconnue."))
             except DecisionRefused as refused:
                 return result(request, None, refused)
             return result(request, decision)

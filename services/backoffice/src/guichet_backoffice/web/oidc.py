@@ -40,8 +40,11 @@ class OidcRefused(Exception):
 
 
 def role_from_claims(claims: Mapping[str, Any], roles_claim: str, mapping: Mapping[str, str]) -> str | None:
-    """The back-office role the provider's claim maps to (the first value that maps, in the claim's order)."""
-    values = claims.get(roles_claim, [])
+    """The back-office role the provider's claim maps to (the first value that maps, in the claim's order).
+    A dotted name reaches into objects: Keycloak's realm roles are `realm_access.roles`."""
+    values: Any = claims
+    for part in roles_claim.split("."):
+        values = values.get(part, []) if isinstance(values, Mapping) else []
     values = [values] if isinstance(values, str) else values if isinstance(values, list) else []
     for value in values:
         role = mapping.get(str(value))
@@ -62,7 +65,8 @@ def routes(web: WebContext) -> list[Route]:
     metadata: dict[str, Any] = {}
 
     def client() -> Any:
-        from authlib.integrations.httpx_client import AsyncOAuth2Client  # only when the sign-in is configured
+        # Imported only when the sign-in is configured (authlib ships no types).
+        from authlib.integrations.httpx_client import AsyncOAuth2Client  # type: ignore[import-untyped]
 
         secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
         base = (settings.public_url or "").rstrip("/")

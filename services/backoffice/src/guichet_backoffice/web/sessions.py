@@ -64,7 +64,8 @@ async def start(
     user = None
     if login is not None:
         row = await conn.fetchrow("SELECT role, must_change_password FROM accounts WHERE login = $1", login)
-        user = SessionUser(login, row["role"], row["must_change_password"])
+        if row is not None:
+            user = SessionUser(login, row["role"], row["must_change_password"])
     return session_id, Session(digest, csrf, user, data or {})
 
 
