@@ -40,7 +40,7 @@ class Backoffice:
         return f"browser-{role}"
 
 
-async def _wait_ready(url: str, process: subprocess.Popen | None, log: Path | None, timeout_s: float = 60.0) -> None:
+async def _wait_ready(url: str, process: subprocess.Popen | None, log: Path | None, timeout_s: float = 180.0) -> None:
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(timeout=2.0) as client:
         while time.monotonic() < deadline:

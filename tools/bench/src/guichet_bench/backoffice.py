@@ -53,7 +53,7 @@ def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen:
         )
 
 
-async def _until_ready(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 90.0) -> None:
+async def _until_ready(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 180.0) -> None:
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(timeout=2.0) as client:
         while time.monotonic() < deadline:
