@@ -109,6 +109,7 @@ def test_statuses_are_said_in_words_not_colours(pages: Pages) -> None:
 
     assert '<span class="badge wait">en vérification manuelle</span>' in page
     assert '<span class="rule-failed">non respectée</span>' in page
+    assert "Factures propres à cette demande (signal de fraude)" in page  # what the rule checks, in words
 
 
 def test_the_dashboard_refreshes_only_when_asked(pages: Pages) -> None:

@@ -43,6 +43,26 @@ PAYMENT_STATUSES = {
     "released": "annulé, réservation rendue",
     "blocked": "bloqué",
 }
+# What each eligibility rule checks, in a few words (eligibility's explain.py says the full sentence; a service may
+# not import another, and the judgement carries codes and values): a caseworker reads this before the values.
+RULE_TITLES = {
+    "FILED_OUTSIDE_WINDOW": "Dépôt dans la période ouverte",
+    "COMPANY_CEASED": "Entreprise active au répertoire",
+    "HEADCOUNT_TOO_HIGH": "Effectif sous le plafond",
+    "TURNOVER_TOO_HIGH": "Chiffre d'affaires sous le plafond",
+    "ACTIVITY_TOO_RECENT": "Activité assez ancienne",
+    "NOT_CLOSED_TO_PUBLIC": "Fermeture au public (ou hôtellerie)",
+    "NOT_REGISTERED_RCS_RM": "Immatriculation au RCS ou au RM",
+    "MANAGER_EMPLOYED_FULL_TIME": "Dirigeant non salarié à temps plein",
+    "DECLARATION_MISSING": "Déclarations sur l'honneur",
+    "OVERSEAS_EXCLUDED": "Territoire couvert",
+    "FILED_BY_DIGITAL_PROVIDER": "Déposant admis",
+    "EXPENSES_BELOW_MINIMUM": "Dépenses éligibles au-dessus du minimum",
+    "ALREADY_AIDED": "Pas d'autre demande aidée",
+    "REGISTRY_NO_RECORD": "Fiche au répertoire",
+    "INVOICE_REUSED": "Factures propres à cette demande (signal de fraude)",
+    "IBAN_SHARED": "IBAN propre à l'entreprise (signal de fraude)",
+}
 DEAD_LETTER_STATES = {"waiting": "en attente", "replayed": "rejouée", "discarded": "abandonnée"}
 SET_ASIDE_STATES = {"held": "en attente d'une décision", "released": "relâché", "cancelled": "annulé"}
 EMAIL_OUTCOMES = {"sent": "envoyé", "failed": "abandonné (impossible à envoyer)"}
@@ -205,6 +225,7 @@ FILTERS = {
     "plain_payload": plain_payload,
     "observed_value": observed_value,
     "outside": outside,
+    "rule_title": lambda code: RULE_TITLES.get(code, ""),
     "masked_text": masked_text,
     "plain_text": plain_text,
 }
