@@ -32,10 +32,9 @@ async def first_admin_lines(infra: Infra, timeout_s: float = 90.0) -> list[str]:
     lines = [f"back-office     {url}"]
     if not await _until_ready(url, timeout_s):
         return [*lines, f"  not ready after {timeout_s:.0f} s: see {infra.state_dir / 'logs' / 'backoffice.log'}"]
-    try:
-        from guichet_backoffice.accounts import FIRST_ADMIN, ensure_first_admin
-    except ImportError:  # accounts land separately (issue 15)
-        return [*lines, "  no accounts yet in this version of the back-office"]
+    # Imported here: the launcher runs the services as processes and needs none of them to start the others.
+    from guichet_backoffice.accounts import FIRST_ADMIN, ensure_first_admin
+
     connection = await asyncpg.connect(infra.database_urls[BACKOFFICE])
     try:
         password = await ensure_first_admin(connection)
