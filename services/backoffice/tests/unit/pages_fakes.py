@@ -189,6 +189,7 @@ class FakeReadModel:
         return CLAIM_DETAIL if claim_id == "C-1" else None
 
     async def dead_letters(self, conn: Any, **filters: Any) -> list[Any]:
+        self.calls.append(("dead_letters", filters))
         return [LETTER]
 
     async def dead_letter(self, conn: Any, letter_id: str) -> Any:

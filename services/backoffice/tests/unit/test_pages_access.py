@@ -94,6 +94,20 @@ def test_the_queue_passes_its_filters_and_says_when_one_is_wrong(pages: Pages) -
     assert '<a href="/demandes/C-1">' in page
 
 
+def test_filters_reach_the_read_model(pages: Pages) -> None:
+    pages.client.get("/lettres-mortes?sujet=claims.submitted.v1", headers={"X-Role": "supervisor"})
+    pages.client.get("/mis-de-cote?etat=all", headers={"X-Role": "supervisor"})
+    pages.client.get("/paiements?statut=blocked&programme=aide-numerique", headers={"X-Role": "finance"})
+    pages.client.get("/paiements?statut=nimporte", headers={"X-Role": "finance"})
+
+    assert pages.read_model.calls == [
+        ("dead_letters", {"topic": "claims.submitted.v1"}),
+        ("set_aside_items", {"state": None}),
+        ("payments", {"status": "blocked", "programme": "aide-numerique"}),
+        ("payments", {"status": None, "programme": None}),
+    ]
+
+
 def test_an_unknown_claim_is_a_404_page(pages: Pages) -> None:
     response = pages.client.get("/demandes/C-404", headers={"X-Role": "caseworker"})
 

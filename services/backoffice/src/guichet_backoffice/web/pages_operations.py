@@ -29,9 +29,10 @@ SET_ASIDE_PATH = "/mis-de-cote"
 
 
 async def dead_letters(request: Request) -> Response:
+    topic = request.query_params.get("sujet", "").strip()[:200] or None
     async with connection(request) as conn:
-        letters = await read_model.dead_letters(conn)
-    return render(request, "dead_letters.html", {"letters": letters})
+        letters = await read_model.dead_letters(conn, topic=topic)
+    return render(request, "dead_letters.html", {"letters": letters, "topic": topic})
 
 
 async def dead_letter_page(request: Request) -> Response:
