@@ -33,6 +33,8 @@ from guichet_backoffice.web.sign_in import start_session
 STATE_COOKIE = "guichet-oidc"
 START_PATH, CALLBACK_PATH = OIDC_PATHS
 FLOW_LIFETIME = sessions.Lifetime(idle=dt.timedelta(minutes=10), max_age=dt.timedelta(minutes=10))
+# How the back-office reaches the provider: None, the network; a test puts an in-process provider here.
+provider_transport: Any = None
 
 
 class OidcRefused(Exception):
@@ -76,12 +78,14 @@ def routes(web: WebContext) -> list[Route]:
             scope="openid profile email",
             redirect_uri=f"{base}{CALLBACK_PATH}",
             code_challenge_method="S256",
+            **({"transport": provider_transport} if provider_transport is not None else {}),
         )
 
     async def provider(oauth: Any) -> dict[str, Any]:
         if not metadata:
             issuer = str(settings.oidc_issuer).rstrip("/")
-            answer = await oauth.get(f"{issuer}/.well-known/openid-configuration")
+            discovery = f"{issuer}/.well-known/openid-configuration"
+            answer = await oauth.request("GET", discovery, withhold_token=True)  # before any token exists
             answer.raise_for_status()
             metadata.update(answer.json())
         return metadata
