@@ -26,7 +26,7 @@ import httpx
 
 from guichet_bench.backoffice_http import Timing, signed_in_client, time_page
 from guichet_common.cli import positive
-from guichet_common.kafka_admin import delete_topics_with_prefix, ensure_topics
+from guichet_common.kafka_admin import delete_topics_with_prefix
 from guichet_deploy.infra import Infra
 from guichet_deploy.postgres import drop_databases, provision_databases
 from guichet_deploy.procs import free_port, stop_children
@@ -95,7 +95,6 @@ async def run(infra: Infra, claims: int, requests: int) -> list[Timing]:
     database_url = (await provision_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix))["backoffice"]
     process: subprocess.Popen | None = None
     try:
-        await ensure_topics(infra.kafka_bootstrap, prefix=prefix, partitions=3)
         port = free_port()
         env = {
             **os.environ,
@@ -139,12 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     say("Starting infrastructure (Kafka, PostgreSQL)...")
     infra = ensure_infra()
     timings = asyncio.run(run(infra, args.claims, args.requests))
-    say(f"\nReview queue with {args.claims} claims in the read model, {args.requests} sequential loads each:")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    say(f"\nReview queue with {args.claims} claims in the read model, {args.requests} sequential loads each")
+    say(f"(machine: {os.cpu_count()} CPUs, load average {load} at the end):")
     for timing in timings:
         say(timing.line())
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        figures = {"claims": args.claims, "pages": [asdict(t) for t in timings]}
+        figures = {"claims": args.claims, "load_average": os.getloadavg(), "pages": [asdict(t) for t in timings]}
         args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         say(f"written to {args.out}")
     return 0
