@@ -96,3 +96,10 @@ class DecisionRepository:
             item_id,
         )
         return bool(state == "held")
+
+    async def outcomes(self, command_ids: list[UUID]) -> dict[UUID, tuple[str, str]]:
+        """What the owning services answered to these commands (operations.command-outcomes.v1): (outcome, detail)."""
+        rows = await self._conn.fetch(
+            "SELECT command_id, outcome, detail FROM command_outcomes WHERE command_id = ANY($1::uuid[])", command_ids
+        )
+        return {row["command_id"]: (row["outcome"], row["detail"]) for row in rows}

@@ -103,10 +103,12 @@ def routes(web: WebContext) -> list[Route]:
         async with web.pool.acquire() as conn:
             repository = DecisionRepository(conn)
             waiting, closed = await repository.pending(), await repository.recent(limit=30)
+            outcomes = await repository.outcomes([d.command_id for d in closed if d.command_id is not None])
         if not holds(user.role, "supervisor"):  # a caseworker follows (and may withdraw) their own
             waiting = [d for d in waiting if d.requested_by == user.login]
             closed = [d for d in closed if d.requested_by == user.login]
         context = {
+            "outcomes": outcomes,
             "waiting": waiting,
             "closed": closed,
             "labels": ACTION_LABELS,

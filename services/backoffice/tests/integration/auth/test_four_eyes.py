@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import asyncpg
 import httpx
@@ -71,6 +72,14 @@ async def test_an_approval_with_a_fraud_signal_waits_for_another_supervisor(pool
     async with pool.acquire() as conn:
         trail = [(r.actor, r.action) for r in await audit.latest(conn, action=None, limit=20)]
     assert ("alice", "decision_taken") in trail and ("sophie", "decision_seconded") in trail
+
+    await pool.execute(
+        "INSERT INTO command_outcomes (command_id, service, outcome, detail, occurred_at)"
+        " VALUES ($1, 'eligibility', 'refused', 'plus en revue', now())",
+        uuid.UUID(command["event_id"]),
+    )
+    closed = await sophie.get("/decisions/en-attente")
+    assert "refusée : plus en revue" in closed.text  # what eligibility answered, once its outcome arrives
 
 
 async def test_a_decision_without_fraud_signal_leaves_at_once(pool, person: Person) -> None:
