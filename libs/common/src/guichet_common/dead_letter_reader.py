@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from guichet_common.dead_letter_actions import DeadLetter, DeadLetterId
+from guichet_common.operator_commands import CommandRefused
 
 TIMEOUT_S = 15.0
 
@@ -38,7 +39,8 @@ class KafkaDeadLetters:
 
     async def read(self, dead_letter_id: DeadLetterId) -> DeadLetter | None:
         """The dead letter at those coordinates; None when the broker holds no record there (never written, or gone
-        with the topic's retention). Raises `DeadLettersUnreachable`."""
+        with the topic's retention). Raises `DeadLettersUnreachable`, or `CommandRefused` when the service's grants
+        do not let it read the topic."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap_servers,
             group_id=None,
@@ -49,6 +51,9 @@ class KafkaDeadLetters:
         try:
             await asyncio.wait_for(consumer.start(), self._timeout_s)
             return await asyncio.wait_for(_read_one(consumer, dead_letter_id), self._timeout_s)
+        except TopicAuthorizationFailedError:
+            # Not the broker's health but this service's grants: retrying would hold every command behind it.
+            raise CommandRefused(f"lecture de {dead_letter_id.topic} refusée par Kafka (droits du service)") from None
         except (KafkaError, TimeoutError) as error:
             raise DeadLettersUnreachable(f"{dead_letter_id} could not be read: {type(error).__name__}") from error
         finally:
