@@ -26,7 +26,7 @@ import structlog
 from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.logging import mask_text
 from guichet_common.safe_text import printable
-from guichet_common.unit_of_work import open_unit_of_work
+from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_notifications import envelope, service
 from guichet_notifications.domain import DueEmail
 from guichet_notifications.service import Outcomes
@@ -143,7 +143,9 @@ class EmailSender:
         client: Callable[[], SmtpClient] | None = None,
         topic_prefix: str = "",
     ) -> None:
-        self._units = functools.partial(open_unit_of_work, pool, NotificationsUnitOfWork)
+        # `announcing`: an e-mail set aside is announced on operations.set-aside.v1, as the handlers' items are.
+        units = announcing(NotificationsUnitOfWork, "notifications", topic_prefix)
+        self._units = functools.partial(open_unit_of_work, pool, units)
         self._post = SmtpPostOffice(smtp, programme_names, client=client)
         self._batch_size = batch_size
         self._topic_prefix = topic_prefix

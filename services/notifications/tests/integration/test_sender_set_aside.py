@@ -131,6 +131,11 @@ async def test_an_unbuildable_or_refused_email_is_set_aside_once_and_the_others_
     assert all("nobody@example.fr" not in item.reason and "\n" not in item.reason for item in held.values())
     set_aside_lines = [line for line in logs if line["event"] == "email_set_aside"]
     assert sorted(line["email_id"] for line in set_aside_lines) == sorted(ids.values())  # once each
+    # ... and announced once each, for the back-office's set-aside page (operations.set-aside.v1)
+    announced = await notifications_pool.fetch("SELECT key FROM outbox WHERE topic = 'operations.set-aside.v1'")
+    assert sorted(bytes(row["key"]).decode() for row in announced) == sorted(
+        f"notifications:email:{i}" for i in ids.values()
+    )
 
 
 async def test_a_released_email_is_tried_again_and_a_cancelled_one_never_sent(notifications_pool, smtp_inbox) -> None:
