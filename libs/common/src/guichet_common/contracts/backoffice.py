@@ -42,7 +42,7 @@ class ReviewDecisionV1(Contract):
     occurred_at: Timestamp
     claim_id: Annotated[str, Field(min_length=1, max_length=64)]
     decision: Literal["approve", "reject"]
-    reasons: list[ReasonCode] = []
+    reasons: list[ReasonCode] = Field(default_factory=list)
     decided_by: Login
     seconded_by: Login | None = None
     reason: WrittenReason
@@ -95,7 +95,7 @@ class SetAsideV1(Contract):
 class RuleResultV1(Contract):
     code: str
     passed: bool
-    observed: dict[str, Any] = {}
+    observed: dict[str, Any] = Field(default_factory=dict)
 
 
 class JudgementV1(Contract):
