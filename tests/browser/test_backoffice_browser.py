@@ -271,7 +271,9 @@ async def test_an_unmasked_view_appears_in_the_audit_trail(backoffice, as_role, 
     auditor = await as_role("auditor")
     await auditor.goto(backoffice.url + "/audit")
     entry = auditor.locator("tr", has_text=f"claim:{fraud_case.original}")
-    await expect(entry.first).to_contain_text(backoffice.login("caseworker"))
+    await expect(entry).to_have_count(1)
+    await expect(entry).to_contain_text("personal_data_viewed")
+    await expect(entry).to_contain_text(backoffice.login("caseworker"))
     await assert_accessible(auditor)
 
 
