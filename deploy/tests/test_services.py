@@ -15,8 +15,9 @@ from guichet_deploy.services import ServiceStartError, service_status, start_ser
 DUMMY = """
 import json, os, signal, sys, time
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+SUFFIXES = ("_URL", "SERVERS", "_HOST", "_PORT", "FORMAT", "_SECURE")
 with open(os.environ["DUMMY_OUT"], "w") as out:
-    json.dump({k: v for k, v in os.environ.items() if k.endswith(("_URL", "SERVERS", "_HOST", "_PORT", "FORMAT", "_SECURE"))}, out)
+    json.dump({k: v for k, v in os.environ.items() if k.endswith(SUFFIXES)}, out)
 print("dummy_started", flush=True)
 while True:
     time.sleep(0.1)
