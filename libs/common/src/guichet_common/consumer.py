@@ -54,8 +54,6 @@ class BatchProcessor:
     ) -> None:
         self._pool = pool
         self._subscription = subscription
-        # A topic the service reads without owning it: what cannot be applied is set aside, never dead-lettered.
-        self._set_aside_kind = subscription.set_aside_kind
         self._unit_of_work = unit_of_work
         self._max_backoff_s = max_backoff_s
         self._consecutive_transient_failures = 0
@@ -105,9 +103,10 @@ class BatchProcessor:
             # Keyed by the record's coordinates, so a redelivery of it is dead-lettered only once.
             if not await first_sightings(conn, record.topic, [record.fallback_event_id()]):
                 return
-            if self._set_aside_kind is not None:
-                await set_aside(conn, self._set_aside_kind, record.coordinates, reason)
-                log.error("record_set_aside", kind=self._set_aside_kind, coordinates=record.coordinates)
+            # A topic the service reads without owning it: what cannot be applied is set aside, never dead-lettered.
+            if (kind := self._subscription.set_aside_kind) is not None:
+                await set_aside(conn, kind, record.coordinates, reason)
+                log.error("record_set_aside", kind=kind, coordinates=record.coordinates)
                 return
             try:
                 async with conn.transaction():
