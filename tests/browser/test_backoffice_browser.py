@@ -16,24 +16,38 @@ from browser_claims import claim_event, keyed, new_applicant, registry_record, s
 from browser_people import SIGN_IN_PATH, csrf_token, path_of, sign_in
 from playwright.async_api import Page, expect
 
+from guichet_backoffice.auth.roles import ROLES, holds
+from guichet_backoffice.web.pages_common import PAGES
+
 pytestmark = pytest.mark.e2e
 
 REVIEW_QUEUE = "/demandes/a-verifier"
 PENDING_DECISIONS = "/decisions/en-attente"
-# Every page of the menu (guichet_backoffice.web.pages_common.PAGES), each with a role that may open it.
-PAGES_BY_ROLE = {
-    REVIEW_QUEUE: "caseworker",
-    PENDING_DECISIONS: "supervisor",
-    "/lettres-mortes": "supervisor",
-    "/mis-de-cote": "supervisor",
-    "/tableau-de-bord": "caseworker",
-    "/paiements": "finance",
-    "/lots-sepa": "finance",
-    "/liste-d-attente": "finance",
-    "/budget": "finance",
-    "/audit": "auditor",
-    "/comptes": "admin",
+# The pages the issue names; the menu (PAGES, which the routes' guards share) must hold them all.
+ISSUE_PAGES = {
+    REVIEW_QUEUE,
+    PENDING_DECISIONS,
+    "/lettres-mortes",
+    "/mis-de-cote",
+    "/tableau-de-bord",
+    "/paiements",
+    "/lots-sepa",
+    "/liste-d-attente",
+    "/budget",
+    "/audit",
+    "/comptes",
 }
+# Every page of the menu, each with the first role (in ROLES order) that may open it.
+PAGES_BY_ROLE = {page.path: next(role for role in ROLES if holds(role, *page.roles)) for page in PAGES}
+# Pages outside the menu: a claim, a dead letter, a SEPA file, the audit trail as CSV, the password page.
+OTHER_PAGES = (
+    "/",
+    "/demandes/CFN-2021-0000123",
+    "/lettres-mortes/inconnue",
+    "/lots-sepa/inconnu/fichier",
+    "/audit.csv",
+    "/mot-de-passe",
+)
 FINANCE_PAGES = ("/paiements", "/lots-sepa")
 
 
@@ -135,7 +149,8 @@ async def reload_until(page: Page, url: str, text: str, timeout_s: float = 60.0)
 
 async def test_signed_out_requests_end_at_sign_in(backoffice, new_context) -> None:
     page = await (await new_context()).new_page()
-    for path in [*PAGES_BY_ROLE, "/", claim_path("CFN-2021-0000123")]:
+    assert ISSUE_PAGES <= set(PAGES_BY_ROLE), ISSUE_PAGES - set(PAGES_BY_ROLE)
+    for path in [*PAGES_BY_ROLE, *OTHER_PAGES]:
         await page.goto(backoffice.url + path)
         assert path_of(page.url) == SIGN_IN_PATH, f"{path} ended at {page.url}"
     await expect(page.get_by_role("heading", level=1)).to_be_visible()
