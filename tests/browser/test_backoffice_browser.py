@@ -69,8 +69,11 @@ def statuses(records, claim_id: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-async def fraud_case(stack, probe) -> FraudCase:
-    """Two companies, both in the registry; the second claims with the first's invoice: INVOICE_REUSED."""
+async def fraud_case(stack, probe, backoffice) -> FraudCase:
+    """Two companies, both in the registry; the second claims with the first's invoice: INVOICE_REUSED.
+
+    Published once the back-office runs: a back-office started by an earlier test module on this stack shares
+    its consumer groups, so a new one starts from that one's committed offsets, not from the beginning."""
     first, second = new_applicant(), new_applicant()
     await probe.publish(stack.topic("registry.companies.v1"), [registry_record(first), registry_record(second)])
     original = claim_event(first)
@@ -90,7 +93,7 @@ async def fraud_case(stack, probe) -> FraudCase:
 
 
 @pytest.fixture(scope="module")
-async def poison(stack, probe) -> str:
+async def poison(stack, probe, backoffice) -> str:
     """A record intake cannot read: it ends on claims.submitted.v1.dlq, so the dead-letter pages have one."""
     key = "browser-poison-" + uuid.uuid4().hex[:8]
     await probe.publish(stack.topic("claims.submitted.v1"), [(key.encode(), b"{ pas du JSON")])
