@@ -8,6 +8,7 @@ Every sign-in, failure and lockout is written to the audit trail in the same tra
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -51,6 +52,16 @@ _COLUMNS = (
 )
 
 
+# argon2 takes tens of milliseconds and 64 MiB by design; in a thread (argon2-cffi releases the GIL), so that one
+# sign-in does not hold every other request of the event loop back meanwhile.
+async def _hashed(password: str) -> str:
+    return await asyncio.to_thread(passwords.hash_password, password)
+
+
+async def _verified(stored_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(passwords.verify_password, stored_hash, password)
+
+
 def _account(row: asyncpg.Record) -> Account:
     return Account(**dict(row))
 
@@ -86,7 +97,7 @@ async def add(conn: asyncpg.Connection, login: str, role: str, *, by: str) -> st
         " ON CONFLICT (login) DO NOTHING RETURNING login",
         login,
         role,
-        passwords.hash_password(one_time),
+        await _hashed(one_time),
     )
     if created is None:
         raise AccountError(f"Le compte {login} existe déjà.")
@@ -94,8 +105,19 @@ async def add(conn: asyncpg.Connection, login: str, role: str, *, by: str) -> st
     return one_time
 
 
+async def _keep_an_admin(conn: asyncpg.Connection, login: str) -> None:
+    """Refuse to disable or demote the last enabled admin: nobody could manage accounts any more."""
+    others = await conn.fetchval(
+        "SELECT count(*) FROM accounts WHERE role = 'admin' AND NOT disabled AND login <> $1", login
+    )
+    if not others and await conn.fetchval("SELECT role = 'admin' FROM accounts WHERE login = $1", login):
+        raise AccountError("C'est le dernier administrateur actif : nommez-en un autre d'abord.")
+
+
 async def set_disabled(conn: asyncpg.Connection, login: str, disabled: bool, *, by: str) -> None:
     """Disable (or enable again) an account; a disabled account's sessions and tokens stop working at once."""
+    if disabled:
+        await _keep_an_admin(conn, login)
     if await conn.execute("UPDATE accounts SET disabled = $2 WHERE login = $1", login, disabled) == "UPDATE 0":
         raise AccountError(f"Aucun compte {login}.")
     if disabled:
@@ -105,6 +127,8 @@ async def set_disabled(conn: asyncpg.Connection, login: str, disabled: bool, *, 
 
 async def set_role(conn: asyncpg.Connection, login: str, role: str, *, by: str) -> None:
     check_role(role)
+    if role != "admin":
+        await _keep_an_admin(conn, login)
     if await conn.execute("UPDATE accounts SET role = $2 WHERE login = $1", login, role) == "UPDATE 0":
         raise AccountError(f"Aucun compte {login}.")
     await audit.record(conn, by, "account_role_set", login, details={"role": role})
@@ -117,7 +141,7 @@ async def reset_password(conn: asyncpg.Connection, login: str, *, by: str) -> st
         "UPDATE accounts SET password_hash = $2, must_change_password = true, failed_attempts = 0,"
         " locked_until = NULL WHERE login = $1",
         login,
-        passwords.hash_password(one_time),
+        await _hashed(one_time),
     )
     if changed == "UPDATE 0":
         raise AccountError(f"Aucun compte {login}.")
@@ -129,14 +153,14 @@ async def reset_password(conn: asyncpg.Connection, login: str, *, by: str) -> st
 async def change_password(conn: asyncpg.Connection, login: str, current: str, new: str) -> None:
     """The owner replaces their password (the one-time one included); raises WeakPassword or AccountError."""
     stored = await conn.fetchval("SELECT password_hash FROM accounts WHERE login = $1 FOR UPDATE", login)
-    if not passwords.verify_password(stored, current):
+    if not await _verified(stored, current):
         raise AccountError("Le mot de passe actuel est incorrect.")
     if new == current:
         raise AccountError("Le nouveau mot de passe doit différer de l'actuel.")
     await conn.execute(
         "UPDATE accounts SET password_hash = $2, must_change_password = false WHERE login = $1",
         login,
-        passwords.hash_password(new),
+        await _hashed(new),
     )
     await audit.record(conn, login, "password_changed", login)
 
@@ -150,7 +174,7 @@ async def sign_in(
     typed = login.strip().lower()[:100]
     row = await conn.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM accounts WHERE login = $1 FOR UPDATE", typed)
     if row is None:
-        passwords.verify_password(None, password)  # as long as a wrong password: logins are not enumerable
+        await _verified(None, password)  # as long as a wrong password: logins are not enumerable
         await audit.record(conn, typed or "?", audit.SIGN_IN_FAILED, typed, details={"cause": "unknown_login"})
         return SignIn("failed")
     stored_hash = row["password_hash"]
@@ -158,12 +182,10 @@ async def sign_in(
     if lockout.is_locked(account.locked_until, now):
         await audit.record(conn, typed, audit.SIGN_IN_FAILED, typed, details={"cause": "locked"})
         return SignIn("locked", account)
-    if account.disabled or not passwords.verify_password(stored_hash, password):
+    if account.disabled or not await _verified(stored_hash, password):
         return await _failed(conn, account, policy, now)
     if passwords.needs_rehash(stored_hash):
-        await conn.execute(
-            "UPDATE accounts SET password_hash = $2 WHERE login = $1", typed, passwords.hash_password(password)
-        )
+        await conn.execute("UPDATE accounts SET password_hash = $2 WHERE login = $1", typed, await _hashed(password))
     await conn.execute("UPDATE accounts SET failed_attempts = 0, locked_until = NULL WHERE login = $1", typed)
     await audit.record(conn, typed, audit.SIGN_IN, typed, details={"method": "password"})
     return SignIn("ok", account)
@@ -237,7 +259,7 @@ async def ensure_first_admin(conn: asyncpg.Connection, login: str = FIRST_ADMIN)
             " ON CONFLICT (login) DO UPDATE SET role = 'admin', password_hash = excluded.password_hash,"
             " must_change_password = true, disabled = false, failed_attempts = 0, locked_until = NULL",
             check_login(login),
-            passwords.hash_password(one_time),
+            await _hashed(one_time),
         )
         await audit.record(conn, "system", "first_admin_created", login)
         return one_time

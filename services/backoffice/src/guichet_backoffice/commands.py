@@ -63,6 +63,7 @@ def _details(decision: Decision, extra: dict[str, Any]) -> dict[str, Any]:
     details["service"] = decision.service
     details |= {"kind": decision.kind} if decision.kind else {}
     details |= {"codes": list(decision.codes)} if decision.codes else {}
+    details |= {"command_id": str(decision.command_id)} if decision.command_id else {}
     return details | extra
 
 

@@ -137,3 +137,15 @@ async def test_a_disabled_account_loses_its_session_at_once(pool, person: Person
     async with pool.acquire() as conn, conn.transaction():
         await accounts.set_disabled(conn, "jules", True, by="tests")
     assert (await client.get("/jeton")).status_code == 303
+
+
+async def test_the_last_admin_can_be_neither_demoted_nor_disabled(pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        one_time = await accounts.ensure_first_admin(conn)
+        assert one_time is not None and await accounts.ensure_first_admin(conn) is None
+        with pytest.raises(accounts.AccountError, match="dernier administrateur"):
+            await accounts.set_role(conn, accounts.FIRST_ADMIN, "auditor", by="tests")
+        with pytest.raises(accounts.AccountError, match="dernier administrateur"):
+            await accounts.set_disabled(conn, accounts.FIRST_ADMIN, True, by="tests")
+        await accounts.add(conn, "second-admin", "admin", by="tests")
+        await accounts.set_role(conn, accounts.FIRST_ADMIN, "auditor", by="tests")  # another admin remains
