@@ -1,0 +1,156 @@
+"""The back-office beside a stack, for the console's decisions (issue 15): they go through its API with personal
+tokens, and it needs the stack's topics to know what is under review, dead-lettered or set aside.
+
+The stack's own back-office once the root conftest runs it among the services; until then one started here, on a
+database of its own, with the stack's environment (prefix, broker). Accounts and tokens are made with
+guichet_backoffice.accounts, as `guichet users add` and `guichet users token` do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Who decides in these tests: a caseworker for reviews, two supervisors for four eyes.
+PEOPLE = {"case-worker": "caseworker", "super-one": "supervisor", "super-two": "supervisor"}
+
+
+@dataclass(frozen=True)
+class Backoffice:
+    url: str
+    database_url: str
+    tokens: dict[str, str]  # login -> personal API token
+
+    def console_env(self, stack_env: dict[str, str], login: str) -> dict[str, str]:
+        """The console's environment for `login`: the stack's, the back-office's address and the person's token."""
+        return {**stack_env, "BACKOFFICE_URL": self.url + "/", "GUICHET_TOKEN": self.tokens[login]}
+
+    def console(self, stack_env: dict[str, str], login: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "guichet_console", *args],
+            env=self.console_env(stack_env, login),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def decide(self, stack_env: dict[str, str], login: str, *args: str) -> dict:
+        """A write command with --json that must succeed: the back-office's decision."""
+        done = self.console(stack_env, login, *args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    async def until_projected(self, query: str, *args: object, timeout_s: float = 60.0) -> object:
+        """The first non-empty answer of `query` on the read model: what a decision needs must be projected first."""
+        deadline = time.monotonic() + timeout_s
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            while time.monotonic() < deadline:
+                if found := await connection.fetchval(query, *args):
+                    return found
+                await asyncio.sleep(0.3)
+        finally:
+            await connection.close()
+        raise AssertionError(f"the back-office never projected: {query} {args}")
+
+    @staticmethod
+    async def outcome(probe, stack, command_id: str, timeout_s: float = 60.0) -> dict:
+        """The owning service's answer to a command (applied or refused), from operations.command-outcomes.v1."""
+        topic = stack.topic("operations.command-outcomes.v1")
+
+        def answers(records) -> list[dict]:
+            return [v for r in records if (v := json.loads(r.value)).get("command_id") == command_id]
+
+        found = answers(await probe.read_until(topic, lambda rs: bool(answers(rs)), timeout_s=timeout_s))
+        assert found, f"no outcome for command {command_id} in {timeout_s} s"
+        return found[0]
+
+
+async def _until_ready(url: str, process: subprocess.Popen | None, log: Path | None, timeout_s: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                tail = log.read_text(errors="replace")[-4000:] if log else ""
+                raise AssertionError(f"the back-office exited at start:\n{tail}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(url + "/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.3)
+    raise AssertionError(f"the back-office never became ready at {url}")
+
+
+async def _people(database_url: str) -> dict[str, str]:
+    from guichet_backoffice import accounts
+
+    connection = await asyncpg.connect(database_url)
+    tokens = {}
+    try:
+        for login, role in PEOPLE.items():
+            async with connection.transaction():
+                if await accounts.find(connection, login) is None:
+                    await accounts.add(connection, login, role, by="e2e-tests")
+                tokens[login] = await accounts.issue_token(connection, login, "e2e", by="e2e-tests")
+    finally:
+        await connection.close()
+    return tokens
+
+
+def _spawn_backoffice(env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "guichet_backoffice"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+
+
+@contextlib.asynccontextmanager
+async def backoffice_beside(infra, stack, label: str) -> AsyncIterator[Backoffice]:
+    """The back-office on `stack` (a RunningStack), with one account and token per person of PEOPLE."""
+    if "backoffice" in stack.processes:
+        url = stack.http("backoffice")
+        await _until_ready(url, stack.processes["backoffice"], None)
+        yield Backoffice(url, stack.database_urls["backoffice"], await _people(stack.database_urls["backoffice"]))
+        return
+    from guichet_deploy.postgres import drop_databases, provision_databases
+    from guichet_deploy.procs import free_port, stop_children
+
+    assert infra.pg_admin_dsn is not None, "the back-office needs a PostgreSQL these tests can create a database on"
+    suffix = f"_{label}"
+    database_url = (await provision_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix))["backoffice"]
+    port = free_port()
+    env = {**stack.env, "BACKOFFICE_DATABASE_URL": database_url, "BACKOFFICE_HTTP_PORT": str(port)}
+    log = stack.logs / "backoffice.log"
+    process = _spawn_backoffice(env, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _until_ready(url, process, log)
+        yield Backoffice(url, database_url, await _people(database_url))
+    finally:
+        stop_children([process])
+        await drop_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix)
+
+
+@pytest.fixture(scope="module")
+async def backoffice(infra, stack, run_id: str) -> AsyncIterator[Backoffice]:
+    """The back-office beside the session's stack (one per test module that asks for it)."""
+    async with backoffice_beside(infra, stack, f"bo{run_id}{time.monotonic_ns() % 100_000}") as running:
+        yield running
+
+
+@pytest.fixture
+def backoffice_for(infra) -> Callable[[object, str], contextlib.AbstractAsyncContextManager[Backoffice]]:
+    """`async with backoffice_for(private_stack, label) as backoffice:` the back-office beside a test's own stack."""
+    return lambda stack, label: backoffice_beside(infra, stack, label)
