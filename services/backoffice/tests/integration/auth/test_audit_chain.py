@@ -40,7 +40,7 @@ async def test_the_chain_verifies_and_names_the_first_tampered_row(infra, fresh_
 
 async def test_auditors_see_the_trail_and_download_it_as_csv(pool, person: Person) -> None:
     client = await person("olga", "auditor")
-    page = await client.get("/audit")
+    page = await client.get("/audit", params={"verifier": "1"})
     assert page.status_code == 200 and "Chaîne vérifiée" in page.text
     export = await client.get("/audit.csv")
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
