@@ -5,7 +5,7 @@ Same use cases as the pages (`commands`), so the same four-eyes rules and the sa
 here, so no CSRF token is needed: a browser cannot attach a bearer token to a forged request.
 
     GET  /api/v1/whoami
-    GET  /api/v1/decisions                       pending decisions
+    GET  /api/v1/decisions                       pending decisions (a caseworker's own only)
     POST /api/v1/review/{claim_id}/approve|reject            {"reason": "...", "codes": [...]}
     POST /api/v1/dead-letters/{letter_id}/replay|discard     {"reason": "..."}
     POST /api/v1/set-aside/{service}/{kind}/{item_id}/release|cancel   {"reason": "..."}
@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from guichet_backoffice import accounts, commands
+from guichet_backoffice.auth.roles import holds
 from guichet_backoffice.decision_repository import DecisionRepository
 from guichet_backoffice.four_eyes import Action, Decision, DecisionRefused, InvalidDecision
 from guichet_common.db import PoolSlot
@@ -131,10 +132,12 @@ def api(pool: PoolSlot, topic_prefix: str) -> Mount:
         return JSONResponse({"login": who.login, "role": who.role})
 
     async def pending(request: Request) -> Response:
-        if await actor(request) is None:
+        if (who := await actor(request)) is None:
             return _error("jeton absent, inconnu ou révoqué", 401)
         async with pool.acquire() as conn:
             waiting = await DecisionRepository(conn).pending()
+        if not holds(who.role, "supervisor", "auditor"):  # as on the page: one's own decisions only
+            waiting = [decision for decision in waiting if decision.requested_by == who.login]
         return JSONResponse({"decisions": [decision_json(d) for d in waiting]})
 
     return Mount(

@@ -147,6 +147,7 @@ async def test_the_api_applies_the_same_rules_to_dead_letters_and_blocked_paymen
         )
         assert batch.json()["state"] == "complete"
         assert len(await _commands(pool, OPERATOR_COMMANDS["payments"].name)) == 1
+        assert (await api.get("/api/v1/decisions", headers=cora)).json()["decisions"] == []  # none of hers
         pending = (await api.get("/api/v1/decisions", headers=tess)).json()["decisions"]
         assert {d["id"] for d in pending} == {replay["id"], release["id"]}
         for decision in pending:
