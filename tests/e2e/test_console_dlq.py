@@ -1,5 +1,9 @@
 """`guichet dlq` on stacks of their own: list, show (masked), replay once, refuse a second action.
 
+Reading is the SRE's (the broker and the owners' databases); replaying and discarding are decisions taken through
+the back-office beside the stack with personal tokens: a replay waits for a second supervisor, the owning service
+applies the command and answers with an outcome (applied, or refused when the dead letter was already acted on).
+
 Two kinds of dead letter. A submission whose claim_id is unusable: intake records its event_id and dead-letters
 it, so a replay travels once and intake's inbox ignores it (the effect happens once however often it travels).
 And an approval for a programme payments was not yet deployed with: the handler fails, nothing is recorded, the
@@ -40,6 +44,18 @@ def submission_without_usable_claim_id() -> dict:
     return event
 
 
+DEAD_LETTER = "SELECT 1 FROM dead_letters WHERE id = $1"
+
+
+def replay_with_four_eyes(backoffice, env: dict[str, str], dead_id: str, reason: str) -> dict:
+    """super-one asks for the replay, which waits; super-two seconds it, and its command leaves."""
+    asked = backoffice.decide(env, "super-one", "dlq", "replay", dead_id, "--reason", reason)
+    assert (asked["state"], asked["command_id"]) == ("pending", None), asked
+    seconded = backoffice.decide(env, "super-two", "decisions", "second", asked["id"])
+    assert (seconded["state"], seconded["seconded_by"]) == ("complete", "super-two"), seconded
+    return seconded
+
+
 async def wait_for(condition, what: str, timeout_s: float = 60.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -50,9 +66,9 @@ async def wait_for(condition, what: str, timeout_s: float = 60.0):
 
 
 async def test_a_dead_letter_is_listed_masked_replayed_once_and_refused_twice(
-    infra, probe, run_id, tmp_path, private_stack
+    infra, probe, run_id, tmp_path, private_stack, backoffice_for
 ) -> None:
-    async with private_stack(f"dq{run_id}", tmp_path) as stack:
+    async with private_stack(f"dq{run_id}", tmp_path) as stack, backoffice_for(stack, f"dq{run_id}bo") as backoffice:
         console_stack = current_stack(stack.env)
         submitted = stack.topic("claims.submitted.v1")
         await probe.publish(
@@ -79,13 +95,29 @@ async def test_a_dead_letter_is_listed_masked_replayed_once_and_refused_twice(
         assert claim["contact"]["email"] == "***" and claim["bank_account"]["holder_name"] == "***"
         unmasked = stack.console("dlq", "show", schema["id"], "--json", "--unmasked")
         assert EMAIL in unmasked.stdout and IBAN in unmasked.stdout
+        assert "recorded nowhere" in unmasked.stderr and "back-office" in unmasked.stderr
 
-        replay = ("dlq", "replay", schema["id"], "--operator", "alice", "--reason", "claim_id fixed upstream")
-        first, second = stack.console(*replay), stack.console(*replay)
-        assert first.returncode == 0, first.stderr
-        assert second.returncode == 1 and "already replayed by alice" in second.stderr
-        refused = stack.console("dlq", "discard", schema["id"], "--operator", "bob", "--reason", "late")
-        assert refused.returncode == 1 and "already replayed" in refused.stderr
+        for row in (schema, binary):
+            await backoffice.until_projected(DEAD_LETTER, stack.topic_prefix + row["id"])
+        caseworker = backoffice.console(stack.env, "case-worker", "dlq", "replay", schema["id"], "--reason", "x")
+        assert caseworker.returncode == 1 and "refused (not allowed)" in caseworker.stderr  # supervisors only
+        asked = backoffice.console(stack.env, "super-one", "dlq", "replay", schema["id"], "--reason", "fixed")
+        assert asked.returncode == 0 and "waiting for a second person" in asked.stdout, asked.stderr
+        (pending,) = backoffice.decide(stack.env, "super-one", "decisions", "list")
+        own = backoffice.console(stack.env, "super-one", "decisions", "second", pending["id"])
+        assert own.returncode == 1 and "refused (not allowed)" in own.stderr  # nobody seconds their own decision
+        seconded = backoffice.decide(stack.env, "super-two", "decisions", "second", pending["id"])
+        assert (seconded["state"], seconded["requested_by"]) == ("complete", "super-one")
+        applied = await backoffice.outcome(probe, stack, seconded["command_id"])
+        assert (applied["service"], applied["outcome"]) == ("intake", "applied"), applied
+
+        # The owner refuses a second action on the same dead letter, and says so in its outcome.
+        again = replay_with_four_eyes(backoffice, stack.env, schema["id"], "once more")
+        refused = await backoffice.outcome(probe, stack, again["command_id"])
+        assert refused["outcome"] == "refused" and "already replayed by super-one" in refused["detail"], refused
+        late = backoffice.decide(stack.env, "super-two", "dlq", "discard", schema["id"], "--reason", "late")
+        late_outcome = await backoffice.outcome(probe, stack, late["command_id"])
+        assert late_outcome["outcome"] == "refused" and "already replayed" in late_outcome["detail"]
 
         def replays(records) -> list:
             return [r for r in records if dict(r.headers).get("replay.of", b"").decode().endswith(schema["id"])]
@@ -111,16 +143,18 @@ async def test_a_dead_letter_is_listed_masked_replayed_once_and_refused_twice(
         assert figures["stages"]["intake"]["received"] == 0
         assert len(await dlq_ops.list_dead_letters(console_stack)) == 2
 
-        discarded = stack.console("dlq", "discard", binary["id"], "--operator", "bob", "--reason", "noise")
-        assert discarded.returncode == 0, discarded.stderr
-        late_replay = stack.console("dlq", "replay", binary["id"], "--operator", "alice", "--reason", "oops")
-        assert late_replay.returncode == 1 and "already discarded by bob" in late_replay.stderr
+        discarded = backoffice.decide(stack.env, "super-two", "dlq", "discard", binary["id"], "--reason", "noise")
+        assert discarded["state"] == "complete"  # a discard needs one person
+        assert (await backoffice.outcome(probe, stack, discarded["command_id"]))["outcome"] == "applied"
+        oops = backoffice.decide(stack.env, "super-one", "dlq", "replay", binary["id"], "--reason", "oops")
+        withdrawn = backoffice.decide(stack.env, "super-one", "decisions", "withdraw", oops["id"])
+        assert (withdrawn["state"], withdrawn["command_id"]) == ("withdrawn", None)
 
         states = {
             row["id"]: (row["state"], row["operator"])
             for row in json.loads(stack.console("dlq", "list", "--json").stdout)
         }
-        assert states == {schema["id"]: ("replayed", "alice"), binary["id"]: ("discarded", "bob")}
+        assert states == {schema["id"]: ("replayed", "super-one"), binary["id"]: ("discarded", "super-two")}
         status = json.loads(stack.console("status", "--json").stdout)
         assert status["topics"]["claims.submitted.v1"]["dead_letters"] == {
             "total": 2,
@@ -160,14 +194,17 @@ def approval(programme: str) -> ClaimDecidedV1:
 
 
 async def test_an_approval_dead_lettered_by_payments_is_paid_once_replayed_after_the_fix(
-    infra, probe, run_id, tmp_path, private_stack
+    infra, probe, run_id, tmp_path, private_stack, backoffice_for
 ) -> None:
     programmes = Path(__file__).resolve().parents[2] / "programmes"
     without_the_new_one = tmp_path / "programmes"
     without_the_new_one.mkdir()
     shutil.copy(programmes / "cheque-france-num-2021.toml", without_the_new_one)
     (tmp_path / "stack").mkdir()
-    async with private_stack(f"dr{run_id}", tmp_path / "stack") as stack:
+    async with (
+        private_stack(f"dr{run_id}", tmp_path / "stack") as stack,
+        backoffice_for(stack, f"dr{run_id}bo") as backoffice,
+    ):
         console_stack = current_stack(stack.env)
         old_payments = {**stack.env, "GUICHET_PROGRAMMES_DIR": str(without_the_new_one)}
         restart_payments(stack, old_payments, tmp_path / "payments-before.log")
@@ -185,10 +222,11 @@ async def test_an_approval_dead_lettered_by_payments_is_paid_once_replayed_after
         dead_id = (
             dead.dead.id.topic.removeprefix(stack.topic_prefix) + f":{dead.dead.id.partition}:{dead.dead.id.offset}"
         )
-        replay = ("dlq", "replay", dead_id, "--operator", "alice", "--reason", "programme deployed to payments")
-        first = stack.console(*replay)
-        assert first.returncode == 0, first.stderr
-        assert stack.console(*replay).returncode == 1
+        await backoffice.until_projected(DEAD_LETTER, str(dead.dead.id))
+        first = replay_with_four_eyes(backoffice, stack.env, dead_id, "programme deployed to payments")
+        assert (await backoffice.outcome(probe, stack, first["command_id"]))["outcome"] == "applied"
+        second = replay_with_four_eyes(backoffice, stack.env, dead_id, "twice")
+        assert (await backoffice.outcome(probe, stack, second["command_id"]))["outcome"] == "refused"
 
         def payments_of_claim(records) -> list:
             return [r for r in records if json.loads(r.value)["claim_id"] == decision.claim_id]
