@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "eligibility", "payments", "notifications")
+SERVICES = ("intake", "eligibility", "payments", "notifications", "backoffice")
 TOOLS = ("console", "chaos", "simulator", "bench", "finance", "registry")
 SERVICE_PACKAGES = tuple(f"guichet_{name}" for name in SERVICES)
 TOOL_PACKAGES = tuple(f"guichet_{name}" for name in TOOLS)

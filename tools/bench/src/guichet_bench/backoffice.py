@@ -70,8 +70,7 @@ async def _until_ready(url: str, process: subprocess.Popen, log: Path, timeout_s
 
 async def _seed_and_account(database_url: str, claims: int) -> str:
     """Seed the read model with `claims` claims; create the caseworker who signs in; return its password."""
-    from guichet_backoffice import accounts
-    from guichet_backoffice.seed import seed_claims
+    from guichet_backoffice.operators import accounts, seed_claims
 
     password = "bench-" + secrets.token_urlsafe(12)
     connection = await asyncpg.connect(database_url)

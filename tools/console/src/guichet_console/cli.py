@@ -30,11 +30,11 @@ from typing import Annotated
 import structlog
 import typer
 
-from guichet_backoffice.users_cli import audit_app, users_app
 from guichet_common.cli import ExitCode
 from guichet_console import decisions, dlq, report, set_aside, status, trace
 from guichet_console.reconcile import reconcile
 from guichet_console.review import review_app
+from guichet_console.users import audit_app, users_app
 from guichet_console.whatif import whatif
 from guichet_finance.cli import app as finance_app
 from guichet_registry.cli import app as registry_app

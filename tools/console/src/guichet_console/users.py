@@ -9,26 +9,22 @@ audited under `cli:<the system user>`. Passwords and tokens are printed once, ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
 
-from guichet_backoffice import accounts, audit
-from guichet_backoffice.auth.passwords import WeakPassword
-from guichet_backoffice.auth.roles import ROLES
+from guichet_backoffice import operators as backoffice
+from guichet_backoffice.operators import ROLES, AccountError, WeakPassword, accounts, audit
 from guichet_common.cli import ExitCode
-from guichet_common.db import TRANSIENT_DB_ERRORS, create_pool, run_migrations
-from guichet_common.runtime import COMMON_MIGRATIONS
+from guichet_common.db import TRANSIENT_DB_ERRORS
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 T = TypeVar("T")
 
 users_app = typer.Typer(no_args_is_help=True, help="The back-office's accounts: add, disable, set-role, token.")
@@ -42,7 +38,7 @@ def database_url() -> str:
     """BACKOFFICE_DATABASE_URL, else the local stack's back-office database."""
     if url := os.environ.get("BACKOFFICE_DATABASE_URL"):
         return url
-    from guichet_deploy.infra import ensure_infra  # type: ignore[import-untyped]  # the console's environment has it
+    from guichet_deploy.infra import ensure_infra
 
     local: str = ensure_infra().database_urls["backoffice"]
     return local
@@ -52,33 +48,14 @@ def operator() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-@contextlib.asynccontextmanager
-async def connected(url: str | None = None) -> AsyncIterator[asyncpg.Connection]:
-    """One connection to the back-office's database, its schema migrated, in one transaction."""
-    pool = await create_pool(url or database_url(), size=1, connect_timeout_s=10)
-    try:
-        await run_migrations(pool, COMMON_MIGRATIONS)
-        await run_migrations(pool, MIGRATIONS)
-        async with pool.acquire() as conn, conn.transaction():
-            yield cast(asyncpg.Connection, conn)  # the pool's proxy behaves as the connection
-    finally:
-        await pool.close()
-
-
-async def first_admin(url: str | None = None, login: str = accounts.FIRST_ADMIN) -> str | None:
-    """The first admin's one-time password, or None when an admin exists (for `make demo`)."""
-    async with connected(url) as conn:
-        return await accounts.ensure_first_admin(conn, login)
-
-
 def _run(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     async def session() -> T:
-        async with connected() as conn:
+        async with backoffice.connected(database_url()) as conn:
             return await work(conn)
 
     try:
         return asyncio.run(session())
-    except (accounts.AccountError, WeakPassword) as refused:
+    except (AccountError, WeakPassword) as refused:
         typer.echo(f"refused: {refused}", err=True)
         raise typer.Exit(ExitCode.REFUSED) from refused
     except TRANSIENT_DB_ERRORS as away:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from typer.testing import CliRunner
 
-from guichet_backoffice.users_cli import audit_app, users_app
+from guichet_console.users import audit_app, users_app
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def backoffice_url(infra, run_id: str) -> AsyncIterator[str]:
+    """A back-office database of its own, never migrated: the commands bring its schema up to date themselves."""
+    from guichet_deploy.postgres import drop_databases, provision_databases
+
+    if infra.pg_admin_dsn is None:
+        pytest.skip("needs a PostgreSQL the tests may create databases on")
+    suffix = f"_users{run_id}"
+    yield (await provision_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix))["backoffice"]
+    await drop_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix)
 
 
 def test_accounts_and_the_audit_trail_from_the_terminal(backoffice_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
