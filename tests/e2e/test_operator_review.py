@@ -1,11 +1,10 @@
-"""Manual review end to end: a claim goes to review, an operator decides with the console command, and the
-decision travels on: approved claims get paid, rejected ones are told why."""
+"""Manual review end to end: a claim goes to review, a caseworker decides with the console, which goes through the
+back-office with her personal token (no database role), and the decision travels on: eligibility applies it and
+answers with an outcome, approved claims get paid, rejected ones are told why."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -26,15 +25,8 @@ def claim_without_registry_record(siren: str, siret: str, iban: str) -> dict:
     return event
 
 
-def operator(stack, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "guichet_console", "review", *args],
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+UNDER_REVIEW = "SELECT 1 FROM claims WHERE claim_id = $1 AND status = 'under_review'"
+DECIDED = "SELECT 1 FROM claims WHERE claim_id = $1 AND status NOT IN ('received', 'under_review')"
 
 
 def statuses_of(records, claim_id: str) -> list[tuple[str, list[str]]]:
@@ -42,7 +34,7 @@ def statuses_of(records, claim_id: str) -> list[tuple[str, list[str]]]:
     return [(v["status"], v["reasons"]) for v in values]
 
 
-async def test_review_then_operator_approval_then_payment(stack, probe) -> None:
+async def test_review_then_approval_through_the_back_office_then_payment(stack, probe, backoffice) -> None:
     event = claim_without_registry_record("642210199", "64221019900013", "FR7630006000011234567890189")
     claim_id = event["claim"]["claim_id"]
     await probe.publish(stack.topic("claims.submitted.v1"), [(b"642210199", json.dumps(event).encode())])
@@ -52,13 +44,14 @@ async def test_review_then_operator_approval_then_payment(stack, probe) -> None:
     )
     assert statuses_of(seen, claim_id) == [("received", []), ("under_review", ["REGISTRY_NO_RECORD"])]
 
-    listed = operator(stack, "list", "--json")
+    listed = stack.console("review", "list", "--json")  # a read: eligibility's database, as before
     assert listed.returncode == 0, listed.stderr
     assert claim_id in [item["claim_id"] for item in json.loads(listed.stdout)]
-    approved = operator(stack, "approve", claim_id, "--operator", "alice", "--reason", "Kbis checked")
-    assert approved.returncode == 0, approved.stderr
-    again = operator(stack, "reject", claim_id, "--operator", "bob", "--reason", "changed my mind")
-    assert again.returncode == 1 and "final" in again.stderr
+    await backoffice.until_projected(UNDER_REVIEW, claim_id)
+    approved = backoffice.decide(stack.env, "case-worker", "review", "approve", claim_id, "--reason", "Kbis checked")
+    assert (approved["state"], approved["requested_by"], approved["target"]) == ("complete", "case-worker", claim_id)
+    outcome = await backoffice.outcome(probe, stack, approved["command_id"])
+    assert (outcome["service"], outcome["outcome"]) == ("eligibility", "applied"), outcome
 
     seen = await probe.read_until(status_topic, lambda rs: ("payment_sent", []) in statuses_of(rs, claim_id))
     assert [s for s, _ in statuses_of(seen, claim_id)] == [
@@ -68,25 +61,48 @@ async def test_review_then_operator_approval_then_payment(stack, probe) -> None:
         "payment_scheduled",
         "payment_sent",
     ]
+    await backoffice.until_projected(DECIDED, claim_id)
+    again = backoffice.console(stack.env, "case-worker", "review", "reject", claim_id, "--reason", "changed my mind")
+    assert again.returncode == 1 and "refused" in again.stderr, again.stderr
 
 
-async def test_review_then_operator_rejection(stack, probe) -> None:
+async def test_review_then_rejection_through_the_back_office(stack, probe, backoffice) -> None:
     event = claim_without_registry_record("611037532", "61103753200011", "FR7630004000031234567890143")
     claim_id = event["claim"]["claim_id"]
     await probe.publish(stack.topic("claims.submitted.v1"), [(b"611037532", json.dumps(event).encode())])
     status_topic = stack.topic("claims.status.v1")
     await probe.read_until(status_topic, lambda rs: any(s == "under_review" for s, _ in statuses_of(rs, claim_id)))
-    rejected = operator(stack, "reject", claim_id, "--operator", "alice", "--reason", "company unknown at the RCS")
+    await backoffice.until_projected(UNDER_REVIEW, claim_id)
+    reject = ("review", "reject", claim_id, "--reason", "company unknown at the RCS")
+    rejected = backoffice.console(stack.env, "case-worker", *reject)
     assert rejected.returncode == 0, rejected.stderr
+    assert "complete (case-worker)" in rejected.stdout and "sent to eligibility" in rejected.stdout
     seen = await probe.read_until(status_topic, lambda rs: any(s == "rejected" for s, _ in statuses_of(rs, claim_id)))
     assert statuses_of(seen, claim_id)[-1] == ("rejected", ["REJECTED_AFTER_REVIEW"])
 
-    # The same queue through the stack's own console, with --json.
     shown = stack.console("review", "show", claim_id, "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["status"] == "rejected"
-    again = stack.console("review", "approve", claim_id, "--operator", "bob", "--reason", "x", "--json")
-    assert again.returncode == 1 and "final" in again.stderr  # refused: exit code 1, nothing changed
+    await backoffice.until_projected(DECIDED, claim_id)
+    again = backoffice.console(stack.env, "case-worker", "review", "approve", claim_id, "--reason", "x", "--json")
+    assert again.returncode == 1 and "refused" in again.stderr  # refused: exit code 1, nothing changed
     unknown = stack.console("review", "show", "CFN-REVIEW-NONE", "--json")
     assert unknown.returncode == 1 and "no claim" in unknown.stderr
     assert claim_id not in [item["claim_id"] for item in json.loads(stack.console("review", "list", "--json").stdout)]
+
+
+async def test_a_decision_needs_a_real_token_and_names_no_operator(stack, backoffice) -> None:
+    """Anybody could be anybody with `--operator alice`: now the token's account decides, and without a valid token
+    nothing is decided. The console needs no database for it (no *_DATABASE_URL at all here)."""
+    without_databases = {k: v for k, v in stack.env.items() if not k.endswith("_DATABASE_URL")}
+    wrong = {**backoffice.console_env(without_databases, "case-worker"), "GUICHET_TOKEN": "gbo_not-a-real-token"}
+    refused = stack.console("review", "approve", "CFN-REVIEW-ANY", "--reason", "x", env=wrong)
+    assert refused.returncode == 1 and "refused (token missing, unknown or revoked)" in refused.stderr
+    named = backoffice.console(
+        without_databases, "case-worker", "review", "approve", "CFN-REVIEW-ANY", "--operator", "alice", "--reason", "x"
+    )
+    assert named.returncode == 2 and "is gone" in named.stderr
+    nothing_under_review = backoffice.console(
+        without_databases, "case-worker", "review", "approve", "CFN-REVIEW-NONE", "--reason", "x"
+    )
+    assert nothing_under_review.returncode == 1 and "refused" in nothing_under_review.stderr
