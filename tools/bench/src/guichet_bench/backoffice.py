@@ -38,6 +38,8 @@ PAGES = (
     ("review queue, one programme", QUEUE + "?programme=cheque-france-num-2021"),
     ("review queue, code INVOICE_REUSED", QUEUE + "?code=INVOICE_REUSED"),
     ("review queue, older than 7 days", QUEUE + "?age=7"),
+    # The rarest code possible: walking the queue in order would read every claim under review to find none.
+    ("review queue, a code no claim has", QUEUE + "?code=ALREADY_AIDED"),
 )
 BENCH_LOGIN = "bench-caseworker"
 
