@@ -38,24 +38,23 @@ class Stack:
         return self.topic_prefix + name
 
     @contextlib.asynccontextmanager
-    async def connection(
-        self, service: str, *, readonly: bool = True, decode_json: bool = False
-    ) -> AsyncIterator[asyncpg.Connection]:
-        """One connection to `service`'s database, in one transaction (read-only unless asked).
+    async def connection(self, service: str, *, decode_json: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """One connection to `service`'s database, in one read-only transaction: the console only reads the
+        services' databases (its decisions go through the back-office, `backoffice_api`).
 
         With `decode_json`, json/jsonb come back as Python values, as in the service itself: what the service's own
-        code (a review decision, a what-if replay) expects of the connection it is given."""
+        code (the review queue, a what-if replay) expects of the connection it is given."""
         if decode_json:
             pool = await create_pool(self.database_urls[service], size=1, connect_timeout_s=10)
             try:
-                async with pool.acquire() as conn, conn.transaction(readonly=readonly):
+                async with pool.acquire() as conn, conn.transaction(readonly=True):
                     yield conn
             finally:
                 await pool.close()
             return
         conn = await asyncpg.connect(self.database_urls[service], timeout=10)
         try:
-            async with conn.transaction(readonly=readonly):
+            async with conn.transaction(readonly=True):
                 yield conn
         finally:
             await conn.close()

@@ -67,7 +67,7 @@ async def _actions_by_owner(stack: Stack, services: set[str]) -> dict[str, dict[
     async def of(service: str) -> dict[DeadLetterId, DeadLetterAction] | None:
         topics = [t for t in dead_letter_topics(stack.topic_prefix) if owner_of(_original(stack, t)) == service]
         try:
-            async with stack.connection(service, readonly=True) as conn:
+            async with stack.connection(service) as conn:
                 return {a.id: a for a in await dead_letters.recorded_actions(conn, topics)}
         except UNREACHABLE:
             return None

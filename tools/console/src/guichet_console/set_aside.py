@@ -63,7 +63,7 @@ async def list_items(
     errors: dict[str, str] = {}
     for service in services:
         try:
-            async with stack.connection(service, readonly=True) as conn:
+            async with stack.connection(service) as conn:
                 found += [Listed(service, item) for item in await held_items(conn, kind, limit)]
         except UNREACHABLE as error:
             errors[service] = describe(error)

@@ -72,7 +72,7 @@ async def collect(stack: Stack) -> PipelineStatus:
 async def service_figures(stack: Stack, service: str) -> ServiceFigures:
     dlq_topics = [stack.topic(spec.dead_letter()) for spec in CONSUMED_BY[service] if spec.has_dead_letters]
     try:
-        async with stack.connection(service, readonly=True) as conn:
+        async with stack.connection(service) as conn:
             return ServiceFigures(
                 service,
                 stage=await STAGE_FIGURES[service](conn),

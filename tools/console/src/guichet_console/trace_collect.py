@@ -87,7 +87,7 @@ async def collect(stack: Stack, claim_id: str) -> ClaimHistory:
 
     async def read(service: str) -> None:
         try:
-            async with stack.connection(service, readonly=True) as conn:
+            async with stack.connection(service) as conn:
                 await READERS[service](conn, history)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             history.unreachable[service] = why(error)
