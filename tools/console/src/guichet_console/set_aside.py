@@ -79,7 +79,8 @@ def holding_service(kind: str, service: str | None) -> str:
         raise ValueError(f"no service decides items of kind {printable(kind, 40)!r}; known: {', '.join(OWNERS)}")
     if service is not None:
         if service not in owner.services:
-            raise ValueError(f"{service} holds no items of kind {kind} (owned by {', '.join(owner.services)})")
+            owned_by = ", ".join(owner.services)
+            raise ValueError(f"{printable(service, 40)} holds no items of kind {kind} (owned by {owned_by})")
         return service
     if len(owner.services) > 1:
         raise ValueError(f"every service may hold {kind} items: say which with --service")
