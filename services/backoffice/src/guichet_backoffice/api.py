@@ -6,6 +6,8 @@ here, so no CSRF token is needed: a browser cannot attach a bearer token to a fo
 
     GET  /api/v1/whoami
     GET  /api/v1/decisions                       pending decisions (a caseworker's own only)
+    GET  /api/v1/dead-letters/{letter_id}[?unmasked=1]       one dead letter (dead_letter_json), masked unless
+                                                 asked; an unmasked read is recorded in the audit trail
     POST /api/v1/review/{claim_id}/approve|reject            {"reason": "...", "codes": [...]}
     POST /api/v1/dead-letters/{letter_id}/replay|discard     {"reason": "..."}
     POST /api/v1/set-aside/{service}/{kind}/{item_id}/release|cancel   {"reason": "..."}
@@ -26,15 +28,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from guichet_backoffice import accounts, commands
+from guichet_backoffice import accounts, audit, commands, read_model
 from guichet_backoffice.auth.roles import holds
+from guichet_backoffice.dead_letter_json import dead_letter_json
 from guichet_backoffice.decision_repository import DecisionRepository
 from guichet_backoffice.four_eyes import Action, Decision, DecisionRefused, InvalidDecision
+from guichet_backoffice.web.pages_common import OPERATIONS
 from guichet_common.db import PoolSlot
 from guichet_common.unit_of_work import open_unit_of_work
 
 PREFIX = "/api/v1"
 Handler = Callable[[Request, commands.Actor, dict[str, Any]], Awaitable[Decision]]
+UNMASKED = {"": False, "0": False, "false": False, "1": True, "true": True}
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:
@@ -140,12 +145,34 @@ def api(pool: PoolSlot, topic_prefix: str) -> Mount:
             waiting = [decision for decision in waiting if decision.requested_by == who.login]
         return JSONResponse({"decisions": [decision_json(d) for d in waiting]})
 
+    async def dead_letter_read(request: Request) -> Response:
+        if (who := await actor(request)) is None:
+            return _error("jeton absent, inconnu ou révoqué", 401)
+        if not holds(who.role, *OPERATIONS):  # the roles that open the dead-letter page
+            return _error("les lettres mortes sont réservées aux superviseurs et aux auditeurs", 403)
+        if (unmasked := UNMASKED.get(request.query_params.get("unmasked", "").lower())) is None:
+            return _error("unmasked vaut 1 ou 0", 400)
+        letter_id = request.path_params["letter_id"]
+        async with pool.acquire() as conn:
+            if (letter := await read_model.dead_letter(conn, letter_id)) is None:
+                return _error("lettre morte inconnue", 404)
+            if unmasked:  # recorded before anything is shown: no record, no personal data
+                await audit.record(
+                    conn,
+                    who.login,
+                    audit.PERSONAL_DATA_VIEWED,
+                    target=f"dead_letter:{letter_id}",
+                    details={"page": "dead_letter", "fields": ["payload"], "via": "api"},
+                )
+        return JSONResponse(dead_letter_json(letter, unmasked=unmasked))
+
     return Mount(
         PREFIX,
         routes=[
             Route("/whoami", whoami, methods=["GET"]),
             Route("/decisions", pending, methods=["GET"]),
             Route("/review/{claim_id}/{verb}", endpoint(review), methods=["POST"]),
+            Route("/dead-letters/{letter_id}", dead_letter_read, methods=["GET"]),
             Route("/dead-letters/{letter_id}/{verb}", endpoint(dead_letter), methods=["POST"]),
             Route("/set-aside/{service}/{kind}/{item_id}/{verb}", endpoint(set_aside), methods=["POST"]),
             Route("/decisions/{decision_id}/{verb}", endpoint(closing), methods=["POST"]),
