@@ -52,6 +52,11 @@ class Batcher:
         due = await uow.payments.programmes_with_unbatched(now - self.max_age, self.max_size)
         made = 0
         for programme_id in due:
+            if programme_id not in self.programmes:
+                # Scheduled under a programme file since withdrawn: its file cannot be written here. Said each turn
+                # (an operator must deploy the programme again), and the other programmes' batches go on.
+                log.warning("batch_programme_not_deployed", programme=programme_id)
+                continue
             unbatched = await uow.payments.take_unbatched(programme_id, self.max_size)
             if unbatched:
                 uow.publish(await self._close(uow, self.programmes[programme_id], unbatched, now))

@@ -22,6 +22,12 @@ from guichet_programme import Programme
 log = structlog.get_logger()
 
 
+class UnknownProgramme(KeyError):
+    """An approval for a programme this deployment does not run: it fails alone and is dead-lettered, to be replayed
+    once the programme file is deployed. An envelope in the database is not enough (another deployment, or an older
+    programme file, may have opened it): without the programme the batcher could not write its SEPA file."""
+
+
 @dataclass(frozen=True)
 class PaymentsService:
     programmes: Mapping[str, Programme]
@@ -53,6 +59,8 @@ class PaymentsService:
         with the envelopes locked until it commits. Returns the claims' statuses."""
         if not approvals:
             return []
+        if unknown := sorted({a.programme for a in approvals} - self.programmes.keys()):
+            raise UnknownProgramme(f"no programme {', '.join(unknown)} in this deployment")
         served = await uow.payments.companies_already_served(sorted({(a.programme, a.siren) for a in approvals}))
         first_per_company: list[ClaimDecidedV1] = []
         for approval in approvals:

@@ -3,6 +3,7 @@ the rest waits in line in arrival order, and a company is served once."""
 
 from __future__ import annotations
 
+import pytest
 from structlog.testing import capture_logs
 
 from guichet_common.contracts import ClaimDecidedV1
@@ -10,7 +11,7 @@ from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_payments.domain import AttemptState, PaymentState
 from guichet_payments.handlers import Handlers
-from guichet_payments.service import PaymentsService
+from guichet_payments.service import PaymentsService, UnknownProgramme
 from guichet_payments.settlement import SettlementService
 
 from .fakes import (
@@ -90,3 +91,15 @@ async def test_a_redelivered_approval_is_applied_once_through_the_subscription()
     await subscription.apply(uow, [record])
     assert [s for _, s, _ in statuses(uow.committed)] == ["payment_scheduled"]
     assert uow.budgets.envelopes[PROGRAMME.id].reserved_cents == GRANT and uow.commits == 2
+
+
+async def test_an_approval_for_a_programme_this_deployment_does_not_run_is_refused_even_with_an_envelope() -> None:
+    """An envelope left by another deployment (or an older programme file) is no licence to pay: the batcher could
+    not write the file, and would fail every turn for every programme. The approval fails alone (dead letter)."""
+    uow = await with_envelope()
+    await uow.budgets.ensure("pass-numerique-region-2021", 10 * GRANT)
+    with pytest.raises(UnknownProgramme, match="pass-numerique-region-2021"):
+        await SERVICE.apply_approvals(
+            uow, [approval(1), approval(2).model_copy(update={"programme": "pass-numerique-region-2021"})]
+        )
+    assert uow.payments.payments == {}

@@ -114,3 +114,19 @@ async def test_a_batch_whose_every_attempt_is_blocked_makes_no_file_but_counts_a
     assert await batcher.close_due_batches(uow) == 1
     assert uow.payments.batches == [] and list(tmp_path.iterdir()) == []
     assert len(uow.held) == 1
+
+
+async def test_payments_of_a_programme_no_longer_deployed_wait_visibly_and_never_stop_the_others(
+    tmp_path: Path,
+) -> None:
+    """Scheduled under a programme file since withdrawn: the batcher cannot write their file, says so, and goes on
+    with the programmes it runs (a KeyError here used to roll back every programme's batch, every turn)."""
+    clock = Clock()
+    uow = await scheduled(clock, approval(1), approval(2))
+    clock.now += dt.timedelta(seconds=6)
+    batcher = Batcher({}, tmp_path, max_size=10, max_age=dt.timedelta(seconds=5), clock=clock)  # withdrawn
+    with capture_logs() as logs:
+        assert await batcher.close_due_batches(uow) == 0
+    assert [e["programme"] for e in logs if e["event"] == "batch_programme_not_deployed"] == [PROGRAMME.id]
+    assert uow.payments.batches == []
+    assert await Batcher(PROGRAMMES, tmp_path, max_size=10, clock=clock).close_due_batches(uow) == 1
