@@ -1,6 +1,8 @@
-"""`guichet dlq` on stacks of their own: list, show (masked), replay once, refuse a second action.
+"""`guichet dlq` on stacks of their own: list, show (masked, or unmasked and audited), replay once, refuse a second
+action.
 
-Reading is the SRE's (the broker and the owners' databases); replaying and discarding are decisions taken through
+Reading masked is the SRE's (the broker and the owners' databases); reading personal data unmasked is a person's,
+through the back-office, which records who looked; replaying and discarding are decisions taken through
 the back-office beside the stack with personal tokens: a replay waits for a second supervisor, the owning service
 applies the command and answers with an outcome (applied, or refused when the dead letter was already acted on).
 
@@ -45,6 +47,7 @@ def submission_without_usable_claim_id() -> dict:
 
 
 DEAD_LETTER = "SELECT 1 FROM dead_letters WHERE id = $1"
+VIEWED_BY = "SELECT actor FROM audit_trail WHERE action = 'personal_data_viewed' AND target = $1"
 
 
 def replay_with_four_eyes(backoffice, env: dict[str, str], dead_id: str, reason: str) -> dict:
@@ -93,12 +96,17 @@ async def test_a_dead_letter_is_listed_masked_replayed_once_and_refused_twice(
         assert EMAIL not in shown.stdout and IBAN not in shown.stdout and NAME not in shown.stdout
         claim = json.loads(shown.stdout)["payload"]["claim"]
         assert claim["contact"]["email"] == "***" and claim["bank_account"]["holder_name"] == "***"
-        unmasked = stack.console("dlq", "show", schema["id"], "--json", "--unmasked")
-        assert EMAIL in unmasked.stdout and IBAN in unmasked.stdout
-        assert "recorded nowhere" in unmasked.stderr and "back-office" in unmasked.stderr
 
         for row in (schema, binary):
             await backoffice.until_projected(DEAD_LETTER, stack.topic_prefix + row["id"])
+        # Personal data is a person's read, through the back-office, which records who looked.
+        unmasked = backoffice.console(stack.env, "super-one", "dlq", "show", schema["id"], "--json", "--unmasked")
+        assert unmasked.returncode == 0, unmasked.stderr
+        assert EMAIL in unmasked.stdout and IBAN in unmasked.stdout
+        viewer = await backoffice.until_projected(VIEWED_BY, f"dead_letter:{stack.topic_prefix}{schema['id']}")
+        assert viewer == "super-one"
+        not_hers = backoffice.console(stack.env, "case-worker", "dlq", "show", schema["id"], "--unmasked")
+        assert not_hers.returncode == 1 and EMAIL not in not_hers.stdout + not_hers.stderr
         caseworker = backoffice.console(stack.env, "case-worker", "dlq", "replay", schema["id"], "--reason", "x")
         assert caseworker.returncode == 1 and "refused (not allowed)" in caseworker.stderr  # supervisors only
         asked = backoffice.console(stack.env, "super-one", "dlq", "replay", schema["id"], "--reason", "fixed")
@@ -251,7 +259,7 @@ async def test_an_approval_dead_lettered_by_payments_is_paid_once_replayed_after
         }
 
 
-async def test_dlq_list_and_show_print_a_hostile_record_escaped_never_obeyed(stack, probe) -> None:
+async def test_dlq_list_and_show_print_a_hostile_record_escaped_never_obeyed(stack, probe, backoffice) -> None:
     """A record nobody here wrote: ESC sequences, a right-to-left override, a line separator, CR/LF, a NUL and rich
     markup in its headers and payload. The console shows them written out and still masks the e-mail address."""
     from aiokafka import AIOKafkaProducer
@@ -286,7 +294,8 @@ async def test_dlq_list_and_show_print_a_hostile_record_escaped_never_obeyed(sta
     assert not [char for char in raw if char in shown.stdout], repr(shown.stdout)
     assert f"[/bold]\\x1b[2J\\x1b[31m{marker}\\u202eexe.txt\\u2028forged\\x0d\\x0aline" in shown.stdout
     assert "\\x00\\xff" in shown.stdout and EMAIL not in shown.stdout
-    as_json_ = stack.console("dlq", "show", dead_id, "--json", "--unmasked")
+    await backoffice.until_projected(DEAD_LETTER, stack.topic_prefix + dead_id)
+    as_json_ = backoffice.console(stack.env, "super-one", "dlq", "show", dead_id, "--json", "--unmasked")
     assert as_json_.returncode == 0, as_json_.stderr
     assert not [char for char in raw if char in as_json_.stdout], repr(as_json_.stdout)
     assert hostile in json.loads(as_json_.stdout)["payload"]

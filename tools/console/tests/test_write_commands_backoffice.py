@@ -124,6 +124,65 @@ def test_the_token_may_come_from_the_environment_and_json_prints_the_decision(ba
     assert json.loads(result.output) == answer
 
 
+def letter(**extra: Any) -> dict[str, Any]:
+    """The back-office's answer to GET /api/v1/dead-letters/{id}?unmasked=1."""
+    return {
+        "id": "p.claims.submitted.v1.dlq:2:7",
+        "service": "intake",
+        "original_topic": "p.claims.submitted.v1",
+        "original_partition": 1,
+        "original_offset": 40,
+        "reason": "SCHEMA_INVALID claim_id too short",
+        "attempts": 1,
+        "dead_lettered_at": "2026-12-03T07:00:00+00:00",
+        "state": "replayed",
+        "acted_by": "alice",
+        "acted_at": "2026-12-03T07:30:00+00:00",
+        "key": "642515712",
+        "headers": [["x-contact", "jeanne@example.fr"], ["x-null", ""]],
+        "payload": {"claim": {"contact": {"email": "jeanne@example.fr"}}},
+        "unmasked": True,
+        **extra,
+    }
+
+
+UNMASKED_PATH = "/api/v1/dead-letters/p.claims.submitted.v1.dlq%3A2%3A7?unmasked=1"
+
+
+def test_an_unmasked_dead_letter_is_read_through_the_back_office_under_the_token(backoffice, monkeypatch) -> None:
+    monkeypatch.setenv("GUICHET_TOPIC_PREFIX", "p.")
+    backoffice.answers[("GET", UNMASKED_PATH)] = (200, letter())
+    shown = invoke("dlq", "show", "claims.submitted.v1.dlq:2:7", "--unmasked")
+    assert shown.exit_code == 0, shown.output
+    assert backoffice.seen == [("GET", UNMASKED_PATH, f"Bearer {TOKEN}", None)]  # the back-office audits this read
+    assert "claims.submitted.v1.dlq:2:7  (replayed by alice)" in shown.output
+    assert "original   claims.submitted.v1:1:40" in shown.output and '"email": "jeanne@example.fr"' in shown.output
+    assert "    x-contact: jeanne@example.fr" in shown.output
+
+    as_json = invoke("dlq", "show", "claims.submitted.v1.dlq:2:7", "--unmasked", "--json", token=None)
+    assert as_json.exit_code == 2 and "GUICHET_TOKEN" in as_json.output  # no token, no unmasked read
+    monkeypatch.setenv("GUICHET_TOKEN", TOKEN)
+    as_json = invoke("dlq", "show", "p.claims.submitted.v1.dlq:2:7", "--unmasked", "--json", token=None)
+    document = json.loads(as_json.stdout)
+    assert {key: document[key] for key in ("id", "topic", "original", "state", "operator", "action_reason")} == {
+        "id": "claims.submitted.v1.dlq:2:7",
+        "topic": "claims.submitted.v1.dlq",
+        "original": "claims.submitted.v1:1:40",
+        "state": "replayed",
+        "operator": "alice",
+        "action_reason": None,
+    }
+    assert document["payload"] == letter()["payload"] and ["x-null", ""] in document["headers"]
+
+
+def test_an_unmasked_read_the_back_office_refuses_shows_nothing(backoffice) -> None:
+    path = UNMASKED_PATH.replace("p.", "")
+    backoffice.answers[("GET", path)] = (403, {"error": "réservées aux superviseurs et aux auditeurs"})
+    refused = invoke("dlq", "show", "claims.submitted.v1.dlq:2:7", "--unmasked")
+    assert refused.exit_code == 1 and "refused (not allowed)" in refused.output
+    assert "jeanne" not in refused.output and len(backoffice.seen) == 1
+
+
 def test_a_set_aside_item_is_addressed_by_its_owning_service(backoffice) -> None:
     path = "/api/v1/set-aside/payments/payment_attempt/PAY-1%3A1/cancel"
     backoffice.answers[("POST", path)] = (200, decision("set_aside_cancel", "PAY-1:1", "complete", service="payments"))

@@ -2,8 +2,10 @@
 
 An ID is `<dlq topic>:<partition>:<offset>`, e.g. `claims.submitted.v1.dlq:2:7` (the deployment's prefix,
 GUICHET_TOPIC_PREFIX, may be left out). `list` and `show` read the broker and the owners' databases, for site
-reliability engineers who hold their roles. `replay` and `discard` are a person's decisions: they go through the
-back-office's API with a personal token (see `backoffice_api`); a replay waits for a second person. The owning
+reliability engineers who hold their roles, with personal data masked. `show --unmasked` is a person looking at
+personal data: it reads the back-office's API with a personal token, which records the read in its audit trail
+(and refuses roles that may not see dead letters). `replay` and `discard` are a person's decisions: they go through
+the back-office's API with a personal token (see `backoffice_api`); a replay waits for a second person. The owning
 service applies the command, once: a replay republishes the original record through its outbox to the topic's
 replay topic (`<topic>.replay`), which it consumes with the original topic's handler. JSON keys: see `dlq_view`.
 """
@@ -34,10 +36,6 @@ app = typer.Typer(
 )
 
 Id = Annotated[str, typer.Argument(metavar="ID", help="<dlq topic>:<partition>:<offset>, as `dlq list` shows it")]
-UNMASKED_NOTICE = (
-    "note: this unmasked read is recorded nowhere; the back-office's dead-letter page unmasks with a record of who"
-    " looked (issue 15): prefer it for personal data"
-)
 Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]
 
 
@@ -61,21 +59,28 @@ def list_(
 def show(
     dead_letter_id: Id,
     as_json: Json = False,
-    unmasked: Annotated[bool, typer.Option("--unmasked", help="show personal data as received")] = False,
+    unmasked: Annotated[
+        bool,
+        typer.Option(
+            "--unmasked",
+            help="show personal data as received, read through the back-office under your token (--token), which"
+            " records who looked in its audit trail",
+        ),
+    ] = False,
+    token: Token = None,
 ) -> None:
     """One dead letter: its headers and payload, personal data masked unless --unmasked."""
     if unmasked:
-        typer.echo(UNMASKED_NOTICE, err=True)
+        _show_unmasked(dead_letter_id, token, as_json)
+        return
     stack = current_stack()
     item = _run(dlq_ops.find(stack, _parse(dead_letter_id, stack)))
-    detail = dlq_view.detail_json(
-        item.dead, item.action, item.known, stack.topic_prefix, dt.datetime.now(dt.UTC), unmasked=unmasked
-    )
+    detail = dlq_view.detail_json(item.dead, item.action, item.known, stack.topic_prefix, dt.datetime.now(dt.UTC))
     if as_json:
         typer.echo(dlq_view.json_text(detail))
         return
     state = dlq_view.state_text(item.action, item.known)
-    typer.echo("\n".join(dlq_view.show_lines(item.dead, detail, state, unmasked=unmasked)))
+    typer.echo("\n".join(dlq_view.show_lines(item.dead, detail, state)))
 
 
 @app.command()
@@ -93,6 +98,17 @@ def discard(
 ) -> None:
     """Mark the dead letter as not to be replayed (once: the owner refuses a replayed or discarded one)."""
     _decide(dead_letter_id, "discard", reason, token, as_json)
+
+
+def _show_unmasked(text: str, token: str | None, as_json: bool) -> None:
+    # The back-office reads its own copy of the dead letter and audits the read before answering; no broker and no
+    # owner's database is read here, so an unmasked read that is not recorded cannot happen from the console.
+    prefix = os.environ.get("GUICHET_TOPIC_PREFIX", "")
+    letter_id = _parse_prefixed(text, prefix)
+    backoffice = Backoffice.from_environment(token)
+    letter = backoffice.get(f"dead-letters/{segment(str(letter_id))}?unmasked=1")
+    detail = dlq_view.from_backoffice(letter, prefix, dt.datetime.now(dt.UTC))
+    typer.echo(dlq_view.json_text(detail) if as_json else "\n".join(dlq_view.backoffice_lines(detail)))
 
 
 def _decide(text: str, verb: str, reason: str, token: str | None, as_json: bool) -> None:

@@ -5,7 +5,9 @@ Ids are shown without the deployment's topic prefix (`claims.submitted.v1.dlq:0:
 `dlq list --json`: a list of {id, topic, original, reason, attempts, timestamp, age, state, operator, action_reason,
 acted_at}; `state` is waiting | replayed | discarded | unknown (owner's database unreachable).
 `dlq show --json`: the same keys plus key, headers ([name, value] pairs) and payload (the JSON value, or text),
-masked unless --unmasked.
+masked unless --unmasked. `dlq show --unmasked` reads the back-office's API instead (`from_backoffice`): same
+keys, but action_reason is null (the back-office's read model keeps who acted and when, not why) and a header
+without a value is "".
 
 Everything in a dead letter came from outside. The text views (`list_table`, `show_lines`) escape control,
 separator and bidi characters and hand rich `Text`, never markup; the JSON views keep the data, escaped by
@@ -21,7 +23,6 @@ import orjson
 from rich.table import Table
 
 from guichet_common.logging import mask_personal_data, mask_text
-from guichet_common.safe_text import printable_bytes
 from guichet_console.dead_letters import DeadLetter, DeadLetterAction, DeadLetterId
 from guichet_console.report_format import json_text, outside, shown
 
@@ -95,31 +96,67 @@ def detail_json(
     known: bool,
     prefix: str,
     now: dt.datetime,
-    *,
-    unmasked: bool = False,
 ) -> dict[str, Any]:
-    text = (lambda value: value) if unmasked else mask_text
+    """Masked always: an unmasked read goes through the back-office, which records it (`from_backoffice`)."""
     return {
         **summary_json(dead, action, known, prefix, now),
-        "key": None if dead.key is None else text(dead.key.decode("utf-8", "replace")),
+        "key": None if dead.key is None else mask_text(dead.key.decode("utf-8", "replace")),
         "headers": [
-            [name, None if value is None else text(value.decode("utf-8", "replace"))] for name, value in dead.headers
+            [name, None if value is None else mask_text(value.decode("utf-8", "replace"))]
+            for name, value in dead.headers
         ],
-        "payload": payload(dead.value, unmasked=unmasked),
+        "payload": payload(dead.value),
     }
 
 
-def payload(value: bytes | None, *, unmasked: bool = False) -> Any:
-    """The dead letter's value: parsed JSON when it is JSON, else text; personal data masked unless asked."""
+def payload(value: bytes | None) -> Any:
+    """The dead letter's value: parsed JSON when it is JSON, else text; personal data masked."""
     if value is None:
         return None
     try:
         parsed = orjson.loads(value)
     except orjson.JSONDecodeError:
-        raw = value.decode("utf-8", "replace")
-        return raw if unmasked else mask_text(raw)
+        return mask_text(value.decode("utf-8", "replace"))
     # The logs' masking: personal-name keys, IBAN- and e-mail-shaped text, at any depth.
-    return parsed if unmasked else mask_personal_data(None, "", {"payload": parsed})["payload"]
+    return mask_personal_data(None, "", {"payload": parsed})["payload"]
+
+
+def from_backoffice(letter: dict[str, Any], prefix: str, now: dt.datetime) -> dict[str, Any]:
+    """The back-office's answer to GET /api/v1/dead-letters/{id} in `dlq show --json`'s shape."""
+    topic = str(letter.get("id", "")).rsplit(":", 2)[0]
+    dead_lettered_at = dt.datetime.fromisoformat(str(letter["dead_lettered_at"]))
+    original = [letter.get("original_topic"), letter.get("original_partition"), letter.get("original_offset")]
+    return {
+        "id": str(letter["id"]).removeprefix(prefix),
+        "topic": topic.removeprefix(prefix),
+        "original": ":".join("?" if part is None else str(part) for part in original).removeprefix(prefix),
+        "reason": letter.get("reason"),
+        "attempts": letter.get("attempts"),
+        "timestamp": dead_lettered_at.isoformat(),
+        "age": age(int(dead_lettered_at.timestamp() * 1000), now),
+        "state": letter.get("state"),
+        "operator": letter.get("acted_by"),
+        "action_reason": None,
+        "acted_at": letter.get("acted_at"),
+        "key": letter.get("key"),
+        "headers": letter.get("headers") or [],
+        "payload": letter.get("payload"),
+    }
+
+
+def backoffice_lines(detail: dict[str, Any]) -> list[str]:
+    """`dlq show --unmasked` for people, from `from_backoffice`'s shape: every unsafe character escaped."""
+    state = outside(detail["state"]) + (f" by {outside(detail['operator'])}" if detail.get("operator") else "")
+    lines = [f"{outside(detail['id'])}  ({state})"]
+    lines += [f"  {label:<10} {outside(detail[label])}" for label in ("original", "reason", "attempts", "timestamp")]
+    lines.append(f"  {'key':<10} {'(null)' if detail['key'] is None else outside(detail['key'])}")
+    lines.append("  headers")
+    lines += [f"    {outside(name)}: {outside(value)}" for name, value in detail["headers"]]
+    lines.append("  payload")
+    parsed = detail["payload"]
+    # A JSON object or array is laid out; text (a payload that is not JSON) on one line, its breaks escaped.
+    lines.append(json_text(parsed) if isinstance(parsed, dict | list) else outside(parsed))
+    return lines
 
 
 def list_table(rows: list[dict[str, Any]], states: list[str]) -> Table:
@@ -133,14 +170,14 @@ def list_table(rows: list[dict[str, Any]], states: list[str]) -> Table:
     return table
 
 
-def show_lines(dead: DeadLetter, detail: dict[str, Any], state: str, *, unmasked: bool = False) -> list[str]:
+def show_lines(dead: DeadLetter, detail: dict[str, Any], state: str) -> list[str]:
     """`dlq show` for people, as plain lines: key, header values and a payload that is not JSON are shown from the
-    raw bytes (`\\xNN` where they are not UTF-8), masked unless asked, every unsafe character escaped."""
+    raw bytes, masked, every unsafe character escaped."""
 
     def raw(value: bytes | None) -> str:
         if value is None:
             return "(null)"
-        return printable_bytes(value) if unmasked else outside(mask_text(value.decode("utf-8", "backslashreplace")))
+        return outside(mask_text(value.decode("utf-8", "backslashreplace")))
 
     lines = [f"{outside(detail['id'])}  ({outside(state)})"]
     lines += [f"  {label:<10} {outside(detail[label])}" for label in ("original", "reason", "attempts", "timestamp")]
