@@ -25,13 +25,12 @@ from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError,
 
 from guichet_common.access import SERVICES, Grant, grants_for, principal
 from guichet_common.contracts import EXAMPLES
+from guichet_common.dead_letter_actions import DeadLetter, DeadLetterId, replay_dead_letter
 from guichet_common.kafka_admin import TopicsMissingError, ensure_topics
 from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.outbox_set_aside import cancel_outbox_row
 from guichet_common.set_aside import record_decision
 from guichet_common.topics import ALL_TOPICS, TopicSpec, consumer_group, topic_names_with_dead_letters
-from guichet_console import dead_letters
-from guichet_console.dead_letters import DeadLetter, DeadLetterId
 from guichet_deploy.kafka_secure import (
     SecuredKafka,
     add_acls,
@@ -387,7 +386,7 @@ async def _records_with(
 async def test_a_replayed_dead_letter_reaches_its_consumer_on_the_owners_grants(
     secured: SecuredKafka, secured_services: dict[str, Any]
 ) -> None:
-    """`guichet dlq replay` queues the record in intake's outbox; intake publishes it to claims.submitted.v1.replay
+    """A replay queues the record in intake's outbox; intake publishes it to claims.submitted.v1.replay
     (it may only read claims.submitted.v1) and consumes it: here the record is still unreadable, so its second dead
     letter, coming from the replay topic, proves the way round."""
     await _until_ready(secured_services)
@@ -402,11 +401,11 @@ async def test_a_replayed_dead_letter_reaches_its_consumer_on_the_owners_grants(
     [first] = await _records_with(secured, dlq, marker, count=1)
     dead = DeadLetter(DeadLetterId(dlq, first.partition, first.offset), first.key, first.value, tuple(first.headers))
 
-    # What `guichet dlq replay` does (guichet_console.dlq_ops.replay), on intake's database.
+    # What intake does when it applies the back-office's replay command (operator_command_targets), on its database.
     conn = await asyncpg.connect(secured_services["envs"]["intake"]["INTAKE_DATABASE_URL"])
     try:
         async with conn.transaction():
-            await dead_letters.replay(conn, dead, "alice", "proving replays under the ACLs")
+            await replay_dead_letter(conn, dead, "alice", "proving replays under the ACLs")
         second = (await _records_with(secured, dlq, marker, count=2))[1:]
         assert second, "the replay never reached intake\n" + _log_tail(secured_services["logs"])
         again = second[0]

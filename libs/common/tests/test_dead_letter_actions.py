@@ -1,13 +1,13 @@
-"""Dead-letter ids and the replayed record; the table and the one-action rule are in test_dead_letters_db.py.
+"""Dead-letter ids and the replayed record; the table and the one-action rule are in
+integration/test_dead_letter_actions_db.py.
 
 The console reads dead letters and parses their ids; the replayed record is built by the owning service when it
-applies the back-office's command (guichet_common.dead_letter_actions), tested here since the console had it first."""
+applies the back-office's command."""
 
 import pytest
 
-from guichet_common.dead_letter_actions import replay_message
+from guichet_common.dead_letter_actions import REPLAY_HEADER, DeadLetter, DeadLetterId, NotReplayable, replay_message
 from guichet_common.records import InboundRecord, dead_letter
-from guichet_console.dead_letters import REPLAY_HEADER, DeadLetter, DeadLetterId, NotReplayable
 
 
 def test_an_id_reads_back_as_it_was_written_even_with_dots_and_colons_before_it() -> None:

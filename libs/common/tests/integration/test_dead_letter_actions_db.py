@@ -9,9 +9,8 @@ import asyncpg
 import pytest
 
 from guichet_common import dead_letter_actions
+from guichet_common.dead_letter_actions import DeadLetter, DeadLetterAlreadyHandled, DeadLetterId
 from guichet_common.outbox import queued_messages
-from guichet_console import dead_letters
-from guichet_console.dead_letters import DeadLetter, DeadLetterAlreadyHandled, DeadLetterId
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +34,7 @@ async def test_a_replay_records_the_action_and_queues_the_original_in_one_go(int
         await dead_letter_actions.replay_dead_letter(conn, DEAD, "alice", "fixed")
     async with intake_pool.acquire() as conn:
         rows = await outbox_rows(conn)
-        actions = await dead_letters.recorded_actions(conn, [DEAD.id.topic])
+        actions = await dead_letter_actions.recorded_actions(conn, [DEAD.id.topic])
     replayed = [("x.claims.submitted.v1.replay", DEAD.key, DEAD.value)]
     assert [(r["topic"], r["key"], r["value"]) for r in rows] == replayed
     assert "dlq.reason" not in rows[0]["headers"]
@@ -62,7 +61,7 @@ async def test_a_discard_is_recorded_and_an_operator_and_reason_are_required(int
         with pytest.raises(ValueError):
             await dead_letter_actions.discard(conn, DEAD.id, " ", "why")
         await dead_letter_actions.discard(conn, DEAD.id, "bob", "noise")
-        other_topic = await dead_letters.recorded_actions(conn, ["x.registry.companies.v1.dlq"])
-        (action,) = await dead_letters.recorded_actions(conn, [DEAD.id.topic])
+        other_topic = await dead_letter_actions.recorded_actions(conn, ["x.registry.companies.v1.dlq"])
+        (action,) = await dead_letter_actions.recorded_actions(conn, [DEAD.id.topic])
     assert other_topic == []
     assert (action.action, action.operator) == ("discarded", "bob")
