@@ -24,7 +24,7 @@ from guichet_common.runtime import COMMON_MIGRATIONS
 from guichet_deploy.procs import free_port, stop_children
 
 ROOT = Path(__file__).resolve().parent
-SERVICES = ("intake", "eligibility", "payments", "notifications")
+SERVICES = ("intake", "eligibility", "payments", "notifications", "backoffice")
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +155,7 @@ def _spawn(module: str, env: dict[str, str], log_path: Path, *args: str) -> subp
 
 @pytest.fixture(scope="session")
 async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
-    """The four services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
+    """The five services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
     async with running_stack(infra, f"e2e{run_id}", tmp_path_factory.mktemp("stack")) as running:
         yield running
 

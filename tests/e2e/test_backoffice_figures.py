@@ -16,8 +16,7 @@ import asyncpg
 import pytest
 
 from guichet_backoffice import read_model
-from guichet_deploy.postgres import drop_databases, provision_databases
-from guichet_deploy.procs import free_port, stop_children
+from guichet_deploy.procs import stop_children
 from guichet_simulator.generator import generate_claims
 from guichet_simulator.publisher import publish_simulation
 from guichet_simulator.regional import mix_programmes
@@ -70,15 +69,11 @@ def budgets_of(figures: read_model.Dashboard) -> dict[str, dict[str, int]]:
 async def test_the_dashboard_shows_the_reports_and_the_status_figures(
     infra: Any, probe: Any, run_id: str, tmp_path: Path, private_stack: Any
 ) -> None:
-    if infra.pg_admin_dsn is None:
-        pytest.skip("the back-office's database is made here: it needs PostgreSQL's admin DSN")
     label = f"bf{run_id}"
     claims = mix_programmes(generate_claims(60, seed=2015, run_id=f"BF{run_id}", problem_share=0.3))
     (tmp_path / "stack").mkdir()
-    database_url = (await provision_databases(infra.pg_admin_dsn, ["backoffice"], suffix=f"_{label}"))["backoffice"]
     async with private_stack(label, tmp_path / "stack") as stack:
-        env = {**stack.env, "BACKOFFICE_DATABASE_URL": database_url, "BACKOFFICE_HTTP_PORT": str(free_port())}
-        backoffice = spawn("guichet_backoffice", env, tmp_path / "backoffice.log")
+        database_url = stack.database_urls["backoffice"]  # the stack's own back-office, a service like the others
         finance = spawn("guichet_finance", stack.env, tmp_path / "finance.log", "--return-every", "7")
         try:
             await publish_simulation(claims, bootstrap_servers=infra.kafka_bootstrap, prefix=stack.topic_prefix)
@@ -103,10 +98,10 @@ async def test_the_dashboard_shows_the_reports_and_the_status_figures(
             finally:
                 await conn.close()
         finally:
-            stop_children([backoffice, finance])
-            await drop_databases(infra.pg_admin_dsn, ["backoffice"], suffix=f"_{label}")
+            stop_children([finance])
+        backoffice = stack.processes["backoffice"]
+        assert backoffice.poll() is None, stack.log_text()[-3000:]
 
-    assert backoffice.returncode in (0, -15, None), (tmp_path / "backoffice.log").read_text()[-3000:]
     assert from_dashboard(figures) == expected
     assert budgets_of(figures) == status["budgets"]
     assert figures.registered > 0 and figures.payments_by_status["settled"].count > 0
