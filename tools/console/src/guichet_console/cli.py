@@ -23,24 +23,71 @@ the back-office at BACKOFFICE_URL with your personal token (--token or GUICHET_T
 
 from __future__ import annotations
 
+import importlib
 import sys
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 import typer
+from typer.core import TyperGroup
 
 from guichet_common.cli import ExitCode
 from guichet_console import decisions, dlq, report, set_aside, status, trace
 from guichet_console.reconcile import reconcile
 from guichet_console.review import review_app
-from guichet_console.users import audit_app, users_app
 from guichet_console.whatif import whatif
 from guichet_finance.cli import app as finance_app
 from guichet_registry.cli import app as registry_app
 from guichet_simulator.cli import app as demo_app
 
-app = typer.Typer(no_args_is_help=True, help=__doc__, epilog=ExitCode.epilog(), rich_markup_mode="rich")
+
+class LoadedWhenRun(TyperGroup):
+    """A command group the root lists under its own short help, built from `module:attribute` (a Typer) only when
+    it runs or shows its own help."""
+
+    def __init__(self, name: str, target: str, short_help: str) -> None:
+        super().__init__(name=name, help=short_help)
+        self.target = target
+
+    def loaded(self) -> TyperGroup:
+        module, _, attribute = self.target.partition(":")
+        group = typer.main.get_command(getattr(importlib.import_module(module), attribute))
+        if not isinstance(group, TyperGroup):  # a Typer of one command would be that command itself
+            raise TypeError(f"{self.target} is not a group of commands")
+        return group
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        # Click then invokes the context's command: the real group, with its own options and subcommands.
+        return self.loaded().make_context(info_name, args, parent=parent, **extra)
+
+
+# `guichet users|audit` bring the back-office's accounts code (argon2, its migrations), which `guichet --help` and
+# every other command can do without. Their short help is repeated here; tests/test_cli_lazy.py checks they agree.
+LOADED_WHEN_RUN = {
+    "users": ("guichet_console.users:users_app", "The back-office's accounts: add, disable, set-role, token."),
+    "audit": ("guichet_console.users:audit_app", "The back-office's audit trail: verify its chain, export it."),
+}
+
+
+class RootGroup(TyperGroup):
+    """`guichet`'s commands, with LOADED_WHEN_RUN listed where they always were: after `decisions`."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        built, lazy = (
+            dict(self.commands),
+            {name: LoadedWhenRun(name, *about) for name, about in LOADED_WHEN_RUN.items()},
+        )
+        self.commands.clear()
+        for name, command in built.items():
+            self.commands[name] = command
+            if name == "decisions":
+                self.commands.update(lazy)
+        self.commands.update({name: command for name, command in lazy.items() if name not in self.commands})
+
+
+app = typer.Typer(cls=RootGroup, no_args_is_help=True, help=__doc__, epilog=ExitCode.epilog(), rich_markup_mode="rich")
 
 
 def package_version() -> str:
@@ -75,8 +122,6 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(set_aside.app, name="set-aside")
 app.add_typer(decisions.app, name="decisions")
 app.command("reconcile")(reconcile)
-app.add_typer(users_app, name="users")
-app.add_typer(audit_app, name="audit")
 app.add_typer(registry_app, name="registry", help="Load INSEE's SIRENE stock file of legal units into Kafka.")
 app.add_typer(demo_app, name="demo", help="The demo, and synthetic claims and registry records for it.")
 app.add_typer(finance_app, name="finance", help="Play the bank and the finance department for the demo.")
