@@ -1,5 +1,5 @@
-"""The JSON API under /api/v1 for the console's write commands, authenticated by a personal token
-(`Authorization: Bearer gbo_...`, issued on /jeton or by `guichet users token`).
+"""The JSON API under /api/v1 for the console's write commands and its unmasked reads, authenticated by a personal
+token (`Authorization: Bearer gbo_...`, issued on /jeton or by `guichet users token`).
 
 Same use cases as the pages (`commands`), so the same four-eyes rules and the same audit rows. No cookie is read
 here, so no CSRF token is needed: a browser cannot attach a bearer token to a forged request.
