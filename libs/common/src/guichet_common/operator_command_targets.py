@@ -1,6 +1,6 @@
 """What a service's operator commands act on, for real: its dead letters (read from the broker, their actions
 recorded in its database) and its set-aside items (decided by its operators module), in the unit of work's
-transaction. `operator_commands_for` builds a service's use case with them."""
+transaction. `operator_commands_for` builds a service's use case with them; `accept_operator_commands` wires it."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ from typing import Protocol
 import asyncpg
 
 from guichet_common import dead_letter_actions, set_aside_decisions
+from guichet_common.contracts.backoffice import CommandOutcomeV1, OperatorCommandV1, SetAsideV1
 from guichet_common.dead_letter_actions import DeadLetter, DeadLetterId
 from guichet_common.dead_letter_reader import KafkaDeadLetters
 from guichet_common.kafka_security import client_options
 from guichet_common.operator_commands import CommandRefused, Identity, OperatorCommands
+from guichet_common.runtime import Wiring
 from guichet_common.set_aside import Announcer, Decision
 from guichet_common.set_aside_decisions import Owner, owners
 from guichet_common.settings import CommonSettings
+from guichet_common.topics import COMMAND_OUTCOMES, OPERATOR_COMMANDS, SET_ASIDE_ITEMS
 from guichet_common.unit_of_work import PostgresUnitOfWork
 
 
@@ -85,3 +88,17 @@ def operator_commands_for(
         return PostgresCommandTargets(uow.connection, kinds, reader, announcer)
 
     return OperatorCommands(service, targets, settings.topic_prefix)
+
+
+def accept_operator_commands(wiring: Wiring, operators: ModuleType) -> None:
+    """Subscribe the service to its own command topic (backoffice.<service>-commands.v1), and declare what it answers
+    with: the outcome of each command, and its set-aside items (announced by its units of work)."""
+    commands = operator_commands_for(wiring.name, wiring.settings, operators)
+    wiring.subscribe(
+        OPERATOR_COMMANDS[wiring.name].name,
+        OperatorCommandV1,
+        commands.apply,
+        description="The back-office's commands: dead letters replayed or discarded, set-aside items decided",
+    )
+    wiring.publishes(COMMAND_OUTCOMES.name, CommandOutcomeV1, "What became of each back-office command")
+    wiring.publishes(SET_ASIDE_ITEMS.name, SetAsideV1, "Items set aside by a job, and operators' decisions on them")

@@ -9,21 +9,18 @@ from dataclasses import dataclass
 from guichet_common.contracts import ClaimDecidedV1, ClaimRegisteredV1, ClaimStatusV1, RegistryCompanyV1
 from guichet_common.contracts.backoffice import (
     JUDGEMENTS_TOPIC,
-    CommandOutcomeV1,
     JudgementV1,
-    OperatorCommandV1,
     ReviewDecisionV1,
-    SetAsideV1,
 )
 from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC, ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.registry import TOPIC as REGISTRY_COMPANIES
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
-from guichet_common.operator_command_targets import operator_commands_for
+from guichet_common.operator_command_targets import accept_operator_commands
 from guichet_common.pipeline import Published, Undecodable, contract
 from guichet_common.records import InboundRecord
 from guichet_common.runtime import Wiring
 from guichet_common.safe_text import has_unsafe_characters
-from guichet_common.topics import COMMAND_OUTCOMES, OPERATOR_COMMANDS, REVIEW_DECISIONS, SET_ASIDE_ITEMS
+from guichet_common.topics import REVIEW_DECISIONS
 from guichet_common.unit_of_work import announcing
 from guichet_eligibility import operators, status_repository
 from guichet_eligibility.domain import check_rules_exist
@@ -113,14 +110,6 @@ def register_handlers(wiring: Wiring) -> None:
         reviews.apply,
         description="Reviewed claims approved or rejected by a person in the back-office",
     )
-    commands = operator_commands_for("eligibility", wiring.settings, operators)
-    wiring.subscribe(
-        OPERATOR_COMMANDS["eligibility"].name,
-        OperatorCommandV1,
-        commands.apply,
-        description="The back-office's commands: dead letters replayed or discarded, set-aside items decided",
-    )
-    wiring.publishes(COMMAND_OUTCOMES.name, CommandOutcomeV1, "What became of each back-office command")
-    wiring.publishes(SET_ASIDE_ITEMS.name, SetAsideV1, "Items set aside by a job, and operators' decisions on them")
+    accept_operator_commands(wiring, operators)
     wiring.figures.stage = status_repository.stage_figures
     wiring.repeat("judge_claims_past_registry_deadline", service.judge_past_registry_deadline, pause_s=1.0)

@@ -11,15 +11,13 @@ import structlog
 from pydantic import ValidationError
 
 from guichet_common.contracts import ApplicantContactV1, ClaimRegisteredV1, ClaimStatusV1, ClaimSubmittedV1
-from guichet_common.contracts.backoffice import CommandOutcomeV1, OperatorCommandV1, SetAsideV1
 from guichet_common.contracts.claim_submitted import TOPIC as CLAIMS_SUBMITTED
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC, CLAIMS_REGISTERED_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
-from guichet_common.operator_command_targets import operator_commands_for
+from guichet_common.operator_command_targets import accept_operator_commands
 from guichet_common.pipeline import Published
 from guichet_common.records import InboundRecord, Unreadable, describe_validation_error, read_json_object
 from guichet_common.runtime import Wiring
-from guichet_common.topics import COMMAND_OUTCOMES, OPERATOR_COMMANDS, SET_ASIDE_ITEMS
 from guichet_common.unit_of_work import announcing
 from guichet_intake import operators, status_repository
 from guichet_intake.service import ClaimsUnitOfWork, IntakeService, Submission
@@ -43,15 +41,7 @@ def register_handlers(wiring: Wiring) -> None:
     wiring.publishes(CLAIMS_STATUS, ClaimStatusV1, "received, or refused with the specification's codes")
     wiring.publishes(CLAIMS_REGISTERED_TOPIC, ClaimRegisteredV1, "Registered claims, for eligibility")
     wiring.publishes(APPLICANT_CONTACTS_TOPIC, ApplicantContactV1, "Who to write to about a claim, for notifications")
-    commands = operator_commands_for("intake", wiring.settings, operators)
-    wiring.subscribe(
-        OPERATOR_COMMANDS["intake"].name,
-        OperatorCommandV1,
-        commands.apply,
-        description="The back-office's commands: dead letters replayed or discarded, set-aside items decided",
-    )
-    wiring.publishes(COMMAND_OUTCOMES.name, CommandOutcomeV1, "What became of each back-office command")
-    wiring.publishes(SET_ASIDE_ITEMS.name, SetAsideV1, "Items set aside by a job, and operators' decisions on them")
+    accept_operator_commands(wiring, operators)
     wiring.figures.stage = status_repository.stage_figures
 
 

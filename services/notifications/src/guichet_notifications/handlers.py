@@ -9,16 +9,15 @@ from typing import TypeGuard, get_args
 import orjson
 
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
-from guichet_common.contracts.backoffice import EMAILS_TOPIC, CommandOutcomeV1, EmailV1, OperatorCommandV1, SetAsideV1
+from guichet_common.contracts.backoffice import EMAILS_TOPIC, EmailV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.contracts.status import ClaimStatus
-from guichet_common.operator_command_targets import operator_commands_for
+from guichet_common.operator_command_targets import accept_operator_commands
 from guichet_common.pipeline import Published, contract
 from guichet_common.records import InboundRecord
 from guichet_common.runtime import Wiring
 from guichet_common.safe_text import has_unsafe_characters
-from guichet_common.topics import COMMAND_OUTCOMES, OPERATOR_COMMANDS, SET_ASIDE_ITEMS
 from guichet_common.unit_of_work import announcing
 from guichet_notifications import operators, service, status_repository
 from guichet_notifications.domain import KINDS, Contact, OwedEmail
@@ -109,15 +108,7 @@ def register_handlers(wiring: Wiring) -> None:
         decode=handlers.decode_status,
         description="Status changes that owe the applicant a mail",
     )
-    commands = operator_commands_for("notifications", wiring.settings, operators)
-    wiring.subscribe(
-        OPERATOR_COMMANDS["notifications"].name,
-        OperatorCommandV1,
-        commands.apply,
-        description="The back-office's commands: dead letters replayed or discarded, set-aside items decided",
-    )
-    wiring.publishes(COMMAND_OUTCOMES.name, CommandOutcomeV1, "What became of each back-office command")
-    wiring.publishes(SET_ASIDE_ITEMS.name, SetAsideV1, "Items set aside by a job, and operators' decisions on them")
+    accept_operator_commands(wiring, operators)
     wiring.publishes(EMAILS_TOPIC, EmailV1, "Each e-mail sent or given up on, for the back-office")
     wiring.figures.stage = status_repository.stage_figures
     smtp = SmtpSettings(settings.smtp_host, settings.smtp_port, settings.mail_from)

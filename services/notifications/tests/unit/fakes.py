@@ -190,6 +190,7 @@ class RecordingWiring:
     real wiring would build it, so tests apply records through the service's own decoding and inbox choices."""
 
     def __init__(self, settings: Any) -> None:
+        self.name = "notifications"
         self.settings = settings
         self.pool = None
         self.unit_of_work: Any = None

@@ -18,19 +18,15 @@ from guichet_common.contracts.backoffice import (
     BUDGETS_TOPIC,
     SEPA_FILES_TOPIC,
     BudgetV1,
-    CommandOutcomeV1,
-    OperatorCommandV1,
     SepaFileV1,
-    SetAsideV1,
 )
 from guichet_common.contracts.bank_details import TOPIC as BANK_DETAILS
 from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.payments import ISSUED_TOPIC, SETTLEMENTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
-from guichet_common.operator_command_targets import operator_commands_for
+from guichet_common.operator_command_targets import accept_operator_commands
 from guichet_common.pipeline import Published
 from guichet_common.runtime import Wiring
-from guichet_common.topics import COMMAND_OUTCOMES, OPERATOR_COMMANDS, SET_ASIDE_ITEMS
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_payments import operators, status_repository
 from guichet_payments.batching import Batcher
@@ -109,15 +105,7 @@ def register_handlers(wiring: Wiring) -> None:
     )
     wiring.publishes(BUDGETS_TOPIC, BudgetV1, "Each envelope after a transaction changed it, for the back-office")
     wiring.publishes(SEPA_FILES_TOPIC, SepaFileV1, "Each pain.001 file written, whole, for the back-office")
-    commands = operator_commands_for("payments", wiring.settings, operators)
-    wiring.subscribe(
-        OPERATOR_COMMANDS["payments"].name,
-        OperatorCommandV1,
-        commands.apply,
-        description="The back-office's commands: dead letters replayed or discarded, set-aside items decided",
-    )
-    wiring.publishes(COMMAND_OUTCOMES.name, CommandOutcomeV1, "What became of each back-office command")
-    wiring.publishes(SET_ASIDE_ITEMS.name, SetAsideV1, "Items set aside by a job, and operators' decisions on them")
+    accept_operator_commands(wiring, operators)
     wiring.figures.stage = status_repository.stage_figures
     wiring.figures.budgets = status_repository.budget_figures
     # Checked a few times per batch age, so a batch closes soon after it is due (latency), at an indexed query a time.
