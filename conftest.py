@@ -145,6 +145,23 @@ class RunningStack:
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
 
+    async def until_ready(self, service: str, timeout_s: float = 180.0) -> str:
+        """The service's base URL once its /readyz answers 200: its schema is made and its consumers run (the
+        back-office's accounts table, say, exists only then)."""
+        import httpx
+
+        url = self.http(service)
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.processes[service].poll() is not None:
+                    raise AssertionError(f"{service} exited:\n{self.log_text()[-4000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url + "/readyz")).status_code == 200:
+                        return url
+                await asyncio.sleep(0.3)
+        raise AssertionError(f"{service} never became ready at {url}")
+
 
 def _spawn(module: str, env: dict[str, str], log_path: Path, *args: str) -> subprocess.Popen:
     with log_path.open("ab") as log:

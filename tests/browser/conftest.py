@@ -6,17 +6,12 @@ helper modules `browser_*.py` (named so that they clash with no other folder's m
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 if str(Path(__file__).resolve().parent) not in sys.path:
@@ -40,55 +35,10 @@ class Backoffice:
         return f"browser-{role}"
 
 
-async def _wait_ready(url: str, process: subprocess.Popen | None, log: Path | None, timeout_s: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                tail = log.read_text(errors="replace")[-4000:] if log else ""
-                raise AssertionError(f"the back-office exited at start:\n{tail}")
-            try:
-                if (await client.get(url + "/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise AssertionError(f"the back-office never became ready at {url}")
-
-
-def spawn_backoffice(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "guichet_backoffice"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-
-
 @pytest.fixture(scope="module")
-async def backoffice_process(stack, infra, run_id: str) -> AsyncIterator[tuple[str, str]]:
-    """(base URL, database URL) of the back-office on the session's stack: the stack's own process once the
-    back-office is among the root conftest's SERVICES, else one started here on a database of its own."""
-    if "backoffice" in stack.processes:
-        url = stack.http("backoffice")
-        await _wait_ready(url, stack.processes["backoffice"], None)
-        yield url, stack.database_urls["backoffice"]
-        return
-    from guichet_deploy.postgres import drop_databases, provision_databases
-    from guichet_deploy.procs import free_port, stop_children
-
-    suffix = f"_browser{run_id}"
-    assert infra.pg_admin_dsn is not None, "the browser tests need a PostgreSQL they can create a database on"
-    database_url = (await provision_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix))["backoffice"]
-    port = free_port()
-    env = {**stack.env, "BACKOFFICE_DATABASE_URL": database_url, "BACKOFFICE_HTTP_PORT": str(port)}
-    log = stack.logs / "backoffice.log"
-    process = spawn_backoffice(env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _wait_ready(url, process, log)
-        yield url, database_url
-    finally:
-        stop_children([process])
-        await drop_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix)
+async def backoffice_process(stack) -> tuple[str, str]:
+    """(base URL, database URL) of the session's stack's own back-office, once it is ready."""
+    return await stack.until_ready("backoffice"), stack.database_urls["backoffice"]
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,7 @@
 """The back-office beside a stack, for the console's decisions (issue 15): they go through its API with personal
 tokens, and it needs the stack's topics to know what is under review, dead-lettered or set aside.
 
-The stack's own back-office once the root conftest runs it among the services; until then one started here, on a
-database of its own, with the stack's environment (prefix, broker). Accounts and tokens are made with
+Every test stack runs its own back-office (the root conftest's SERVICES). Accounts and tokens are made with
 guichet_backoffice.accounts, as `guichet users add` and `guichet users token` do.
 """
 
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,20 +77,6 @@ class Backoffice:
         return found[0]
 
 
-async def _until_ready(url: str, process: subprocess.Popen | None, log: Path | None, timeout_s: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                tail = log.read_text(errors="replace")[-4000:] if log else ""
-                raise AssertionError(f"the back-office exited at start:\n{tail}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(url + "/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.3)
-    raise AssertionError(f"the back-office never became ready at {url}")
-
-
 async def _people(database_url: str) -> dict[str, str]:
     from guichet_backoffice import accounts
 
@@ -109,48 +93,22 @@ async def _people(database_url: str) -> dict[str, str]:
     return tokens
 
 
-def _spawn_backoffice(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "guichet_backoffice"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-
-
 @contextlib.asynccontextmanager
-async def backoffice_beside(infra, stack, label: str) -> AsyncIterator[Backoffice]:
-    """The back-office on `stack` (a RunningStack), with one account and token per person of PEOPLE."""
-    if "backoffice" in stack.processes:
-        url = stack.http("backoffice")
-        await _until_ready(url, stack.processes["backoffice"], None)
-        yield Backoffice(url, stack.database_urls["backoffice"], await _people(stack.database_urls["backoffice"]))
-        return
-    from guichet_deploy.postgres import drop_databases, provision_databases
-    from guichet_deploy.procs import free_port, stop_children
-
-    assert infra.pg_admin_dsn is not None, "the back-office needs a PostgreSQL these tests can create a database on"
-    suffix = f"_{label}"
-    database_url = (await provision_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix))["backoffice"]
-    port = free_port()
-    env = {**stack.env, "BACKOFFICE_DATABASE_URL": database_url, "BACKOFFICE_HTTP_PORT": str(port)}
-    log = stack.logs / "backoffice.log"
-    process = _spawn_backoffice(env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _until_ready(url, process, log)
-        yield Backoffice(url, database_url, await _people(database_url))
-    finally:
-        stop_children([process])
-        await drop_databases(infra.pg_admin_dsn, ["backoffice"], suffix=suffix)
+async def backoffice_beside(stack) -> AsyncIterator[Backoffice]:
+    """The back-office of `stack` (a RunningStack runs it among its services), with one account and token per person
+    of PEOPLE."""
+    url = await stack.until_ready("backoffice")
+    yield Backoffice(url, stack.database_urls["backoffice"], await _people(stack.database_urls["backoffice"]))
 
 
 @pytest.fixture(scope="module")
-async def backoffice(infra, stack, run_id: str) -> AsyncIterator[Backoffice]:
+async def backoffice(stack) -> AsyncIterator[Backoffice]:
     """The back-office beside the session's stack (one per test module that asks for it)."""
-    async with backoffice_beside(infra, stack, f"bo{run_id}{time.monotonic_ns() % 100_000}") as running:
+    async with backoffice_beside(stack) as running:
         yield running
 
 
 @pytest.fixture
-def backoffice_for(infra) -> Callable[[object, str], contextlib.AbstractAsyncContextManager[Backoffice]]:
+def backoffice_for() -> Callable[[object, str], contextlib.AbstractAsyncContextManager[Backoffice]]:
     """`async with backoffice_for(private_stack, label) as backoffice:` the back-office beside a test's own stack."""
-    return lambda stack, label: backoffice_beside(infra, stack, label)
+    return lambda stack, label: backoffice_beside(stack)

@@ -10,7 +10,6 @@ this shows the console's write path needs none of them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import subprocess
@@ -19,7 +18,6 @@ import time
 import uuid
 
 import asyncpg
-import httpx
 import pytest
 
 from guichet_backoffice.operators import accounts
@@ -51,19 +49,8 @@ async def until(query: str, database_url: str, *args: object, timeout_s: float =
     raise AssertionError(f"never: {query} {args}")
 
 
-async def until_ready(url: str, timeout_s: float = 180.0) -> None:
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(url + "/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.3)
-    raise AssertionError(f"the back-office never became ready at {url}")
-
-
 async def test_a_discard_from_the_console_reaches_its_owner_with_no_database_role_in_hand(stack, probe) -> None:
-    await until_ready(stack.http("backoffice"))  # its schema is made at its start
+    await stack.until_ready("backoffice")  # its schema is made at its start
     backoffice_db = stack.database_urls["backoffice"]
     login = f"sup-{uuid.uuid4().hex[:8]}"
     connection = await asyncpg.connect(backoffice_db)
