@@ -9,7 +9,7 @@ import pytest
 from guichet_chaos.faults import MULTI_INSTANCE_CLUSTER
 from guichet_chaos.runner import run_suite, table
 
-from guichet_deploy.infra import SERVICES
+from guichet_deploy.scratch import PIPELINE
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ async def test_survivors_take_over_without_loss_or_duplicate_when_instances_and_
     # The fault really struck mid-stream: one instance of each service was left dead, some claims were final
     # before it and the others only after it, which only the survivors (now holding every partition) could do.
     killed = next(note for note in figures.notes if note.startswith("killed for good: "))
-    assert {name.rsplit("-", 1)[0] for name in killed.removeprefix("killed for good: ").split(", ")} == set(SERVICES)
+    assert {name.rsplit("-", 1)[0] for name in killed.removeprefix("killed for good: ").split(", ")} == set(PIPELINE)
     assert figures.final_after_fault is not None and 0 < figures.final_after_fault < CLAIMS, figures.notes
     assert "all alive" in figures.notes, figures.notes  # every survivor lived through the broker's loss
     assert figures.graceful_exit, figures.notes

@@ -16,11 +16,11 @@ from guichet_chaos.hostile import HostileInput
 from guichet_chaos.hostile_run import publish_interleaved
 from guichet_chaos.load import publish_claims, publish_poison
 from guichet_common.contracts import EXAMPLES
-from guichet_deploy.infra import SERVICES, ensure_infra
+from guichet_deploy.infra import ensure_infra
 from guichet_deploy.kafka_cluster import Cluster
 from guichet_deploy.postgres import PgLayout, running_pid, stop_server
 from guichet_deploy.procs import stop_process
-from guichet_deploy.scratch import ScratchStack
+from guichet_deploy.scratch import PIPELINE, ScratchStack
 from guichet_deploy.state import load_state
 from guichet_simulator.generator import SimulatedClaim
 
@@ -122,7 +122,7 @@ async def survivors_take_over_on_a_cluster(scene: Scene) -> float:
     assert scene.cluster is not None, "this fault needs the scenario's own cluster"
     await asyncio.sleep(3.0)
     await scene.until_some_final(at_least=5, timeout_s=30.0)
-    victims = [scene.stack.instances[service][0] for service in SERVICES]
+    victims = [scene.stack.instances[service][0] for service in PIPELINE]
     # Node 1 is the first bootstrap address: clients that (re)connect afterwards must find the others.
     scene.cluster.kill_node(1)
     for name in victims:
