@@ -8,7 +8,7 @@ import pytest
 from guichet_chaos.faults import SHORT
 from guichet_chaos.runner import run_suite, table
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 
 async def test_no_claim_lost_nothing_done_twice_under_the_short_failure_suite(infra) -> None:

@@ -9,7 +9,7 @@ from guichet_chaos.faults import HOSTILE
 from guichet_chaos.hostile_run import SHORT_RUN_INPUTS, hostile_table
 from guichet_chaos.runner import run_suite, table
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 NORMAL_CLAIMS = 60
 

@@ -11,7 +11,7 @@ from guichet_chaos.runner import run_suite, table
 
 from guichet_deploy.scratch import PIPELINE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 CLAIMS = 300
 
