@@ -12,6 +12,7 @@ mistaken one is undone by a new decision rather than prevented by a second perso
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
@@ -107,6 +108,12 @@ def may_request(role: str, action: Action) -> bool:
     return holds(role, "caseworker") if action.is_review else holds(role, "supervisor")
 
 
+# What the command events carry (WrittenReason in the back-office contracts), and what PostgreSQL and a terminal
+# can take: a NUL would fail the transaction, an escape sequence would rewrite a reader's terminal.
+REASON_MAX_LENGTH = 2000
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def request(
     *,
     id: UUID,
@@ -126,6 +133,11 @@ def request(
         raise NotAllowed("Votre rôle ne permet pas cette décision.")
     if not reason.strip():
         raise InvalidDecision("Une décision s'accompagne toujours d'un motif écrit.")
+    if len(reason.strip()) > REASON_MAX_LENGTH or _CONTROL_CHARACTERS.search(reason):
+        raise InvalidDecision(
+            f"Le motif tient en {REASON_MAX_LENGTH} caractères au plus, sans caractère de contrôle (retours à la"
+            " ligne et tabulations permis)."
+        )
     if service not in SERVICES:
         raise InvalidDecision(f"Service inconnu : {service}.")
     pending = needs_second_person(action, claim_reasons=claim_reasons, kind=kind)

@@ -70,6 +70,18 @@ def test_a_decision_needs_a_written_reason_and_a_known_service() -> None:
         asked(Action.DEAD_LETTER_DISCARD, role="supervisor", service="backoffice")
 
 
+@pytest.mark.parametrize("reason", ["Kbis vu\x00", "x" * 2001, "motif\x1b[31m"])
+def test_a_written_reason_the_command_could_not_carry_is_refused_as_such(reason: str) -> None:
+    """A NUL (PostgreSQL refuses it), a control sequence, or more than the command's 2,000 characters: a clear
+    refusal to the person, not a failed request."""
+    with pytest.raises(InvalidDecision):
+        asked(Action.REVIEW_REJECT, reason=reason)
+
+
+def test_a_reason_over_several_lines_is_a_reason() -> None:
+    assert asked(Action.REVIEW_REJECT, reason="Kbis vu.\r\nFacture conforme.\tOK").reason.startswith("Kbis vu.")
+
+
 def test_nobody_seconds_their_own_decision_not_even_a_supervisor() -> None:
     pending = asked(Action.DEAD_LETTER_REPLAY, login="sam", role="supervisor", service="payments")
     with pytest.raises(SelfSeconding) as refused:
