@@ -117,7 +117,16 @@ CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
 PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
     "intake": (CLAIMS_STATUS, CLAIMS_REGISTERED, APPLICANT_CONTACTS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
     "eligibility": (CLAIMS_STATUS, ELIGIBILITY_DECISIONS, JUDGEMENTS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
-    "payments": (CLAIMS_STATUS, PAYMENTS_ISSUED, BUDGETS, SEPA_FILES, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
+    # payments also writes settlements: its bank-file adapter turns the bank's files into finance's reports.
+    "payments": (
+        CLAIMS_STATUS,
+        PAYMENTS_ISSUED,
+        PAYMENTS_SETTLEMENTS,
+        BUDGETS,
+        SEPA_FILES,
+        COMMAND_OUTCOMES,
+        SET_ASIDE_ITEMS,
+    ),
     "notifications": (EMAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
     "backoffice": (REVIEW_DECISIONS, *OPERATOR_COMMANDS.values()),
 }

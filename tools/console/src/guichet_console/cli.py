@@ -13,6 +13,7 @@
     guichet audit verify|export                  the back-office's audit trail: check its chain, export CSV
     guichet registry import|synthesize           load INSEE's SIRENE stock file into Kafka
     guichet demo run|simulate|example            the demo, and synthetic claims for it
+    guichet finance import|suspense|reconcile    bank files in, their suspense list, exports for accountants
     guichet finance bank                         play the bank for the demo
 
 Every command that reads takes --json. The console reads KAFKA_BOOTSTRAP_SERVERS, GUICHET_TOPIC_PREFIX and each
@@ -37,7 +38,7 @@ from guichet_console import decisions, dlq, report, set_aside, status, trace
 from guichet_console.reconcile import reconcile
 from guichet_console.review import review_app
 from guichet_console.whatif import whatif
-from guichet_finance.cli import app as finance_app
+from guichet_console.finance import finance_app
 from guichet_registry.cli import app as registry_app
 from guichet_simulator.cli import app as demo_app
 
@@ -124,7 +125,7 @@ app.add_typer(decisions.app, name="decisions")
 app.command("reconcile")(reconcile)
 app.add_typer(registry_app, name="registry", help="Load INSEE's SIRENE stock file of legal units into Kafka.")
 app.add_typer(demo_app, name="demo", help="The demo, and synthetic claims and registry records for it.")
-app.add_typer(finance_app, name="finance", help="Play the bank and the finance department for the demo.")
+app.add_typer(finance_app, name="finance", help="Bank files in, suspense, reconciliation exports; the demo's bank.")
 
 
 def main() -> None:

@@ -66,6 +66,9 @@ class OperatorCommandV1(Contract):
     requested_by: Login
     seconded_by: Login | None = None
     reason: WrittenReason
+    # Releasing a bank entry from payments' suspense list (kind `bank_entry`): the attempt it belongs to,
+    # `<payment_id>:<attempt>`. Without it, payments matches the entry again by its own references.
+    assign_to: Annotated[str, Field(min_length=3, max_length=80)] | None = None
 
 
 class CommandOutcomeV1(Contract):
