@@ -209,6 +209,7 @@ async def running_stack(infra, label: str, base: Path) -> AsyncIterator[RunningS
         "ELIGIBILITY_REGISTRY_GRACE_S": "5",
         "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
         "PAYMENTS_FILES_DIR": str(base / "sepa"),
+        "PAYMENTS_INBOUND_DIR": str(base / "bank-inbound"),
         **{f"{name.upper()}_HTTP_PORT": str(free_port()) for name in SERVICES},
         "GUICHET_GAUGES_EVERY_S": "1",
     }
@@ -325,6 +326,7 @@ async def payments_pair(infra, run_id: str, tmp_path_factory: pytest.TempPathFac
         "GUICHET_TOPIC_PREFIX": prefix,
         "GUICHET_PROGRAMMES_DIR": str(programmes),
         "PAYMENTS_FILES_DIR": str(base / "sepa"),
+        "PAYMENTS_INBOUND_DIR": str(base / "bank-inbound"),
         "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
         "PAYMENTS_EXPIRY_SWEEP_S": "1",
         "LOG_FORMAT": "json",
