@@ -43,3 +43,17 @@ def test_not_toml_at_all(tmp_path: Path) -> None:
     broken.write_text("id = ", encoding="utf-8")
     with pytest.raises(ProgrammeFileError, match="not valid TOML"):
         load_programme(broken)
+
+
+def test_the_pain001_version_is_chosen_per_programme_and_defaults_to_03(tmp_path: Path) -> None:
+    programmes = load_programmes(PROGRAMMES)
+    assert programmes["cheque-france-num-2021"].payment.pain001_version == "001.001.03"  # not set: the default
+    assert programmes["pass-numerique-region-2021"].payment.pain001_version == "001.001.09"
+
+    text = SHIPPED.read_text(encoding="utf-8")
+    anchor = 'remittance_prefix = "CHEQUE FRANCE NUM 2021"'
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace(anchor, anchor + '\npain001_version = "001.001.10"', 1), encoding="utf-8")
+    with pytest.raises(ProgrammeFileError) as error:
+        load_programme(broken)
+    assert "payment.pain001_version" in str(error.value)

@@ -94,6 +94,8 @@ class PaymentSettings(_Section):
     # A returned payment keeps its reservation this long waiting for new bank details, then frees it.
     # (Fractions of a day are allowed so that a test can watch an expiry happen.)
     return_expiry_days: Annotated[float, Field(gt=0)] = 60
+    # The ISO 20022 credit-transfer version the programme's bank takes: .03 (2009, every SEPA bank) or .09 (2019).
+    pain001_version: Literal["001.001.03", "001.001.09"] = "001.001.03"
 
 
 class Programme(_Section):
