@@ -25,6 +25,7 @@ from guichet_payments.history_repository import (
 from guichet_payments.reconcile import Report as ReconciliationReport
 from guichet_payments.reconcile import render_text as reconciliation_text
 from guichet_payments.reconcile import run as reconcile_database
+from guichet_payments.reconcile_rows import BatchRow, PaymentRow, ReconciliationRows, reconcile_with_rows
 from guichet_payments.set_aside_repository import KINDS as SET_ASIDE_KINDS
 from guichet_payments.set_aside_repository import cancel as cancel_set_aside
 from guichet_payments.set_aside_repository import release as release_set_aside
@@ -32,7 +33,10 @@ from guichet_payments.status_repository import budget_figures, stage_figures
 
 __all__ = [
     "SET_ASIDE_KINDS",
+    "BatchRow",  # finance reconcile exports
+    "PaymentRow",  # finance reconcile exports
     "ReconciliationReport",
+    "ReconciliationRows",  # finance reconcile exports
     "attempts",  # trace
     "beneficiaries",  # report
     "budget_figures",  # status, report
@@ -41,6 +45,7 @@ __all__ = [
     "payment_delays",  # report
     "payments_by_status",  # report
     "reconcile_database",  # reconcile: figures and checks from one snapshot
+    "reconcile_with_rows",  # finance reconcile: the report and its export rows from one snapshot
     "reconciliation_text",  # reconcile, for a terminal
     "release_set_aside",  # set-aside release
     "reserved_per_day",  # report
