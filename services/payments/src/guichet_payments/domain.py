@@ -5,9 +5,12 @@ A payment is one claim's grant; each try at paying it is an attempt with its own
 
     payment  scheduled -> sent -> settled
                           sent -> returned -> scheduled (new attempt, after new bank details) -> sent ...
+                       settled -> returned (the bank sent the money back after booking it)
                                   returned -> released (expired: its grant goes back to the envelope)
+                          sent -> scheduled (its whole file was rejected: new attempt, same payee)
              scheduled -> released (an operator cancelled its blocked attempt)
-    attempt  scheduled -> sent (in a SEPA file) -> settled | returned
+    attempt  scheduled -> sent (in a SEPA file) -> settled | returned | rejected (its file was rejected)
+                                                   settled -> returned
              scheduled -> blocked (cannot go into a file) -> scheduled (released) | cancelled
 
 The objects are frozen: a move returns the object in its new state (the repository saves it), and refuses with
@@ -102,6 +105,7 @@ class AttemptState(enum.StrEnum):
     RETURNED = "returned"
     BLOCKED = "blocked"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"
 
 
 class IllegalTransition(ValueError):
@@ -166,8 +170,13 @@ class Attempt:
         return dataclasses.replace(self, status=AttemptState.SETTLED)
 
     def returned(self) -> Attempt:
-        self._require((AttemptState.SENT,), "returned")
+        # A return may follow a booking: the bank credits the money back days after debiting it.
+        self._require((AttemptState.SENT, AttemptState.SETTLED), "returned")
         return dataclasses.replace(self, status=AttemptState.RETURNED)
+
+    def rejected(self) -> Attempt:
+        self._require((AttemptState.SENT,), "rejected")
+        return dataclasses.replace(self, status=AttemptState.REJECTED)
 
     def _require(self, allowed: tuple[AttemptState, ...], move: str) -> None:
         _require(f"attempt {self.item_id}", self.status, allowed, move)
@@ -218,9 +227,10 @@ class Payment:
         return dataclasses.replace(self, status=PaymentState.SETTLED), attempt.settled()
 
     def record_return(self, attempt: Attempt, reason: str | None, at: dt.datetime) -> tuple[Payment, Attempt]:
-        """Finance reports the attempt returned by the bank: the payment waits for new bank details or expires."""
+        """Finance reports the attempt returned by the bank, before or after it was booked: the payment waits for new
+        bank details or expires."""
         self._require_current(attempt)
-        self._require((PaymentState.SENT,), "returned")
+        self._require((PaymentState.SENT, PaymentState.SETTLED), "returned")
         returned = dataclasses.replace(self, status=PaymentState.RETURNED, returned_at=at, return_reason=reason)
         return returned, attempt.returned()
 
@@ -230,6 +240,17 @@ class Payment:
         number = self.attempt + 1
         again = dataclasses.replace(self, status=PaymentState.SCHEDULED, attempt=number, returned_at=None)
         return again, again._attempt(number, payee, now)
+
+    def resend_after_file_rejection(self, attempt: Attempt, now: dt.datetime) -> tuple[Payment, Attempt, Attempt]:
+        """The bank rejected the whole file its current attempt was in: that attempt is `rejected` (it will never be
+        paid), and the payment is scheduled again as a new attempt to the same payee, with its own EndToEndId, for
+        the next file. Not a return: the bank details were never judged. Returns (payment, rejected, new attempt)."""
+        self._require_current(attempt)
+        self._require((PaymentState.SENT,), "sent again after its file was rejected")
+        rejected = attempt.rejected()
+        number = self.attempt + 1
+        again = dataclasses.replace(self, status=PaymentState.SCHEDULED, attempt=number)
+        return again, rejected, again._attempt(number, attempt.payee, now)
 
     def expire(self) -> Payment:
         """Returned too long ago without usable bank details: its reservation is given back."""

@@ -82,6 +82,39 @@ def test_a_blocked_attempt_is_released_back_to_the_queue_or_cancelled_with_its_p
     assert (released.status, cancelled.status) == (PaymentState.RELEASED, AttemptState.CANCELLED)
 
 
+def test_a_booked_attempt_may_still_come_back_as_a_return() -> None:
+    payment, attempt = sent()
+    payment, attempt = payment.settle(attempt)
+    later = T0 + dt.timedelta(days=9)
+    returned_, back = payment.record_return(attempt, "AC04", later)
+    assert (returned_.status, back.status) == (PaymentState.RETURNED, AttemptState.RETURNED)
+    assert (returned_.return_reason, returned_.returned_at) == ("AC04", later)
+
+
+def test_a_rejected_file_sends_the_payment_again_to_the_same_payee_under_a_new_end_to_end_id() -> None:
+    payment, attempt = sent()
+    later = T0 + dt.timedelta(days=1)
+    again, rejected, second = payment.resend_after_file_rejection(attempt, later)
+    assert (rejected.number, rejected.status, rejected.batch_id) == (1, AttemptState.REJECTED, "B-1")
+    assert (again.status, again.attempt, again.returned_at, again.return_reason) == (
+        PaymentState.SCHEDULED,
+        2,
+        None,
+        None,
+    )
+    assert (second.number, second.status, second.payee, second.created_at, second.batch_id) == (
+        2,
+        AttemptState.SCHEDULED,
+        PAYEE,
+        later,
+        None,
+    )
+    assert second.end_to_end_id == f"{payment.payment_id}-2" != attempt.end_to_end_id
+    assert second.amount_cents == payment.amount_cents
+    again, second = again.send(second, "B-2")
+    assert again.settle(second)[0].status == PaymentState.SETTLED
+
+
 @pytest.mark.parametrize(
     "move",
     [
@@ -103,6 +136,16 @@ def test_a_blocked_attempt_is_released_back_to_the_queue_or_cancelled_with_its_p
         pytest.param(lambda: (lambda p, a: p.cancel(a.blocked()))(*sent()), id="block an attempt already sent"),
         pytest.param(lambda: scheduled()[1].unblocked(), id="unblock an attempt that is not blocked"),
         pytest.param(lambda: scheduled()[1].returned(), id="attempt returned before it is sent"),
+        pytest.param(lambda: (lambda p, a: p.record_return(a, None, T0))(*returned()), id="return twice"),
+        pytest.param(
+            lambda: (lambda p, a: p.resend_after_file_rejection(a, T0))(*scheduled()), id="reject an unsent file"
+        ),
+        pytest.param(
+            lambda: (lambda p, a: p.resend_after_file_rejection(a, T0))(*(lambda p, a: p.settle(a))(*sent())),
+            id="reject the file of a settled attempt",
+        ),
+        pytest.param(lambda: (lambda p, a: p.resend_after_file_rejection(a, T0))(*returned()), id="reject a return"),
+        pytest.param(lambda: scheduled()[1].rejected(), id="attempt rejected before it is sent"),
     ],
 )
 def test_a_move_the_state_does_not_allow_is_refused(move) -> None:
