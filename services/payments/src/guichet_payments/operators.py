@@ -12,6 +12,8 @@ the decision (`guichet_common.set_aside.record_decision`), so both happen or nei
 
 from __future__ import annotations
 
+from guichet_payments.bank_files.records import BankFileRecord
+from guichet_payments.bank_files.repository import bank_file, suspense_entries
 from guichet_payments.history_repository import (
     attempts,
     beneficiaries,
@@ -29,15 +31,19 @@ from guichet_payments.reconcile_rows import BatchRow, PaymentRow, Reconciliation
 from guichet_payments.set_aside_repository import KINDS as SET_ASIDE_KINDS
 from guichet_payments.set_aside_repository import cancel as cancel_set_aside
 from guichet_payments.set_aside_repository import release as release_set_aside
+from guichet_payments.settings import PaymentsSettings
 from guichet_payments.status_repository import budget_figures, stage_figures
 
 __all__ = [
     "SET_ASIDE_KINDS",
+    "BankFileRecord",  # finance import
     "BatchRow",  # finance reconcile exports
     "PaymentRow",  # finance reconcile exports
+    "PaymentsSettings",  # finance import: the inbound folder payments reads bank files from, by default
     "ReconciliationReport",
     "ReconciliationRows",  # finance reconcile exports
     "attempts",  # trace
+    "bank_file",  # finance import: payments' verdict on a file
     "beneficiaries",  # report
     "budget_figures",  # status, report
     "cancel_set_aside",  # set-aside cancel
@@ -50,6 +56,7 @@ __all__ = [
     "release_set_aside",  # set-aside release
     "reserved_per_day",  # report
     "stage_figures",  # status
+    "suspense_entries",  # finance suspense
     "waitlist_entry",  # trace
     "waitlisted_count",  # report
 ]

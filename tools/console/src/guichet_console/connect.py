@@ -33,6 +33,8 @@ class Stack:
     kafka_bootstrap: str
     topic_prefix: str
     database_urls: Mapping[str, str]  # service -> DSN (carries a password: never print it)
+    # PAYMENTS_INBOUND_DIR as the services get it, when set: where `guichet finance import` drops bank files.
+    payments_inbound_dir: str | None = None
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
@@ -82,4 +84,5 @@ def current_stack(environ: Mapping[str, str] | None = None, *, databases: Collec
         kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
         topic_prefix=env.get("GUICHET_TOPIC_PREFIX", ""),
         database_urls={name: env[variable] for name, variable in wanted.items()},
+        payments_inbound_dir=env.get("PAYMENTS_INBOUND_DIR"),
     )
