@@ -1,46 +1,31 @@
-"""Read a bank's ISO 20022 file into the entries payments acts on (pure: no database, no broker)."""
+"""Read a bank's ISO 20022 file into the entries payments acts on (pure: no database, no broker).
+
+`read_bank_file` checks the file before reading it: size, no DTD or entities, a known message by its namespace,
+then its schema (the vendored XSD for camt.053/camt.054, a strict reader for pain.002). Anything it cannot vouch
+for raises `BankFileRefused`, and nothing else.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
+from guichet_payments.bank_files.reading_camt import read_camt
+from guichet_payments.bank_files.reading_model import MESSAGES, BankEntry, BankFile, BankFileRefused, Effect
+from guichet_payments.bank_files.reading_pain002 import read_pain002
+from guichet_payments.bank_files.reading_validation import check_against_schema, message_of, parse_untrusted
 
-Effect = Literal["booked", "returned", "rejected", "credit", "batch_booked", "file_rejected"]
-MESSAGES = ("pain.002.001.03", "camt.054.001.02", "camt.053.001.02")
-
-
-@dataclass(frozen=True)
-class BankEntry:
-    index: int  # position among the file's entries, from 0
-    effect: Effect
-    end_to_end_id: str | None  # None when absent or "NOTPROVIDED"
-    batch_reference: str | None  # OrgnlMsgId / OrgnlPmtInfId / Btch MsgId|PmtInfId when the entry names a batch
-    amount_cents: int | None
-    iban: str | None  # the counterparty account (normalised: no spaces, upper case)
-    remittance: str | None  # RmtInf/Ustrd (joined) when present
-    reason_code: str | None  # Rsn/Cd of a return or a rejection
-    value_date: dt.date | None
-    bank_reference: str | None  # AcctSvcrRef (camt) or StsId / OrgnlTxId (pain.002)
-
-
-@dataclass(frozen=True)
-class BankFile:
-    message: str  # one of MESSAGES
-    message_id: str  # GrpHdr/MsgId
-    entries: tuple[BankEntry, ...]  # informational statuses (ACCP, ACSC, PDNG...) are not entries
-
-
-class BankFileRefused(ValueError):
-    """A file payments will not import; the message names the file and the element, never personal data."""
-
-    def __init__(self, file_name: str, element: str, problem: str) -> None:
-        super().__init__(f"{file_name}: {element}: {problem}")
-        self.file_name = file_name
-        self.element = element
-        self.problem = problem
+__all__ = ["MESSAGES", "BankEntry", "BankFile", "BankFileRefused", "Effect", "read_bank_file"]
 
 
 def read_bank_file(file_name: str, content: bytes, *, max_bytes: int = 20_000_000) -> BankFile:
     """Validate `content` against its message's schema and return its entries; refuse anything else."""
-    raise NotImplementedError
+    root = parse_untrusted(file_name, content, max_bytes)
+    message = message_of(file_name, root)
+    try:
+        if message == "pain.002.001.03":
+            return read_pain002(file_name, root)
+        check_against_schema(file_name, message, root)
+        return read_camt(file_name, message, root)
+    except BankFileRefused:
+        raise
+    except (ValueError, TypeError, AttributeError, LookupError, AssertionError, RecursionError):
+        # The schema passed but the reader still tripped: refuse the file rather than crash the import.
+        raise BankFileRefused(file_name, "document", "could not be read after validation") from None
