@@ -120,6 +120,40 @@ def test_a_status_report_rejecting_the_whole_file_is_one_file_rejection_even_whe
     assert (entry.end_to_end_id, entry.amount_cents, entry.iban) == (None, None, None)
 
 
+def test_a_debit_naming_neither_transfer_nor_batch_is_still_a_booked_entry_to_account_for() -> None:
+    content = (FILES / "camt054_batch_booked.xml").read_text()
+    start, end = content.index("<NtryDtls>"), content.index("</NtryDtls>") + len("</NtryDtls>")
+
+    (entry,) = read_bank_file("d.xml", (content[:start] + content[end:]).encode()).entries
+
+    assert (entry.effect, entry.end_to_end_id, entry.batch_reference, entry.amount_cents) == (
+        "booked",
+        None,
+        None,
+        22550,
+    )
+
+
+@pytest.mark.parametrize("status", ["ACCP", "ACSC", "ACSP", "ACTC", "PDNG"])
+def test_positive_and_pending_statuses_are_not_entries(status: str) -> None:
+    content = (
+        (FILES / "pain002_two_rejected.xml").read_text().replace("<TxSts>RJCT</TxSts>", f"<TxSts>{status}</TxSts>")
+    )
+
+    assert read_bank_file("r.xml", content.encode()).entries == ()
+
+
+def test_a_transfer_without_its_own_status_shares_its_rejected_payment_information() -> None:
+    content = (FILES / "pain002_two_rejected.xml").read_text()
+    content = content.replace("<PmtInfSts>PART</PmtInfSts>", "<PmtInfSts>RJCT</PmtInfSts>")
+    content = content.replace("<TxSts>ACSP</TxSts>", "")
+
+    entries = read_bank_file("r.xml", content.encode()).entries
+
+    assert [entry.end_to_end_id for entry in entries][-1] == "P0123456789abcdef0123456789abcf"
+    assert entries[-1].reason_code is None
+
+
 def test_a_schema_violation_names_the_element_and_its_line() -> None:
     refused = refusal("refused_camt054_schema.xml")
 
