@@ -9,6 +9,8 @@ database cannot be read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import asyncpg
 import typer
@@ -18,14 +20,25 @@ from guichet_console.connect import current_stack
 from guichet_console.operations import Json, describe, fail
 from guichet_payments import operators as payments
 
+T = TypeVar("T")
+
 
 def reconcile(as_json: Json = False) -> None:
     """Payments' figures and the checks that they add up (exit 1 when one disagrees)."""
+    show(read_payments(payments.reconcile_database), as_json)
+
+
+def read_payments(read: Callable[[str], Coroutine[Any, Any, T]]) -> T:
+    """Runs `read` on payments' database URL; exit 3 when that database cannot be read."""
     stack = current_stack(databases=("payments",))
     try:
-        report = asyncio.run(payments.reconcile_database(stack.database_urls["payments"]))
+        return asyncio.run(read(stack.database_urls["payments"]))
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         fail(ExitCode.UNREACHABLE, f"cannot read the payments database: {describe(error)}")
+
+
+def show(report: payments.ReconciliationReport, as_json: bool) -> None:
+    """Prints the report; exit 1 when a check disagrees (`guichet finance reconcile` prints the same)."""
     typer.echo(report.as_json() if as_json else payments.reconciliation_text(report))
     if not report.ok:
         raise typer.Exit(ExitCode.REFUSED)
