@@ -16,6 +16,7 @@ from guichet_common.outbox import OutboxMessage
 from guichet_common.pipeline import Subscription, contract
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import Announcer, Decision, SetAsideDecisionRefused
+from guichet_common.set_aside_decisions import Owner
 from guichet_common.unit_of_work import FakeUnitOfWork
 
 PREFIX = "t."
@@ -30,7 +31,8 @@ class FakeTargets:
             DeadLetterId.parse(OWN_DEAD_LETTER): DeadLetter(DeadLetterId.parse(OWN_DEAD_LETTER), b"k", b"{}")
         }
         self.actions: dict[DeadLetterId, tuple[str, Identity]] = {}
-        self.held = {("payment_attempt", "PAY-1:1"), ("email", "7")}
+        self.held = {("payment_attempt", "PAY-1:1"), ("email", "7"), ("bank_entry", "abc-0")}
+        self.assigned: dict[tuple[str, str], str | None] = {}
         self.decisions: list[tuple[str, str, Decision, Identity]] = []
 
     async def dead_letter(self, dead_letter_id: DeadLetterId) -> DeadLetter | None:
@@ -53,7 +55,10 @@ class FakeTargets:
             )
         self.actions[dead_letter_id] = (action, who)
 
-    async def decide_set_aside(self, kind: str, item_id: str, decision: Decision, who: Identity) -> str | None:
+    async def decide_set_aside(
+        self, kind: str, item_id: str, decision: Decision, who: Identity, assign_to: str | None = None
+    ) -> str | None:
+        self.assigned[(kind, item_id)] = assign_to
         self.uow.publish([OutboxMessage("announced", None, b"{}")])  # as the real one announces the decision
         if (kind, item_id) not in self.held:
             raise SetAsideDecisionRefused(f"{kind} {item_id} is not held")
@@ -152,6 +157,25 @@ async def test_releasing_a_blocked_payment_needs_four_eyes_cancelling_it_does_no
     assert targets.decisions == [("payment_attempt", "PAY-1:1", "released", Identity("alice", "bob", alone.reason))]
     [cancelled] = await answer(targets, command(action="set_aside_cancel", kind="email", target="7"))
     assert cancelled.outcome == "applied"
+
+
+async def test_a_release_passes_on_the_target_the_person_named(targets: FakeTargets) -> None:
+    assigned = command(action="set_aside_release", kind="bank_entry", target="abc-0", assign_to="PAY-9:2")
+    unassigned = command(action="set_aside_cancel", kind="email", target="7")
+    outcomes = await answer(targets, assigned, unassigned)
+    assert [o.outcome for o in outcomes] == ["applied", "applied"]
+    assert targets.assigned == {("bank_entry", "abc-0"): "PAY-9:2", ("email", "7"): None}
+
+
+def test_only_an_owner_whose_release_takes_a_target_is_assigned_one() -> None:
+    async def plain(conn: object, kind: str, item_id: str, *, topic_prefix: str = "") -> None: ...
+
+    async def targeted(
+        conn: object, kind: str, item_id: str, *, topic_prefix: str = "", assign_to: str | None = None
+    ) -> None: ...
+
+    assert not Owner(("payments",), plain, plain).assigns
+    assert Owner(("payments",), targeted, plain).assigns
 
 
 async def test_a_refused_decision_leaves_nothing_queued(targets: FakeTargets) -> None:

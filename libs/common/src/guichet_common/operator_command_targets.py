@@ -56,7 +56,9 @@ class PostgresCommandTargets:
             self._conn, dead_letter_id, who.requested_by, who.reason, seconded_by=who.seconded_by
         )
 
-    async def decide_set_aside(self, kind: str, item_id: str, decision: Decision, who: Identity) -> str | None:
+    async def decide_set_aside(
+        self, kind: str, item_id: str, decision: Decision, who: Identity, assign_to: str | None = None
+    ) -> str | None:
         owner = self._kinds.get(kind)
         if owner is None:
             known = ", ".join(sorted(self._kinds))
@@ -71,6 +73,7 @@ class PostgresCommandTargets:
             who.reason,
             announcer=self._announcer,
             seconded_by=who.seconded_by,
+            assign_to=assign_to,
         )
         return decided.effect
 

@@ -68,8 +68,11 @@ class CommandTargets(Protocol):
 
     async def discard_dead_letter(self, dead_letter_id: DeadLetterId, who: Identity) -> None: ...
 
-    async def decide_set_aside(self, kind: str, item_id: str, decision: Decision, who: Identity) -> str | None:
-        """Record, apply and announce the decision; returns what the owner did, in words."""
+    async def decide_set_aside(
+        self, kind: str, item_id: str, decision: Decision, who: Identity, assign_to: str | None = None
+    ) -> str | None:
+        """Record, apply and announce the decision (a release to `assign_to`, for the kinds that take a target);
+        returns what the owner did, in words."""
         ...
 
 
@@ -138,7 +141,7 @@ class OperatorCommands:
         decision: Decision = "released" if command.action == "set_aside_release" else "cancelled"
         if decision == "released" and command.kind in FOUR_EYES_RELEASES:
             self._require_four_eyes(who)
-        effect = await targets.decide_set_aside(command.kind, command.target, decision, who)
+        effect = await targets.decide_set_aside(command.kind, command.target, decision, who, command.assign_to)
         return effect or ("relâché" if decision == "released" else "annulé")
 
     async def _dead_letter(self, targets: CommandTargets, command: OperatorCommandV1, who: Identity) -> str:

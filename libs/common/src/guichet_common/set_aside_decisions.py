@@ -10,6 +10,7 @@ The service applies the back-office's commands with it (`guichet_common.operator
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -20,7 +21,7 @@ import asyncpg
 from guichet_common.outbox import write_outbox
 from guichet_common.outbox_set_aside import KIND as OUTBOX_ROW
 from guichet_common.outbox_set_aside import cancel_outbox_row, release_outbox_row
-from guichet_common.set_aside import Announcer, Decision, SetAsideItem, record_decision
+from guichet_common.set_aside import Announcer, Decision, SetAsideDecisionRefused, SetAsideItem, record_decision
 
 # An owner's effect: (conn, kind, item_id, *, topic_prefix) -> what it did, in words (or None).
 Effect = Callable[..., Awaitable[str | None]]
@@ -37,6 +38,11 @@ class Owner:
 
     def effect(self, decision: Decision) -> Effect:
         return self.release if decision == "released" else self.cancel
+
+    @property
+    def assigns(self) -> bool:
+        """Whether its release takes `assign_to` (the item is released to a target the person names)."""
+        return "assign_to" in inspect.signature(self.release).parameters
 
 
 async def _release_outbox_row(conn: Any, kind: str, item_id: str, *, topic_prefix: str = "") -> None:
@@ -76,11 +82,19 @@ async def decide(
     *,
     announcer: Announcer,
     seconded_by: str | None = None,
+    assign_to: str | None = None,
 ) -> Decided:
     """Record the decision, apply the owner's effect and announce it on `operations.set-aside.v1`, on `conn` in the
-    caller's transaction (which the caller commits). Raises `SetAsideDecisionRefused` (the item is not held, no
-    operator or reason) or the owner's own refusal, a ValueError: the caller rolls back."""
+    caller's transaction (which the caller commits). `assign_to`: where a release sends the item, for the kinds
+    whose owner takes one (a bank entry: the attempt it belongs to). Raises `SetAsideDecisionRefused` (the item is
+    not held, no operator or reason, a target the kind does not take) or the owner's own refusal, a ValueError: the
+    caller rolls back."""
+    target: dict[str, str] = {}
+    if assign_to is not None:
+        if decision != "released" or not owner.assigns:
+            raise SetAsideDecisionRefused(f"{kind} items are not assigned to a target (assign_to)")
+        target["assign_to"] = assign_to
     item = await record_decision(conn, kind, item_id, decision, operator, reason, seconded_by=seconded_by)
-    effect = await owner.effect(decision)(conn, kind, item_id, topic_prefix=announcer.topic_prefix)
+    effect = await owner.effect(decision)(conn, kind, item_id, topic_prefix=announcer.topic_prefix, **target)
     await write_outbox(conn, [announcer.decided(item)])
     return Decided(item, effect)

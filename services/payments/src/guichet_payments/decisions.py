@@ -9,12 +9,17 @@
 - `return_expiry` (item id `<payment_id>`, a returned payment whose expiry could not be applied). Release: the
   return-expiry job tries it again. Cancel: it is never expired automatically; it stays `returned`, holding its
   reservation, until new bank details re-issue it.
+- `bank_entry` (item id: the entry's id, a bank entry in suspense). Release settles it: its effect is applied to
+  the attempt `assign_to` names (`<payment_id>:<attempt>`), or to the one its own references match; refused when
+  that attempt cannot take it. Cancel discards it. See `bank_files.suspense_decisions`.
 """
 
 from __future__ import annotations
 
 import structlog
 
+from guichet_payments.bank_files import suspense_decisions
+from guichet_payments.bank_files.suspense import BANK_ENTRY
 from guichet_payments.batching import PAYMENT_ATTEMPT
 from guichet_payments.domain import Attempt, AttemptState, IllegalTransition, Payment, PaymentState
 from guichet_payments.service import PaymentsService
@@ -22,7 +27,7 @@ from guichet_payments.settlement import RETURN_EXPIRY
 from guichet_payments.unit_of_work import PaymentsWork
 
 log = structlog.get_logger()
-KINDS = (PAYMENT_ATTEMPT, RETURN_EXPIRY)
+KINDS = (PAYMENT_ATTEMPT, RETURN_EXPIRY, BANK_ENTRY)
 PAYMENT_CANCELLED = "PAYMENT_CANCELLED"
 
 
@@ -30,8 +35,18 @@ class NotSetAsideHere(ValueError):
     """The item is not in the state its set-aside record says (or not a payments kind): nothing is changed."""
 
 
-async def release(uow: PaymentsWork, payments: PaymentsService, kind: str, item_id: str) -> str:
-    """Put the item back in its job's queue (and say so to the portal); returns what was done, in words."""
+async def release(
+    uow: PaymentsWork, payments: PaymentsService, kind: str, item_id: str, assign_to: str | None = None
+) -> str:
+    """Put the item back in its job's queue (and say so to the portal), or settle a bank entry (to the attempt
+    `assign_to` names, if given); returns what was done, in words."""
+    if kind == BANK_ENTRY:
+        try:
+            return await suspense_decisions.settle(uow, payments, item_id, assign_to)
+        except suspense_decisions.EntryDecisionRefused as refused:
+            raise NotSetAsideHere(f"bank entry {item_id} cannot be settled: {refused}") from None
+    if assign_to is not None:
+        raise NotSetAsideHere(f"only a bank entry is assigned to an attempt, not a {kind}")
     if kind == PAYMENT_ATTEMPT:
         payment, attempt = await _blocked_attempt(uow, item_id)
         await uow.payments.record_attempt_status(attempt.unblocked())
@@ -48,6 +63,11 @@ async def release(uow: PaymentsWork, payments: PaymentsService, kind: str, item_
 
 async def cancel(uow: PaymentsWork, payments: PaymentsService, kind: str, item_id: str) -> str:
     """Give the item up for good (and say so to the portal); returns what was done, in words."""
+    if kind == BANK_ENTRY:
+        try:
+            return await suspense_decisions.discard(uow, item_id)
+        except suspense_decisions.EntryDecisionRefused as refused:
+            raise NotSetAsideHere(f"bank entry {item_id} cannot be discarded: {refused}") from None
     if kind == PAYMENT_ATTEMPT:
         payment, attempt = await _blocked_attempt(uow, item_id)
         try:

@@ -18,10 +18,14 @@ from guichet_payments.unit_of_work import PaymentsUnitOfWork
 __all__ = ["KINDS", "PAYMENT_CANCELLED", "NotSetAsideHere", "cancel", "release"]
 
 
-async def release(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_prefix: str = "") -> str:
-    """Put the item back in its job's queue; returns what was done, in words."""
+async def release(
+    conn: asyncpg.Connection, kind: str, item_id: str, *, topic_prefix: str = "", assign_to: str | None = None
+) -> str:
+    """Put the item back in its job's queue, or settle a bank entry (to `assign_to`'s attempt, if given); returns
+    what was done, in words."""
     uow = PaymentsUnitOfWork(conn)
-    done = await decisions.release(uow, PaymentsService(programmes={}, topic_prefix=topic_prefix), kind, item_id)
+    payments = PaymentsService(programmes={}, topic_prefix=topic_prefix)
+    done = await decisions.release(uow, payments, kind, item_id, assign_to)
     await write_outbox(conn, uow.published)  # in the console's transaction, which it commits
     return done
 

@@ -1,12 +1,15 @@
-"""Finance's reports, applicants' new bank details and the expiry of returned payments.
+"""Finance's reports (and those payments makes from the bank's own files), applicants' new bank details and the
+expiry of returned payments.
 
-A settled payment is paid; a returned one waits for new bank details (then it is issued again with attempt + 1)
+A settled payment is paid; a return may follow its booking (the paid figure goes down, the reservation stays); a
+returned one waits for new bank details (then it is issued again with attempt + 1)
 or, after the programme's expiry, gives its reservation back to the waitlist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -20,7 +23,8 @@ from guichet_common.pipeline import DeadLetter, Published, Undecodable, contract
 from guichet_common.records import InboundRecord
 from guichet_common.safe_text import has_unsafe_characters
 from guichet_payments.bank_details import apply_new_details
-from guichet_payments.domain import Payment
+from guichet_payments.bank_files.suspense import hold_in_suspense
+from guichet_payments.domain import AttemptState, IllegalTransition, Payment
 from guichet_payments.service import PaymentsService
 from guichet_payments.unit_of_work import PaymentsWork
 
@@ -28,6 +32,16 @@ log = structlog.get_logger()
 RETURN_EXPIRY = "return_expiry"  # the set-aside kind of a returned payment whose expiry could not be applied
 MAX_ATTEMPT = 2**31 - 1  # payment_attempts.attempt is an `int`: asyncpg refuses to send a larger number
 E = TypeVar("E", bound=BaseModel)
+_SAME_OUTCOME = {"settled": AttemptState.SETTLED, "returned": AttemptState.RETURNED}
+
+
+class Outcome(enum.StrEnum):
+    """What became of one report."""
+
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"  # the attempt already had that outcome
+    WRONG_STATE = "wrong_state"  # the attempt's state does not allow it (not in a file, rejected, returned...)
+    UNKNOWN = "unknown"  # payments never made that attempt
 
 
 @dataclass(frozen=True)
@@ -35,40 +49,70 @@ class SettlementService:
     payments: PaymentsService
 
     async def apply_settlements(self, uow: PaymentsWork, reports: Sequence[PaymentSettlementV1]) -> list[Published]:
-        """Apply finance's reports in order: the first report on an attempt in a file settles or returns it, a later
-        one is ignored; a report on an attempt payments never made goes back as a dead letter."""
+        """Apply finance's reports in order: the first report on an attempt in a file settles or returns it, and a
+        return may still follow a booking; the same outcome reported again is ignored. A report the attempt's state
+        does not allow is ignored too, unless it was made from a bank entry: that entry goes to suspense, for finance
+        to decide. A report on an attempt payments never made goes back as a dead letter."""
         published: list[Published] = []
-        paid_from: set[str] = set()  # the envelopes whose paid figure grew
+        changed: set[str] = set()  # the envelopes whose paid figure moved
         for report in reports:
-            published += await self._apply_report(uow, report, paid_from)
-        return published + await self.payments.envelopes(uow, paid_from)
+            outcome, out = await self.apply_report(uow, report, changed)
+            if outcome is Outcome.WRONG_STATE:
+                out = await self._wrong_state(uow, report)
+            published += out
+        return published + await self.payments.envelopes(uow, changed)
 
-    async def _apply_report(
-        self, uow: PaymentsWork, report: PaymentSettlementV1, paid_from: set[str]
-    ) -> list[Published]:
+    async def apply_report(
+        self, uow: PaymentsWork, report: PaymentSettlementV1, changed: set[str]
+    ) -> tuple[Outcome, list[Published]]:
+        """One report on its attempt, and what came of it; `changed` gathers the envelopes whose paid figure moved.
+        Also how an operator's decision on a bank entry in suspense is applied (`bank_files.suspense`)."""
         found = await uow.payments.attempt_for_report(report.payment_id, report.attempt)
         if found is None:
-            return [DeadLetter(report, f"no attempt {report.attempt} of payment {report.payment_id}")]
+            return Outcome.UNKNOWN, [DeadLetter(report, f"no attempt {report.attempt} of payment {report.payment_id}")]
         payment, attempt = found
-        if not attempt.awaits_report:
-            # Reported twice (or out of order): the first report stands.
+        if attempt.status == _SAME_OUTCOME[report.status]:
+            # Reported twice (a statement repeating a notification): the first report stands.
             log.info("settlement_already_applied", payment_id=report.payment_id, attempt=report.attempt)
-            return []
-        now, announce = self.payments.clock(), self.payments.announce
-        if report.status == "settled":
-            payment, attempt = payment.settle(attempt)
-            await uow.payments.record_report(payment, attempt)
-            await uow.budgets.add_paid(payment.programme, attempt.amount_cents)
-            paid_from.add(payment.programme)
-            log.info("payment_settled", payment_id=report.payment_id, attempt=report.attempt)
-            return [announce.of_payment(payment, "paid", now, amount_cents=attempt.amount_cents)]
-        payment, attempt = payment.record_return(attempt, report.return_reason_code, now)
+            return Outcome.ALREADY_APPLIED, []
+        now, announce, was_paid = self.payments.clock(), self.payments.announce, attempt.status is AttemptState.SETTLED
+        try:
+            if report.status == "settled":
+                payment, attempt = payment.settle(attempt)
+            else:
+                payment, attempt = payment.record_return(attempt, report.return_reason_code, now)
+        except IllegalTransition:
+            return Outcome.WRONG_STATE, []
         await uow.payments.record_report(payment, attempt)
-        log.info("payment_returned", payment_id=report.payment_id, reason=report.return_reason_code)
+        if report.status == "settled":
+            await uow.budgets.add_paid(payment.programme, attempt.amount_cents)
+            changed.add(payment.programme)
+            log.info("payment_settled", payment_id=report.payment_id, attempt=report.attempt)
+            return Outcome.APPLIED, [announce.of_payment(payment, "paid", now, amount_cents=attempt.amount_cents)]
+        if was_paid:  # booked, then sent back: no longer paid, still reserved until new details or expiry
+            await uow.budgets.remove_paid(payment.programme, attempt.amount_cents)
+            changed.add(payment.programme)
+        log.info("payment_returned", payment_id=report.payment_id, reason=report.return_reason_code, was_paid=was_paid)
         reasons = [report.return_reason_code] if report.return_reason_code else []
-        return [
+        return Outcome.APPLIED, [
             announce.of_payment(payment, "payment_returned", now, reasons=reasons, amount_cents=attempt.amount_cents)
         ]
+
+    async def _wrong_state(self, uow: PaymentsWork, report: PaymentSettlementV1) -> list[Published]:
+        entry_id = await uow.suspense.entry_of_settlement(report.event_id)
+        log.info(
+            "settlement_not_applicable",
+            payment_id=report.payment_id,
+            attempt=report.attempt,
+            status=report.status,
+            bank_entry=entry_id,
+        )
+        if entry_id is not None:
+            reason = (
+                f"{report.status} reported on attempt {report.payment_id}:{report.attempt}, which is not awaiting it"
+            )
+            await hold_in_suspense(uow, entry_id, reason)
+        return []
 
     async def apply_bank_details(self, uow: PaymentsWork, details: Sequence[ClaimBankDetailsV1]) -> list[OutboxMessage]:
         """Issue each returned payment again to its claim's new bank details, or tell the portal why not."""

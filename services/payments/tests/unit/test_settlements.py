@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 from guichet_common.contracts import PaymentSettlementV1
 from guichet_common.pipeline import DeadLetter, Subscription, Undecodable
 from guichet_common.records import InboundRecord
+from guichet_payments.bank_files.suspense_repository import HeldEntry
 from guichet_payments.domain import AttemptState, PaymentState
 from guichet_payments.handlers import Handlers
 from guichet_payments.service import PaymentsService
@@ -29,6 +30,7 @@ from .fakes import (
     dead_letter_reasons,
     seed_payment,
     statuses,
+    values,
     with_envelope,
 )
 
@@ -47,6 +49,11 @@ def report(payment_id: str, status: str, attempt: int = 1, reason: str | None = 
         attempt=attempt,
         return_reason_code=reason,
     )
+
+
+def entry(entry_id: str, **fields: Any) -> HeldEntry:
+    values = dict.fromkeys(HeldEntry.__dataclass_fields__) | {"entry_id": entry_id, "effect": "booked"}
+    return HeldEntry(**(values | fields))
 
 
 def record(offset: int, **fields: Any) -> InboundRecord:
@@ -80,12 +87,43 @@ async def test_an_attempt_reported_twice_keeps_the_first_report() -> None:
     payment, _ = await seed_payment(uow, 1)
     with capture_logs() as logs:
         published = await SETTLEMENTS.apply_settlements(
-            uow, [report(payment.payment_id, "settled"), report(payment.payment_id, "returned", reason="AC04")]
+            uow, [report(payment.payment_id, "settled"), report(payment.payment_id, "settled")]
         )
     assert [s for _, s, _ in statuses(published)] == ["paid"]
     assert [e["event"] for e in logs].count("settlement_already_applied") == 1
     assert uow.payments.payments[payment.payment_id].status == PaymentState.SETTLED
     assert uow.budgets.envelopes[PROGRAMME.id].paid_cents == GRANT
+
+
+async def test_a_return_after_the_booking_takes_the_money_off_the_paid_figure_and_keeps_it_reserved() -> None:
+    uow = await with_envelope()
+    payment, _ = await seed_payment(uow, 1, status=PaymentState.SETTLED)
+    await uow.budgets.add_paid(PROGRAMME.id, GRANT)
+    published = await SETTLEMENTS.apply_settlements(uow, [report(payment.payment_id, "returned", reason="AC04")])
+    assert statuses(published) == [(payment.claim_id, "payment_returned", ["AC04"])]
+    assert uow.payments.attempts[(payment.payment_id, 1)].status == AttemptState.RETURNED
+    assert uow.payments.payments[payment.payment_id].status == PaymentState.RETURNED
+    envelope = uow.budgets.envelopes[PROGRAMME.id]
+    assert (envelope.paid_cents, envelope.reserved_cents) == (0, GRANT)
+    assert [v["paid_cents"] for v in values(published, "payments.budgets.v1")] == [0]
+
+
+async def test_a_report_the_attempt_cannot_take_is_ignored_unless_a_bank_entry_made_it_then_it_goes_to_suspense() -> (
+    None
+):
+    uow = await with_envelope()
+    payment, _ = await seed_payment(uow, 1, status=PaymentState.RETURNED)
+    from_finance, from_bank = report(payment.payment_id, "settled"), report(payment.payment_id, "settled")
+    uow.suspense.entries["abc-0"] = entry("abc-0", state="reported")
+    uow.suspense.settlement_events[from_bank.event_id] = "abc-0"
+    published = await SETTLEMENTS.apply_settlements(uow, [from_finance, from_bank])
+    assert statuses(published) == []
+    assert uow.payments.attempts[(payment.payment_id, 1)].status == AttemptState.RETURNED
+    assert uow.suspense.entries["abc-0"].state == "suspense"
+    assert (
+        uow.suspense.reasons["abc-0"] == f"settled reported on attempt {payment.payment_id}:1, which is not awaiting it"
+    )
+    assert list(uow.held) == [("bank_entry", "abc-0")]
 
 
 async def test_a_report_on_an_attempt_never_made_is_handed_back_as_a_dead_letter() -> None:
