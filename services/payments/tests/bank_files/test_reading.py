@@ -154,6 +154,21 @@ def test_a_transfer_without_its_own_status_shares_its_rejected_payment_informati
     assert entries[-1].reason_code is None
 
 
+def test_a_payment_information_rejected_whole_without_transfers_listed_rejects_the_file() -> None:
+    content = (FILES / "pain002_two_rejected.xml").read_text()
+    start, end = content.index("<TxInfAndSts>"), content.rindex("</TxInfAndSts>") + len("</TxInfAndSts>")
+    content = (content[:start] + content[end:]).replace("<PmtInfSts>PART</PmtInfSts>", "<PmtInfSts>RJCT</PmtInfSts>")
+    content = content.replace("</PmtInfSts>", "</PmtInfSts><StsRsnInf><Rsn><Cd>DU01</Cd></Rsn></StsRsnInf>")
+
+    (entry,) = read_bank_file("r.xml", content.encode()).entries
+
+    assert (entry.effect, entry.batch_reference, entry.reason_code) == (
+        "file_rejected",
+        "AL-20261202-180000-a1b2c3",
+        "DU01",
+    )
+
+
 def test_a_schema_violation_names_the_element_and_its_line() -> None:
     refused = refusal("refused_camt054_schema.xml")
 

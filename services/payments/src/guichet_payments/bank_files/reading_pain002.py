@@ -35,7 +35,13 @@ def read_pain002(file_name: str, root: etree._Element) -> BankFile:
     for payment in read.all(report, "OrgnlPmtInfAndSts"):
         batch_reference = read.text(payment, "OrgnlPmtInfId") or original_message_id
         payment_rejected = read.text(payment, "PmtInfSts") == _REJECTED
-        for transaction in read.all(payment, "TxInfAndSts"):
+        transactions = read.all(payment, "TxInfAndSts")
+        if payment_rejected and not transactions:
+            # A payment information block rejected whole: for payments, whose batch is one block, the file.
+            reason = _reason(read, payment) or _reason(read, group)
+            entries.append(BankEntry(len(entries), "file_rejected", None, batch_reference, None, None, None, reason,
+                                     None, None))  # fmt: skip
+        for transaction in transactions:
             status = read.text(transaction, "TxSts")
             # A transaction without its own status shares its payment information's.
             if status != _REJECTED and not (status is None and payment_rejected):
