@@ -1,5 +1,6 @@
 """Batches: scheduled payment attempts gather into one SEPA credit-transfer file per programme, closed by size
-or by age. `payments.issued.v1` and `payment_sent` are published only once the file exists."""
+or by age. `payments.issued.v1` and `payment_sent` are published only once the file exists. The file, its control
+sheets and (once the batch is committed) its manifest go to the outbound folder (`outbound`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import structlog
 
 from guichet_common.contracts import PaymentIssuedV1
 from guichet_common.outbox import OutboxMessage
-from guichet_payments import domain, sepa
+from guichet_payments import domain, outbound, sepa, sepa_versions
 from guichet_payments.domain import Attempt, Batch, Payment
 from guichet_payments.events import Announcer
 from guichet_payments.unit_of_work import PaymentsWork
@@ -27,6 +28,8 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 PAYMENT_ATTEMPT = "payment_attempt"  # the set-aside kind
 PAYMENT_BLOCKED = "PAYMENT_BLOCKED"  # the reason code announced with payment_scheduled
 Due = tuple[Payment, Attempt]  # a scheduled attempt waiting for a file, with its payment
+# No transaction of the batcher lasts this long: a set on disk whose batch is still unknown then never will be.
+UNRECORDED_AFTER = dt.timedelta(minutes=10)
 
 
 def _kind(error: BaseException) -> str:
@@ -49,6 +52,7 @@ class Batcher:
         instructions and `payment_sent` statuses. Returns batches made (a batch whose every attempt had to be set
         aside counts too: the job found work, it should look again)."""
         now = self.clock()
+        await self._announce_committed(uow, now)
         due = await uow.payments.programmes_with_unbatched(now - self.max_age, self.max_size)
         made = 0
         for programme_id in due:
@@ -77,9 +81,10 @@ class Batcher:
             # Each of these makes a valid file on its own; if together they still do not, that is a bug here,
             # and the job's failure says so.
             xml, sent, outbox = self._file(programme, unbatched, batch_id, now)
-        # The file is written before the transaction commits: if the commit fails, an orphan file with an
-        # unknown batch id is left, never a recorded batch without its file.
-        path = sepa.write_batch_file(self.files_dir, batch_id, xml)
+        # The files are written before the transaction commits: if the commit fails, an orphan set with an
+        # unknown batch id is left, never a recorded batch without its file. Its manifest, which lets the channel
+        # send it, comes on a later turn, once the batch is seen committed (`_announce_committed`).
+        path = outbound.write_batch_files(self.files_dir, batch_id, programme.id, xml)
         batch = Batch(
             batch_id=batch_id,
             programme=programme.id,
@@ -88,6 +93,7 @@ class Batcher:
             transfer_count=len(sent),
             control_sum_cents=sum(attempt.amount_cents for _, attempt in sent),
             requested_execution_date=domain.paris_today(now, programme.zone),
+            message_version=sepa_versions.message_version(programme.payment.pain001_version),
         )
         await uow.payments.record_batch(batch, sent)
         log.info("batch_closed", batch_id=batch_id, transfers=len(sent))
@@ -107,6 +113,7 @@ class Batcher:
                 debtor=sepa.Debtor(debtor.debtor_name, debtor.debtor_iban, debtor.debtor_bic),
                 execution_date=execution_date,
                 created_at=now,
+                message_version=sepa_versions.message_version(debtor.pain001_version),
                 transfers=tuple(
                     sepa.Transfer(
                         end_to_end_id=attempt.end_to_end_id,
@@ -126,6 +133,21 @@ class Batcher:
             for message in self._issued(programme, payment, attempt, batch_id, execution_date, now)
         ]
         return xml, sent, outbox
+
+    async def _announce_committed(self, uow: PaymentsWork, now: dt.datetime) -> None:
+        """Write the manifest of each set on disk whose batch is committed; set aside, out of the channel's way,
+        a set whose batch never was (its commit failed long ago: its attempts went into another file)."""
+        written = outbound.unannounced(self.files_dir)
+        if not written:
+            return
+        recorded = {batch.batch_id: batch for batch in await uow.payments.recorded_batches(written)}
+        for batch_id in written:
+            batch = recorded.get(batch_id)
+            if batch is not None:
+                outbound.write_manifest(self.files_dir, batch_id, batch.programme, batch.file_sha256)
+                log.info("batch_files_complete", batch_id=batch_id, message_version=batch.message_version)
+            elif outbound.set_aside_if_older(self.files_dir, batch_id, now - UNRECORDED_AFTER):
+                log.warning("batch_files_unrecorded", batch_id=batch_id, folder=outbound.UNRECORDED)
 
     async def _writable(
         self, uow: PaymentsWork, programme: Programme, unbatched: Sequence[Due], batch_id: str, now: dt.datetime

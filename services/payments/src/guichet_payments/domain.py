@@ -308,6 +308,7 @@ class Batch:
     transfer_count: int
     control_sum_cents: int
     requested_execution_date: dt.date
+    message_version: str = "pain.001.001.03"  # the programme's pain.001 (`[payment] pain001_version`)
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,7 @@ class PaymentsRepository:
         """The batch, and its payments and attempts as `sent` (in that state: every attempt in this file)."""
         await self._conn.execute(
             "INSERT INTO batches (batch_id, programme, file_path, file_sha256, transfer_count, control_sum_cents,"
-            " requested_execution_date) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " requested_execution_date, message_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             batch.batch_id,
             batch.programme,
             batch.file_path,
@@ -251,6 +251,7 @@ class PaymentsRepository:
             batch.transfer_count,
             batch.control_sum_cents,
             batch.requested_execution_date,
+            batch.message_version,
         )
         await self._conn.execute(
             "UPDATE payment_attempts a SET batch_id = $1, status = $4"
@@ -266,6 +267,15 @@ class PaymentsRepository:
             [payment.payment_id for payment, _ in sent],
             PaymentState.SENT,
         )
+
+    async def recorded_batches(self, batch_ids: Sequence[str]) -> list[Batch]:
+        """Those of these batches that are committed: a file set on disk whose batch is not was never recorded."""
+        rows = await self._conn.fetch(
+            "SELECT batch_id, programme, file_path, file_sha256, transfer_count, control_sum_cents,"
+            " requested_execution_date, message_version FROM batches WHERE batch_id = ANY($1::text[]) ORDER BY 1",
+            list(batch_ids),
+        )
+        return [Batch(**dict(row)) for row in rows]
 
     async def attempt_for_report(self, payment_id: str, attempt: int) -> tuple[Payment, Attempt] | None:
         """The attempt finance reports on, with its payment, locked until the report is applied."""

@@ -1,36 +1,28 @@
-"""SEPA credit-transfer files (ISO 20022 pain.001.001.03) for payment batches.
+"""SEPA credit-transfer files (ISO 20022 pain.001.001.03 or .09, per programme) for payment batches.
 
 Pure: no database, no Kafka. The XML is built by the `sepaxml` library and validated against the official XSD it
-bundles, with lxml's (libxml2) validator: sepaxml's own check recompiles the schema with the pure-Python xmlschema
-on every file, which took 0.5 s of a 500-transfer batch (py-spy, `make bench`); lxml takes milliseconds. This
-module only decides what goes in it (our identifiers, our timestamp, text in the SEPA character set) and
-writes the file safely. Money is integer cents throughout; only the XML carries decimal euros.
+bundles, with lxml's validator (`sepa_versions`: what differs between the versions, and reading a file back).
+This module only decides what goes in it (our identifiers, our timestamp, text in the SEPA character set);
+`outbound` writes it safely. Money is integer cents throughout; only the XML carries decimal euros.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 import re
-import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sepaxml
-from lxml import etree
 from sepaxml import SepaTransfer
-from sepaxml.validation import ValidationError
 
 from guichet_common.canonical import sepa_text  # shared with the services' edges
+from guichet_payments.sepa_versions import MESSAGE_VERSIONS, PAIN_001_001_03, validate
+from guichet_payments.sepa_versions import control_sum_cents as control_sum_cents
+from guichet_payments.sepa_versions import transaction_count as transaction_count
 
 if TYPE_CHECKING:
     from guichet_programme import PaymentSettings
 
-SCHEMA = "pain.001.001.03"
 CURRENCY = "EUR"
 ID_MAX = 35
 NAME_MAX = 70
@@ -38,7 +30,6 @@ REMITTANCE_MAX = 140
 
 # Identifiers: the character set without space, and (EPC rule) no leading or trailing "/" and no "//".
 _IDENTIFIER = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9/\-?:().,'+]{1,35}(?<!/)")
-_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,34}")
 
 
 def _check_identifier(kind: str, value: str) -> None:
@@ -91,9 +82,12 @@ class BatchFile:
     execution_date: dt.date
     created_at: dt.datetime  # aware; CreDtTm
     transfers: tuple[Transfer, ...]
+    message_version: str = PAIN_001_001_03  # the programme's bank's pain.001 (`sepa_versions.MESSAGE_VERSIONS`)
 
     def __post_init__(self) -> None:
         _check_identifier("batch_id", self.batch_id)
+        if self.message_version not in MESSAGE_VERSIONS:
+            raise ValueError(f"message_version {self.message_version!r} is not one of {MESSAGE_VERSIONS}")
         if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
             raise ValueError("created_at must be an aware datetime")
         object.__setattr__(self, "transfers", tuple(self.transfers))
@@ -112,14 +106,15 @@ class BatchFile:
 class _BatchTransfer(SepaTransfer):
     """sepaxml's SepaTransfer, with our MsgId, CreDtTm and PmtInfId instead of its random ids and local clock.
 
-    The two hooks overridden are the ones its base class leaves to subclasses; `export()` runs the XSD validation
-    after them, so what is validated is exactly what we return.
+    The two hooks overridden are the ones its base class leaves to subclasses, and build the same GrpHdr and
+    PmtInf in .03 and .09 (sepaxml itself writes .09's `ReqdExctnDt/Dt` and `BICFI`). We validate after them, so
+    what is validated is exactly what we return.
     """
 
-    def __init__(self, config: dict, *, batch_id: str, created_at: dt.datetime) -> None:
+    def __init__(self, config: dict, *, batch_id: str, created_at: dt.datetime, schema: str) -> None:
         self._batch_id = batch_id
         self._created_at = created_at
-        super().__init__(config, schema=SCHEMA, clean=True)
+        super().__init__(config, schema=schema, clean=True)
 
     def _create_header(self) -> None:
         self.msg_id = self._batch_id
@@ -136,7 +131,8 @@ class _BatchTransfer(SepaTransfer):
 
 
 def credit_transfer_xml(batch: BatchFile) -> bytes:
-    """The batch as one pain.001.001.03 message with one PmtInf (batch booking), validated against the XSD.
+    """The batch as one pain.001 message of its version with one PmtInf (batch booking), validated against the
+    version's XSD.
 
     Deterministic: the same batch gives the same bytes, so a file can be rebuilt and compared.
     Raises sepaxml.validation.ValidationError if a value (an IBAN, a BIC) does not fit the schema.
@@ -148,7 +144,9 @@ def credit_transfer_xml(batch: BatchFile) -> bytes:
         "currency": CURRENCY,
         "batch": True,  # one PmtInf for all transfers of the execution date
     }
-    transfer = _BatchTransfer(config, batch_id=batch.batch_id, created_at=batch.created_at)
+    transfer = _BatchTransfer(
+        config, batch_id=batch.batch_id, created_at=batch.created_at, schema=batch.message_version
+    )
     for item in batch.transfers:
         payment = {
             "name": sepa_text(item.creditor_name, NAME_MAX),
@@ -162,80 +160,8 @@ def credit_transfer_xml(batch: BatchFile) -> bytes:
             payment["BIC"] = item.creditor_bic.strip().upper()
         transfer.add_payment(payment)
     xml = transfer.export(validate=False)
-    _validate(xml)
+    validate(xml, batch.message_version)
     # sepaxml computes the header totals from what it built; check them against ours before anyone sends the file.
     if control_sum_cents(xml) != batch.total_cents or transaction_count(xml) != len(batch.transfers):
         raise RuntimeError(f"batch {batch.batch_id}: the file's CtrlSum/NbOfTxs do not match its transfers")
     return xml
-
-
-@functools.cache
-def _schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(Path(sepaxml.__file__).parent / "schemas" / f"{SCHEMA}.xsd")))
-
-
-def _validate(xml: bytes) -> None:
-    """Raise sepaxml's ValidationError, as its own check would, if `xml` does not fit the XSD."""
-    schema = _schema()
-    if not schema.validate(etree.fromstring(xml)):
-        raise ValidationError(f"the SEPA file does not fit {SCHEMA}: {schema.error_log.last_error}")
-
-
-def _group_header(xml: bytes, field: str) -> str:
-    root = ET.fromstring(xml)
-    namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    node = root.find(f"{namespace}CstmrCdtTrfInitn/{namespace}GrpHdr/{namespace}{field}")
-    if node is None or not node.text:
-        raise ValueError(f"no GrpHdr/{field} in this credit-transfer file")
-    return node.text.strip()
-
-
-def control_sum_cents(xml: bytes) -> int:
-    """GrpHdr/CtrlSum of a credit-transfer file, in cents (exact, no floating point)."""
-    text = _group_header(xml, "CtrlSum")
-    try:
-        cents = Decimal(text) * 100
-    except InvalidOperation:
-        raise ValueError(f"CtrlSum {text!r} is not a decimal amount") from None
-    if cents != cents.to_integral_value():
-        raise ValueError(f"CtrlSum {text!r} has fractions of a cent")
-    return int(cents)
-
-
-def transaction_count(xml: bytes) -> int:
-    """GrpHdr/NbOfTxs of a credit-transfer file."""
-    return int(_group_header(xml, "NbOfTxs"))
-
-
-def write_batch_file(folder: Path, batch_id: str, xml: bytes) -> Path:
-    """Write `xml` to `folder/<batch_id>.xml` atomically and durably; returns the path.
-
-    Temp file in the same folder, fsync, rename, fsync of the folder: a reader sees either no file or the whole
-    file. Idempotent: if the file already holds the same bytes, nothing is written. A file with different bytes is
-    never replaced (it may already have gone to the bank): FileExistsError.
-    """
-    if not _FILE_NAME.fullmatch(batch_id):
-        raise ValueError(f"batch_id {batch_id!r} cannot be used as a file name")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{batch_id}.xml"
-    if target.exists():
-        if target.read_bytes() == xml:
-            return target
-        raise FileExistsError(f"{target} already exists with different content")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{batch_id}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(xml)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-    return target

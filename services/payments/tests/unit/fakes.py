@@ -193,6 +193,9 @@ class InMemoryPayments:
                 self.payments[payment.payment_id], status=PaymentState.SENT
             )
 
+    async def recorded_batches(self, batch_ids: Sequence[str]) -> list[Batch]:
+        return sorted((batch for batch in self.batches if batch.batch_id in batch_ids), key=lambda b: b.batch_id)
+
     async def attempt_for_report(self, payment_id: str, attempt: int) -> tuple[Payment, Attempt] | None:
         found = self.attempts.get((payment_id, attempt))
         return None if found is None else (self.payments[payment_id], found)

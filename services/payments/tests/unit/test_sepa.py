@@ -1,9 +1,9 @@
-"""SEPA credit-transfer files: schema validity, totals, identifiers, character set, and the file writing."""
+"""SEPA credit-transfer files: schema validity (pain.001.001.03 and .09), totals, identifiers, character set.
+Writing them is outbound's (test_outbound.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import sepaxml
 import xmlschema
 from sepaxml.validation import ValidationError
 
-from guichet_payments import sepa
+from guichet_payments import sepa_versions
 from guichet_payments.sepa import (
     BatchFile,
     Debtor,
@@ -21,8 +21,8 @@ from guichet_payments.sepa import (
     credit_transfer_xml,
     sepa_text,
     transaction_count,
-    write_batch_file,
 )
+from guichet_payments.sepa_versions import MESSAGE_VERSIONS
 from guichet_programme import PaymentSettings
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
@@ -312,82 +312,59 @@ def test_batch_checks():
     assert isinstance(batch([transfer(1)]).transfers, tuple)
 
 
-# --- writing the file ----------------------------------------------------------------------------------------
+# --- pain.001.001.09 -----------------------------------------------------------------------------------------
+
+NS09 = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+XSD09 = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.09.xsd"
 
 
-def test_write_batch_file_writes_the_bytes_under_the_batch_id(tmp_path):
-    xml = credit_transfer_xml(batch([transfer(1), transfer(2)]))
+def test_a_001_001_09_file_validates_against_its_official_schema():
+    transfers = [transfer(n, creditor_bic=None if n % 3 == 0 else "AGRIFRPP") for n in range(1, 8)]
+    xml = credit_transfer_xml(batch(transfers, message_version="pain.001.001.09"))
 
-    path = write_batch_file(tmp_path / "outbox", BATCH_ID, xml)
-
-    assert path == tmp_path / "outbox" / f"{BATCH_ID}.xml"
-    assert path.read_bytes() == xml
-    assert sorted(os.listdir(tmp_path / "outbox")) == [f"{BATCH_ID}.xml"]
-
-
-def test_write_batch_file_is_idempotent(tmp_path):
-    xml = credit_transfer_xml(batch([transfer(1)]))
-    first = write_batch_file(tmp_path, BATCH_ID, xml)
-    before = first.stat()
-
-    second = write_batch_file(tmp_path, BATCH_ID, xml)
-
-    assert second == first
-    after = second.stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not even rewritten
-    assert sorted(os.listdir(tmp_path)) == [f"{BATCH_ID}.xml"]
+    xmlschema.XMLSchema(str(XSD09)).validate(xml.decode())  # an independent validator, not the one sepa.py uses
+    root = parse(xml)
+    assert root.tag == "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}Document"
+    info = root.find("p:CstmrCdtTrfInitn/p:PmtInf", NS09)
+    assert info.find("p:ReqdExctnDt/p:Dt", NS09).text == "2021-05-04"  # a choice of Dt or DtTm in .09
+    assert info.find("p:DbtrAgt/p:FinInstnId/p:BICFI", NS09).text == DEBTOR.bic
+    first = info.find("p:CdtTrfTxInf", NS09)
+    assert first.find("p:CdtrAgt/p:FinInstnId/p:BICFI", NS09).text == "AGRIFRPP"
+    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", NS09).text == BATCH_ID
+    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CreDtTm", NS09).text == "2021-05-03T10:00:00+02:00"
+    assert (control_sum_cents(xml), transaction_count(xml)) == (7 * 50_000, 7)
 
 
-def test_write_batch_file_never_replaces_a_different_file(tmp_path):
-    original = credit_transfer_xml(batch([transfer(1)]))
-    path = write_batch_file(tmp_path, BATCH_ID, original)
+def test_a_broken_001_001_09_file_does_not_validate():
+    xml = credit_transfer_xml(batch([transfer(1)], message_version="pain.001.001.09"))
+    as_03 = xml.replace(b"<ReqdExctnDt><Dt>2021-05-04</Dt></ReqdExctnDt>", b"<ReqdExctnDt>2021-05-04</ReqdExctnDt>")
+    old_bic = xml.replace(b"BICFI>", b"BIC>")
+    assert as_03 != xml and old_bic != xml
 
-    with pytest.raises(FileExistsError):
-        write_batch_file(tmp_path, BATCH_ID, credit_transfer_xml(batch([transfer(2)])))
-
-    assert path.read_bytes() == original
-    assert sorted(os.listdir(tmp_path)) == [f"{BATCH_ID}.xml"]
-
-
-def test_write_batch_file_renames_a_complete_synced_temp_file_from_the_same_folder(tmp_path, monkeypatch):
-    xml = credit_transfer_xml(batch([transfer(n) for n in range(1, 50)]))
-    events = []
-    real_fsync, real_replace = os.fsync, os.replace
-
-    def fsync(descriptor):
-        events.append("fsync")
-        real_fsync(descriptor)
-
-    def replace(source, destination):
-        source, destination = Path(source), Path(destination)
-        events.append("replace")
-        assert source.parent == destination.parent == tmp_path
-        assert source.read_bytes() == xml  # complete before it gets its final name
-        assert not destination.exists()
-        real_replace(source, destination)
-
-    monkeypatch.setattr(sepa.os, "fsync", fsync)
-    monkeypatch.setattr(sepa.os, "replace", replace)
-
-    write_batch_file(tmp_path, BATCH_ID, xml)
-
-    assert events == ["fsync", "replace", "fsync"]  # the data, the rename, then the folder entry
-    assert sorted(os.listdir(tmp_path)) == [f"{BATCH_ID}.xml"]
+    for broken in (as_03, old_bic):
+        with pytest.raises(ValidationError, match="pain.001.001.09"):
+            sepa_versions.validate(broken, "pain.001.001.09")
+        assert not xmlschema.XMLSchema(str(XSD09)).is_valid(broken.decode())
+    with pytest.raises(ValidationError):  # and a .09 file is not a .03 one
+        sepa_versions.validate(xml, "pain.001.001.03")
 
 
-def test_write_batch_file_leaves_nothing_behind_when_writing_fails(tmp_path, monkeypatch):
-    def broken_fsync(descriptor):
-        raise OSError(28, "No space left on device")
+def test_the_two_versions_carry_the_same_transfers_and_are_each_deterministic():
+    transfers = [transfer(n, amount_cents=n * 1_001) for n in range(1, 5)]
+    files = {version: credit_transfer_xml(batch(transfers, message_version=version)) for version in MESSAGE_VERSIONS}
 
-    monkeypatch.setattr(sepa.os, "fsync", broken_fsync)
+    read = {version: sepa_versions.read_written_file(xml) for version, xml in files.items()}
+    assert read["pain.001.001.03"].transfers == read["pain.001.001.09"].transfers
+    assert [r.message for r in read.values()] == list(MESSAGE_VERSIONS)
+    assert {r.execution_date for r in read.values()} == {dt.date(2021, 5, 4)}
+    assert {(r.control_sum_cents, r.transfer_count) for r in read.values()} == {(10 * 1_001, 4)}
+    for version, xml in files.items():
+        assert credit_transfer_xml(batch(transfers, message_version=version)) == xml
 
-    with pytest.raises(OSError, match="No space left"):
-        write_batch_file(tmp_path, BATCH_ID, b"<Document/>")
 
-    assert os.listdir(tmp_path) == []
-
-
-@pytest.mark.parametrize("batch_id", ["../escape", "a/b", ".hidden", "", "B" * 36])
-def test_write_batch_file_refuses_ids_that_are_not_plain_file_names(tmp_path, batch_id):
-    with pytest.raises(ValueError, match="file name"):
-        write_batch_file(tmp_path, batch_id, b"<Document/>")
+def test_an_unknown_version_is_refused():
+    with pytest.raises(ValueError, match="message_version"):
+        batch([transfer(1)], message_version="pain.001.001.10")
+    with pytest.raises(ValueError, match="pain001_version"):
+        sepa_versions.message_version("001.001.11")
+    assert sepa_versions.message_version("001.001.09") == "pain.001.001.09"
