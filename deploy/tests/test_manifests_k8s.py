@@ -17,8 +17,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from guichet_common.access import SERVICES, grants_for, principal
-from guichet_common.topics import topic_names_with_dead_letters
+from guichet_common.access import EXTERNAL_PRINCIPALS, PRINCIPALS, SERVICES, grants_for, principal
+from guichet_common.topics import PAYMENTS_SETTLEMENTS, topic_names_with_dead_letters
+from guichet_deploy.kafka_users import KAFKA_USERS, render
 from guichet_deploy.manifests import (
     HTTP_PORT,
     K8S,
@@ -163,10 +164,11 @@ def test_kafka_topics_are_exactly_the_codes_topics() -> None:
 
 
 def test_kafka_users_have_exactly_the_codes_grants() -> None:
+    """Every principal of the model (the services and finance's system), with exactly its `grants_for`."""
     prefix = shared_config()["GUICHET_TOPIC_PREFIX"]
     users = objects("KafkaUser")
-    assert set(users) == {principal(service) for service in SERVICES}
-    for service in SERVICES:
+    assert set(users) == {principal(name) for name in PRINCIPALS}
+    for service in PRINCIPALS:
         spec = users[principal(service)]["spec"]
         assert spec["authentication"]["type"] == "scram-sha-512"
         assert spec["authorization"]["type"] == "simple"
@@ -185,6 +187,21 @@ def test_kafka_users_have_exactly_the_codes_grants() -> None:
             f"{service}: ACLs differ from grants_for():\n  extra {sorted(set(declared) - set(expected))}"
             f"\n  missing {sorted(set(expected) - set(declared))}"
         )
+
+
+def test_kafka_users_file_is_what_the_generator_writes() -> None:
+    assert KAFKA_USERS.read_text(encoding="utf-8") == render(shared_config()["GUICHET_TOPIC_PREFIX"]), (
+        "deploy/k8s/kafka-users.yaml differs from the model: run `python -m guichet_deploy.kafka_users`"
+    )
+
+
+def test_finance_may_only_send_settlements() -> None:
+    """Issue 16: finance's system writes its reports and nothing else: no read, no group, no other topic."""
+    assert set(EXTERNAL_PRINCIPALS) == {"finance"}
+    prefix = shared_config()["GUICHET_TOPIC_PREFIX"]
+    [acl] = objects("KafkaUser")["guichet-finance"]["spec"]["authorization"]["acls"]
+    assert acl["resource"] == {"type": "topic", "name": prefix + PAYMENTS_SETTLEMENTS.name, "patternType": "literal"}
+    assert sorted(acl["operations"]) == ["Describe", "Write"]
 
 
 def test_programmes_configmap_is_the_repositorys_programmes() -> None:

@@ -1,7 +1,8 @@
 """Each service, logged in as its own SCRAM principal on a broker that denies by default, may use its own topics
 and consumer groups and nothing else; and the real services run on nothing more than those grants.
 
-The broker is a private one (guichet_deploy.kafka_secure): the shared test broker stays PLAINTEXT.
+The broker is a private one (guichet_deploy.kafka_secure, the `secured` fixture of conftest.py): the shared test
+broker stays PLAINTEXT.
 """
 
 from __future__ import annotations
@@ -31,31 +32,15 @@ from guichet_common.outbox import OutboxMessage, write_outbox
 from guichet_common.outbox_set_aside import cancel_outbox_row
 from guichet_common.set_aside import record_decision
 from guichet_common.topics import ALL_TOPICS, TopicSpec, consumer_group, topic_names_with_dead_letters
-from guichet_deploy.kafka_secure import (
-    SecuredKafka,
-    add_acls,
-    provision_topics_and_acls,
-    start_secured_broker,
-    stop_secured_broker,
-)
+from guichet_deploy.kafka_secure import SecuredKafka, add_acls
 from guichet_deploy.postgres import drop_databases, provision_databases
 from guichet_deploy.procs import free_port, stop_children
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-PREFIX = "sec."
+PREFIX = "sec."  # the secured broker's, conftest.SECURED_PREFIX
 EVERY_TOPIC = sorted(PREFIX + spec.name for spec in topic_names_with_dead_letters(ALL_TOPICS))
-
-
-@pytest.fixture(scope="module")
-async def secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SecuredKafka]:
-    broker = await start_secured_broker(tmp_path_factory.mktemp("secured-kafka"))
-    try:
-        await provision_topics_and_acls(broker, prefix=PREFIX, partitions=3)
-        yield broker
-    finally:
-        stop_secured_broker(broker)
 
 
 def granted(service: str, operation: str) -> list[str]:
@@ -66,37 +51,8 @@ def denied(service: str, operation: str) -> list[str]:
     return sorted(set(EVERY_TOPIC) - set(granted(service, operation)))
 
 
-async def produce(secured: SecuredKafka, options: Mapping[str, Any], topic: str) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=secured.bootstrap, enable_idempotence=True, request_timeout_ms=10_000, **options
-    )
-    try:
-        await producer.start()
-        await producer.send_and_wait(topic, b"{}", key=b"acl-test")
-    finally:
-        await producer.stop()
-
-
-async def consume(secured: SecuredKafka, options: Mapping[str, Any], topic: str, group: str) -> None:
-    """Join `group` on `topic`, fetch and commit: every right a service's subscriber uses."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=secured.bootstrap,
-        group_id=group,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        **options,
-    )
-    try:
-        await consumer.start()
-        await consumer.getmany(timeout_ms=1_000)
-        await consumer.commit()
-    finally:
-        await consumer.stop()
-
-
 @pytest.mark.parametrize("service", SERVICES)
-async def test_a_service_writes_its_own_topics_and_no_other(secured: SecuredKafka, service: str) -> None:
+async def test_a_service_writes_its_own_topics_and_no_other(secured: SecuredKafka, produce, service: str) -> None:
     options = secured.client_options(service)
     for topic in granted(service, "Write"):
         await produce(secured, options, topic)
@@ -108,7 +64,7 @@ async def test_a_service_writes_its_own_topics_and_no_other(secured: SecuredKafk
 
 @pytest.mark.parametrize("service", SERVICES)
 async def test_a_service_reads_its_own_topics_in_its_own_groups_and_nothing_else(
-    secured: SecuredKafka, service: str
+    secured: SecuredKafka, consume, service: str
 ) -> None:
     options = secured.client_options(service)
     mine = granted(service, "Read")
@@ -125,7 +81,9 @@ async def test_a_service_reads_its_own_topics_in_its_own_groups_and_nothing_else
         await consume(secured, options, mine[0], "adhoc-" + mine[0])
 
 
-async def test_the_backoffice_reads_what_it_projects_and_writes_only_its_commands(secured: SecuredKafka) -> None:
+async def test_the_backoffice_reads_what_it_projects_and_writes_only_its_commands(
+    secured: SecuredKafka, produce, consume
+) -> None:
     """Issue 15, named: it projects claims.status.v1 (notifications' topic) but may neither write it nor its dead
     letters; it never reads a portal's claims; it sends its commands; it reads dead letters without replaying."""
     options = secured.client_options("backoffice")
@@ -140,7 +98,7 @@ async def test_the_backoffice_reads_what_it_projects_and_writes_only_its_command
             await produce(secured, options, PREFIX + topic)
 
 
-async def test_a_wrong_password_is_refused(secured: SecuredKafka) -> None:
+async def test_a_wrong_password_is_refused(secured: SecuredKafka, produce) -> None:
     options = secured.client_options("intake")
     topic = granted("intake", "Write")[0]
     await produce(secured, options, topic)  # the same call with the right password works
@@ -150,7 +108,7 @@ async def test_a_wrong_password_is_refused(secured: SecuredKafka) -> None:
     assert "Failed authentication" in log and "invalid credentials" in log
 
 
-async def test_the_admin_principal_is_not_anonymous(secured: SecuredKafka) -> None:
+async def test_the_admin_principal_is_not_anonymous(secured: SecuredKafka, produce) -> None:
     """No credentials at all: the SASL listener does not even let the client in."""
     with pytest.raises(KafkaConnectionError):
         await produce(secured, {}, EVERY_TOPIC[0])
@@ -297,7 +255,7 @@ async def test_a_claim_goes_through_the_services_on_their_grants_and_into_the_ba
     )
     logs = _log_tail(secured_services["logs"])
     assert "TopicAuthorizationFailed" not in logs and "GroupAuthorizationFailed" not in logs
-    for credentials in secured.services.values():
+    for credentials in secured.principals.values():
         assert credentials.password not in logs
 
 

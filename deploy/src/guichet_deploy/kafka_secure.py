@@ -1,11 +1,12 @@
 """A single-node KRaft broker that authenticates every client (SASL/SCRAM-SHA-512) and authorizes with ACLs.
 
-What a production cluster does, small enough for a test: one principal per service (`guichet_common.access`),
-each allowed only its own topics and consumer groups, and `admin`, the platform, which creates topics and ACLs.
+What a production cluster does, small enough for a test: one principal per service and per external system
+(`guichet_common.access.PRINCIPALS`: finance's too), each allowed only its own topics and consumer groups, and
+`admin`, the platform, which creates topics and ACLs.
 Passwords are generated at every start and live only in this process and in mode-600 files under the broker's
 own folder (the broker needs its own, the ACL tool the admin's); nothing secret is logged or committed.
 
-    kafka = await start_secured_broker(tmp_dir, services=("intake", ...))
+    kafka = await start_secured_broker(tmp_dir, principals=("intake", "finance", ...))
     await provision_topics_and_acls(kafka, prefix="sec.")
     ... kafka.client_options("intake"), kafka.service_env("intake") ...
     stop_secured_broker(kafka)
@@ -25,7 +26,7 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from guichet_common.access import SERVICES, Grant, grants_for, principal
+from guichet_common.access import PRINCIPALS, Grant, grants_for, principal
 from guichet_common.kafka_admin import ensure_topics
 from guichet_deploy import kafka
 from guichet_deploy.procs import ProcessStartError, free_port, log_tail, pid_alive, port_answers, stop_process
@@ -58,7 +59,7 @@ class SecuredKafka:
     layout: kafka.KafkaLayout
     pid: int
     admin: Credentials
-    services: Mapping[str, Credentials]  # service name -> its principal's credentials
+    principals: Mapping[str, Credentials]  # service or external system (`finance`) -> its principal's credentials
 
     @property
     def folder(self) -> Path:
@@ -76,8 +77,9 @@ class SecuredKafka:
     def admin_options(self) -> dict[str, Any]:
         return self.options_for(self.admin)
 
-    def client_options(self, service: str) -> dict[str, Any]:
-        return self.options_for(self.services[service])
+    def client_options(self, name: str) -> dict[str, Any]:
+        """aiokafka keyword arguments that log in as the principal of `name` (a service, or `finance`)."""
+        return self.options_for(self.principals[name])
 
     def service_env(self, service: str) -> dict[str, str]:
         """The variables a service process needs to reach this broker as its own principal; the password goes
@@ -87,12 +89,12 @@ class SecuredKafka:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "KAFKA_SECURITY_PROTOCOL": PROTOCOL,
             "KAFKA_SASL_MECHANISM": MECHANISM,
-            "KAFKA_SASL_USERNAME": self.services[service].username,
+            "KAFKA_SASL_USERNAME": self.principals[service].username,
             "KAFKA_SASL_PASSWORD_FILE": str(password_file),
         }
 
 
-async def start_secured_broker(folder: Path, services: Iterable[str] = SERVICES) -> SecuredKafka:
+async def start_secured_broker(folder: Path, principals: Iterable[str] = PRINCIPALS) -> SecuredKafka:
     """Start a fresh secured broker with its data under `folder` (which must be new or empty); return once it
     answers an authenticated metadata request. Stop it with `stop_secured_broker`."""
     layout = kafka.KafkaLayout(folder)
@@ -101,7 +103,7 @@ async def start_secured_broker(folder: Path, services: Iterable[str] = SERVICES)
     port = free_port()
     controller_port = free_port(avoid={port})
     admin, broker = Credentials.generated(ADMIN), Credentials.generated(BROKER)
-    users = {name: Credentials.generated(principal(name)) for name in services}
+    users = {name: Credentials.generated(principal(name)) for name in principals}
     write_secured_properties(layout, port=port, controller_port=controller_port, broker=broker)
     scram_users = [admin, broker, *users.values()]
     kafka.format_storage(layout, lib, kafka.new_cluster_id(), extra_args=scram_format_args(scram_users))
@@ -221,13 +223,12 @@ async def _admin_answers(secured: SecuredKafka) -> bool:
 
 
 async def provision_topics_and_acls(secured: SecuredKafka, *, prefix: str = "", partitions: int = 3) -> None:
-    """As admin (the platform): create every topic, then give each service principal exactly `grants_for`."""
+    """As admin (the platform): create every topic, then give each principal (services, finance) exactly
+    `grants_for`."""
     await ensure_topics(secured.bootstrap, prefix=prefix, partitions=partitions, client_options=secured.admin_options())
-    # One JVM per batch of ACLs takes seconds; the services' batches run side by side.
-    await asyncio.gather(
-        *(add_acls(secured, principal(service), grants_for(service, prefix)) for service in secured.services)
-    )
-    log.info("secured_kafka_acls_created", services=sorted(secured.services), topic_prefix=prefix)
+    # One JVM per batch of ACLs takes seconds; the principals' batches run side by side.
+    await asyncio.gather(*(add_acls(secured, principal(name), grants_for(name, prefix)) for name in secured.principals))
+    log.info("secured_kafka_acls_created", principals=sorted(secured.principals), topic_prefix=prefix)
 
 
 def _admin_config(secured: SecuredKafka) -> Path:

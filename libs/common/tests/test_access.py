@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from guichet_common.access import SERVICES, grants_for
+from guichet_common.access import PRINCIPALS, SERVICES, Grant, grants_for, principal
 from guichet_common.topics import ALL_TOPICS, CONSUMED_BY, PRODUCED_BY, owner_of
 
 WITH_DEAD_LETTERS = [spec for spec in ALL_TOPICS if spec.has_dead_letters]
@@ -65,3 +65,15 @@ def test_one_grant_per_topic_and_the_services_own_group_prefix(service: str) -> 
     [group] = [g for g in grants if g.resource == "group"]
     assert (group.name, group.pattern) == (f"guichet-{service}.p.", "prefix")
     assert all("Describe" in g.operations for g in grants)
+
+
+def test_finance_may_write_settlements_and_nothing_else() -> None:
+    """Issue 16: finance's own system sends settlement reports; it reads nothing and joins no group."""
+    only_settlements = Grant("topic", "p.payments.settlements.v1", "literal", ("Describe", "Write"))
+    assert grants_for("finance", "p.") == [only_settlements]
+    assert principal("finance") == "guichet-finance"
+    assert "finance" in PRINCIPALS and "finance" not in SERVICES
+
+
+def test_payments_writes_the_settlements_its_bank_files_produce() -> None:
+    assert "payments.settlements.v1" in topics_with("payments", "Write") & topics_with("payments", "Read")

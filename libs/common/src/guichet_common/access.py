@@ -12,6 +12,10 @@ The back-office also reads every dead-letter topic (its dead-letter page shows t
 as commands to the owner). Nothing else: topics are created by the platform (the launcher's admin, or Strimzi's
 KafkaTopic resources), not by the services. The local secured broker and the Kubernetes KafkaUser resources are
 both built from `grants_for`, so they cannot drift apart.
+
+Systems outside Guichet that speak Kafka to it get a principal too (`EXTERNAL_PRINCIPALS`), with exactly the topic
+rights listed there and no consumer group: finance's system only sends its settlement reports. `PRINCIPALS` names
+every principal the platform creates; `grants_for` answers for any of them.
 """
 
 from __future__ import annotations
@@ -19,9 +23,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from guichet_common.topics import ALL_TOPICS, CONSUMED_BY, PRODUCED_BY, consumer_group_prefix, owner_of
+from guichet_common.topics import (
+    ALL_TOPICS,
+    CONSUMED_BY,
+    PAYMENTS_SETTLEMENTS,
+    PRODUCED_BY,
+    TopicSpec,
+    consumer_group_prefix,
+    owner_of,
+)
 
 SERVICES = tuple(CONSUMED_BY)
+# Systems outside Guichet, by name, with the operations each may do on which topic. Only Write + Describe here:
+# idempotent producing needs no cluster right since Kafka 3.0 (KIP-679: Write on a topic is enough), no Read (the
+# bank's payment orders reach finance as pain.001 files, not through Kafka), no group, no dead letter (those are the
+# consuming service's), no replay.
+EXTERNAL_PRINCIPALS: dict[str, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] = {
+    "finance": ((PAYMENTS_SETTLEMENTS, ("Describe", "Write")),),
+}
+PRINCIPALS = (*SERVICES, *EXTERNAL_PRINCIPALS)
 # Services that read every `<topic>.dlq`, whoever owns it: only to show them, never to replay them themselves.
 DEAD_LETTER_READERS = frozenset({"backoffice"})
 
@@ -34,11 +54,22 @@ class Grant:
     operations: tuple[str, ...]  # Kafka's operation names: Read, Write, Describe
 
 
-def principal(service: str) -> str:
-    return f"guichet-{service}"
+def principal(name: str) -> str:
+    """The Kafka user of a service or of an external system (`guichet-finance`)."""
+    return f"guichet-{name}"
 
 
-def grants_for(service: str, prefix: str = "") -> list[Grant]:
+def grants_for(name: str, prefix: str = "") -> list[Grant]:
+    """The grants of a service or of an external principal (a name in `PRINCIPALS`)."""
+    if name in EXTERNAL_PRINCIPALS:
+        return sorted(
+            Grant("topic", prefix + spec.name, "literal", tuple(sorted(operations)))
+            for spec, operations in EXTERNAL_PRINCIPALS[name]
+        )
+    return _service_grants(name, prefix)
+
+
+def _service_grants(service: str, prefix: str) -> list[Grant]:
     """One grant per topic (its operations merged) and one for the service's consumer-group prefix."""
     topics: dict[str, set[str]] = {}
 
