@@ -74,7 +74,7 @@ async def test_the_dashboard_shows_the_reports_and_the_status_figures(
     (tmp_path / "stack").mkdir()
     async with private_stack(label, tmp_path / "stack") as stack:
         database_url = stack.database_urls["backoffice"]  # the stack's own back-office, a service like the others
-        finance = spawn("guichet_finance", stack.env, tmp_path / "finance.log", "--return-every", "7")
+        finance = spawn("guichet_finance", stack.env, tmp_path / "finance.log", "--kafka", "--return-every", "7")
         try:
             await publish_simulation(claims, bootstrap_servers=infra.kafka_bootstrap, prefix=stack.topic_prefix)
             ids = {c.claim_id for c in claims}

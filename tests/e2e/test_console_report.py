@@ -181,7 +181,7 @@ def start_finance(env: dict[str, str], log: Path) -> subprocess.Popen:
     """The bank's side: settles the payments, returns every seventh first attempt or so (AC04/AC01)."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "guichet_finance", "--return-every", "7"], env=env, stdout=out, stderr=out
+            [sys.executable, "-m", "guichet_finance", "--kafka", "--return-every", "7"], env=env, stdout=out, stderr=out
         )
 
 

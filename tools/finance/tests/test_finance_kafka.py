@@ -75,7 +75,16 @@ async def test_the_command_answers_and_stops_cleanly_on_sigterm(kafka_bootstrap:
     payment = instruction(f"PAY-{uuid.uuid4().hex[:8]}-C", 1)
     await probe.publish(topic_prefix + ISSUED_TOPIC, [(b"x", payment.model_dump_json().encode())])
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "guichet_finance", "--bootstrap", kafka_bootstrap, "--topic-prefix", topic_prefix),
+        *(
+            sys.executable,
+            "-m",
+            "guichet_finance",
+            "--kafka",
+            "--bootstrap",
+            kafka_bootstrap,
+            "--topic-prefix",
+            topic_prefix,
+        ),
         *("--delay-s", "0", "--return-every", "1000000000"),
         env={**os.environ, "LOG_FORMAT": "json"},
         stdout=asyncio.subprocess.PIPE,
