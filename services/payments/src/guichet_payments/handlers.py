@@ -1,5 +1,6 @@
 """payments' subscribers and background jobs: approvals, finance's reports and new bank details in; SEPA files,
-payment instructions and statuses out (through the outbox)."""
+payment instructions and statuses out (through the outbox); the bank's files read from the inbound folder, their
+settlements published on the settlements topic payments also consumes."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from guichet_common.pipeline import Published
 from guichet_common.runtime import Wiring
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_payments import operators, status_repository
+from guichet_payments.bank_files.importer import BankFileImporter
+from guichet_payments.bank_files.inbound_folder import InboundFolder
 from guichet_payments.batching import Batcher
 from guichet_payments.service import PaymentsService
 from guichet_payments.settings import PaymentsSettings
@@ -70,9 +73,11 @@ def register_handlers(wiring: Wiring) -> None:
         max_age=dt.timedelta(seconds=settings.batch_max_age_s),
         topic_prefix=settings.topic_prefix,
     )
+    inbound = InboundFolder(settings.inbound_dir, BankFileImporter(payments, settings.bank_file_max_bytes))
 
     async def open_envelopes() -> None:
         settings.files_dir.mkdir(parents=True, exist_ok=True)
+        inbound.prepare()
         async with open_unit_of_work(wiring.pool, PaymentsUnitOfWork) as uow:
             await payments.open_envelopes(uow)
             await uow.commit()
@@ -105,9 +110,13 @@ def register_handlers(wiring: Wiring) -> None:
     )
     wiring.publishes(BUDGETS_TOPIC, BudgetV1, "Each envelope after a transaction changed it, for the back-office")
     wiring.publishes(SEPA_FILES_TOPIC, SepaFileV1, "Each pain.001 file written, whole, for the back-office")
+    wiring.publishes(
+        SETTLEMENTS_TOPIC, PaymentSettlementV1, "Settled and returned, as the bank's files (inbound folder) report them"
+    )
     accept_operator_commands(wiring, operators)
     wiring.figures.stage = status_repository.stage_figures
     wiring.figures.budgets = status_repository.budget_figures
     # Checked a few times per batch age, so a batch closes soon after it is due (latency), at an indexed query a time.
     wiring.repeat("batcher", batcher.close_due_batches, pause_s=min(0.5, settings.batch_max_age_s / 4))
     wiring.repeat("return_expiry", settlements.release_expired_returns, pause_s=settings.expiry_sweep_s)
+    wiring.repeat("bank_inbound", inbound.import_next, pause_s=settings.inbound_scan_s)

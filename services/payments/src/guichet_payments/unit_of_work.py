@@ -5,6 +5,7 @@ Both implement the repository surfaces below, which mypy checks."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -12,6 +13,11 @@ import asyncpg
 
 from guichet_common.unit_of_work import PostgresUnitOfWork, UnitOfWork
 from guichet_payments.bank_details_repository import BankAccountsRepository
+from guichet_payments.bank_files.matching import Candidate
+from guichet_payments.bank_files.reading import BankEntry
+from guichet_payments.bank_files.records import BankFileRecord, SuspenseEntry
+from guichet_payments.bank_files.repository import BankFilesRepository
+from guichet_payments.bank_files.suspense_repository import EntryDecision, HeldEntry, SuspenseRepository
 from guichet_payments.domain import Attempt, Batch, EnvelopeFigures, Payment, Waiting
 from guichet_payments.repository import BudgetsRepository, PaymentsRepository, WaitlistRepository
 
@@ -23,6 +29,7 @@ class Budgets(Protocol):
     async def try_reserve(self, programme: str, amount_cents: int) -> bool: ...
     async def release(self, programme: str, amount_cents: int) -> None: ...
     async def add_paid(self, programme: str, amount_cents: int) -> None: ...
+    async def remove_paid(self, programme: str, amount_cents: int) -> None: ...
     async def snapshot(self, programmes: Sequence[str]) -> list[EnvelopeFigures]: ...
 
 
@@ -47,6 +54,9 @@ class Payments(Protocol):
     async def recorded_batches(self, batch_ids: Sequence[str]) -> list[Batch]: ...
     async def attempt_for_report(self, payment_id: str, attempt: int) -> tuple[Payment, Attempt] | None: ...
     async def record_report(self, payment: Payment, attempt: Attempt) -> None: ...
+    async def still_sent_in_batch(self, batch_id: str) -> list[tuple[Payment, Attempt]] | None: ...
+    async def record_batch_rejected(self, batch_id: str, reason: str | None, at: dt.datetime) -> None: ...
+    async def record_file_rejection(self, payment: Payment, rejected: Attempt, again: Attempt) -> None: ...
     async def returned_payment_of_claim(self, claim_id: str) -> Payment | None: ...
     async def record_retry(self, payment: Payment, attempt: Attempt) -> None: ...
     async def take_expired_returns(self, programme: str, returned_before: dt.datetime, limit: int) -> list[Payment]: ...
@@ -58,6 +68,57 @@ class BankAccounts(Protocol):
     async def used_by_other_companies(self, iban: str, siren: str) -> bool: ...
 
 
+class Suspense(Protocol):
+    """Bank entries in suspense and finance's decisions on them (`bank_files.suspense`)."""
+
+    async def entry_of_settlement(self, event_id: uuid.UUID) -> str | None: ...
+    async def hold(self, entry_id: str, reason: str) -> None: ...
+    async def entry(self, entry_id: str) -> HeldEntry | None: ...
+    async def attempt_by_end_to_end_id(self, end_to_end_id: str) -> tuple[str, int] | None: ...
+    async def attempts_by_amount_and_account(
+        self, amount_cents: int, iban: str, remittance: str | None
+    ) -> list[tuple[str, int]]: ...
+    async def decision(self, kind: str, entry_id: str) -> tuple[str, str, dt.datetime] | None: ...
+    async def record_decision(self, entry_id: str, decision: EntryDecision) -> None: ...
+
+
+class BankFiles(Protocol):
+    """The bank's files and their entries (`bank_files.importer`), and the attempts entries are matched against."""
+
+    async def file(self, file_sha256: str) -> BankFileRecord | None: ...
+    async def record_file(
+        self,
+        file_sha256: str,
+        file_name: str,
+        received_at: dt.datetime,
+        *,
+        message: str | None = None,
+        message_id: str | None = None,
+        refusal: str | None = None,
+        entry_count: int = 0,
+    ) -> bool: ...
+    async def record_entry(
+        self,
+        entry_id: str,
+        file_sha256: str,
+        entry: BankEntry,
+        *,
+        state: str,
+        matched: Candidate | None = None,
+        matched_by: str | None = None,
+        settlement_event_id: uuid.UUID | None = None,
+        suspense_reason: str | None = None,
+    ) -> None: ...
+    async def earlier_entry(self, entry: BankEntry, file_sha256: str) -> str | None: ...
+    async def record_duplicate(self, entry_id: str, file_sha256: str, entry: BankEntry, of_entry: str) -> None: ...
+    async def entry_with_settlement_event(self, settlement_event_id: uuid.UUID) -> str | None: ...
+    async def set_state(self, entry_id: str, state: str, suspense_reason: str | None = None) -> None: ...
+    async def open_suspense(self, limit: int = 200) -> list[SuspenseEntry]: ...
+    async def attempts_by_end_to_end_id(self, end_to_end_id: str) -> list[Candidate]: ...
+    async def attempts_by_amount_and_iban(self, amount_cents: int, iban: str) -> list[Candidate]: ...
+    async def sent_attempts_of_batch(self, batch_id: str) -> list[Candidate]: ...
+
+
 class PaymentsWork(UnitOfWork):
     """The unit of work payments' use cases take: the common one (inbox, publish, savepoints, set-aside) plus the
     service's repositories."""
@@ -66,6 +127,8 @@ class PaymentsWork(UnitOfWork):
     waitlist: Waitlist
     payments: Payments
     accounts: BankAccounts
+    bank: BankFiles
+    suspense: Suspense
 
 
 class PaymentsUnitOfWork(PostgresUnitOfWork, PaymentsWork):
@@ -75,3 +138,5 @@ class PaymentsUnitOfWork(PostgresUnitOfWork, PaymentsWork):
         self.waitlist = WaitlistRepository(connection)
         self.payments = PaymentsRepository(connection)
         self.accounts = BankAccountsRepository(connection)
+        self.bank = BankFilesRepository(connection)
+        self.suspense = SuspenseRepository(connection)

@@ -103,6 +103,32 @@ class BankFilesRepository:
             suspense_reason,
         )
 
+    async def earlier_entry(self, entry: BankEntry, file_sha256: str) -> str | None:
+        """An entry of another file the bank gave the same reference (AcctSvcrRef, StsId), effect and amount: the
+        same booking, repeated (a day's camt.053 repeats the camt.054 notifications, often with fewer details)."""
+        if entry.bank_reference is None:
+            return None
+        found: str | None = await self._conn.fetchval(
+            "SELECT entry_id FROM bank_entries WHERE bank_reference = $1 AND effect = $2 AND file_sha256 <> $3"
+            " AND ($4::bigint IS NULL OR amount_cents IS NULL OR amount_cents = $4)"
+            " ORDER BY created_at, entry_id LIMIT 1",
+            entry.bank_reference,
+            entry.effect,
+            file_sha256,
+            entry.amount_cents,
+        )
+        return found
+
+    async def record_duplicate(self, entry_id: str, file_sha256: str, entry: BankEntry, of_entry: str) -> None:
+        """The entry as a duplicate of `of_entry`, naming the same attempt (if that one matched any)."""
+        await self.record_entry(entry_id, file_sha256, entry, state="duplicate")
+        await self._conn.execute(
+            "UPDATE bank_entries e SET payment_id = o.payment_id, attempt = o.attempt, matched_by = o.matched_by"
+            " FROM bank_entries o WHERE e.entry_id = $1 AND o.entry_id = $2",
+            entry_id,
+            of_entry,
+        )
+
     async def entry_with_settlement_event(self, settlement_event_id: uuid.UUID) -> str | None:
         """The entry whose settlement event this is (a bank entry's, not finance's JSON report); None otherwise."""
         entry_id: str | None = await self._conn.fetchval(
