@@ -41,6 +41,8 @@ STRIMZI_SCHEMAS = {
     ("kafka.strimzi.io/v1beta2", "KafkaUser"): "strimzi-kafkauser-v1beta2.json",
 }
 
+PAYMENTS_FOLDERS = ("PAYMENTS_FILES_DIR", "PAYMENTS_INBOUND_DIR")  # outbound (pain.001) and inbound (bank files)
+
 
 def test_kustomization_lists_every_manifest_and_sets_the_image() -> None:
     listed = set(kustomization()["resources"])
@@ -293,9 +295,10 @@ def test_deployment_sets_what_the_service_reads(service: str, monkeypatch: pytes
     assert mounts[env["GUICHET_PROGRAMMES_DIR"]].get("configMap", {}).get("name") == "guichet-programmes"
     assert "secret" in mounts[str(Path(env["KAFKA_SSL_CAFILE"]).parent)]
     assert "/tmp" in mounts, "a writable /tmp (emptyDir): the root filesystem is read-only"
-    if service == "payments":
-        claim = mounts[env["PAYMENTS_FILES_DIR"]]["persistentVolumeClaim"]["claimName"]
-        assert claim in objects("PersistentVolumeClaim"), f"PVC {claim} is not declared"
+    if service == "payments":  # the files to the bank and the bank's files outlive the pods, on their own claims
+        claims = [mounts[env[name]]["persistentVolumeClaim"]["claimName"] for name in PAYMENTS_FOLDERS]
+        assert all(claim in objects("PersistentVolumeClaim") for claim in claims), f"PVCs {claims} are not declared"
+        assert len(set(claims)) == len(claims), "the bank's channel writes the inbound folder, never the outbound one"
 
     # The values parse with the service's own Settings class (a typo such as LOG_FORMAT=text fails here).
     for name, value in env.items():

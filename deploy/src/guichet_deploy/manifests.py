@@ -105,5 +105,5 @@ def required_variables(service: str, *, kafka_security: bool) -> list[str]:
         f"{upper}_HTTP_PORT",
     ]
     required += {"notifications": ["NOTIFICATIONS_SMTP_HOST", "NOTIFICATIONS_SMTP_PORT"]}.get(service, [])
-    required += {"payments": ["PAYMENTS_FILES_DIR"]}.get(service, [])
+    required += {"payments": ["PAYMENTS_FILES_DIR", "PAYMENTS_INBOUND_DIR"]}.get(service, [])
     return required

@@ -94,6 +94,7 @@ class ScratchStack:
             "ELIGIBILITY_REGISTRY_GRACE_S": "2",
             "PAYMENTS_BATCH_MAX_AGE_S": "0.5",
             "PAYMENTS_FILES_DIR": str(self.workdir / "sepa"),
+            "PAYMENTS_INBOUND_DIR": str(self.workdir / "bank-inbound"),
             "LOG_FORMAT": "json",
             "GUICHET_FAILPOINT_MARKER": str(self.workdir / "failpoint.fired"),
             **self.overrides,
