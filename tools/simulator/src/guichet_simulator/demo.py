@@ -42,7 +42,7 @@ async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool)
     try:
         await asyncio.to_thread(start_services, infra)
         finance = _start_finance(infra)
-        say("  services started: intake, eligibility, payments, notifications, backoffice (+ a finance simulator)")
+        say("  services started: intake, eligibility, payments, notifications, backoffice (+ a bank, in files)")
         for line in await first_admin_lines(infra):  # the back-office's address and its first admin
             say(line)
         say("  watch it live from another terminal: uv run guichet status --watch")
@@ -182,10 +182,16 @@ def _outcome(view: RunView, claim: SimulatedClaim) -> tuple[str | None, tuple[st
 
 
 def _start_finance(infra) -> subprocess.Popen:
-    """The bank's side for the demo: settles most payments, returns a few (AC04 / AC01)."""
+    """The bank's side for the demo, in files: it reads the pain.001 files payments writes and answers with
+    camt.054 and pain.002 files in payments' inbound folder, settling most payments and returning a few (AC04 /
+    AC01). The folders are the ones the stack's payments uses (its settings, under the same environment)."""
+    from guichet_payments.settings import PaymentsSettings
+
+    payments = PaymentsSettings()
+    folders = ["--outbound", str(payments.files_dir), "--inbound", str(payments.inbound_dir)]
     log = (infra.state_dir / "logs" / "finance.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "guichet_finance", "--bootstrap", infra.kafka_bootstrap],
+        [sys.executable, "-m", "guichet_finance", "--files", *folders],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "LOG_FORMAT": "json"},
