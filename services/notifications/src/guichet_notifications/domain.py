@@ -51,6 +51,8 @@ REASON_SENTENCES: dict[str, str] = {
     "BUDGET_EXHAUSTED": "L'enveloppe du dispositif est épuisée pour le moment.",
     "PAYMENT_BLOCKED": "Le virement ne peut pas partir pour le moment : un agent vérifie votre dossier.",
     "PAYMENT_CANCELLED": "Le paiement a été annulé par un agent : l'aide ne sera pas versée pour cette demande.",
+    "BANK_FILE_REJECTED": "Le fichier de virements a été refusé par la banque : votre paiement repart dans le prochain "
+    "envoi.",
 }
 _UNKNOWN_REASON = "Une condition du dispositif n'est pas remplie."
 
