@@ -237,3 +237,30 @@ async def test_the_folder_moves_a_file_out_only_once_the_database_knows_it(pool:
     assert [p.name for p in (tmp_path / "imported").iterdir()] == ["notification.XML"]
     assert [p.name for p in (tmp_path / "refused").iterdir()] == ["broken.xml"]
     assert await pool.fetchval("SELECT count(*) FROM bank_files") == 2
+
+
+async def test_rejected_transfers_become_returns_with_their_reason(pool: asyncpg.Pool) -> None:
+    outcome = await import_file(pool, "pain002_two_rejected.xml")
+
+    assert dict(outcome.counts) == {"reported": 2}
+    events = await settlements(pool)
+    assert [(e["payment_id"], e["attempt"], e["status"], e["return_reason_code"]) for e in events] == [
+        (FIRST, 1, "returned", "AC01"),
+        (SECOND, 2, "returned", "MS03"),
+    ]
+
+
+async def test_a_rejected_file_of_ours_sends_its_payments_again_at_once(pool: asyncpg.Pool) -> None:
+    rejected_batch, payment_id = "OC-20261202-190000-d4e5f6", "P9999999999abcdef0123456789abcd"
+    await sent(pool, payment_id, 1, "C-000999", 30000, "FR7630006000011234567890189", rejected_batch)
+
+    outcome = await import_file(pool, "pain002_file_rejected.xml")
+
+    assert dict(outcome.counts) == {"reported": 1}
+    assert await settlements(pool) == []  # not a settlement: applied here, announced as scheduled again
+    attempts = await pool.fetch(
+        "SELECT attempt, status FROM payment_attempts WHERE payment_id = $1 ORDER BY attempt", payment_id
+    )
+    assert [tuple(row) for row in attempts] == [(1, "rejected"), (2, "scheduled")]
+    statuses = await pool.fetch("SELECT value FROM outbox WHERE topic = 'claims.status.v1'")
+    assert [json.loads(row["value"])["status"] for row in statuses] == ["payment_scheduled"]
