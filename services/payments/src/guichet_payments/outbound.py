@@ -125,13 +125,18 @@ def write_manifest(folder: Path, batch_id: str, programme: str, expected_sha256:
 
 def unannounced(folder: Path) -> list[str]:
     """Batch ids whose set is written (its HTML control sheet, written last, exists) but has no manifest yet.
-    Sets written before manifests existed have no control sheet, so they are never announced (they were sent)."""
+
+    Sets written before manifests existed have no control sheet, so they are never announced (they were sent).
+    Nor is a set whose pain.001 the channel has already moved away to send it (docs/bank-channel.md)."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
+    names = {entry.name for entry in os.scandir(folder)}
     suffix = ".control.html"
-    written = {entry.name.removesuffix(suffix) for entry in os.scandir(folder) if entry.name.endswith(suffix)}
-    return sorted(batch_id for batch_id in written if not (folder / manifest_name(batch_id)).exists())
+    written = {name.removesuffix(suffix) for name in names if name.endswith(suffix)}
+    return sorted(
+        batch_id for batch_id in written if f"{batch_id}.xml" in names and manifest_name(batch_id) not in names
+    )
 
 
 def set_aside_if_older(folder: Path, batch_id: str, before: dt.datetime) -> bool:

@@ -174,6 +174,18 @@ def test_a_file_whose_message_id_is_another_batch_is_refused(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("then", [(1, 2, 3), (3, 1, 2)])
+def test_a_set_the_channel_moves_to_sent_pain001_first_is_never_announced_again(tmp_path, then):
+    xml = pain001()
+    write_batch_files(tmp_path, BATCH_ID, PROGRAMME.id, xml)
+    write_manifest(tmp_path, BATCH_ID, PROGRAMME.id, hashlib.sha256(xml).hexdigest())
+    (tmp_path / "sent").mkdir()
+    files = [*SET, manifest_name(BATCH_ID)]
+    for name in [files[0], *(files[i] for i in then)]:  # as docs/bank-channel.md says: the pain.001 first
+        (tmp_path / name).rename(tmp_path / "sent" / name)
+        assert unannounced(tmp_path) == []
+
+
 def test_a_file_written_before_control_sheets_existed_is_never_announced(tmp_path):
     write_file(tmp_path, "OLD-1.xml", pain001(batch_id="OLD-1"))  # already sent, by whatever came before
 
