@@ -138,4 +138,5 @@ def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._E
 
 
 def _serialise(document: etree._Element) -> bytes:
-    return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    content: bytes = etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return content
