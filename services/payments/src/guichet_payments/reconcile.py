@@ -113,10 +113,12 @@ def check_batch_file(batch: asyncpg.Record) -> list[str]:
     name, path = f"batch {batch['batch_id']}", Path(batch["file_path"])
     problems: list[str] = []
     file_cents = file_count = None
-    if not path.is_file():
+    # The bank channel moves a set it has sent to sent/ beside it (docs/bank-channel.md).
+    found = next((p for p in (path, path.parent / "sent" / path.name) if p.is_file()), None)
+    if found is None:
         problems.append(f"{name}: file {path} does not exist")
     else:
-        content = path.read_bytes()
+        content = found.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
         if digest != batch["file_sha256"].strip():
             problems.append(f"{name}: file {path} has sha256 {digest}, batch row says {batch['file_sha256']}")

@@ -16,6 +16,7 @@ import pytest
 from guichet_payments import outbound, sepa_versions
 from guichet_payments.batching import Batcher
 from guichet_payments.outbound import manifest_name, unannounced, write_batch_files, write_file, write_manifest
+from guichet_payments.reconcile import check_batch_file
 from guichet_payments.sepa import BatchFile, Debtor, Transfer, credit_transfer_xml
 from guichet_payments.service import PaymentsService
 
@@ -250,3 +251,23 @@ async def test_a_set_whose_batch_was_never_committed_gets_no_manifest_and_is_mov
     assert sorted(os.listdir(tmp_path / outbound.UNRECORDED)) == sorted(SET)
     assert not any((tmp_path / name).exists() for name in SET)
     assert unannounced(tmp_path) == []
+
+
+def test_the_reconciliation_still_finds_a_file_the_channel_moved_to_sent(tmp_path):
+    xml = pain001()
+    path = write_batch_files(tmp_path, BATCH_ID, PROGRAMME.id, xml)
+    (tmp_path / "sent").mkdir()
+    path.rename(tmp_path / "sent" / path.name)
+    row = {
+        "batch_id": BATCH_ID,
+        "file_path": str(path),
+        "file_sha256": hashlib.sha256(xml).hexdigest(),
+        "control_sum_cents": 3_000,
+        "attempt_cents": 3_000,
+        "transfer_count": 2,
+        "attempt_count": 2,
+    }
+
+    assert check_batch_file(row) == []
+    (tmp_path / "sent" / path.name).unlink()
+    assert check_batch_file(row) == [f"batch {BATCH_ID}: file {path} does not exist"]
