@@ -86,7 +86,7 @@ def _serve_files(
     return_every: int,
     delay_s: float,
 ) -> None:
-    from guichet_payments.settings import PaymentsSettings  # the folders payments itself uses
+    from guichet_payments.operators import PaymentsSettings  # the folders payments itself uses
 
     if outbound is None or inbound is None:
         payments = PaymentsSettings()

@@ -185,7 +185,7 @@ def _start_finance(infra) -> subprocess.Popen:
     """The bank's side for the demo, in files: it reads the pain.001 files payments writes and answers with
     camt.054 and pain.002 files in payments' inbound folder, settling most payments and returning a few (AC04 /
     AC01). The folders are the ones the stack's payments uses (its settings, under the same environment)."""
-    from guichet_payments.settings import PaymentsSettings
+    from guichet_payments.operators import PaymentsSettings
 
     payments = PaymentsSettings()
     folders = ["--outbound", str(payments.files_dir), "--inbound", str(payments.inbound_dir)]
