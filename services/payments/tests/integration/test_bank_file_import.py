@@ -15,7 +15,7 @@ from guichet_common.settings import project_root
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_payments.bank_files.importer import BankFileImporter, ImportOutcome, entry_id_of
 from guichet_payments.bank_files.inbound_folder import InboundFolder
-from guichet_payments.bank_files.repository import bank_file, suspense_entries
+from guichet_payments.bank_files.repository import BankFilesRepository, bank_file, suspense_entries
 from guichet_payments.bank_files.suspense import bank_settlement_event_id
 from guichet_payments.service import PaymentsService
 from guichet_payments.unit_of_work import PaymentsUnitOfWork
@@ -264,3 +264,19 @@ async def test_a_rejected_file_of_ours_sends_its_payments_again_at_once(pool: as
     assert [tuple(row) for row in attempts] == [(1, "rejected"), (2, "scheduled")]
     statuses = await pool.fetch("SELECT value FROM outbox WHERE topic = 'claims.status.v1'")
     assert [json.loads(row["value"])["status"] for row in statuses] == ["payment_scheduled"]
+
+
+async def test_a_file_that_fails_to_import_is_refused_whole_instead_of_holding_the_folder_up(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: object, end_to_end_id: str) -> list[object]:
+        raise ValueError("a bug met while matching")
+
+    monkeypatch.setattr(BankFilesRepository, "attempts_by_end_to_end_id", broken)
+    before = await snapshot(pool)
+
+    outcome = await import_file(pool, "camt054_booked_and_returns.xml")
+
+    assert (outcome.outcome, outcome.refused_element) == ("refused", "(import)")
+    assert "ValueError" in (outcome.refusal or "")
+    assert (await snapshot(pool))[1:] == before[1:]  # its entries, events and set-asides were undone

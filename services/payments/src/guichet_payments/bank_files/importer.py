@@ -84,6 +84,7 @@ class BankFileImporter:
             async with uow.savepoint():
                 return await self._import(uow, file_name, sha, content, received_at)
         except BankFileRefused as refused:
+            del uow.published[queued:]
             return await self._refuse(uow, file_name, sha, received_at, refused)
         except TRANSIENT_DB_ERRORS:
             raise

@@ -44,6 +44,10 @@ class InboundFolder:
                 content, sha = self._read(path)
             except FileNotFoundError:  # moved away by another instance meanwhile
                 continue
+            except OSError as error:  # unreadable (permissions...): skipped, so that the files behind it still go
+                self.stuck.add(path.name)
+                log.error("bank_file_unreadable", file_name=path.name, error=type(error).__name__)
+                continue
             known = await uow.bank.file(sha)
             if known is not None:
                 self._move(path, REFUSED if known.refused else IMPORTED)
@@ -56,6 +60,8 @@ class InboundFolder:
     def waiting_files(self) -> list[Path]:
         """The bank files waiting, oldest first (then by name)."""
         found: list[tuple[float, str, Path]] = []
+        if not self.folder.is_dir():  # not made yet (the start-up step runs beside the jobs), or taken away
+            return []
         for path in self.folder.iterdir():
             name = path.name
             if name.startswith(".") or not name.lower().endswith(_SUFFIXES) or name in self.stuck:
