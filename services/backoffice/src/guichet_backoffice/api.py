@@ -10,7 +10,8 @@ here, so no CSRF token is needed: a browser cannot attach a bearer token to a fo
                                                  asked; an unmasked read is recorded in the audit trail
     POST /api/v1/review/{claim_id}/approve|reject            {"reason": "...", "codes": [...]}
     POST /api/v1/dead-letters/{letter_id}/replay|discard     {"reason": "..."}
-    POST /api/v1/set-aside/{service}/{kind}/{item_id}/release|cancel   {"reason": "..."}
+    POST /api/v1/set-aside/{service}/{kind}/{item_id}/release|cancel   {"reason": "...", "assign_to": "..."}
+                                                 (assign_to: a bank entry's release only, `<payment_id>:<attempt>`)
     POST /api/v1/decisions/{decision_id}/second|withdraw
 Answers: 200 with the decision ({"id", "state": "complete"|"pending"|"withdrawn", "command_id", ...}), 401 without
 a valid token, 403 when the role or four eyes refuse, 400/409 with {"error": "..."} otherwise.
@@ -115,7 +116,10 @@ def api(pool: PoolSlot, topic_prefix: str) -> Mount:
         if (action := verbs.get(request.path_params["verb"])) is None:
             raise InvalidDecision("release ou cancel")
         service, kind, item_id = (request.path_params[name] for name in ("service", "kind", "item_id"))
-        return await decide(who, commands.Asked(action, item_id, reason(body), service, kind))
+        assign_to = body.get("assign_to")
+        if assign_to is not None and not isinstance(assign_to, str):
+            raise InvalidDecision("assign_to est une chaîne <paiement>:<tentative>")
+        return await decide(who, commands.Asked(action, item_id, reason(body), service, kind, assign_to=assign_to))
 
     async def closing(request: Request, who: commands.Actor, body: dict[str, Any]) -> Decision:
         try:

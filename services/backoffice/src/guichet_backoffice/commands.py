@@ -45,6 +45,7 @@ class Asked:
     service: str = ""  # a set-aside item's service; a review goes to eligibility, a dead letter to its owner
     kind: str | None = None
     codes: tuple[str, ...] = ()
+    assign_to: str | None = None  # a bank entry's release: the attempt it is settled to
 
 
 class DecisionsWork(PostgresUnitOfWork):
@@ -64,6 +65,7 @@ def _details(decision: Decision, extra: dict[str, Any]) -> dict[str, Any]:
     details |= {"kind": decision.kind} if decision.kind else {}
     details |= {"codes": list(decision.codes)} if decision.codes else {}
     details |= {"command_id": str(decision.command_id)} if decision.command_id else {}
+    details |= {"assign_to": decision.assign_to} if decision.assign_to else {}
     return details | extra
 
 
@@ -104,6 +106,7 @@ async def decide(
         role=actor.role,
         now=now,
         claim_reasons=claim_reasons,
+        assign_to=asked.assign_to,
     )
     if decision.state == "complete":
         decision = _send(uow, decision, topic_prefix, now)
@@ -188,5 +191,6 @@ def command_for(decision: Decision, topic_prefix: str, now: dt.datetime) -> Outb
         requested_by=decision.requested_by,
         seconded_by=decision.seconded_by,
         reason=decision.reason,
+        assign_to=decision.assign_to,
     )
     return OutboxMessage.of_event(topic_prefix + OPERATOR_COMMANDS[decision.service].name, decision.target, command)

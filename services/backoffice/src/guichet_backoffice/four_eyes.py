@@ -7,6 +7,8 @@ author seconds it (then complete) or its author withdraws it. Needing two people
 - releasing a blocked payment (a set-aside item of kind `payment_attempt`: money leaves).
 Rejecting a claim, discarding a dead letter and any other release or cancel go at once: they are audited, and a
 mistaken one is undone by a new decision rather than prevented by a second person.
+Finance (as well as supervisors) decides on bank entries in payments' suspense (kind `bank_entry`): settling one,
+to the attempt the person names (`assign_to`) or by its own references, or discarding it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from guichet_backoffice.auth.roles import holds
 
 FRAUD_SIGNALS = frozenset({"INVOICE_REUSED", "IBAN_SHARED"})
 BLOCKED_PAYMENT_KIND = "payment_attempt"
+BANK_ENTRY_KIND = "bank_entry"
+ASSIGN_TO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,69}:[1-9][0-9]{0,8}\Z")  # <payment_id>:<attempt>
 SERVICES = ("intake", "eligibility", "payments", "notifications")
 
 State = Literal["pending", "complete", "withdrawn"]
@@ -91,6 +95,9 @@ class Decision:
     seconded_by: str | None = None
     closed_at: dt.datetime | None = None
     command_id: UUID | None = None
+    # Where a bank entry is settled (`<payment_id>:<attempt>`): carried by its command, not stored (a bank entry's
+    # release is complete at once, so it never waits for a second person); the audit row records it.
+    assign_to: str | None = None
 
 
 def needs_second_person(
@@ -103,9 +110,14 @@ def needs_second_person(
     return action is Action.SET_ASIDE_RELEASE and kind == BLOCKED_PAYMENT_KIND
 
 
-def may_request(role: str, action: Action) -> bool:
-    """Caseworkers (and supervisors) decide on reviewed claims; supervisors work dead letters and set-aside items."""
-    return holds(role, "caseworker") if action.is_review else holds(role, "supervisor")
+def may_request(role: str, action: Action, kind: str | None = None) -> bool:
+    """Caseworkers (and supervisors) decide on reviewed claims; supervisors work dead letters and set-aside items;
+    finance works bank entries in suspense too."""
+    if action.is_review:
+        return holds(role, "caseworker")
+    if kind == BANK_ENTRY_KIND and action in (Action.SET_ASIDE_RELEASE, Action.SET_ASIDE_CANCEL):
+        return holds(role, "supervisor", "finance")
+    return holds(role, "supervisor")
 
 
 # What the command events carry (WrittenReason in the back-office contracts), and what PostgreSQL and a terminal
@@ -127,9 +139,10 @@ def request(
     role: str,
     now: dt.datetime,
     claim_reasons: frozenset[str] = frozenset(),
+    assign_to: str | None = None,
 ) -> Decision:
     """A person's decision: complete at once, or pending when it needs a second person."""
-    if not may_request(role, action):
+    if not may_request(role, action, kind):
         raise NotAllowed("Votre rôle ne permet pas cette décision.")
     if not reason.strip():
         raise InvalidDecision("Une décision s'accompagne toujours d'un motif écrit.")
@@ -140,6 +153,11 @@ def request(
         )
     if service not in SERVICES:
         raise InvalidDecision(f"Service inconnu : {service}.")
+    if assign_to is not None:
+        if action is not Action.SET_ASIDE_RELEASE or kind != BANK_ENTRY_KIND:
+            raise InvalidDecision("Seule une écriture bancaire en suspens s'affecte à une tentative de paiement.")
+        if not ASSIGN_TO.match(assign_to):
+            raise InvalidDecision("La tentative se désigne par <paiement>:<numéro de tentative>.")
     pending = needs_second_person(action, claim_reasons=claim_reasons, kind=kind)
     return Decision(
         id=id,
@@ -153,6 +171,7 @@ def request(
         requested_by=login,
         requested_at=now,
         closed_at=None if pending else now,
+        assign_to=assign_to,
     )
 
 

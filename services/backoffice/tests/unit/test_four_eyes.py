@@ -63,6 +63,28 @@ def test_who_may_take_which_decision() -> None:
         asked(Action.DEAD_LETTER_DISCARD, role="caseworker", service="payments")
 
 
+def test_finance_decides_on_bank_entries_in_suspense_and_only_those_are_assigned_to_an_attempt() -> None:
+    def bank_entry(action: Action, role: str = "finance", **changes: object) -> four_eyes.Decision:
+        return asked(action, role=role, service="payments", target="0a1b-3", kind="bank_entry", **changes)
+
+    settled = bank_entry(Action.SET_ASIDE_RELEASE, assign_to="P0123abc:2")
+    assert (settled.state, settled.assign_to) == ("complete", "P0123abc:2")
+    assert bank_entry(Action.SET_ASIDE_CANCEL).state == "complete"
+    assert bank_entry(Action.SET_ASIDE_RELEASE, role="supervisor").assign_to is None
+    for role in ("caseworker", "auditor", "admin"):
+        with pytest.raises(NotAllowed):
+            bank_entry(Action.SET_ASIDE_RELEASE, role=role)
+    with pytest.raises(NotAllowed):  # other set-aside items stay the supervisors'
+        asked(Action.SET_ASIDE_CANCEL, role="finance", service="payments", target="7", kind="return_expiry")
+    for assign_to in ("P0123abc", "P0123abc:0", "P 1:2", "P1:2\n", "x" * 80 + ":1"):
+        with pytest.raises(InvalidDecision):
+            bank_entry(Action.SET_ASIDE_RELEASE, assign_to=assign_to)
+    with pytest.raises(InvalidDecision):
+        bank_entry(Action.SET_ASIDE_CANCEL, assign_to="P0123abc:2")
+    with pytest.raises(InvalidDecision):
+        asked(Action.SET_ASIDE_RELEASE, role="supervisor", service="payments", kind="return_expiry", assign_to="P1:1")
+
+
 def test_a_decision_needs_a_written_reason_and_a_known_service() -> None:
     with pytest.raises(InvalidDecision):
         asked(Action.REVIEW_REJECT, reason="   ")

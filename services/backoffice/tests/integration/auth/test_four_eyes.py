@@ -159,6 +159,31 @@ async def test_the_api_applies_the_same_rules_to_dead_letters_and_blocked_paymen
     assert replayed["target"] == letter and replayed["requested_by"] == "sam" and replayed["seconded_by"] == "tess"
 
 
+async def test_finance_settles_a_bank_entry_to_the_attempt_it_names_through_the_api(pool) -> None:
+    await pool.execute(
+        "INSERT INTO service_set_aside (service, kind, item_id, state, set_aside_at, state_at) VALUES"
+        " ('payments', 'bank_entry', '0a1b2c3d4e5f6a7b-2', 'held', now(), now())"
+    )
+    fiona = await _token(pool, "fiona", "finance")
+    path = "/api/v1/set-aside/payments/bank_entry/0a1b2c3d4e5f6a7b-2/release"
+    async with _api(pool) as api:
+        refused = await api.post(path, json={"reason": "x", "assign_to": ["P1:1"]}, headers=fiona)
+        assert refused.status_code == 400
+        settled = await api.post(path, json={"reason": "Retour du virement P1", "assign_to": "P1:1"}, headers=fiona)
+        assert settled.status_code == 200 and settled.json()["state"] == "complete"
+    [command] = await _commands(pool, OPERATOR_COMMANDS["payments"].name)
+    assert (command["action"], command["kind"], command["target"]) == (
+        "set_aside_release",
+        "bank_entry",
+        "0a1b2c3d4e5f6a7b-2",
+    )
+    assert (command["assign_to"], command["requested_by"]) == ("P1:1", "fiona")
+    recorded = await pool.fetchval(
+        "SELECT details FROM audit_trail WHERE action = 'decision_taken' AND actor = 'fiona'"
+    )
+    assert recorded["assign_to"] == "P1:1"
+
+
 def _api(pool: asyncpg.Pool) -> httpx.AsyncClient:
     from types import SimpleNamespace
 
