@@ -229,12 +229,33 @@ def cast(first_wave: dict[str, dict]) -> dict[str, dict]:
     return {"FIRST": first, "SECOND": second} | dict(zip(roles, rest, strict=True))
 
 
-def import_files(stack, *files: Path):
-    return stack.console("finance", "import", *map(str, files))
+def import_files(stack, path: Path) -> tuple[int, dict, str]:
+    """`guichet finance import PATH --json`: its exit code, payments' verdict on the file, and all it said."""
+    done = stack.console("finance", "import", str(path), "--json")
+    said = f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    try:
+        [verdict] = json.loads(done.stdout)
+    except ValueError:
+        verdict = {}
+    return done.returncode, verdict, said
 
 
-def output(done) -> str:
-    return f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+async def until_moved(stack, probe, everyone, expected: dict[str, Story], timeout_s: float = 60.0) -> None:
+    """Wait until each claim of `expected` has told exactly that since it was sent, and assert it."""
+    told = await until_told(
+        stack, probe, everyone, lambda s: all(after_sent(s[c]) == e for c, e in expected.items()), timeout_s
+    )
+    assert {c: after_sent(told[c]) for c in expected} == expected, {c: told[c] for c in expected}
+
+
+def deliver_again(stack, path: Path) -> Path:
+    """The bank channel delivering a file a second time under another name, straight into payments' folder (the
+    console would not even hand it over: it sees the hash known)."""
+    inbound = Path(stack.env["PAYMENTS_INBOUND_DIR"])
+    partial, final = inbound / f".again-{path.name}", inbound / f"again-{path.name}"
+    partial.write_bytes(path.read_bytes())
+    partial.rename(final)
+    return inbound / "imported" / final.name
 
 
 @pytest.mark.e2e
@@ -268,61 +289,40 @@ async def test_hand_written_bank_files_move_each_claim_exactly_as_they_say(probe
         values |= {"EXECUTION_DATE": role["FIRST"]["requested_execution_date"]}
         values |= values_of("FIRST", role["FIRST"]) | values_of("SECOND", role["SECOND"])
         two_rejected = write(f"pain002-{run}-1.xml", "pain002_two_rejected.xml", values)
-        file_rejected = write(
-            f"pain002-{run}-2.xml",
-            "pain002_file_rejected.xml",
-            {
-                "MSG_ID": f"PAIN002-{run}-2",
-                "BATCH_ID": rejected_batch,
-                "TRANSFER_COUNT": str(len(resent)),
-                "CONTROL_SUM": euros(sum(p["amount_cents"] for p in resent)),
-            },
-        )
-        malformed = write(
-            f"camt054-{run}-malformed.xml",
-            "camt054_malformed.xml",
-            {"MSG_ID": f"CAMT054-{run}-BAD"}
-            | {f"BOOKED_{k}": v for k, v in (("E2E", role["UNTOUCHED"]["end_to_end_id"]), ("AMOUNT", "500.00"))},
-        )
+        values = {"MSG_ID": f"PAIN002-{run}-2", "BATCH_ID": rejected_batch, "TRANSFER_COUNT": str(len(resent))}
+        values |= {"CONTROL_SUM": euros(sum(p["amount_cents"] for p in resent))}
+        file_rejected = write(f"pain002-{run}-2.xml", "pain002_file_rejected.xml", values)
+        values = {"MSG_ID": f"CAMT054-{run}-BAD", "BOOKED_E2E": role["UNTOUCHED"]["end_to_end_id"]}
+        malformed = write(f"camt054-{run}-malformed.xml", "camt054_malformed.xml", values | {"BOOKED_AMOUNT": "500.00"})
 
         def claim(name: str) -> str:
             return role[name]["claim_id"]
 
         # The notification: two booked, two returned (one found by amount, account and remittance), one stray.
-        done = import_files(stack, notification)
-        assert done.returncode == 0, output(done)
+        code, verdict, said = import_files(stack, notification)
+        assert code == 0 and verdict["outcome"] == "imported", said
+        assert (verdict["entry_count"], verdict["counts"]["reported"], verdict["counts"]["suspense"]) == (5, 4, 1), said
         expected = {
             claim("BOOKED1"): [("paid", [])],
             claim("BOOKED2"): [("paid", [])],
             claim("RETURNED"): [("payment_returned", ["AC04"])],
             claim("ANONYMOUS"): [("payment_returned", ["AC01"])],
         }
-        told = await until_told(
-            stack, probe, everyone, lambda s: all(after_sent(s[c]) == e for c, e in expected.items())
-        )
-        assert {c: after_sent(told[c]) for c in expected} == expected
+        await until_moved(stack, probe, everyone, expected)
 
         # The status report rejecting two transfers of a file: returned, with the bank's reason.
-        done = import_files(stack, two_rejected)
-        assert done.returncode == 0, output(done)
+        code, verdict, said = import_files(stack, two_rejected)
+        assert code == 0 and (verdict["outcome"], verdict["counts"]["reported"]) == ("imported", 2), said
         expected = {claim("FIRST"): [("payment_returned", ["AC01"])], claim("SECOND"): [("payment_returned", ["MS03"])]}
-        told = await until_told(
-            stack, probe, everyone, lambda s: all(after_sent(s[c]) == e for c, e in expected.items())
-        )
-        assert {c: after_sent(told[c]) for c in expected} == expected
+        await until_moved(stack, probe, everyone, expected)
 
         # The status report rejecting a whole file: its transfers go again, in a new file, with new EndToEndIds.
-        done = import_files(stack, file_rejected)
-        assert done.returncode == 0, output(done)
-        again = {p["claim_id"] for p in resent}
-        told = await until_told(stack, probe, again, lambda s: all(len(after_sent(s[c], 2)) == 0 for c in again))
-        for claim_id in again:
-            assert after_sent(told[claim_id]) == [
-                ("payment_scheduled", ["BANK_FILE_REJECTED"]),
-                ("payment_sent", []),
-            ], told[claim_id]
+        code, verdict, said = import_files(stack, file_rejected)
+        assert code == 0 and verdict["outcome"] == "imported", said
+        again = {p["claim_id"]: [("payment_scheduled", ["BANK_FILE_REJECTED"]), ("payment_sent", [])] for p in resent}
+        await until_moved(stack, probe, everyone, again)
         second_attempts = await issued_payments(
-            stack, probe, again, lambda found: {p["claim_id"] for p in found if p["attempt"] == 2} == again
+            stack, probe, set(again), lambda found: {p["claim_id"] for p in found if p["attempt"] == 2} == set(again)
         )
         for payment in (p for p in second_attempts if p["attempt"] == 2):
             first = second_wave[payment["claim_id"]]
@@ -331,32 +331,35 @@ async def test_hand_written_bank_files_move_each_claim_exactly_as_they_say(probe
             assert (payment["iban"], payment["amount_cents"]) == (first["iban"], first["amount_cents"])
 
         # A malformed file: refused whole, naming the file and the element; its valid first entry is not applied.
-        done = import_files(stack, malformed)
-        assert done.returncode == 1, output(done)
-        assert malformed.name in done.stdout + done.stderr and "CdtDbtInd" in done.stdout + done.stderr, output(done)
+        code, verdict, said = import_files(stack, malformed)
+        assert code == 1 and verdict["outcome"] == "refused", said
+        assert malformed.name in verdict["refusal"] and "CdtDbtInd" in verdict["refusal"], said
 
-        # Each file a second time: payments says it knows them, and no claim moves.
+        # Each file a second time, through the console and straight into the folder: nothing moves.
         before = await until_told(stack, probe, everyone, lambda s: False, timeout_s=2)
         issued_before = await issued_payments(stack, probe, everyone, lambda found: False, timeout_s=1)
         for path in (notification, two_rejected, file_rejected):
-            done = import_files(stack, path)
-            assert done.returncode == 0, output(done)
-            assert re.search(r"already imported|déjà importé", done.stdout, re.IGNORECASE), output(done)
-        await asyncio.sleep(3.0)
+            code, verdict, said = import_files(stack, path)
+            assert code == 0 and verdict["already_imported"] is True, said
+        moved = [deliver_again(stack, path) for path in (notification, two_rejected, file_rejected)]
+        for _ in range(60):
+            if all(path.exists() for path in moved):
+                break
+            await asyncio.sleep(0.5)
+        assert all(path.exists() for path in moved), "payments never moved the files delivered again to imported/"
+        await asyncio.sleep(2.0)
         after = await until_told(stack, probe, everyone, lambda s: False, timeout_s=2)
         assert after == before
-        assert len(await issued_payments(stack, probe, everyone, lambda found: False, timeout_s=1)) == len(
-            issued_before
-        )
+        issued_after = await issued_payments(stack, probe, everyone, lambda found: False, timeout_s=1)
+        assert len(issued_after) == len(issued_before)
         assert after_sent(after[claim("UNTOUCHED")]) == []  # the malformed file's booking was never applied
+        assert Counter(status for story in after.values() for status, _ in story)["payment_returned"] == 4
 
-        # The stray return waits in finance's suspense list, the only entry there.
+        # The stray return waits in finance's suspense list, the only entry there, its account masked.
         done = stack.console("finance", "suspense", "--json")
-        assert done.returncode == 0, output(done)
+        assert done.returncode == 0, done.stdout + done.stderr
         listed = json.loads(done.stdout)
         entries = listed["entries"] if isinstance(listed, dict) else listed
-        assert [(e["end_to_end_id"], e["amount_cents"], e["reason_code"]) for e in entries] == [
-            (f"INCONNU-{run}", 12_345, "AC06")
-        ], entries
+        found = [(e["end_to_end_id"], e["amount_cents"], e["reason_code"]) for e in entries]
+        assert found == [(f"INCONNU-{run}", 12_345, "AC06")], entries
         assert stray_iban not in done.stdout
-        assert Counter(status for story in after.values() for status, _ in story)["payment_returned"] == 4
