@@ -149,7 +149,7 @@ def release(
     as_json: Json = False,
 ) -> None:
     """Put the item back in its job's queue (once; a blocked payment waits for a second person)."""
-    _decide(kind, item_id, "release", reason, service, token, as_json)
+    decide(kind, item_id, "release", reason, service, token, as_json)
 
 
 @app.command()
@@ -163,17 +163,28 @@ def cancel(
     as_json: Json = False,
 ) -> None:
     """Give the item up, with the owner's effect (see each service's operators module); once."""
-    _decide(kind, item_id, "cancel", reason, service, token, as_json)
+    decide(kind, item_id, "cancel", reason, service, token, as_json)
 
 
-def _decide(
-    kind: str, item_id: str, verb: Verb, reason: str, service: str | None, token: str | None, as_json: bool
+def decide(
+    kind: str,
+    item_id: str,
+    verb: Verb,
+    reason: str,
+    service: str | None,
+    token: str | None,
+    as_json: bool,
+    *,
+    assign_to: str | None = None,
 ) -> None:
+    """Ask the back-office for the decision and print it. `assign_to`: where a release sends the item, for the
+    kinds that take one (a bank entry: `guichet finance suspense settle --to`)."""
     try:
         path = f"set-aside/{holding_service(kind, service)}/{segment(kind)}/{segment(item_id)}/{verb}"
     except ValueError as refused:
         fail(ExitCode.REFUSED, f"refused: {refused}")
-    print_decision(Backoffice.from_environment(token).post(path, {"reason": reason}), as_json)
+    body = {"reason": reason} | ({"assign_to": assign_to} if assign_to is not None else {})
+    print_decision(Backoffice.from_environment(token).post(path, body), as_json)
 
 
 def _run(job: Coroutine[Any, Any, T]) -> T:
