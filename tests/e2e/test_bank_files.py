@@ -272,8 +272,9 @@ async def test_hand_written_bank_files_move_each_claim_exactly_as_they_say(probe
 
     async with private_stack(f"bank{run_id}", tmp_path) as stack:
         # Two waves, so the second has a file of its own for the bank to reject whole.
-        first_wave = await pay_out(stack, probe, [approval(role, rng) for role in FIRST_WAVE])
-        second_wave = await pay_out(stack, probe, [approval(role, rng) for role in SECOND_WAVE])
+        # Claims are named by wave, not by role: which plays which is known only once payments has batched them.
+        first_wave = await pay_out(stack, probe, [approval(f"A{n}", rng) for n in range(len(FIRST_WAVE))])
+        second_wave = await pay_out(stack, probe, [approval(f"B{n}", rng) for n in range(len(SECOND_WAVE))])
         role = cast(first_wave)
         rejected_batch = next(iter(second_wave.values()))["batch_id"]
         resent = [p for p in second_wave.values() if p["batch_id"] == rejected_batch]
