@@ -64,6 +64,12 @@ class BudgetsRepository:
             "UPDATE budgets SET paid_cents = paid_cents + $2 WHERE programme = $1", programme, amount_cents
         )
 
+    async def remove_paid(self, programme: str, amount_cents: int) -> None:
+        """A booked payment came back: no longer paid, still reserved (it waits for new bank details)."""
+        await self._conn.execute(
+            "UPDATE budgets SET paid_cents = paid_cents - $2 WHERE programme = $1", programme, amount_cents
+        )
+
     async def snapshot(self, programmes: Sequence[str]) -> list[EnvelopeFigures]:
         """The envelopes as they stand in this transaction, with their waitlists' lengths: the figures of
         `status_repository.budget_figures` and `history_repository.waitlisted_count`."""
@@ -302,6 +308,35 @@ class PaymentsRepository:
             payment.return_reason,
             payment.returned_at,
         )
+
+    async def still_sent_in_batch(self, batch_id: str) -> list[tuple[Payment, Attempt]] | None:
+        """The attempts of the batch still `sent` (no report on them yet), with their payments, locked while a
+        report on the whole batch is applied (a file rejected, one debit for all); None when there is no such batch."""
+        known = await self._conn.fetchval("SELECT true FROM batches WHERE batch_id = $1 FOR UPDATE", batch_id)
+        if not known:
+            return None
+        rows = await self._conn.fetch(
+            f"SELECT {_PAYMENT}, {_ATTEMPT} FROM payment_attempts a JOIN payments p USING (payment_id)"
+            " WHERE a.batch_id = $1 AND a.status = $2 ORDER BY a.payment_id FOR UPDATE OF a, p",
+            batch_id,
+            AttemptState.SENT,
+        )
+        return [(_payment(row), _attempt(row)) for row in rows]
+
+    async def record_batch_rejected(self, batch_id: str, reason: str | None, at: dt.datetime) -> None:
+        await self._conn.execute(
+            "UPDATE batches SET rejected_at = $2, rejection_reason = $3 WHERE batch_id = $1", batch_id, at, reason
+        )
+
+    async def record_file_rejection(self, payment: Payment, rejected: Attempt, again: Attempt) -> None:
+        """The rejected attempt, and its payment scheduled again with its new attempt."""
+        await self._conn.execute(
+            "UPDATE payment_attempts SET status = $3, reported_at = now() WHERE payment_id = $1 AND attempt = $2",
+            rejected.payment_id,
+            rejected.number,
+            rejected.status,
+        )
+        await self.record_retry(payment, again)
 
     async def returned_payment_of_claim(self, claim_id: str) -> Payment | None:
         row = await self._conn.fetchrow(

@@ -17,6 +17,7 @@ from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.outbox import OutboxMessage
 from guichet_common.settings import project_root
 from guichet_common.unit_of_work import FakeUnitOfWork
+from guichet_payments.bank_files.suspense_repository import EntryDecision, HeldEntry
 from guichet_payments.domain import (
     Attempt,
     AttemptState,
@@ -79,6 +80,9 @@ class InMemoryBudgets:
     async def add_paid(self, programme: str, amount_cents: int) -> None:
         self._change(programme, paid_cents=amount_cents)
 
+    async def remove_paid(self, programme: str, amount_cents: int) -> None:
+        self._change(programme, paid_cents=-amount_cents)
+
     async def snapshot(self, programmes: Sequence[str]) -> list[EnvelopeFigures]:
         waiting = [w.programme for w in self._waitlist.entries.values()]
         return [
@@ -122,6 +126,7 @@ class InMemoryPayments:
         self.payments: dict[str, Payment] = {}
         self.attempts: dict[tuple[str, int], Attempt] = {}
         self.batches: list[Batch] = []
+        self.rejected_batches: dict[str, tuple[str | None, dt.datetime]] = {}
         self._waitlist = waitlist
 
     async def companies_already_served(self, companies: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -210,6 +215,19 @@ class InMemoryPayments:
             returned_at=payment.returned_at,
         )
 
+    async def still_sent_in_batch(self, batch_id: str) -> list[tuple[Payment, Attempt]] | None:
+        if batch_id not in {b.batch_id for b in self.batches} | {a.batch_id for a in self.attempts.values()}:
+            return None
+        sent = [a for a in self.attempts.values() if a.batch_id == batch_id and a.status is AttemptState.SENT]
+        return [(self.payments[a.payment_id], a) for a in sorted(sent, key=lambda a: a.payment_id)]
+
+    async def record_batch_rejected(self, batch_id: str, reason: str | None, at: dt.datetime) -> None:
+        self.rejected_batches[batch_id] = (reason, at)
+
+    async def record_file_rejection(self, payment: Payment, rejected: Attempt, again: Attempt) -> None:
+        await self.record_attempt_status(rejected)
+        await self.record_retry(payment, again)
+
     async def returned_payment_of_claim(self, claim_id: str) -> Payment | None:
         for payment in self.payments.values():
             if payment.claim_id == claim_id and payment.status is PaymentState.RETURNED:
@@ -267,6 +285,55 @@ def _compact(iban: str) -> str:
     return "".join(iban.split()).upper()
 
 
+class InMemorySuspense:
+    """Bank entries (`HeldEntry` by id), the settlement events made from them, and the set-aside decisions."""
+
+    def __init__(self, payments: InMemoryPayments) -> None:
+        self.entries: dict[str, HeldEntry] = {}
+        self.reasons: dict[str, str] = {}
+        self.settlement_events: dict[uuid.UUID, str] = {}
+        self.decisions: dict[str, EntryDecision] = {}
+        self.set_aside_decisions: dict[tuple[str, str], tuple[str, str, dt.datetime]] = {}
+        self._payments = payments
+
+    async def entry_of_settlement(self, event_id: uuid.UUID) -> str | None:
+        return self.settlement_events.get(event_id)
+
+    async def hold(self, entry_id: str, reason: str) -> None:
+        self.entries[entry_id] = dataclasses.replace(self.entries[entry_id], state="suspense")
+        self.reasons[entry_id] = reason
+
+    async def entry(self, entry_id: str) -> HeldEntry | None:
+        return self.entries.get(entry_id)
+
+    async def attempt_by_end_to_end_id(self, end_to_end_id: str) -> tuple[str, int] | None:
+        for a in self._payments.attempts.values():
+            if a.end_to_end_id == end_to_end_id:
+                return a.payment_id, a.number
+        return None
+
+    async def attempts_by_amount_and_account(
+        self, amount_cents: int, iban: str, remittance: str | None
+    ) -> list[tuple[str, int]]:
+        return [
+            (a.payment_id, a.number)
+            for a in self._payments.attempts.values()
+            if a.amount_cents == amount_cents
+            and _compact(a.payee.iban) == iban
+            and a.status in (AttemptState.SENT, AttemptState.SETTLED, AttemptState.RETURNED)
+            and (remittance is None or self._payments.payments[a.payment_id].claim_id in remittance)
+        ][:2]
+
+    async def decision(self, kind: str, entry_id: str) -> tuple[str, str, dt.datetime] | None:
+        return self.set_aside_decisions.get((kind, entry_id))
+
+    async def record_decision(self, entry_id: str, decision: EntryDecision) -> None:
+        self.entries[entry_id] = dataclasses.replace(self.entries[entry_id], state=decision.state)
+        self.decisions[entry_id] = decision
+        if decision.settlement_event_id is not None:
+            self.settlement_events[decision.settlement_event_id] = entry_id
+
+
 class FakePaymentsUnitOfWork(FakeUnitOfWork, PaymentsWork):
     def __init__(self) -> None:
         super().__init__()
@@ -274,6 +341,7 @@ class FakePaymentsUnitOfWork(FakeUnitOfWork, PaymentsWork):
         self.budgets: InMemoryBudgets = InMemoryBudgets(self.waitlist)
         self.payments: InMemoryPayments = InMemoryPayments(self.waitlist)
         self.accounts: InMemoryBankAccounts = InMemoryBankAccounts(self.payments, self.waitlist)
+        self.suspense: InMemorySuspense = InMemorySuspense(self.payments)
 
 
 # --- test data ------------------------------------------------------------------------------------------------
