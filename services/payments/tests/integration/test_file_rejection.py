@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import ClaimDecidedV1, PaymentSettlementV1
+from guichet_common.outbox import OutboxMessage
 from guichet_common.pipeline import Subscription, contract
 from guichet_common.settings import project_root
 from guichet_common.unit_of_work import open_unit_of_work
@@ -70,7 +71,12 @@ async def report(pool: asyncpg.Pool, payments: PaymentsService, n: int, status: 
         | fields,
         strict=False,
     )
-    await run(pool, SettlementService(payments).apply_settlements, [settlement])
+
+    async def apply(uow: PaymentsUnitOfWork) -> None:
+        published = await SettlementService(payments).apply_settlements(uow, [settlement])
+        uow.publish([message for message in published if isinstance(message, OutboxMessage)])
+
+    await run(pool, apply)
 
 
 async def test_a_rejected_file_sends_its_unreported_payments_again_in_the_next_file(
