@@ -1,9 +1,9 @@
 """`guichet finance …`: the finance department's commands.
 
-    guichet finance import FILE…          hand bank files (pain.002, camt.054, camt.053) to payments, see the outcome
-    guichet finance suspense [--json]     bank entries that matched nothing; settle|discard them
-    guichet finance reconcile [--csv DIR] [--xlsx FILE] [--json]   the reconciliation, and exports for accountants
-    guichet finance bank                  play the bank for the demo
+guichet finance import FILE…          hand bank files (pain.002, camt.054, camt.053) to payments, see the outcome
+guichet finance suspense [--json]     bank entries that matched nothing; settle|discard them
+guichet finance reconcile [--csv DIR] [--xlsx FILE] [--json]   the reconciliation, and exports for accountants
+guichet finance bank                  play the bank for the demo
 """
 
 from __future__ import annotations
