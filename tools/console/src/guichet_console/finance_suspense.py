@@ -55,7 +55,7 @@ def suspense(ctx: typer.Context, limit: Limit = 200, as_json: Json = False) -> N
     """The entries in suspense, oldest first (read-only)."""
     if ctx.invoked_subcommand is not None:
         return
-    entries = run(open_entries(current_stack(), limit))
+    entries = run(open_entries(current_stack(databases=("payments",)), limit))
     if as_json:
         typer.echo(json.dumps({"entries": [entry.as_json() for entry in entries]}, indent=2))
         return
