@@ -70,14 +70,16 @@ async def bank_entry(pool: asyncpg.Pool, index: int, effect: str, *, held: bool 
     return entry_id
 
 
-async def decide(pool: asyncpg.Pool, action: str, entry_id: str, assign_to: str | None = None) -> CommandOutcomeV1:
+async def decide(
+    pool: asyncpg.Pool, action: str, entry_id: str, assign_to: str | None = None, kind: str = "bank_entry"
+) -> CommandOutcomeV1:
     sent = OperatorCommandV1.model_validate(
         {
             "event_id": uuid.uuid4(),
             "occurred_at": dt.datetime.now(dt.UTC),
             "service": "payments",
             "action": action,
-            "kind": "bank_entry",
+            "kind": kind,
             "target": entry_id,
             "requested_by": "fiona",
             "reason": "relevé rapproché avec la banque",
@@ -187,3 +189,11 @@ async def test_finance_settles_an_entry_to_an_attempt_refused_when_it_cannot_tak
     gone = await entry(payments_pool, credit)
     assert (gone["state"], gone["decided_by"], gone["payment_id"]) == ("discarded", "fiona", None)
     assert await held_items(payments_pool) == []
+
+
+async def test_only_a_bank_entry_is_released_to_an_attempt(payments_pool: asyncpg.Pool) -> None:
+    async with payments_pool.acquire() as conn:
+        await set_aside(conn, "return_expiry", "P-HELD", "could not expire")
+    refused = await decide(payments_pool, "set_aside_release", "P-HELD", "P-HELD:1", kind="return_expiry")
+    assert refused.outcome == "refused" and "only a bank entry is assigned to an attempt" in refused.detail
+    assert [item.item_id for item in await held_items(payments_pool)] == ["P-HELD"]
