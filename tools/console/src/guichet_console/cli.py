@@ -35,10 +35,10 @@ from typer.core import TyperGroup
 
 from guichet_common.cli import ExitCode
 from guichet_console import decisions, dlq, report, set_aside, status, trace
+from guichet_console.finance import finance_app
 from guichet_console.reconcile import reconcile
 from guichet_console.review import review_app
 from guichet_console.whatif import whatif
-from guichet_console.finance import finance_app
 from guichet_registry.cli import app as registry_app
 from guichet_simulator.cli import app as demo_app
 
