@@ -48,7 +48,8 @@ def test_the_backoffice_reads_what_it_projects_and_every_dead_letter_topic() -> 
 def test_the_backoffice_writes_its_commands_and_its_own_dead_letters_only() -> None:
     commands = {spec.name for spec in PRODUCED_BY["backoffice"]}
     assert commands == {"backoffice.review-decisions.v1"} | {
-        f"backoffice.{service}-commands.v1" for service in ("intake", "eligibility", "payments", "notifications")
+        f"backoffice.{service}-commands.v1"
+        for service in ("intake", "eligibility", "payments", "notifications", "gateway")
     }
     owned = owned_by_the_backoffice()
     assert topics_with("backoffice", "Write") == commands | {

@@ -46,7 +46,7 @@ ELIGIBILITY_DECISIONS = TopicSpec("eligibility.decisions.v1", has_dead_letters=T
 REVIEW_DECISIONS = TopicSpec("backoffice.review-decisions.v1", has_dead_letters=True)
 OPERATOR_COMMANDS = {
     service: TopicSpec(f"backoffice.{service}-commands.v1", has_dead_letters=True)
-    for service in ("intake", "eligibility", "payments", "notifications")
+    for service in ("intake", "eligibility", "payments", "notifications", "gateway")
 }
 # What the services tell the back-office: outcomes of its commands, and the facts its read model needs.
 COMMAND_OUTCOMES = TopicSpec("operations.command-outcomes.v1", has_dead_letters=True)
@@ -109,6 +109,8 @@ CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
         CLAIMS_REGISTERED,
         PAYMENTS_ISSUED,
     ),
+    # The HTTP gateway reads the statuses of the claims portals posted to it (notifications stays their owner).
+    "gateway": (CLAIMS_STATUS, OPERATOR_COMMANDS["gateway"]),
 }
 
 
@@ -129,6 +131,8 @@ PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
     ),
     "notifications": (EMAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
     "backoffice": (REVIEW_DECISIONS, *OPERATOR_COMMANDS.values()),
+    # The gateway publishes what portals post over HTTP on the same contract topics Kafka portals write.
+    "gateway": (CLAIMS_SUBMITTED, CLAIMS_BANK_DETAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
 }
 
 
