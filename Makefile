@@ -54,7 +54,7 @@ demo: install ## start everything, run the portal simulator, print a summary, st
 # The short failure-suite tests (marker chaos: kills, a 3-broker cluster, hostile input; `pytest -m chaos` runs them)
 # are left to `make chaos`, whose full-length suite strikes the same faults: they took four of make test's minutes.
 test: lint ## make lint, then unit, integration and end-to-end tests against a real Kafka broker and PostgreSQL
-	@$(RUN) pytest -m "not chaos" $(PYTEST_ARGS)
+	@$(RUN) pytest -m "not chaos" --durations=30 $(PYTEST_ARGS)
 
 # Every check runs even when one fails, so one `make lint` shows all there is to fix. mypy takes its files and
 # strictness from [tool.mypy] in pyproject.toml.
