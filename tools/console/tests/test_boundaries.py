@@ -1,9 +1,10 @@
 """The console reaches into a service only through that service's declared `operators` module.
 
 Every module of tools/console is parsed (nothing is imported): an `import` or `from ... import` of guichet_intake,
-guichet_eligibility, guichet_payments or guichet_notifications other than `guichet_<service>.operators` fails, and
-so does a string naming another module of theirs (how `importlib.import_module` would get around the rule), except
-the module of a `-m` command line, which runs in a process of its own.
+guichet_eligibility, guichet_payments, guichet_notifications or guichet_gateway other than
+`guichet_<service>.operators` fails, and so does a string naming another module of theirs (how
+`importlib.import_module` would get around the rule), except the module of a `-m` command line, which runs in a
+process of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 CONSOLE = Path(__file__).resolve().parents[1]
-SERVICES = ("guichet_intake", "guichet_eligibility", "guichet_payments", "guichet_notifications")
+SERVICES = ("guichet_intake", "guichet_eligibility", "guichet_payments", "guichet_notifications", "guichet_gateway")
 MODULE_NAME = re.compile(rf"^(?:{'|'.join(SERVICES)})(?:\.\w+)*$")
 
 
@@ -74,6 +75,10 @@ def test_the_console_imports_only_the_services_operators_modules(path: Path) -> 
         ("from guichet_payments import operators, repository", False),
         ("importlib.import_module('guichet_notifications.set_aside_repository')", False),
         ("subprocess.run([sys.executable, '-m', 'guichet_payments.reconcile'])", True),
+        ("from guichet_gateway import operators as gateway", True),
+        ("from guichet_gateway.portals import add_portal", False),
+        ("from guichet_gateway.keys import key_matches", False),
+        ("importlib.import_module('guichet_gateway.webhooks.repository')", False),
     ],
 )
 def test_what_the_rule_lets_through(source: str, allowed: bool) -> None:

@@ -11,6 +11,7 @@
     guichet reconcile                            payments: do reserved, paid and batched add up?
     guichet users add|disable|set-role|token     the back-office's accounts and personal API tokens
     guichet audit verify|export                  the back-office's audit trail: check its chain, export CSV
+    guichet portals add|rotate-key|webhook|...   the gateway's portals: API keys, webhooks, their deliveries
     guichet registry import|synthesize           load INSEE's SIRENE stock file into Kafka
     guichet demo run|simulate|example            the demo, and synthetic claims for it
     guichet finance import|suspense|reconcile    bank files in, their suspense list, exports for accountants
@@ -63,11 +64,16 @@ class LoadedWhenRun(TyperGroup):
         return self.loaded().make_context(info_name, args, parent=parent, **extra)
 
 
-# `guichet users|audit` bring the back-office's accounts code (argon2, its migrations), which `guichet --help` and
-# every other command can do without. Their short help is repeated here; tests/test_cli_lazy.py checks they agree.
+# `guichet users|audit` bring the back-office's accounts code (argon2, its migrations), `guichet portals` the
+# gateway's, which `guichet --help` and every other command can do without. Their short help is repeated here;
+# tests/test_cli_lazy.py checks they agree.
 LOADED_WHEN_RUN = {
     "users": ("guichet_console.users:users_app", "The back-office's accounts: add, disable, set-role, token."),
     "audit": ("guichet_console.users:audit_app", "The back-office's audit trail: verify its chain, export it."),
+    "portals": (
+        "guichet_console.portals:app",
+        "The gateway's portals: add, rotate-key, disable, list, webhook, deliveries, redeliver.",
+    ),
 }
 
 
