@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from guichet_common.access import PRINCIPALS, SERVICES, Grant, grants_for, principal
-from guichet_common.topics import ALL_TOPICS, CONSUMED_BY, PRODUCED_BY, owner_of
+from guichet_common.access import (
+    PRINCIPALS,
+    SERVICES,
+    Grant,
+    grants_for,
+    portal_principal_name,
+    principal,
+    principals,
+)
+from guichet_common.topics import ALL_TOPICS, CONSUMED_BY, PRODUCED_BY, owner_of, portal_claims_topic, portal_of
 
 WITH_DEAD_LETTERS = [spec for spec in ALL_TOPICS if spec.has_dead_letters]
 
@@ -78,3 +86,32 @@ def test_finance_may_write_settlements_and_nothing_else() -> None:
 
 def test_payments_writes_the_settlements_its_bank_files_produce() -> None:
     assert "payments.settlements.v1" in topics_with("payments", "Write") & topics_with("payments", "Read")
+
+
+def test_a_kafka_portal_writes_its_own_door_and_reads_the_statuses_in_groups_of_its_own() -> None:
+    """Issue 17: a portal on Kafka publishes claims only through its own topic, whose writer intake trusts."""
+    assert grants_for("portal-beta", "p.") == [
+        Grant("group", "guichet-portal-beta.p.", "prefix", ("Describe", "Read")),
+        Grant("topic", "p.claims.status.v1", "literal", ("Describe", "Read")),
+        Grant("topic", "p.portals.beta.claims.submitted.v1", "literal", ("Describe", "Write")),
+    ]
+    assert principal(portal_principal_name("beta")) == "guichet-portal-beta"
+    assert principals(("alpha", "beta"))[-2:] == ("portal-alpha", "portal-beta")
+    assert principals() == PRINCIPALS
+
+
+def test_intake_reads_each_portal_s_door_and_owns_its_dead_letters_and_replays() -> None:
+    door = portal_claims_topic("beta")
+    assert door.name == "portals.beta.claims.submitted.v1" and owner_of(door.replay()) == "intake"
+    grants = {g.name: g.operations for g in grants_for("intake", "", kafka_portals=("alpha", "beta"))}
+    assert grants[door.name] == ("Describe", "Read")
+    assert grants[door.dead_letter()] == ("Describe", "Write")
+    assert grants[door.replay()] == ("Describe", "Read", "Write")
+    assert door.name not in topics_with("intake", "Read")  # no portal configured: no right on any door
+    others = {g.name for g in grants_for("eligibility", "", kafka_portals=("beta",))}
+    assert not any(name.startswith("portals.") for name in others)
+
+
+def test_a_topic_names_its_portal_only_when_it_is_a_portal_s_door() -> None:
+    assert portal_of("portals.a-1.claims.submitted.v1.dlq") == "a-1"
+    assert portal_of("claims.submitted.v1") is None and portal_of("portals.x.claims.status.v1") is None

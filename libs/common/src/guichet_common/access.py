@@ -16,21 +16,30 @@ both built from `grants_for`, so they cannot drift apart.
 Systems outside Guichet that speak Kafka to it get a principal too (`EXTERNAL_PRINCIPALS`), with exactly the topic
 rights listed there and no consumer group: finance's system only sends its settlement reports. `PRINCIPALS` names
 every principal the platform creates; `grants_for` answers for any of them.
+
+Portals that publish on Kafka themselves (GUICHET_KAFKA_PORTALS) get one principal each, `guichet-portal-<name>`
+(model name `portal-<name>`): Write on their own door `portals.<name>.claims.submitted.v1` and nothing else there,
+Read on claims.status.v1 (with a consumer-group prefix of their own) to follow their claims. Intake consumes each
+door (literal grants, one per configured portal: a prefixed grant on `portals.` would also let intake write the
+portals' doors); `principals(portals)` and `grants_for(..., kafka_portals=portals)` include them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from guichet_common.topics import (
     ALL_TOPICS,
+    CLAIMS_STATUS,
     CONSUMED_BY,
     PAYMENTS_SETTLEMENTS,
     PRODUCED_BY,
     TopicSpec,
     consumer_group_prefix,
     owner_of,
+    portal_claims_topic,
 )
 
 SERVICES = tuple(CONSUMED_BY)
@@ -42,6 +51,7 @@ EXTERNAL_PRINCIPALS: dict[str, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] = 
     "finance": ((PAYMENTS_SETTLEMENTS, ("Describe", "Write")),),
 }
 PRINCIPALS = (*SERVICES, *EXTERNAL_PRINCIPALS)
+PORTAL_PRINCIPAL_PREFIX = "portal-"
 # Services that read every `<topic>.dlq`, whoever owns it: only to show them, never to replay them themselves.
 DEAD_LETTER_READERS = frozenset({"backoffice"})
 
@@ -59,24 +69,48 @@ def principal(name: str) -> str:
     return f"guichet-{name}"
 
 
-def grants_for(name: str, prefix: str = "") -> list[Grant]:
-    """The grants of a service or of an external principal (a name in `PRINCIPALS`)."""
+def portal_principal_name(portal: str) -> str:
+    """The model name of a Kafka portal's principal (`portal-alpha`; its Kafka user is `guichet-portal-alpha`)."""
+    return PORTAL_PRINCIPAL_PREFIX + portal
+
+
+def principals(kafka_portals: Sequence[str] = ()) -> tuple[str, ...]:
+    """Every principal the platform creates: the services, the external systems, one per Kafka portal."""
+    return (*PRINCIPALS, *(portal_principal_name(portal) for portal in kafka_portals))
+
+
+def grants_for(name: str, prefix: str = "", kafka_portals: Sequence[str] = ()) -> list[Grant]:
+    """The grants of a service, an external system or a Kafka portal (a name in `principals(kafka_portals)`).
+    `kafka_portals` adds intake's rights on those portals' doors."""
     if name in EXTERNAL_PRINCIPALS:
         return sorted(
             Grant("topic", prefix + spec.name, "literal", tuple(sorted(operations)))
             for spec, operations in EXTERNAL_PRINCIPALS[name]
         )
-    return _service_grants(name, prefix)
+    if name.startswith(PORTAL_PRINCIPAL_PREFIX):
+        return _portal_grants(name, name.removeprefix(PORTAL_PRINCIPAL_PREFIX), prefix)
+    return _service_grants(name, prefix, kafka_portals if name == "intake" else ())
 
 
-def _service_grants(service: str, prefix: str) -> list[Grant]:
+def _portal_grants(name: str, portal: str, prefix: str) -> list[Grant]:
+    """Write its own door, read the statuses (to pick out its claims by `source`), in groups of its own."""
+    return sorted(
+        [
+            Grant("topic", prefix + portal_claims_topic(portal).name, "literal", ("Describe", "Write")),
+            Grant("topic", prefix + CLAIMS_STATUS.name, "literal", ("Describe", "Read")),
+            Grant("group", consumer_group_prefix(name) + prefix, "prefix", ("Describe", "Read")),
+        ]
+    )
+
+
+def _service_grants(service: str, prefix: str, kafka_portals: Sequence[str] = ()) -> list[Grant]:
     """One grant per topic (its operations merged) and one for the service's consumer-group prefix."""
     topics: dict[str, set[str]] = {}
 
     def allow(topic: str, *operations: str) -> None:
         topics.setdefault(prefix + topic, {"Describe"}).update(operations)
 
-    for spec in CONSUMED_BY[service]:
+    for spec in (*CONSUMED_BY[service], *(portal_claims_topic(portal) for portal in kafka_portals)):
         allow(spec.name, "Read")
         if spec.has_dead_letters and owner_of(spec.name) == service:
             allow(spec.dead_letter(), "Write")

@@ -4,7 +4,7 @@ services need (consumer lag). Every function takes `client_options` (guichet_com
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -22,7 +22,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.protocol.offset import OffsetRequest
 
 from guichet_common.kafka_security import environment_client_options
-from guichet_common.topics import ALL_TOPICS, TopicSpec, topic_names_with_dead_letters
+from guichet_common.topics import ALL_TOPICS, TopicSpec, portal_claims_topic, topic_names_with_dead_letters
 
 log = structlog.get_logger()
 
@@ -47,6 +47,7 @@ async def ensure_topics(
     specs: tuple[TopicSpec, ...] = ALL_TOPICS,
     connect_timeout_s: float = 60.0,
     client_options: Mapping[str, Any] | None = None,
+    kafka_portals: Sequence[str] = (),
 ) -> list[str]:
     """Create every topic in `specs` (and its dead-letter topic) that does not exist yet; return all names.
 
@@ -61,8 +62,11 @@ async def ensure_topics(
     Returns only once every partition of every topic this call found missing has a leader that answers as one
     (see `_wait_until_led`): a client that starts right after may produce and consume without meeting
     NOT_LEADER_OR_FOLLOWER, which aiokafka logs at error level.
+
+    `kafka_portals` (GUICHET_KAFKA_PORTALS) adds each portal's own door, `portals.<name>.claims.submitted.v1`.
     """
     options = _options(client_options)
+    specs = (*specs, *(portal_claims_topic(portal) for portal in kafka_portals))
     wanted = {prefix + spec.name: spec for spec in topic_names_with_dead_letters(specs)}
     hidden: set[str] = set()
     fresh: set[str] = set()  # created by this call, or by a concurrent one between our listing and our creation

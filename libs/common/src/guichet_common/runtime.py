@@ -213,6 +213,7 @@ def build_app(
                 prefix=settings.topic_prefix,
                 partitions=settings.topic_partitions,
                 client_options=kafka_options,
+                kafka_portals=settings.kafka_portals,
             ),
         )
         for step in wiring.at_start:

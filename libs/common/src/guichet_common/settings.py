@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A portal's name, as the gateway and the Kafka topics and principals spell it.
+PORTAL_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 
 
 def project_root() -> Path:
@@ -66,6 +70,9 @@ class CommonSettings(KafkaSecuritySettings):
     programmes_dir: Path = Field(
         default_factory=lambda: project_root() / "programmes", validation_alias=_shared("GUICHET_PROGRAMMES_DIR")
     )
+    # Portals that publish claims on Kafka themselves, each on its own topic under its own principal (topics.
+    # portal_claims_topic, access.portal_principal): "alpha,beta". Empty: portals use claims.submitted.v1 or HTTP.
+    kafka_portals: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias=_shared("GUICHET_KAFKA_PORTALS"))
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
     log_format: str = Field("auto", pattern="^(auto|json|console)$", validation_alias=_shared("LOG_FORMAT"))
 
@@ -78,6 +85,18 @@ class CommonSettings(KafkaSecuritySettings):
     # Each service's own database; the env prefix turns this into INTAKE_DATABASE_URL and so on.
     database_url: str = "postgresql://localhost/guichet"
     database_pool_size: int = Field(4, ge=1)
+
+    @field_validator("kafka_portals", mode="before")
+    @classmethod
+    def _portal_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [name.strip() for name in value.split(",") if name.strip()]
+        if isinstance(value, list | tuple):
+            for name in value:
+                if not (isinstance(name, str) and PORTAL_NAME.fullmatch(name)):
+                    raise ValueError(f"a portal name is lower-case letters, digits and dashes: {name!r}")
+            return tuple(dict.fromkeys(value))
+        return value
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name

@@ -77,6 +77,26 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
 )
 
 
+# Portals that speak Kafka directly each get a door of their own (GUICHET_KAFKA_PORTALS): only the portal's principal
+# may write it, so intake knows who sent a claim from the topic it came on, and checks the record's `source` by it.
+PORTAL_TOPIC_PREFIX = "portals."
+PORTAL_CLAIMS_SUFFIX = ".claims.submitted.v1"
+
+
+def portal_claims_topic(portal: str) -> TopicSpec:
+    """`portals.<portal>.claims.submitted.v1`: the claims.submitted.v1 contract, written by that portal alone and
+    consumed by intake (its owner: intake writes its dead letters and replays them)."""
+    return TopicSpec(f"{PORTAL_TOPIC_PREFIX}{portal}{PORTAL_CLAIMS_SUFFIX}", has_dead_letters=True)
+
+
+def portal_of(topic_name: str) -> str | None:
+    """The portal whose door `topic_name` (unprefixed; `.dlq`/`.replay` allowed) is, or None for any other topic."""
+    base = original_topic(topic_name)
+    if base.startswith(PORTAL_TOPIC_PREFIX) and base.endswith(PORTAL_CLAIMS_SUFFIX):
+        return base.removeprefix(PORTAL_TOPIC_PREFIX).removesuffix(PORTAL_CLAIMS_SUFFIX) or None
+    return None
+
+
 def topic_names_with_dead_letters(specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> list[TopicSpec]:
     """The given topics plus, for each one consumed from outside input, a plain `<name>.dlq` topic for its dead
     letters and a plain `<name>.replay` topic for the dead letters operators replay."""
@@ -154,6 +174,8 @@ def original_topic(topic_name: str) -> str:
 def owner_of(topic_name: str) -> str:
     """The service consuming `topic_name` (unprefixed; a `.dlq` or `.replay` suffix is allowed)."""
     base = original_topic(topic_name)
+    if portal_of(base) is not None:
+        return "intake"
     for service, specs in CONSUMED_BY.items():
         if any(spec.name == base for spec in specs):
             return service

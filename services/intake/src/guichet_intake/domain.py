@@ -22,6 +22,7 @@ SIRET_INVALID = "SIRET_INVALID"
 IBAN_INVALID = "IBAN_INVALID"
 UNKNOWN_PROGRAMME = "UNKNOWN_PROGRAMME"
 CLAIM_ID_CONFLICT = "CLAIM_ID_CONFLICT"
+SOURCE_MISMATCH = "SOURCE_MISMATCH"
 LA_POSTE_SIREN = "356000000"
 
 
@@ -98,3 +99,12 @@ def programme_refusals(programme: str, configured: frozenset[str]) -> list[str]:
 def last4(iban: str) -> str:
     compact = "".join(iban.split())
     return compact[-4:]
+
+
+def source_mismatch(declared: object, door: str | None, kafka_portals: frozenset[str]) -> bool:
+    """Whether a claim names a sender other than the door it came through. A Kafka portal's own topic (`door`)
+    carries only claims whose `source` is that portal; the shared topic carries none that names a Kafka portal,
+    whose only door is its own (its principal is the only one allowed to write there)."""
+    if door is not None:
+        return declared != door
+    return isinstance(declared, str) and declared in kafka_portals

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from guichet_common.operator_command_targets import accept_operator_commands
 from guichet_common.pipeline import Published
 from guichet_common.records import InboundRecord, Unreadable, describe_validation_error, read_json_object
 from guichet_common.runtime import Wiring
+from guichet_common.topics import portal_claims_topic
 from guichet_common.unit_of_work import announcing
 from guichet_intake import operators, status_repository
 from guichet_intake.service import ClaimsUnitOfWork, IntakeService, Submission
@@ -29,7 +31,9 @@ log = structlog.get_logger()
 
 def register_handlers(wiring: Wiring) -> None:
     programmes = load_programmes(wiring.settings.programmes_dir)
-    handlers = IntakeHandlers(IntakeService(frozenset(programmes), topic_prefix=wiring.settings.topic_prefix))
+    portals = wiring.settings.kafka_portals
+    intake = IntakeService(frozenset(programmes), wiring.settings.topic_prefix, kafka_portals=frozenset(portals))
+    handlers = IntakeHandlers(intake)
     wiring.unit_of_work = announcing(IntakeUnitOfWork, "intake", wiring.settings.topic_prefix)
     wiring.subscribe(
         CLAIMS_SUBMITTED,
@@ -38,6 +42,14 @@ def register_handlers(wiring: Wiring) -> None:
         decode=decode_submission,  # its event_id (the inbox's key) is the payload's, or the record's fallback one
         description="Claims from portals: registered (received) or refused with the specification's codes",
     )
+    for portal in portals:  # each Kafka portal's own door: the topic says who sent the claim
+        wiring.subscribe(
+            portal_claims_topic(portal).name,
+            ClaimSubmittedV1,
+            handlers.on_claims_submitted,
+            decode=partial(decode_submission, door=portal),
+            description=f"Claims from portal {portal}: refused SOURCE_MISMATCH unless their source is {portal}",
+        )
     wiring.publishes(CLAIMS_STATUS, ClaimStatusV1, "received, or refused with the specification's codes")
     wiring.publishes(CLAIMS_REGISTERED_TOPIC, ClaimRegisteredV1, "Registered claims, for eligibility")
     wiring.publishes(APPLICANT_CONTACTS_TOPIC, ApplicantContactV1, "Who to write to about a claim, for notifications")
@@ -56,10 +68,11 @@ class IntakeHandlers:
         return await self.intake.apply_submissions(uow, submissions)
 
 
-def decode_submission(record: InboundRecord) -> Submission:
+def decode_submission(record: InboundRecord, door: str | None = None) -> Submission:
     """A claims.submitted.v1 record as the use case sees it, schema-invalid or not: intake salvages what it can of
     an invalid one to tell the portal why it is refused. A value that does not even read as a JSON object (empty,
-    too big, not UTF-8 or JSON, nested too deep) is dead-lettered by the pipeline with why."""
+    too big, not UTF-8 or JSON, nested too deep) is dead-lettered by the pipeline with why. `door`: the Kafka
+    portal whose own topic the record came on."""
     try:
         payload = read_json_object(record)
     except Unreadable as error:
@@ -69,8 +82,9 @@ def decode_submission(record: InboundRecord) -> Submission:
     try:
         event = ClaimSubmittedV1.model_validate_json(record.value or b"")
     except ValidationError as error:
-        return Submission(event_id, payload, None, tuple(describe_validation_error(error)), record.coordinates)
-    return Submission(event_id, payload, event, (), record.coordinates)
+        errors = tuple(describe_validation_error(error))
+        return Submission(event_id, payload, None, errors, record.coordinates, door)
+    return Submission(event_id, payload, event, (), record.coordinates, door)
 
 
 def _event_id(payload: dict[str, Any], record: InboundRecord) -> uuid.UUID:

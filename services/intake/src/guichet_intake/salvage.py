@@ -27,6 +27,7 @@ class Salvaged:
     siren: str | None
     email: str | None
     full_name: str | None
+    source: str | None = None  # the portal the statuses name (ClaimStatusV1.source)
 
 
 def salvage(payload: dict[str, Any]) -> Salvaged | None:
@@ -47,6 +48,7 @@ def salvage(payload: dict[str, Any]) -> Salvaged | None:
         siren if isinstance(siren, str) and _SIREN.fullmatch(siren) else None,
         _valid_email(contact.get("email")),
         full_name[:200] if isinstance(full_name, str) else None,
+        source=payload.get("source"),
     )
 
 
@@ -56,7 +58,9 @@ def usable_claim_id(value: Any) -> str | None:
     return value if isinstance(value, str) and _CLAIM_ID.fullmatch(value) else None
 
 
-def addressee(claim_id: str, programme: Any, siren: str | None, email: str | None, full_name: Any) -> Salvaged:
+def addressee(
+    claim_id: str, programme: Any, siren: str | None, email: str | None, full_name: Any, *, source: Any = None
+) -> Salvaged:
     """Who and what a status or contact may name: free text only when it is clean."""
     return Salvaged(
         claim_id=claim_id,
@@ -64,6 +68,7 @@ def addressee(claim_id: str, programme: Any, siren: str | None, email: str | Non
         siren=siren,
         email=email,
         full_name=full_name if _clean(full_name) else None,
+        source=source if _clean(source) and len(source) <= 100 else None,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeAlias
 
@@ -41,6 +41,7 @@ class Submission:
     event: ClaimSubmittedV1 | None  # None when the payload fails the contract...
     schema_errors: tuple[str, ...] = ()  # ...and then its failing field paths and messages (no values)
     coordinates: str = ""  # topic/partition/offset of its record, for the logs
+    door: str | None = None  # the Kafka portal whose own topic it came on; None: the shared claims.submitted.v1
 
 
 class ClaimsRepository(Protocol):
@@ -91,6 +92,7 @@ class _Batch:
 class IntakeService:
     programmes: frozenset[str]
     topic_prefix: str = ""
+    kafka_portals: frozenset[str] = frozenset()  # portals with a topic of their own: no other door may use their name
 
     async def apply_submissions(self, uow: ClaimsUnitOfWork, submissions: Sequence[Submission]) -> list[Publication]:
         """Register or refuse each submission of a batch (new ones: the inbox has dropped those seen before), with
@@ -111,6 +113,8 @@ class IntakeService:
 
     def _apply_one(self, batch: _Batch, submission: Submission) -> Sequence[Publication]:
         event, event_id = submission.event, submission.event_id
+        if domain.source_mismatch(submission.payload.get("source"), submission.door, self.kafka_portals):
+            return self._wrong_door(batch, submission)
         if event is None:
             return self._schema_invalid(batch, submission)
         claim = event.claim
@@ -120,7 +124,12 @@ class IntakeService:
             log.info("submission_same_claim_again", claim_id=claim.claim_id, event_id=str(event_id))
             return []
         found = addressee(
-            claim.claim_id, claim.programme, claim.applicant.siren, claim.contact.email, claim.contact.full_name
+            claim.claim_id,
+            claim.programme,
+            claim.applicant.siren,
+            claim.contact.email,
+            claim.contact.full_name,
+            source=event.source,
         )
         if existing is not None:
             return self._conflict_with_registered(batch, submission, found, [])
@@ -136,6 +145,24 @@ class IntakeService:
             iban = claim.bank_account.iban
             return self._refuse(batch, event_id, found, codes, verdict.details, digest=digest, iban=iban)
         return self._register(batch, event_id, submission.payload, claim, digest, found, verdict.bank)
+
+    def _wrong_door(self, batch: _Batch, submission: Submission) -> Sequence[Publication]:
+        """A claim whose `source` is not its door's portal: refused SOURCE_MISMATCH, its other checks not run (it is
+        not the sender's to submit). Its status names the door's portal (None on the shared topic: the sender is
+        not known by name, and the portal it names never sent it). It takes no claim_id and passes no contact on,
+        so an impersonator can neither squat the named portal's claim_ids nor mail its applicants; under a
+        claim_id already known it is recorded and dead-lettered, like a conflict, and never announced."""
+        found = salvage(submission.payload)
+        if found is None:
+            return [self._dead_letter(submission, "SOURCE_MISMATCH without a usable claim_id")]
+        found = replace(found, source=submission.door)
+        codes, event_id = [domain.SOURCE_MISMATCH], submission.event_id
+        log.warning("submission_source_mismatch", claim_id=found.claim_id, event_id=str(event_id), door=submission.door)
+        if found.claim_id in batch.registered or found.claim_id in batch.owners:
+            batch.refusals.append(Refusal(event_id, found.claim_id, codes, []))
+            return [self._dead_letter(submission, "SOURCE_MISMATCH under a claim_id already known; not announced")]
+        details = ["source: not the portal of the topic the claim came on"]
+        return self._refuse(batch, event_id, found, codes, details)
 
     def _register(
         self,
@@ -166,7 +193,9 @@ class IntakeService:
             )
         )
         log.info("claim_registered", claim_id=claim.claim_id, event_id=str(event_id))
-        registered = ClaimRegisteredV1(event_id=uuid.uuid4(), occurred_at=_now(), correlation_id=event_id, claim=claim)
+        registered = ClaimRegisteredV1(
+            event_id=uuid.uuid4(), occurred_at=_now(), correlation_id=event_id, claim=claim, source=found.source
+        )
         return [
             self._contact(found, event_id, iban=bank.iban),
             self._status(found, "received", []),
@@ -235,6 +264,7 @@ class IntakeService:
             siren=found.siren,
             status=status,
             reasons=reasons,
+            source=found.source,
         )
         return OutboxMessage.of_event(self._topic(STATUS_TOPIC), found.claim_id, event)
 

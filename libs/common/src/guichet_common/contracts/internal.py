@@ -25,6 +25,8 @@ class ClaimRegisteredV1(Contract):
     occurred_at: Timestamp
     correlation_id: UUID
     claim: SubmittedClaim
+    # The submission's `source` (the portal that sent it), for the statuses of later stages; None before it existed.
+    source: Annotated[str, Field(max_length=200)] | None = None
 
 
 class ApplicantContactV1(Contract):
@@ -56,3 +58,5 @@ class ClaimDecidedV1(Contract):
     beneficiary_name: Annotated[str, Field(max_length=140)]
     iban: str
     bic: str | None = None
+    # The claim's `source` (ClaimRegisteredV1.source), for payments' statuses; None when unknown.
+    source: Annotated[str, Field(max_length=200)] | None = None
