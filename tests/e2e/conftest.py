@@ -2,14 +2,17 @@
 tokens, and it needs the stack's topics to know what is under review, dead-lettered or set aside.
 
 Every test stack runs its own back-office (the root conftest's SERVICES). Accounts and tokens are made with
-guichet_backoffice.accounts, as `guichet users add` and `guichet users token` do.
+guichet_backoffice.accounts, as `guichet users add` and `guichet users token` do. The gateway's portals (issue 17)
+are added the same way, with guichet_gateway.portals, as `guichet portals add` does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -112,3 +115,58 @@ async def backoffice(stack) -> AsyncIterator[Backoffice]:
 def backoffice_for() -> Callable[[object, str], contextlib.AbstractAsyncContextManager[Backoffice]]:
     """`async with backoffice_for(private_stack, label) as backoffice:` the back-office beside a test's own stack."""
     return lambda stack, label: backoffice_beside(stack)
+
+
+@dataclass(frozen=True)
+class Portal:
+    """A portal of the gateway, with the key it was given once."""
+
+    name: str
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@dataclass(frozen=True)
+class GatewayDoor:
+    """The HTTP door of a stack (every test stack runs a gateway): its URL, and portals added as an operator does
+    (guichet_gateway.portals on the gateway's own database, what `guichet portals add` calls)."""
+
+    url: str
+    database_url: str
+
+    async def add_portal(self, label: str, *, rate_limit_per_minute: int | None = None) -> Portal:
+        """A new portal named `<label>-<random>`: tests on the shared stack never meet each other's portals."""
+        from guichet_gateway import portals
+
+        name = f"{label}-{secrets.token_hex(3)}"
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            async with connection.transaction():
+                key = await portals.add_portal(
+                    connection, name, rate_limit_per_minute=rate_limit_per_minute, now=dt.datetime.now(dt.UTC)
+                )
+        finally:
+            await connection.close()
+        return Portal(name, key.api_key)
+
+    async def set_webhook(self, portal: Portal, url: str) -> str:
+        """Register the portal's webhook URL; returns its signing secret (`whsec_…`)."""
+        from guichet_gateway import portals
+
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            async with connection.transaction():
+                return await portals.set_webhook(
+                    connection, portal.name, url, allow_http_loopback=True, now=dt.datetime.now(dt.UTC)
+                )
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(scope="module")
+async def gateway(stack) -> GatewayDoor:
+    """The session stack's gateway, once ready."""
+    return GatewayDoor(await stack.until_ready("gateway"), stack.database_urls["gateway"])
