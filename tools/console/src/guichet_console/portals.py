@@ -18,7 +18,6 @@ import json
 import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import typer
@@ -122,14 +121,14 @@ def webhook(
     _print_once(
         as_json,
         {"portal": name, "webhook_url": url, "webhook_secret": secret},
-        f"portal {name}: webhook {shown_url(url)}; signing secret (shown once): {secret}",
+        f"portal {name}: webhook {printable(url, 300)}; signing secret (shown once): {secret}",
     )
 
 
 @app.command("list")
 def list_(as_json: Json = False) -> None:
     """Every portal, its state, rate limit and webhook URL (never a key nor a secret)."""
-    rows = [portal_json(row) for row in _gateway(gateway.list_portals)]
+    rows = [plain(row) for row in _gateway(gateway.list_portals)]
     if as_json:
         typer.echo(json.dumps({"portals": rows}, indent=2))
         return
@@ -156,7 +155,7 @@ def deliveries(
     """The portal's webhook journal: each delivery, its state and every attempt (answer or error)."""
 
     async def journal(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-        if name not in {portal_json(row).get("name") for row in await gateway.list_portals(conn)}:
+        if name not in {plain(row).get("name") for row in await gateway.list_portals(conn)}:
             raise gateway.PortalError(f"no portal named {printable(name, 64)!r}")
         found = await gateway.deliveries(conn, name, state=state.value if state else None, limit=limit)
         listed = [plain(one) for one in found]
@@ -169,13 +168,13 @@ def deliveries(
         typer.echo(json.dumps({"portal": name, "deliveries": listed}, indent=2))
         return
     table = Table(title=f"{len(listed)} deliver{'y' if len(listed) == 1 else 'ies'} of {name}", title_justify="left")
-    for column in ("delivery", "claim", "state", "attempts", "created", "last answer"):
+    for column in ("delivery", "claim", "status", "state", "attempts", "created", "last answer"):
         table.add_column(column, overflow="fold")
     for one in listed:
         last = one["journal"][-1] if one["journal"] else {}
         answer = str(last.get("http_status") or "") or str(last.get("error") or "")
         table.add_row(
-            *(Text(str(one.get(key, ""))) for key in ("delivery_id", "claim_id", "state")),
+            *(Text(str(one.get(key, ""))) for key in ("delivery_id", "claim_id", "status", "state")),
             Text(str(len(one["journal"]))),
             Text(str(one.get("created_at", ""))[:19].replace("T", " ")),
             Text(printable(answer, 120)),
@@ -217,18 +216,3 @@ def _value(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _value(v) for k, v in value.items()}
     return printable(str(value), 500)  # a UUID, an enum...
-
-
-def portal_json(row: Any) -> dict[str, Any]:
-    shown = plain(row)
-    if shown.get("webhook_url"):
-        shown["webhook_url"] = shown_url(shown["webhook_url"])
-    return shown
-
-
-def shown_url(url: str) -> str:
-    """The URL without a user or password in it (https://user:pass@host/ would print a credential)."""
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
-    return printable(urlunsplit(parts), 300)
