@@ -24,7 +24,7 @@ from guichet_common.runtime import COMMON_MIGRATIONS
 from guichet_deploy.procs import free_port, stop_children
 
 ROOT = Path(__file__).resolve().parent
-SERVICES = ("intake", "eligibility", "payments", "notifications", "backoffice")
+SERVICES = ("intake", "eligibility", "payments", "notifications", "gateway", "backoffice")
 
 
 @pytest.fixture(scope="session")
@@ -172,7 +172,7 @@ def _spawn(module: str, env: dict[str, str], log_path: Path, *args: str) -> subp
 
 @pytest.fixture(scope="session")
 async def stack(infra, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
-    """The five services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
+    """The six services as real processes on real Kafka, PostgreSQL and an SMTP sink of this run's own."""
     async with running_stack(infra, f"e2e{run_id}", tmp_path_factory.mktemp("stack")) as running:
         yield running
 
@@ -212,6 +212,8 @@ async def running_stack(infra, label: str, base: Path) -> AsyncIterator[RunningS
         "PAYMENTS_INBOUND_DIR": str(base / "bank-inbound"),
         **{f"{name.upper()}_HTTP_PORT": str(free_port()) for name in SERVICES},
         "GUICHET_GAUGES_EVERY_S": "1",
+        # The tests' webhook receivers listen on 127.0.0.1 over plain http.
+        "GATEWAY_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true",
     }
     processes = {
         "smtp": _spawn(

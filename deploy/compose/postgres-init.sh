@@ -10,7 +10,7 @@
 # psql's :'var' quoting keeps them out of the SQL text's syntax whatever characters they hold.
 set -euo pipefail
 
-for service in intake eligibility payments notifications backoffice; do
+for service in intake eligibility payments notifications gateway backoffice; do
     variable="${service^^}_DB_PASSWORD"
     password="${!variable:-}"
     if [ -z "$password" ]; then

@@ -15,7 +15,7 @@ from guichet_deploy.services import ServiceStartError, service_status, start_ser
 DUMMY = """
 import json, os, signal, sys, time
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-SUFFIXES = ("_URL", "SERVERS", "_HOST", "_PORT", "FORMAT", "_SECURE")
+SUFFIXES = ("_URL", "SERVERS", "_HOST", "_PORT", "FORMAT", "_SECURE", "_LOOPBACK")
 with open(os.environ["DUMMY_OUT"], "w") as out:
     json.dump({k: v for k, v in os.environ.items() if k.endswith(SUFFIXES)}, out)
 print("dummy_started", flush=True)
@@ -71,6 +71,7 @@ def test_a_service_gets_the_infrastructure_env_and_is_started_once(infra: Infra,
     assert env["NOTIFICATIONS_SMTP_PORT"] == "2525"
     assert env["LOG_FORMAT"] == "json"
     assert env["BACKOFFICE_COOKIE_SECURE"] == "false"  # plain http on 127.0.0.1: a Secure cookie would not return
+    assert env["GATEWAY_WEBHOOK_ALLOW_HTTP_LOOPBACK"] == "true"  # the demo's webhook receiver is on 127.0.0.1
     assert "dummy_started" in (infra.state_dir / "logs" / "dummy.log").read_text()
 
     assert stop_services(infra.state_dir) == ["dummy"]

@@ -12,6 +12,7 @@ from guichet_deploy.backoffice import backoffice_url
 from guichet_deploy.infra import SERVICES, Infra, _choose_source
 from guichet_deploy.postgres import database_name, scram_verifier
 from guichet_deploy.procs import port_is_free, redact, reuse_or_pick_port
+from guichet_deploy.services import service_url
 from guichet_deploy.state import find_project_root
 
 
@@ -120,5 +121,11 @@ def test_the_backoffice_url_is_its_first_processs_port() -> None:
     assert backoffice_url({"intake": 1}) == ""
 
 
-def test_the_launcher_runs_and_provisions_the_backoffice_with_the_pipeline() -> None:
-    assert SERVICES == ("intake", "eligibility", "payments", "notifications", "backoffice")
+def test_a_services_url_is_its_first_processs_port() -> None:
+    assert service_url({"gateway": 18086, "backoffice": 18085}, "gateway") == "http://127.0.0.1:18086/"
+    assert service_url({"gateway-2": 2, "gateway-1": 1}, "gateway") == "http://127.0.0.1:1/"
+    assert service_url({"backoffice": 18085}, "gateway") == ""
+
+
+def test_the_launcher_runs_and_provisions_the_gateway_and_the_backoffice_with_the_pipeline() -> None:
+    assert SERVICES == ("intake", "eligibility", "payments", "notifications", "gateway", "backoffice")

@@ -19,6 +19,7 @@ from guichet_deploy.services import (
     http_ports,
     service_of,
     service_status,
+    service_url,
     start_services,
     stop_services,
 )
@@ -29,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m guichet_deploy", description="Run Guichet's infrastructure and services."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="infrastructure, topics and the services, back-office included (idempotent)")
+    commands.add_parser(
+        "up", help="infrastructure, topics and the services, gateway and back-office included (idempotent)"
+    )
     commands.add_parser("infra", help="infrastructure and topics only (idempotent)")
     commands.add_parser("env", help="the addresses in use as shell assignments (starts infrastructure if needed)")
     commands.add_parser("status", help="which services run")
@@ -60,6 +63,8 @@ def _up(args: argparse.Namespace) -> int:
         _print_services(infra)
         return 1
     _print_services(infra)
+    if gateway := service_url(http_ports(infra.state_dir), "gateway"):
+        print(f"gateway         {gateway}v1/   (portals: `guichet portals add NAME` prints a key once)")
     for line in asyncio.run(first_admin_lines(infra)):
         print(line)
     return 0
@@ -82,6 +87,7 @@ def _env(args: argparse.Namespace) -> int:
         # With several instances, the first one's port (the console and curl need one address per service).
         **{f"{service_of(name).upper()}_HTTP_PORT": str(port) for name, port in sorted(ports.items(), reverse=True)},
         "BACKOFFICE_URL": backoffice_url(ports),  # "" until the back-office has been started
+        "GATEWAY_URL": service_url(ports, "gateway"),  # the portals' API is under /v1/; "" until started
     }
     for name, value in assignments.items():
         print(f"{name}={shlex.quote(value)}")

@@ -12,15 +12,14 @@ from collections.abc import Mapping
 import asyncpg
 
 from guichet_deploy.infra import Infra
-from guichet_deploy.services import http_ports, service_of
+from guichet_deploy.services import http_ports, service_url
 
 BACKOFFICE = "backoffice"
 
 
 def backoffice_url(ports: Mapping[str, int]) -> str:
     """`http://127.0.0.1:<port>/` of the first back-office process the launcher started; "" when none was."""
-    names = sorted(name for name in ports if service_of(name) == BACKOFFICE)
-    return f"http://127.0.0.1:{ports[names[0]]}/" if names else ""
+    return service_url(ports, BACKOFFICE)
 
 
 async def first_admin_lines(infra: Infra, timeout_s: float = 90.0) -> list[str]:

@@ -1,4 +1,4 @@
-"""Kafka, PostgreSQL and SMTP for the five services, from the first source that offers them:
+"""Kafka, PostgreSQL and SMTP for the six services, from the first source that offers them:
 
 1. addresses in the environment (KAFKA_BOOTSTRAP_SERVERS, <SERVICE>_DATABASE_URL, SMTP_HOST/SMTP_PORT);
 2. a Docker engine that answers (testcontainers);
@@ -25,8 +25,10 @@ from guichet_deploy import docker_infra, kafka, local_stack, postgres
 from guichet_deploy.procs import gather_all, redact
 from guichet_deploy.state import load_state, locked, prepare_state_dir, save_state
 
-# The pipeline in order, then the back-office, which projects it (one database and one role each, like the rest).
-SERVICES: tuple[str, ...] = ("intake", "eligibility", "payments", "notifications", "backoffice")
+# The pipeline in order, the portals' HTTP gateway (a door into it), then the back-office, which projects it (one
+# database and one role each). An existing local stack gets the databases of services added since on its next
+# start: `_provision` creates whatever role or database of SERVICES is missing.
+SERVICES: tuple[str, ...] = ("intake", "eligibility", "payments", "notifications", "gateway", "backoffice")
 SOURCE_ENV = "GUICHET_INFRA"
 
 log = structlog.get_logger()

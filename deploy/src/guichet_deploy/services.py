@@ -1,5 +1,5 @@
-"""The services (the pipeline and the back-office) as detached processes (`python -m guichet_<name>`), with pid
-files and logs in the state folder."""
+"""The services (the pipeline, the gateway and the back-office) as detached processes (`python -m guichet_<name>`),
+with pid files and logs in the state folder."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from guichet_deploy.state import load_state, locked, prepare_state_dir, save_sta
 
 INSTANCES_ENV = "GUICHET_INSTANCES"  # processes per service that `make up` / `make demo` start
 # What suits processes serving plain http on 127.0.0.1, under whatever the environment says: the back-office's
-# session cookie cannot be `Secure` there (browsers would not send it back over http).
-LOCAL_DEFAULTS = {"BACKOFFICE_COOKIE_SECURE": "false"}
+# session cookie cannot be `Secure` there (browsers would not send it back over http), and a demo portal's webhook
+# receiver on this machine listens on plain http too (the gateway still refuses http to any other host).
+LOCAL_DEFAULTS = {"BACKOFFICE_COOKIE_SECURE": "false", "GATEWAY_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true"}
 
 
 class ServiceStartError(RuntimeError):
@@ -119,6 +120,12 @@ def _exit_report(folder: Path, name: str, pid: int) -> str:
     how = f"exited with code {code}" if code is not None else "exited"
     log_file = _log_file(folder, name)
     return f"service {name} {how} right after start; last lines of {log_file}:\n{log_tail(log_file)}"
+
+
+def service_url(ports: Mapping[str, int], service: str) -> str:
+    """`http://127.0.0.1:<port>/` of the service's first process the launcher started; "" when none was."""
+    names = sorted(name for name in ports if service_of(name) == service)
+    return f"http://127.0.0.1:{ports[names[0]]}/" if names else ""
 
 
 def service_of(process_name: str) -> str:
