@@ -214,6 +214,11 @@ async def running_stack(infra, label: str, base: Path) -> AsyncIterator[RunningS
         "GUICHET_GAUGES_EVERY_S": "1",
         # The tests' webhook receivers listen on 127.0.0.1 over plain http.
         "GATEWAY_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true",
+        # Webhook retries within seconds, not hours: a receiver's outage of a few seconds then stands for one of
+        # hours (tests/e2e/test_gateway_webhooks.py), each waiting delivery being retried many times over.
+        "GATEWAY_WEBHOOK_RETRY_BASE_S": "0.25",
+        "GATEWAY_WEBHOOK_RETRY_MAX_S": "2",
+        "GATEWAY_WEBHOOK_PAUSE_S": "0.2",
     }
     processes = {
         "smtp": _spawn(
