@@ -67,7 +67,7 @@ class EligibilityHandlers:
         return await self.service.apply_registry_records(uow, latest)
 
     async def claims_registered(self, uow: EligibilityWork, events: Sequence[ClaimRegisteredV1]) -> Sequence[Published]:
-        arrivals = [Arrival(event.claim, event.correlation_id) for event in events]
+        arrivals = [Arrival(event.claim, event.correlation_id, event.source) for event in events]
         return await self.service.apply_registered_claims(uow, arrivals)
 
 

@@ -22,6 +22,7 @@ class AwaitingClaim:
     correlation_id: UUID
     payload: dict[str, Any]
     registry_deadline: dt.datetime
+    source: str | None = None  # the portal that sent it (ClaimRegisteredV1.source), for its statuses
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,7 @@ class WaitingClaim:
     claim_id: str
     correlation_id: UUID
     payload: Mapping[str, Any]
+    source: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +44,7 @@ class ClaimWithDecision:
     rule_version: str | None
     reviewed: bool
     rule_results: Sequence[Mapping[str, Any]] = ()  # the rules' decision, each rule as RuleResult.as_record
+    source: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,10 +113,12 @@ class PostgresClaims:
         # A batch in one statement per table (unnest): about half the database's work of one execution per row.
         await self._conn.execute(
             "INSERT INTO claims (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, status,"
-            " registry_deadline) SELECT c.claim_id, c.programme, c.siren, c.submitted_at, c.correlation_id, c.iban,"
-            " c.payload::jsonb, 'awaiting_registry', c.registry_deadline FROM unnest($1::text[], $2::text[],"
-            " $3::bpchar[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::timestamptz[])"
-            "      AS c (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, registry_deadline)",
+            " registry_deadline, source) SELECT c.claim_id, c.programme, c.siren, c.submitted_at, c.correlation_id,"
+            " c.iban, c.payload::jsonb, 'awaiting_registry', c.registry_deadline, c.source FROM unnest($1::text[],"
+            " $2::text[], $3::bpchar[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::timestamptz[],"
+            " $9::text[])"
+            "      AS c (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, registry_deadline,"
+            "            source)",
             [c.facts.claim_id for c in claims],
             [c.facts.programme for c in claims],
             [c.facts.siren for c in claims],
@@ -122,6 +127,7 @@ class PostgresClaims:
             [c.facts.iban for c in claims],
             [orjson.dumps(c.payload).decode() for c in claims],  # text: a JSON list would read as array dimensions
             [c.registry_deadline for c in claims],
+            [c.source for c in claims],
         )
         keys = [
             (c.facts.claim_id, supplier, number) for c in claims for supplier, number in sorted(c.facts.invoice_keys())
@@ -175,21 +181,21 @@ class PostgresClaims:
 
     async def take_awaiting_for_companies(self, sirens: Sequence[str]) -> list[WaitingClaim]:
         rows = await self._conn.fetch(
-            "SELECT claim_id, correlation_id, payload FROM claims"
+            "SELECT claim_id, correlation_id, payload, source FROM claims"
             " WHERE status = 'awaiting_registry' AND set_aside_at IS NULL AND siren = ANY($1::bpchar[])"
             " ORDER BY received_at FOR UPDATE",
             list(sirens),
         )
-        return [WaitingClaim(row["claim_id"], row["correlation_id"], row["payload"]) for row in rows]
+        return [WaitingClaim(row["claim_id"], row["correlation_id"], row["payload"], row["source"]) for row in rows]
 
     async def take_awaiting_past_deadline(self, limit: int) -> list[WaitingClaim]:
         rows = await self._conn.fetch(
-            "SELECT claim_id, correlation_id, payload FROM claims"
+            "SELECT claim_id, correlation_id, payload, source FROM claims"
             " WHERE status = 'awaiting_registry' AND set_aside_at IS NULL AND registry_deadline <= now()"
             " ORDER BY registry_deadline LIMIT $1 FOR UPDATE SKIP LOCKED",
             limit,
         )
-        return [WaitingClaim(row["claim_id"], row["correlation_id"], row["payload"]) for row in rows]
+        return [WaitingClaim(row["claim_id"], row["correlation_id"], row["payload"], row["source"]) for row in rows]
 
     async def mark_set_aside(self, claim_id: str) -> None:
         """The deadline job skips the claim until an operator releases it (`set_aside_repository`)."""
@@ -231,6 +237,7 @@ class PostgresClaims:
             row["rule_version"],
             row["reviewed"],
             row["rule_results"] or (),
+            row["source"],
         )
 
     async def record_review(
@@ -284,7 +291,8 @@ async def claim_with_decision(conn: asyncpg.Connection, claim_id: str, *, lock: 
     """The claim with its decision and rule results, as the console's `review show` prints it; with `lock`, held
     until the transaction ends."""
     return await conn.fetchrow(
-        "SELECT c.claim_id, c.status, c.correlation_id, c.payload, d.rule_version, d.reasons, d.rule_results,"
+        "SELECT c.claim_id, c.status, c.correlation_id, c.payload, c.source, d.rule_version, d.reasons,"
+        " d.rule_results,"
         " EXISTS (SELECT 1 FROM review_decisions r WHERE r.claim_id = c.claim_id) AS reviewed"
         " FROM claims c LEFT JOIN decisions d USING (claim_id) WHERE c.claim_id = $1"
         + (" FOR UPDATE OF c" if lock else ""),

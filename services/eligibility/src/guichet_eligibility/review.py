@@ -84,7 +84,8 @@ async def apply_review(
         ledger = domain.Ledger.of(await uow.claims.related_claims([facts]), ())
         [judgement] = domain.judge([facts], registry, ledger, programmes)
         grant, reasons = judgement.approval_grant_cents, []
-    uow.publish(announce(topic_prefix, claim, status, reasons, found.rule_version, found.correlation_id, grant))
+    version, correlation_id = found.rule_version, found.correlation_id
+    uow.publish(announce(topic_prefix, claim, status, reasons, version, correlation_id, grant, source=found.source))
     # The rules' results are those the person saw (the decision that sent the claim to review).
     judged = judgement_message(
         topic_prefix,

@@ -40,6 +40,7 @@ class Arrival:
 
     claim: SubmittedClaim
     correlation_id: uuid.UUID
+    source: str | None = None  # the portal that sent it: every status and decision about it names it
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class EligibilityService:
         if not arrived:
             return []
         waiting = await uow.claims.take_awaiting_for_companies(arrived)
-        return await self._judge(uow, [(stored_claim(w.payload), w.correlation_id) for w in waiting])
+        return await self._judge(uow, [Arrival(stored_claim(w.payload), w.correlation_id, w.source) for w in waiting])
 
     async def apply_registered_claims(self, uow: EligibilityWork, arrivals: Sequence[Arrival]) -> list[OutboxMessage]:
         """Judge every claim never registered before, or park it until its registry record arrives."""
@@ -74,13 +75,15 @@ class EligibilityService:
         deadline = datetime.now(UTC) + self.registry_grace
         await uow.claims.insert_awaiting(
             [
-                AwaitingClaim(claim_facts(a.claim), a.correlation_id, a.claim.model_dump(mode="json"), deadline)
+                AwaitingClaim(
+                    claim_facts(a.claim), a.correlation_id, a.claim.model_dump(mode="json"), deadline, a.source
+                )
                 for a in new
             ]
         )
         registry = await uow.companies.registry_facts_for(sorted({a.claim.applicant.siren for a in new}))
         waits = self.registry_grace > dt.timedelta(0)
-        judged_now = [(a.claim, a.correlation_id) for a in new if not waits or a.claim.applicant.siren in registry]
+        judged_now = [a for a in new if not waits or a.claim.applicant.siren in registry]
         for arrival in new:
             if waits and arrival.claim.applicant.siren not in registry:
                 log.info("claim_awaits_registry_record", claim_id=arrival.claim.claim_id)
@@ -99,7 +102,8 @@ class EligibilityService:
         published: list[OutboxMessage] = []
 
         async def judge_all(claims: list[WaitingClaim]) -> None:
-            published.extend(await self._judge(uow, [(stored_claim(c.payload), c.correlation_id) for c in claims]))
+            arrivals = [Arrival(stored_claim(c.payload), c.correlation_id, c.source) for c in claims]
+            published.extend(await self._judge(uow, arrivals))
 
         async def one_by_one(claims: list[WaitingClaim], error: Exception) -> None:
             log.warning("registry_deadline_batch_failed", claims=len(claims), error=type(error).__name__)
@@ -119,7 +123,7 @@ class EligibilityService:
     async def _judge(
         self,
         uow: EligibilityWork,
-        claims: Sequence[tuple[SubmittedClaim, uuid.UUID]],
+        claims: Sequence[Arrival],
         registry: Mapping[str, domain.RegistryFacts] | None = None,
         in_order: Sequence[str] | None = None,
     ) -> list[OutboxMessage]:
@@ -127,18 +131,19 @@ class EligibilityService:
         ones before it in `in_order` (the batch's arrival order, claims left waiting included; default: `claims`)."""
         if not claims:
             return []
-        facts = [claim_facts(claim) for claim, _ in claims]
+        facts = [claim_facts(arrival.claim) for arrival in claims]
         if registry is None:
             registry = await uow.companies.registry_facts_for(sorted({f.siren for f in facts}))
         order = list(in_order) if in_order is not None else [f.claim_id for f in facts]
         ledger = domain.Ledger.of(await uow.claims.related_claims(facts), order)
         judged = domain.judge(facts, registry, ledger, self.programmes, in_order=order)
-        announced = {claim.claim_id: (claim, correlation_id) for claim, correlation_id in claims}
+        announced = {arrival.claim.claim_id: arrival for arrival in claims}
         outbox: list[OutboxMessage] = []
         now = datetime.now(UTC)
         for judgement in judged:
             decision = judgement.decision
-            claim, correlation_id = announced[judgement.claim_id]
+            arrival = announced[judgement.claim_id]
+            claim = arrival.claim
             reasons = list(decision.reasons)
             log.info(
                 "claim_assessed",
@@ -153,8 +158,9 @@ class EligibilityService:
                 decision.outcome,
                 reasons,
                 decision.rule_version,
-                correlation_id,
+                arrival.correlation_id,
                 decision.grant_cents,
+                source=arrival.source,
             )
             outbox.append(
                 judgement_message(
@@ -194,8 +200,11 @@ def announce(
     rule_version: str,
     correlation_id: uuid.UUID,
     grant_cents: int,
+    *,
+    source: str | None = None,
 ) -> list[OutboxMessage]:
-    """The status for the portal and, on approval, the instruction to payments (used by rules and operators)."""
+    """The status for the portal and, on approval, the instruction to payments (used by rules and operators); both
+    name the claim's `source`, the portal that sent it."""
     now = datetime.now(UTC)
     status = ClaimStatusV1(
         event_id=uuid.uuid4(),
@@ -207,6 +216,7 @@ def announce(
         reasons=reasons,
         rule_version=rule_version,
         amount_cents=grant_cents if outcome == domain.APPROVED else None,
+        source=source,
     )
     messages = [OutboxMessage.of_event(topic_prefix + STATUS_TOPIC, claim.claim_id, status)]
     if outcome == domain.APPROVED:
@@ -224,6 +234,7 @@ def announce(
             beneficiary_name=claim.bank_account.holder_name,
             iban=claim.bank_account.iban,
             bic=claim.bank_account.bic,
+            source=source,
         )
         messages.append(
             OutboxMessage.of_event(topic_prefix + ELIGIBILITY_DECISIONS_TOPIC, claim.applicant.siren, approved)

@@ -54,7 +54,7 @@ async def release(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_pr
 async def cancel(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_prefix: str = "") -> str:
     _check(kind)
     row = await conn.fetchrow(
-        "SELECT claim_id, programme, siren, submitted_at FROM claims"
+        "SELECT claim_id, programme, siren, submitted_at, source FROM claims"
         " WHERE claim_id = $1 AND status = 'awaiting_registry' AND set_aside_at IS NOT NULL FOR UPDATE",
         item_id,
     )
@@ -72,6 +72,7 @@ async def cancel(conn: asyncpg.Connection, kind: str, item_id: str, *, topic_pre
         status="under_review",
         reasons=[REGISTRY_NO_RECORD],
         rule_version=version,
+        source=row["source"],
     )
     await write_outbox(conn, [OutboxMessage.of_event(topic_prefix + STATUS_TOPIC, item_id, status)])
     log.info("claim_sent_to_review_by_operator", claim_id=item_id)

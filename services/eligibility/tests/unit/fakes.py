@@ -65,6 +65,7 @@ class StoredClaim:
     decision: Decision | None = None
     review: tuple[str, str, str] | None = None  # decision, operator, reason
     seconded_by: str | None = None  # under four eyes, the review's second person
+    source: str | None = None
 
 
 class InMemoryClaims:
@@ -79,7 +80,12 @@ class InMemoryClaims:
         for claim in claims:
             assert claim.facts.claim_id not in self.rows, "claim_id is the primary key"
             self.rows[claim.facts.claim_id] = StoredClaim(
-                claim.facts, claim.correlation_id, claim.payload, next(self._arrivals), claim.registry_deadline
+                claim.facts,
+                claim.correlation_id,
+                claim.payload,
+                next(self._arrivals),
+                claim.registry_deadline,
+                source=claim.source,
             )
 
     async def related_claims(self, claims: Sequence[ClaimFacts]) -> list[tuple[str, PriorClaim]]:
@@ -122,7 +128,7 @@ class InMemoryClaims:
         version = row.decision.rule_version if row.decision else None
         results = [result.as_record() for result in row.decision.results] if row.decision else []
         return ClaimWithDecision(
-            claim_id, row.status, row.correlation_id, row.payload, version, row.review is not None, results
+            claim_id, row.status, row.correlation_id, row.payload, version, row.review is not None, results, row.source
         )
 
     async def record_review(
@@ -152,7 +158,7 @@ class InMemoryClaims:
 
     @staticmethod
     def _waiting(row: StoredClaim) -> WaitingClaim:
-        return WaitingClaim(row.facts.claim_id, row.correlation_id, row.payload)
+        return WaitingClaim(row.facts.claim_id, row.correlation_id, row.payload, row.source)
 
 
 class FakeEligibilityUnitOfWork(FakeUnitOfWork, EligibilityWork):
@@ -189,12 +195,13 @@ def claim(claim_id: str, siren: str = CLAIM.applicant.siren, **changes: Any) -> 
     return CLAIM.model_copy(update={"claim_id": claim_id, "applicant": applicant, **changes})
 
 
-def registered(submitted: SubmittedClaim, event_id: UUID | None = None) -> InboundRecord:
+def registered(submitted: SubmittedClaim, event_id: UUID | None = None, source: str | None = None) -> InboundRecord:
     event = ClaimRegisteredV1(
         event_id=event_id or uuid.uuid4(),
         occurred_at=CLAIM.submitted_at,
         correlation_id=uuid.uuid4(),
         claim=submitted,
+        source=source,
     )
     key = submitted.applicant.siren.encode()
     return InboundRecord("intake.claims-registered.v1", 0, 0, key, event.model_dump_json().encode())
