@@ -106,6 +106,7 @@ console: install ## the operators' console on the running stack: make console AR
 
 docs: install ## regenerate the services' AsyncAPI documents in docs/asyncapi (a test fails when they are stale)
 	@$(RUN) python -m guichet_deploy.asyncapi --out docs/asyncapi
+	@$(RUN) python -m guichet_common.contracts.reason_codes --markdown --out docs/reason-codes.md
 
 whatif: install ## replay decisions under changed programme rules: make whatif ARGS="--programme ... --set ..."
 	@$(WITH_ENV) $(RUN) guichet whatif $(ARGS)
