@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 from guichet_common.safe_text import has_unsafe_characters
 from guichet_notifications import domain
+from guichet_notifications.reason_texts import french_sentences
 
 # One address, no display name, no header specials, no white space of any kind (CR/LF included).
 _ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\\\]]{1,64}@[^\s\"(),:;<>@\[\\\]]{1,189}\Z")
@@ -46,7 +47,8 @@ def build(
             reasons=email.reasons,
             amount_cents=email.amount_cents,
             iban_last4=email.iban_last4 if email.iban_last4 and email.iban_last4.isalnum() else None,
-        )
+        ),
+        french_sentences(),
     )
     message_id = domain.message_id(email.claim_id, email.kind, message_id_domain, email.id)
     message = EmailMessage()

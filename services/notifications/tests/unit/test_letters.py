@@ -2,8 +2,10 @@ import re
 
 import pytest
 
+from guichet_common.contracts.reason_codes import catalogue
 from guichet_common.settings import project_root
 from guichet_notifications import domain
+from guichet_notifications.reason_texts import french_sentences
 
 
 def occasion(**changes: object) -> domain.Occasion:
@@ -17,7 +19,7 @@ def occasion(**changes: object) -> domain.Occasion:
 
 
 def test_a_rejection_explains_every_reason_in_plain_french() -> None:
-    letter = domain.compose(occasion(reasons=("EXPENSES_BELOW_MINIMUM", "COMPANY_CEASED")))
+    letter = domain.compose(occasion(reasons=("EXPENSES_BELOW_MINIMUM", "COMPANY_CEASED")), french_sentences())
     assert "n'atteint pas le minimum" in letter.body
     assert "cessé son activité" in letter.body
     assert "CFN-2021-0000123" in letter.body
@@ -25,7 +27,7 @@ def test_a_rejection_explains_every_reason_in_plain_french() -> None:
 
 
 def test_payment_sent_names_the_amount_and_only_the_last_four_iban_characters() -> None:
-    letter = domain.compose(occasion(kind="payment_sent", amount_cents=50_000, iban_last4="2957"))
+    letter = domain.compose(occasion(kind="payment_sent", amount_cents=50_000, iban_last4="2957"), french_sentences())
     assert "500 €" in letter.body
     assert "2957" in letter.body
 
@@ -42,8 +44,19 @@ def test_every_reason_code_of_the_specification_has_a_sentence() -> None:
     codes = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", spec.read_text(encoding="utf-8"), flags=re.MULTILINE))
     codes |= set(re.findall(r"code `([A-Z][A-Z0-9_]+)`", spec.read_text(encoding="utf-8")))
     assert len(codes) > 20
-    assert codes <= set(domain.REASON_SENTENCES), sorted(codes - set(domain.REASON_SENTENCES))
-    assert all(sentence.endswith(".") for sentence in domain.REASON_SENTENCES.values())
+    assert codes <= set(french_sentences()), sorted(codes - set(french_sentences()))
+    assert all(sentence.endswith(".") for sentence in french_sentences().values())
+
+
+def test_each_reason_reads_as_the_catalogues_french_text() -> None:
+    letter = domain.compose(occasion(kind="refused", reasons=("SIREN_INVALID", "SOURCE_MISMATCH")), french_sentences())
+    assert f"- {catalogue()['SIREN_INVALID'].text_fr}\n- {catalogue()['SOURCE_MISMATCH'].text_fr}\n" in letter.body
+
+
+def test_a_code_never_on_a_status_or_unknown_gets_the_general_sentence_not_the_code() -> None:
+    letter = domain.compose(occasion(reasons=("INVOICE_FROM_APPLICANT", "NO_SUCH_CODE")), french_sentences())
+    assert "INVOICE_FROM_APPLICANT" not in letter.body and "NO_SUCH_CODE" not in letter.body
+    assert letter.body.count("Une condition du dispositif n'est pas remplie.") == 2
 
 
 def test_message_id_is_stable_per_claim_and_kind() -> None:
