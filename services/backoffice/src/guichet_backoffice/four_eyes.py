@@ -26,7 +26,8 @@ FRAUD_SIGNALS = frozenset({"INVOICE_REUSED", "IBAN_SHARED"})
 BLOCKED_PAYMENT_KIND = "payment_attempt"
 BANK_ENTRY_KIND = "bank_entry"
 ASSIGN_TO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,69}:[1-9][0-9]{0,8}\Z")  # <payment_id>:<attempt>
-SERVICES = ("intake", "eligibility", "payments", "notifications")
+# The services that take its commands; the gateway's are decisions on webhook deliveries it gave up on.
+SERVICES = ("intake", "eligibility", "payments", "notifications", "gateway")
 
 State = Literal["pending", "complete", "withdrawn"]
 

@@ -59,7 +59,7 @@ class OperatorCommandV1(Contract):
 
     event_id: UUID
     occurred_at: Timestamp
-    service: Literal["intake", "eligibility", "payments", "notifications"]
+    service: Literal["intake", "eligibility", "payments", "notifications", "gateway"]
     action: OperatorAction
     target: Annotated[str, Field(min_length=1, max_length=300)]
     kind: Annotated[str, Field(max_length=64)] | None = None
