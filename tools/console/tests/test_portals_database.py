@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from guichet_common.db import create_pool, run_migrations
 from guichet_common.runtime import COMMON_MIGRATIONS
-from guichet_common.set_aside import set_aside
 from guichet_console import cli
 
 pytestmark = pytest.mark.integration
@@ -207,34 +206,5 @@ async def journal(url: str) -> tuple[int, int, int]:
                 *(delivery_id, attempt, AT + dt.timedelta(minutes=attempt), status, error),
             )
         return ids[0], ids[1], ids[2]
-    finally:
-        await conn.close()
-
-
-async def test_a_failed_delivery_is_redelivered_and_released_from_set_aside(gateway_url: str) -> None:
-    assert (await guichet("add", "cci-alpha")).exit_code == 0
-    assert (await guichet("add", "cci-beta")).exit_code == 0
-    failed, delivered, _beta_s = await journal(gateway_url)
-    conn = await asyncpg.connect(gateway_url)
-    try:
-        await set_aside(conn, "webhook_delivery", str(failed), "no 2xx answer in 2 attempts; last: ConnectTimeout")
-
-        redelivered = await guichet("redeliver", str(failed), "--reason", "receiver fixed", "--json")
-        assert redelivered.exit_code == 0, redelivered.output
-        answer = json.loads(redelivered.stdout)
-        assert answer["delivery_id"] == failed and answer["redelivered_by"].startswith("cli:")
-        delivery = await conn.fetchrow("SELECT * FROM webhook_deliveries WHERE delivery_id = $1", failed)
-        assert delivery["state"] == "pending" and delivery["redelivery_by"] == answer["redelivered_by"]
-        item = await conn.fetchrow("SELECT * FROM set_aside_items WHERE item_id = $1", str(failed))
-        assert (item["state"], item["decided_by"], item["decision_reason"]) == (
-            "released",
-            answer["redelivered_by"],
-            "receiver fixed",
-        )
-        assert await conn.fetchval("SELECT count(*) FROM outbox") == 1  # the release, announced to the back-office
-
-        again = await guichet("redeliver", str(delivered), "--reason", "the portal lost it")  # not set aside
-        assert again.exit_code == 0 and "sent again" in again.stdout
-        assert refused(await guichet("redeliver", "999999", "--reason", "nothing there"))
     finally:
         await conn.close()

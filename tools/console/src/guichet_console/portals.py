@@ -4,13 +4,8 @@ gateway over HTTP, their API keys and status webhooks, and the webhooks' deliver
 The commands work on the gateway's database (GATEWAY_DATABASE_URL, else the local stack's), for whoever holds its
 role, through `guichet_gateway.operators` only. An API key (`add`, `rotate-key`) and a webhook's signing secret
 (`webhook`) are printed once, on stdout, and never again: the gateway keeps the key's SHA-256 only, and nothing here
-logs either.
-
-`redeliver` sends a delivery again now, journaled with who asked (`cli:<the system user>`, as `guichet users`). A
-delivery that failed for good is a set-aside item of the gateway (kind `webhook_delivery`): the gateway records the
-decision, with the reason, as a set-aside release, and announces it, so the back-office stops listing it. It does
-not go through the back-office's API as `guichet set-aside release` does: the back-office does not send the gateway
-commands yet (its decisions know the four pipeline services only).
+logs either. `redeliver` is a person's decision: a failed delivery is a set-aside item of the gateway (kind
+`webhook_delivery`), released through the back-office's API with a personal token, as `guichet set-aside release`.
 """
 
 from __future__ import annotations
@@ -19,7 +14,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import enum
-import getpass
 import json
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -33,11 +27,13 @@ from rich.text import Text
 
 from guichet_common.db import create_pool
 from guichet_common.safe_text import printable
-from guichet_console.connect import Stack, current_stack
+from guichet_console.backoffice_api import Backoffice, Token, segment
+from guichet_console.connect import current_stack
+from guichet_console.decisions import print_decision
 from guichet_console.operations import Json, run
 from guichet_gateway import operators as gateway
 
-SERVICE = "gateway"
+SERVICE, KIND = "gateway", "webhook_delivery"  # where a failed delivery is set aside, and as what
 LOOPBACK_SETTING = "GATEWAY_WEBHOOK_ALLOW_HTTP_LOOPBACK"  # the gateway's own setting: both judge a URL alike
 
 app = typer.Typer(
@@ -69,16 +65,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _gateway(work: Any, stack: Stack | None = None) -> Any:
-    """Runs `work(conn)` on the gateway's database: a refusal is "refused: ..." and exit code 1, an unreachable
+def _gateway(work: Any) -> Any:
+    """Runs `work(conn)` on the gateway's database: PortalError is "refused: ..." and exit code 1, an unreachable
     database "unavailable: ..." and exit code 3; never a traceback."""
-    stack = stack or current_stack(databases=(SERVICE,))  # a variable missing: a usage error, before anything runs
+    url = current_stack(databases=(SERVICE,)).database_urls[SERVICE]  # missing: a usage error, before anything
 
     async def session() -> Any:
-        async with gateway_database(stack.database_urls[SERVICE]) as conn:
+        async with gateway_database(url) as conn:
             return await work(conn)
 
-    return run(session(), refusals=(gateway.PortalError, gateway.RedeliveryRefused))
+    return run(session(), refusals=(gateway.PortalError,))
 
 
 def _print_once(as_json: bool, document: dict[str, str], words: str) -> None:
@@ -190,17 +186,13 @@ def deliveries(
 def redeliver(
     delivery_id: Annotated[int, typer.Argument(metavar="DELIVERY_ID", help="as `portals deliveries` shows it")],
     reason: Reason,
+    token: Token = None,
     as_json: Json = False,
 ) -> None:
-    """Send a delivery again now (same webhook-id), journaled with who; a failed one is released from set-aside."""
-    stack, who = current_stack(databases=(SERVICE,)), f"cli:{getpass.getuser()}"
-    effect = _gateway(
-        lambda conn: gateway.redeliver(conn, delivery_id, who, reason=reason, topic_prefix=stack.topic_prefix), stack
-    )
-    if as_json:
-        typer.echo(json.dumps({"delivery_id": delivery_id, "redelivered_by": who, "effect": effect}))
-        return
-    typer.echo(printable(effect, 300) or f"webhook delivery {delivery_id} will be sent again now")
+    """Send a failed delivery again (a new attempt now, journaled with who): through the back-office, as
+    `guichet set-aside release webhook_delivery DELIVERY_ID`."""
+    path = f"set-aside/{SERVICE}/{KIND}/{segment(str(delivery_id))}/release"
+    print_decision(Backoffice.from_environment(token).post(path, {"reason": reason}), as_json)
 
 
 # --- what is shown ------------------------------------------------------------------------------------------------
