@@ -26,8 +26,14 @@ from structlog.testing import capture_logs
 
 from guichet_common.background import repeating
 from guichet_common.contracts import ClaimStatusV1
+from guichet_common.contracts.backoffice import CommandOutcomeV1, OperatorCommandV1
+from guichet_common.operator_command_targets import operator_commands_for
+from guichet_common.outbox import queued_messages
+from guichet_common.pipeline import Subscription, contract
+from guichet_common.records import InboundRecord
 from guichet_common.set_aside import Announcer, held_items
 from guichet_common.set_aside_decisions import decide, owners
+from guichet_common.settings import CommonSettings
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_deploy.procs import free_port
 from guichet_gateway import operators
@@ -314,3 +320,42 @@ async def test_a_cancelled_delivery_stays_failed_and_a_direct_redelivery_names_t
     async with gateway_pool.acquire() as conn:
         journal = await operators.attempts(conn, int(held.item_id))
     assert journal[-1].redelivery_by == "ops.carol" and len(receiver.by_id) == 1
+
+
+async def test_the_back_offices_release_command_redelivers_a_failed_delivery(gateway_pool: asyncpg.Pool) -> None:
+    await portal_with_claims(gateway_pool, "cci-delta", "http://127.0.0.1:9/hook", ["CFN-WH-COMMAND"])
+    await consume(gateway_pool, [status("CFN-WH-COMMAND", "received")])
+    async with gateway_pool.acquire() as conn:
+        delivery_id = await conn.fetchval("SELECT delivery_id FROM webhook_deliveries")
+        await conn.execute("UPDATE webhook_deliveries SET state = 'failed', failed_at = now()")
+        await conn.execute(
+            "INSERT INTO set_aside_items (kind, item_id, reason) VALUES ('webhook_delivery', $1, 'HTTP 503')",
+            str(delivery_id),
+        )
+    commands = Subscription(
+        use_case=operator_commands_for("gateway", CommonSettings(), operators).apply,
+        decode=contract(OperatorCommandV1),
+    )
+    command = OperatorCommandV1.model_validate(
+        {
+            "event_id": uuid.uuid4(),
+            "occurred_at": dt.datetime.now(dt.UTC),
+            "service": "gateway",
+            "action": "set_aside_release",
+            "kind": "webhook_delivery",
+            "target": str(delivery_id),
+            "requested_by": "alice",
+            "reason": "le portail a réparé son point d'accès",
+        },
+        strict=False,
+    )
+    record = InboundRecord("backoffice.gateway-commands.v1", 0, 0, None, command.model_dump_json().encode())
+    async with open_unit_of_work(gateway_pool, announcing(GatewayUnitOfWork, "gateway", "")) as uow:
+        await commands.apply(uow, [record])
+    async with gateway_pool.acquire() as conn:
+        (outcome,) = await queued_messages(conn, "operations.command-outcomes.v1")
+        row = await conn.fetchrow(
+            "SELECT state, redelivery_by, next_attempt_at <= now() AS due FROM webhook_deliveries"
+        )
+    assert CommandOutcomeV1.model_validate_json(outcome.value).outcome == "applied"
+    assert dict(row) == {"state": "pending", "redelivery_by": "alice", "due": True}
