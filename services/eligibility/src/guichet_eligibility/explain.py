@@ -1,7 +1,9 @@
 """Each rule's result in one French sentence an operator can read aloud, from what the rule looked at.
 
 Pure functions of (code, passed, observed) as stored with the decision; an unknown code, or a decision stored
-before a rule changed what it observes, falls back to the code and its raw values rather than failing.
+before a rule changed what it observes, falls back to the code and its raw values rather than failing. Why an
+invoice does not count is the reason-code catalogue's detail (`guichet_common.contracts.reason_codes`), the one
+source of the reasons' texts, filled with the invoice's values.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from guichet_common.contracts.reason_codes import catalogue
 
 Phrase = Callable[[bool, Mapping[str, Any]], str]
 
@@ -36,16 +40,8 @@ DECLARATIONS = {
     "not_in_liquidation": "ne pas être en liquidation judiciaire",
     "information_accurate": "certifier l'exactitude des informations",
 }
-# Why invoices.judge_invoice set an invoice aside (InvoiceRejection's codes), in French, from the values it records.
-INVOICE_REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "INVOICE_OUTSIDE_PERIOD": lambda v: (
-        f"datée du {date(v['issued_on'])}, hors de la période du {date(v['earliest'])} au {date(v['latest'])}"
-    ),
-    "INVOICE_AFTER_CLAIM": lambda v: f"datée du {date(v['issued_on'])}, après la demande",
-    "INVOICE_FROM_APPLICANT": lambda v: "émise par l'entreprise elle-même",
-    "INVOICE_CATEGORY_NOT_COVERED": lambda v: f"catégorie {v['category']} non couverte",
-    "INVOICE_SUPPORT_NOT_REFERENCED": lambda v: "accompagnement non référencé",
-}
+# The values an invoice rejection (invoices.InvoiceRejection) records as dates, written the French way in its detail.
+INVOICE_DATES = frozenset({"issued_on", "earliest", "latest", "submitted_on"})
 
 
 def explain(code: str, passed: bool, observed: Mapping[str, Any] | None) -> str:
@@ -179,11 +175,12 @@ def invoice_reason(why: Mapping[str, Any] | str) -> str:
     another shape, show the code and the raw values."""
     if isinstance(why, str):
         return why
-    french = INVOICE_REASONS.get(str(why.get("code")))
-    if french is not None:
+    reason = catalogue().get(str(why.get("code")))
+    if reason is not None and reason.detail_fr is not None:
         try:
-            return french(why)
-        except (KeyError, TypeError, ValueError, AttributeError):
+            shown = {name: date(value) if name in INVOICE_DATES else value for name, value in why.items()}
+            return reason.detail_fr.format_map(shown)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             pass
     values = ", ".join(f"{key} = {value}" for key, value in why.items() if key != "code")
     return f"{why.get('code')} ({values or 'aucune valeur'})"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import typing
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from guichet_common.contracts import EXAMPLES, ClaimSubmittedV1
+from guichet_common.contracts.reason_codes import catalogue
 from guichet_common.settings import project_root
 from guichet_eligibility import domain
+from guichet_eligibility import explain as explain_module
 from guichet_eligibility.domain import rules
 from guichet_eligibility.explain import PHRASES, explain, invoice_reason
 from guichet_eligibility.translate import claim_facts
@@ -150,3 +153,17 @@ def test_an_invoice_reason_stored_before_reasons_had_codes_is_shown_as_it_is() -
 def test_an_unknown_invoice_rejection_shows_its_code_and_values() -> None:
     assert invoice_reason({"code": "INVOICE_NEW", "seen": 3}) == "INVOICE_NEW (seen = 3)"
     assert invoice_reason({"code": "INVOICE_OUTSIDE_PERIOD"}) == "INVOICE_OUTSIDE_PERIOD (aucune valeur)"
+
+
+def test_an_invoice_reason_is_the_catalogues_detail_filled_with_the_invoices_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reason = catalogue()["INVOICE_AFTER_CLAIM"]
+    changed = {**catalogue(), reason.code: reason.model_copy(update={"detail_fr": "émise le {issued_on}"})}
+    monkeypatch.setattr(explain_module, "catalogue", lambda: changed)
+    assert invoice_reason({"code": "INVOICE_AFTER_CLAIM", "issued_on": "2021-03-03"}) == "émise le 03/03/2021"
+
+
+def test_every_invoice_rejection_code_has_its_detail_in_the_catalogue_and_is_never_on_a_status() -> None:
+    codes = set(typing.get_args(domain.InvoiceRejectionCode))
+    assert codes and all(catalogue()[code].detail_fr and not catalogue()[code].on_status for code in codes)
