@@ -197,6 +197,7 @@ class Payment:
     returned_at: dt.datetime | None = None
     return_reason: str | None = None
     expiry_set_aside: bool = False
+    source: str | None = None  # the portal that sent the claim, named on its statuses
 
     @classmethod
     def schedule(
@@ -209,9 +210,10 @@ class Payment:
         submitted_at: dt.datetime,
         payee: Payee,
         now: dt.datetime,
+        source: str | None = None,
     ) -> tuple[Payment, Attempt]:
         """A new payment of a reserved grant, and its first attempt, waiting for the next SEPA file."""
-        payment = cls(new_payment_id(), claim_id, programme, siren, amount_cents, submitted_at)
+        payment = cls(new_payment_id(), claim_id, programme, siren, amount_cents, submitted_at, source=source)
         return payment, payment._attempt(1, payee, now)
 
     def send(self, attempt: Attempt, batch_id: str) -> tuple[Payment, Attempt]:

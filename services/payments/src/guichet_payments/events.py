@@ -33,6 +33,7 @@ class Announcer:
         reasons: list[str] | None = None,
         amount_cents: int | None = None,
         payment_id: str | None = None,
+        source: str | None = None,
     ) -> OutboxMessage:
         event = ClaimStatusV1(
             event_id=uuid.uuid4(),
@@ -44,6 +45,7 @@ class Announcer:
             reasons=reasons or [],
             amount_cents=amount_cents,
             payment_id=payment_id,
+            source=source,
         )
         return OutboxMessage.of_event(self.topic_prefix + STATUS_TOPIC, claim_id, event)
 
@@ -66,6 +68,7 @@ class Announcer:
             reasons=reasons,
             amount_cents=amount_cents,
             payment_id=payment.payment_id,
+            source=payment.source,
         )
 
     def issued(self, event: PaymentIssuedV1) -> OutboxMessage:

@@ -122,7 +122,7 @@ _RETURNED = f"'{PaymentState.RETURNED}'"
 # A payment's columns, and its attempt's under names of their own, as `_payment` and `_attempt` read them.
 _PAYMENT = (
     "p.payment_id, p.claim_id, p.programme, p.siren, p.amount_cents, p.submitted_at, p.status, p.attempt,"
-    " p.returned_at, p.return_reason, p.expiry_set_aside"
+    " p.returned_at, p.return_reason, p.expiry_set_aside, p.source"
 )
 _ATTEMPT = (
     "a.attempt AS attempt_number, a.end_to_end_id, a.beneficiary_name, a.iban, a.bic, a.amount_cents AS attempt_cents,"
@@ -150,15 +150,15 @@ class PaymentsRepository:
     async def add(self, payments: Sequence[Payment]) -> None:
         # One statement per batch (unnest) rather than one execution per row.
         await self._conn.execute(
-            "INSERT INTO payments (payment_id, claim_id, programme, siren, amount_cents, submitted_at, status)"
-            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bpchar[], $5::bigint[],"
-            " $6::timestamptz[], $7::text[])",
+            "INSERT INTO payments (payment_id, claim_id, programme, siren, amount_cents, submitted_at, status,"
+            " source) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bpchar[], $5::bigint[],"
+            " $6::timestamptz[], $7::text[], $8::text[])",
             *_columns(
                 [
-                    (p.payment_id, p.claim_id, p.programme, p.siren, p.amount_cents, p.submitted_at, p.status)
+                    (p.payment_id, p.claim_id, p.programme, p.siren, p.amount_cents, p.submitted_at, p.status, p.source)
                     for p in payments
                 ],
-                7,
+                8,
             ),
         )
 
@@ -395,6 +395,7 @@ def _payment(row: asyncpg.Record) -> Payment:
         returned_at=row["returned_at"],
         return_reason=row["return_reason"],
         expiry_set_aside=row["expiry_set_aside"],
+        source=row["source"],
     )
 
 

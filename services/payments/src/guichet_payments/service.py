@@ -101,6 +101,7 @@ class PaymentsService:
                 status="waitlisted",
                 reasons=[domain.BUDGET_EXHAUSTED],
                 now=self.clock(),
+                source=a.source,
             )
             for a in approvals
         ]
@@ -117,6 +118,7 @@ class PaymentsService:
                 submitted_at=a.submitted_at,
                 payee=Payee(a.beneficiary_name, a.iban, a.bic),
                 now=now,
+                source=a.source,
             )
             for a in approvals
         ]
