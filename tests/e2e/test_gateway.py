@@ -46,7 +46,7 @@ async def history_until(
 
 
 def statuses_in(history: dict) -> list[str]:
-    return [entry["status"] for entry in history["statuses"]]
+    return [entry["status"] for entry in history["history"]]
 
 
 async def submitted_records(stack, probe, claim_id: str, at_least: int) -> list[dict]:
@@ -76,7 +76,8 @@ async def test_a_claim_posted_over_http_is_paid_and_its_history_read_back_with_r
         history = await history_until(client, claim.claim_id, portal.headers, "payment_sent")
         english = await client.get(f"/v1/claims/{claim.claim_id}", headers=portal.headers | {"Accept-Language": "en"})
     assert statuses_in(history) == ["received", "approved", "payment_scheduled", "payment_sent"], history
-    for entry in history["statuses"]:
+    assert history["status"] == "payment_sent"
+    for entry in history["history"]:
         assert all(set(reason) >= {"code", "text"} for reason in entry["reasons"]), entry
 
     # Published once, under the gateway's event id, with the portal's name as its source.
@@ -98,8 +99,8 @@ async def test_a_rejected_claims_reasons_come_as_codes_with_a_text_in_the_reques
         assert (await client.post("/v1/claims", json=body, headers=portal.headers)).status_code == 202
         french = await history_until(client, claim.claim_id, portal.headers, "rejected")
         english = await client.get(f"/v1/claims/{claim.claim_id}", headers=portal.headers | {"Accept-Language": "en"})
-    [rejected] = [entry for entry in french["statuses"] if entry["status"] == "rejected"]
-    [english_rejected] = [entry for entry in english.json()["statuses"] if entry["status"] == "rejected"]
+    [rejected] = [entry for entry in french["history"] if entry["status"] == "rejected"]
+    [english_rejected] = [entry for entry in english.json()["history"] if entry["status"] == "rejected"]
     assert [reason["code"] for reason in rejected["reasons"]] == ["HEADCOUNT_TOO_HIGH"], rejected
     assert [reason["code"] for reason in english_rejected["reasons"]] == ["HEADCOUNT_TOO_HIGH"]
     assert rejected["reasons"][0]["text"] and english_rejected["reasons"][0]["text"]

@@ -135,7 +135,7 @@ async def test_every_status_reaches_the_receiver_once_per_event_id_in_order_acro
         assert body["event_id"] == webhook_id  # the stable id a receiver deduplicates by
         assert body["source"] == portal.name
     for claim in claims:
-        history = [(entry["event_id"], entry["status"]) for entry in histories[claim.claim_id]["statuses"]]
+        history = [(entry["event_id"], entry["status"]) for entry in histories[claim.claim_id]["history"]]
         assert receiver.of_claim(claim.claim_id) == history, claim.claim_id
         assert [status for _, status in history] == ["received", "approved", "payment_scheduled", FINAL]
     assert {body["claim_id"] for _, body in receiver.accepted} == {c.claim_id for c in claims}
