@@ -115,7 +115,10 @@ class QueuedDelivery:
 def first_in_line(pending: Iterable[QueuedDelivery], now: dt.datetime, limit: int) -> list[QueuedDelivery]:
     """The deliveries that may be sent now: of each claim only its oldest pending one (by status order), and only
     if it is due. A claim whose oldest delivery waits for a retry sends nothing newer meanwhile, so a portal gets a
-    claim's statuses in order. The repository's SQL does the same; this is its specification (and the fakes')."""
+    claim's statuses in order. A failed delivery (given up, set aside) holds the line no more: the newer ones go on,
+    each with its own give-up clock, and a redelivery of it comes whenever an operator asks (the event's
+    `occurred_at` and `event_id` let the portal place it). The repository's SQL does the same; this is its
+    specification (and the fakes')."""
     oldest: dict[str, QueuedDelivery] = {}
     for delivery in pending:
         held = oldest.get(delivery.claim_id)
