@@ -12,6 +12,7 @@ import contextlib
 import logging
 import operator
 import signal
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -300,6 +301,21 @@ async def _supervised(name: str, job: Callable[[], Coroutine[Any, Any, None]]) -
             await asyncio.sleep(1.0)
 
 
+def tls_options(settings: CommonSettings) -> dict[str, Any]:
+    """uvicorn's TLS options for a service whose settings name a certificate (`tls_certfile`, `tls_keyfile`): it
+    serves https; with `tls_client_ca_file` too, only clients with a certificate from that CA finish the handshake
+    (mTLS). Services without these settings serve plain http, as before."""
+    certfile = getattr(settings, "tls_certfile", None)
+    if certfile is None:
+        return {}
+    options: dict[str, Any] = {"ssl_certfile": str(certfile)}
+    if (keyfile := getattr(settings, "tls_keyfile", None)) is not None:
+        options["ssl_keyfile"] = str(keyfile)
+    if (client_ca := getattr(settings, "tls_client_ca_file", None)) is not None:
+        options.update(ssl_ca_certs=str(client_ca), ssl_cert_reqs=ssl.CERT_REQUIRED)
+    return options
+
+
 def run(create_app: Callable[[], AsgiFastStream], attempts: int = 5) -> None:
     """Entry point for `python -m guichet_<service>`: runs until SIGTERM or SIGINT.
 
@@ -321,6 +337,7 @@ def run(create_app: Callable[[], AsgiFastStream], attempts: int = 5) -> None:
                     "access_log": "false",
                     "log_config": None,
                 }
+                http.update(tls_options(settings))
                 # uvloop: the event loop and its socket I/O in C; measured by `make bench` (see the README).
                 uvloop.run(app.run(log_level=logging.WARNING, run_extra_options=http))
             return
