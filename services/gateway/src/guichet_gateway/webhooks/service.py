@@ -107,7 +107,9 @@ class Sender:
             log.info("webhook_delivered", http_status=result.http_status, **fields)
             return
         if after.state == "pending":
-            log.info("webhook_attempt_failed", answer=result.describe(), retry_at=after.next_attempt_at, **fields)
+            log.info(
+                "webhook_attempt_failed", answer=result.describe(), retry_at=after.next_attempt_at.isoformat(), **fields
+            )
             return
         reason = f"no 2xx answer in {delivery.attempts + 1} attempts; last: {result.describe()}"
         if await uow.set_aside(SET_ASIDE_KIND, str(delivery.delivery_id), reason):
