@@ -16,6 +16,7 @@ from pathlib import Path
 
 from guichet_common.cli import run_command
 from guichet_common.contracts.status import ClaimStatus
+from guichet_simulator.demo_gateway import PORTAL, HttpPortalRun, post_over_http, read_histories
 from guichet_simulator.followup import BankDetailsFollowUp
 from guichet_simulator.generator import SimulatedClaim, generate_claims
 from guichet_simulator.publisher import kafka_producer, publish_simulation
@@ -42,7 +43,9 @@ async def run(claim_count: int, seed: int, timeout_s: float, keep_running: bool)
     try:
         await asyncio.to_thread(start_services, infra)
         finance = _start_finance(infra)
-        say("  services started: intake, eligibility, payments, notifications, backoffice (+ a bank, in files)")
+        say(
+            "  services started: intake, eligibility, payments, notifications, gateway, backoffice (+ a bank, in files)"
+        )
         for line in await first_admin_lines(infra):  # the back-office's address and its first admin
             say(line)
         say("  watch it live from another terminal: uv run guichet status --watch")
@@ -71,8 +74,11 @@ async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int
     holders = {c.claim_id: c.event["claim"]["bank_account"]["holder_name"] for c in claims}
     try:
         received_before = await _intake_received(infra)
-        say(f"Publishing {claim_count} synthetic claims (run {run_id}, seed {seed})...")
-        published = await publish_simulation(claims, bootstrap_servers=infra.kafka_bootstrap)
+        portal, over_kafka, key = await post_over_http(infra, _gateway_url(infra), claims)
+        if portal.accepted:
+            say(f"Posted {len(portal.accepted)} claims over HTTP to {portal.url}v1/claims as the portal {PORTAL}")
+        say(f"Publishing {len(over_kafka)} synthetic claims (run {run_id}, seed {seed})...")
+        published = await publish_simulation(over_kafka, bootstrap_servers=infra.kafka_bootstrap)
         say(
             f"  published {published.registry_records} registry records and {published.claims} claims "
             f"({published.claims_per_second:,.0f} claims/s)"
@@ -83,15 +89,18 @@ async def _simulate(infra, claim_count: int, seed: int, timeout_s: float) -> int
             await _follow(view, statuses, payments, followup, claim_count, timeout_s)
         elapsed = time.monotonic() - began
         mails = await _wait_for_mail(infra.maildir, run_id, expected=view.finished)
+        await read_histories(portal, key)
     finally:
         await statuses.stop()
         await payments.stop()
-    _summary(view, claims, elapsed, mails, infra)
+    _summary(view, claims, elapsed, mails, infra, portal)
     received = await _intake_received(infra) - received_before
-    adds_up = received == published.claims
+    sent = published.claims + len(portal.accepted)
+    adds_up = received == sent
     say(
-        f"  guichet status: intake received {received:,} claims during this run, the simulator published "
-        f"{published.claims:,}: {'they add up' if adds_up else 'THEY DO NOT ADD UP'}"
+        f"  guichet status: intake received {received:,} claims during this run, the simulator sent "
+        f"{sent:,} ({published.claims:,} on Kafka, {len(portal.accepted)} over HTTP): "
+        f"{'they add up' if adds_up else 'THEY DO NOT ADD UP'}"
     )
     return 0 if view.finished == claim_count and adds_up else 1
 
@@ -140,7 +149,9 @@ async def _wait_for_mail(maildir: Path | None, run_id: str, expected: int, quiet
     return count
 
 
-def _summary(view: RunView, claims: list[SimulatedClaim], seconds: float, mails: int | None, infra) -> None:
+def _summary(
+    view: RunView, claims: list[SimulatedClaim], seconds: float, mails: int | None, infra, portal: HttpPortalRun
+) -> None:
     counts = view.by_status()
     expected = Counter(c.expected_status for c in claims)
     differing = [c for c in claims if _outcome(view, c) != (c.expected_status, c.expected_reasons)]
@@ -171,9 +182,16 @@ def _summary(view: RunView, claims: list[SimulatedClaim], seconds: float, mails:
             f"{sum(p['amount_cents'] for p in paid) / 100:>13,.2f} €"
         )
     say(f"  e-mails sent              {mails if mails is not None else 'n/a (external SMTP)':>8}")
+    say(portal.summary_line())
     say(f"  service logs              {infra.state_dir / 'logs'}")
     if infra.maildir is not None:
         say(f"  mail (Maildir)            {infra.maildir}")
+
+
+def _gateway_url(infra) -> str:
+    from guichet_deploy.services import http_ports, service_url
+
+    return service_url(http_ports(infra.state_dir), "gateway")
 
 
 def _outcome(view: RunView, claim: SimulatedClaim) -> tuple[str | None, tuple[str, ...]]:
