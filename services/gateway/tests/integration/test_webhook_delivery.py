@@ -211,3 +211,19 @@ async def test_every_status_arrives_once_and_in_order_per_claim_across_an_outage
     assert await gateway_pool.fetchval("SELECT count(*) FROM statuses") == len(claims) * len(STATUSES)
     assert await gateway_pool.fetchval("SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'") == 0
     assert "not-for-logs" not in repr(logs)
+
+
+async def test_statuses_are_kept_for_every_portal_but_owed_only_to_an_active_one_with_a_webhook(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    await portal_with_claims(gateway_pool, "cci-hooked", "https://hooked.example/h", ["CFN-WH-HOOKED"])
+    await portal_with_claims(gateway_pool, "cci-closed", "https://closed.example/h", ["CFN-WH-CLOSED"])
+    await portal_with_claims(gateway_pool, "cci-quiet", "https://quiet.example/h", ["CFN-WH-QUIET"])
+    async with gateway_pool.acquire() as conn:
+        await conn.execute("UPDATE portals SET disabled_at = now() WHERE name = 'cci-closed'")
+        await conn.execute("UPDATE portals SET webhook_url = NULL, webhook_secret = NULL WHERE name = 'cci-quiet'")
+    await consume(gateway_pool, [status(c, "received") for c in ("CFN-WH-HOOKED", "CFN-WH-CLOSED", "CFN-WH-QUIET")])
+    kept = await gateway_pool.fetch("SELECT claim_id FROM statuses ORDER BY seq")
+    owed = await gateway_pool.fetch("SELECT portal, claim_id, state FROM webhook_deliveries")
+    assert [row["claim_id"] for row in kept] == ["CFN-WH-HOOKED", "CFN-WH-CLOSED", "CFN-WH-QUIET"]
+    assert [tuple(row) for row in owed] == [("cci-hooked", "CFN-WH-HOOKED", "pending")]
