@@ -21,7 +21,7 @@ from guichet_simulator.identifiers import random_siren, random_siret
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("intake", "eligibility", "payments", "notifications", "backoffice")
+SERVICES = ("intake", "eligibility", "payments", "notifications", "gateway", "backoffice")
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 

@@ -26,7 +26,8 @@ from guichet_deploy.infra import Infra
 from guichet_deploy.postgres import drop_databases, provision_databases
 from guichet_deploy.procs import free_port
 
-# The claims' path: the back-office reads it but is not on it, so the failure suite and the bench leave it out.
+# The claims' path: the back-office reads it but is not on it, so the failure suite and the bench leave it out; the
+# gateway is a door into it, which the HTTP bench (guichet_bench.gateway) starts beside a scratch stack itself.
 PIPELINE = ("intake", "eligibility", "payments", "notifications")
 SERVICES = PIPELINE
 
