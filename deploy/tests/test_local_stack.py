@@ -170,6 +170,8 @@ def test_the_cli_prints_shell_assignments(local_infra: Infra, subprocess_env: di
     assert assignments["GUICHET_MAILDIR"] == str(local_infra.maildir)
     assert assignments["BACKOFFICE_DATABASE_URL"] == local_infra.database_urls["backoffice"]
     assert assignments["BACKOFFICE_URL"] == ""  # no back-office started by this module: no address to give
+    assert assignments["GATEWAY_URL"] == ""  # nor a gateway
+    assert assignments["GATEWAY_DATABASE_URL"] == local_infra.database_urls["gateway"]
     assert "***" not in result.stdout and local_infra.pg_admin_dsn not in result.stderr
 
 
