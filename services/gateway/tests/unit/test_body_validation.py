@@ -93,3 +93,11 @@ def test_bank_details_are_wrapped_into_their_event_and_nothing_else_is_taken() -
             NOW,
         )
     assert {error.pointer for error in refused.value.errors} == {"/iban", "/claim_id"}
+
+
+def test_an_integer_written_as_3_0_is_the_same_integer_and_the_same_post() -> None:
+    applicant = {**EXAMPLE_CLAIM["applicant"], "headcount": 3}
+    as_float = body(applicant=applicant).replace(b'"headcount": 3', b'"headcount": 3.0')
+
+    assert b"3.0" in as_float
+    assert validated_claim(as_float) == validated_claim(body(applicant=applicant))

@@ -10,6 +10,9 @@ from guichet_gateway.http.validation import bank_details_body_schema, claim_sche
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+NO_NUL = "^[^\\x00]*$"
+# email-validator's special-use domains (RFC 6761): an address ending in one of them is refused.
+SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
 _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}
 }
@@ -43,8 +46,33 @@ def _body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     }
 
 
-CLAIM_BODY = _body(claim_schema(), "The `claim` object of claims.submitted.v1, as its published JSON Schema says")
-BANK_DETAILS_BODY = _body(bank_details_body_schema(), "claims.bank-details.v1 without event_id, occurred_at, claim_id")
+def _as_checked(schema: Any) -> Any:
+    """The contract's schema with what the API refuses beyond it, so that the document (and the requests generated
+    from it) says so: U+0000 in free text (PostgreSQL text cannot hold it), and e-mail addresses on special-use
+    domains (the contract model's e-mail check refuses them, as intake does)."""
+    if isinstance(schema, list):
+        return [_as_checked(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copied = {key: _as_checked(value) for key, value in schema.items()}
+    if copied.get("type") == "string" and "pattern" not in copied and "format" not in copied:
+        copied["pattern"] = NO_NUL
+    if copied.get("format") == "email":
+        copied["not"] = {"pattern": SPECIAL_USE_DOMAIN}
+    return copied
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{letter}{letter.upper()}]" for letter in word)
+
+
+SPECIAL_USE_DOMAIN = "[.@](" + "|".join(_any_case(name) for name in SPECIAL_USE) + ")[.]?$"
+CLAIM_BODY = _body(
+    _as_checked(claim_schema()), "The `claim` object of claims.submitted.v1, as its published JSON Schema says"
+)
+BANK_DETAILS_BODY = _body(
+    _as_checked(bank_details_body_schema()), "claims.bank-details.v1 without event_id, occurred_at, claim_id"
+)
 
 
 def responses(*codes: int, accepted: bool = False) -> dict[int | str, dict[str, Any]]:
