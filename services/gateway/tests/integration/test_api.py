@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from guichet_common.contracts import EXAMPLES
+from guichet_common.contracts.reason_codes import catalogue
 from guichet_common.db import PoolSlot
 from guichet_gateway import portals
 from guichet_gateway.http.app import build_api
@@ -139,7 +140,9 @@ async def test_the_history_shows_each_status_with_its_reasons_in_the_asked_langu
     assert [change["status"] for change in french.json()["history"]] == ["received", "rejected"]
     [reason] = french.json()["history"][1]["reasons"]
     [reason_en] = english.json()["history"][1]["reasons"]
-    assert reason["code"] == reason_en["code"] == "SIREN_INVALID" and reason["text"] and reason_en["text"]
+    siren_invalid = catalogue()["SIREN_INVALID"]
+    assert reason == {"code": "SIREN_INVALID", "text": siren_invalid.text_fr}
+    assert reason_en == {"code": "SIREN_INVALID", "text": siren_invalid.text_en}
     assert (await api.get(f"/v1/claims/{CLAIM_ID}", headers=beta)).status_code == 404
 
 
@@ -160,7 +163,9 @@ async def test_keys_that_are_missing_wrong_rotated_or_of_a_disabled_portal_are_4
         answer = await api.get("/v1/reason-codes", headers=headers)
         assert (answer.status_code, answer.json()["code"]) == (401, "UNAUTHORIZED"), headers.keys()
         assert answer.headers["www-authenticate"] == "Bearer"
-    assert (await api.get("/v1/reason-codes", headers=new)).status_code == 200
+    listed = await api.get("/v1/reason-codes", headers=new)
+    assert listed.status_code == 200
+    assert [entry["code"] for entry in listed.json()["reason_codes"]] == sorted(catalogue())
 
 
 async def test_a_portal_over_its_rate_limit_gets_429_with_retry_after(api, gateway_pool) -> None:

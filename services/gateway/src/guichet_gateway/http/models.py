@@ -48,11 +48,12 @@ class ClaimHistory(Answer):
 class ReasonCodeEntry(Answer):
     code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]+$")]
     service: Literal["intake", "eligibility", "payments"]
-    statuses: list[str]
+    statuses: Annotated[list[ClaimStatus], Field(description="The statuses it may appear on; empty: on none")]
     text_fr: str
     text_en: str
-    specification: str | None = None
-    condition: str | None = None
+    specification: Annotated[str | None, Field(description="The specification's wording, when it has one")] = None
+    specification_source: str | None = None
+    condition: Annotated[str, Field(description="When the service gives this code (English)")]
 
 
 class ReasonCodes(Answer):
