@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from guichet_common.access import grants_for, principal, principals
+from guichet_common.kafka_admin import ensure_topics
 from guichet_deploy.kafka_secure import (
     SecuredKafka,
+    add_acls,
     provision_topics_and_acls,
     start_secured_broker,
     stop_secured_broker,
@@ -18,6 +21,8 @@ from guichet_deploy.kafka_secure import (
 
 # Every topic on the secured broker carries it; the tests read it from the `secured_prefix` fixture.
 SECURED_PREFIX = "sec."
+# Two portals that publish on Kafka through doors of their own (GUICHET_KAFKA_PORTALS), each with its principal.
+KAFKA_PORTALS = ("alpha", "beta")
 
 Produce = Callable[[SecuredKafka, Mapping[str, Any], str], Awaitable[None]]
 Consume = Callable[[SecuredKafka, Mapping[str, Any], str, "str | None"], Awaitable[None]]
@@ -30,13 +35,27 @@ def secured_prefix() -> str:
 
 @pytest.fixture(scope="session")
 async def secured(tmp_path_factory: pytest.TempPathFactory, secured_prefix: str) -> AsyncIterator[SecuredKafka]:
-    """A broker that denies by default, every topic created, each principal (services, finance) given its grants."""
-    broker = await start_secured_broker(tmp_path_factory.mktemp("secured-kafka"))
+    """A broker that denies by default, every topic created, each principal (services, finance, the Kafka portals)
+    given its grants."""
+    broker = await start_secured_broker(tmp_path_factory.mktemp("secured-kafka"), principals(KAFKA_PORTALS))
     try:
         await provision_topics_and_acls(broker, prefix=secured_prefix, partitions=3)
+        await provision_portal_doors(broker, secured_prefix)
         yield broker
     finally:
         stop_secured_broker(broker)
+
+
+async def provision_portal_doors(broker: SecuredKafka, prefix: str) -> None:
+    """The portals' doors, and intake's rights on them (the portals' own grants come with provision_topics_and_acls,
+    their names being enough to derive them), as a deployment with GUICHET_KAFKA_PORTALS has them."""
+    options = broker.admin_options()
+    await ensure_topics(
+        broker.bootstrap, prefix=prefix, partitions=3, specs=(), kafka_portals=KAFKA_PORTALS, client_options=options
+    )
+    without_doors = set(grants_for("intake", prefix))
+    doors = [grant for grant in grants_for("intake", prefix, KAFKA_PORTALS) if grant not in without_doors]
+    await add_acls(broker, principal("intake"), doors)
 
 
 async def produce_once(secured: SecuredKafka, options: Mapping[str, Any], topic: str) -> None:

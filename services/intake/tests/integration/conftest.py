@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,17 +28,31 @@ class IntakeProcess:
 @pytest.fixture
 async def intake_process(infra, run_id: str, tmp_path: Path) -> AsyncIterator[IntakeProcess]:
     """Intake alone, on a topic prefix and database of its own."""
+    async with _intake(infra, run_id, tmp_path, kafka_portals=()) as process:
+        yield process
+
+
+@pytest.fixture
+async def intake_with_kafka_portals(infra, run_id: str, tmp_path: Path) -> AsyncIterator[IntakeProcess]:
+    """Intake alone, with GUICHET_KAFKA_PORTALS=alpha,beta: each portal's door created and consumed."""
+    async with _intake(infra, run_id, tmp_path, kafka_portals=("alpha", "beta")) as process:
+        yield process
+
+
+@asynccontextmanager
+async def _intake(infra, run_id: str, tmp_path: Path, kafka_portals: tuple[str, ...]) -> AsyncIterator[IntakeProcess]:
     if infra.pg_admin_dsn is None:
         pytest.skip("needs the PostgreSQL admin DSN to make a throwaway database")
     label = f"ip{run_id}{os.urandom(2).hex()}"
     urls = await provision_databases(infra.pg_admin_dsn, ("intake",), suffix=f"_{label}")
-    await ensure_topics(infra.kafka_bootstrap, prefix=f"{label}.", partitions=3)
+    await ensure_topics(infra.kafka_bootstrap, prefix=f"{label}.", partitions=3, kafka_portals=kafka_portals)
     env = {
         **os.environ,
         **infra.service_env(),
         "INTAKE_DATABASE_URL": urls["intake"],
         "GUICHET_TOPIC_PREFIX": f"{label}.",
         "GUICHET_TOPIC_PARTITIONS": "3",
+        "GUICHET_KAFKA_PORTALS": ",".join(kafka_portals),
         "INTAKE_HTTP_PORT": str(free_port()),
         "LOG_FORMAT": "json",
     }
