@@ -56,3 +56,42 @@ async def test_claims_count_as_predicted_by_their_last_final_status(monkeypatch:
 def test_the_summary_says_why_no_claim_went_over_http() -> None:
     line = HttpPortalRun(not_used="the launcher started no gateway").summary_line()
     assert line.split() == ["gateway", "not", "used:", "the", "launcher", "started", "no", "gateway"]
+
+
+async def test_the_receiver_keeps_signed_statuses_once_per_webhook_id_and_refuses_the_rest() -> None:
+    import base64
+    import datetime as dt
+    import json
+    import secrets
+
+    from standardwebhooks import Webhook
+
+    from guichet_simulator.demo_webhooks import WebhookReceiver
+
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    receiver = WebhookReceiver(secret=secret)
+    url = await receiver.start()
+
+    async def deliver(webhook_id: str, event: dict, signing_secret: str) -> int:
+        body = json.dumps(event)
+        now = dt.datetime.now(dt.UTC)
+        headers = {
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(signing_secret).sign(webhook_id, now, body),
+            "content-type": "application/json",
+        }
+        async with httpx.AsyncClient() as client:
+            return (await client.post(url, content=body, headers=headers)).status_code
+
+    try:
+        assert await deliver("e1", {"claim_id": "CFN-1", "status": "received"}, secret) == 204
+        assert await deliver("e1", {"claim_id": "CFN-1", "status": "received"}, secret) == 204  # a retry
+        assert await deliver("e2", {"claim_id": "CFN-1", "status": "paid"}, secret) == 204
+        other = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        assert await deliver("e3", {"claim_id": "CFN-1", "status": "refused"}, other) == 401
+    finally:
+        await receiver.stop()
+
+    assert receiver.statuses_of("CFN-1") == ["received", "paid"]
+    assert receiver.refused == 1

@@ -183,6 +183,8 @@ def _summary(
         )
     say(f"  e-mails sent              {mails if mails is not None else 'n/a (external SMTP)':>8}")
     say(portal.summary_line())
+    if line := portal.webhooks_line():
+        say(line)
     say(f"  service logs              {infra.state_dir / 'logs'}")
     if infra.maildir is not None:
         say(f"  mail (Maildir)            {infra.maildir}")
