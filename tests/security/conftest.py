@@ -34,6 +34,11 @@ def secured_prefix() -> str:
 
 
 @pytest.fixture(scope="session")
+def kafka_portals() -> tuple[str, ...]:
+    return KAFKA_PORTALS
+
+
+@pytest.fixture(scope="session")
 async def secured(tmp_path_factory: pytest.TempPathFactory, secured_prefix: str) -> AsyncIterator[SecuredKafka]:
     """A broker that denies by default, every topic created, each principal (services, finance, the Kafka portals)
     given its grants."""

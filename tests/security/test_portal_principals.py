@@ -6,15 +6,30 @@ cannot publish a claim in another portal's name."""
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from guichet_common.access import portal_principal_name
+from guichet_common.contracts import EXAMPLES
 from guichet_common.topics import CLAIMS_STATUS, CLAIMS_SUBMITTED, consumer_group, portal_claims_topic
 from guichet_deploy.kafka_secure import SecuredKafka
+from guichet_deploy.postgres import drop_databases, provision_databases
+from guichet_deploy.procs import free_port, stop_children
 
 pytestmark = pytest.mark.e2e
 BETA = portal_principal_name("beta")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def door(prefix: str, portal: str) -> str:
@@ -57,3 +72,99 @@ async def test_intake_reads_every_door_in_its_own_groups(secured: SecuredKafka, 
     for portal in ("alpha", "beta"):
         topic = door(secured_prefix, portal)
         await consume(secured, secured.client_options("intake"), topic, consumer_group("intake", topic))
+
+
+# --- Intake on its own principal, consuming the doors ----------------------------------------------------------
+
+
+@pytest.fixture
+async def secured_intake(
+    secured: SecuredKafka, infra, secured_prefix: str, kafka_portals: tuple[str, ...], tmp_path: Path
+) -> AsyncIterator[Path]:
+    """Intake as a process, logged in as guichet-intake, with GUICHET_KAFKA_PORTALS=alpha,beta; its log's path."""
+    if infra.pg_admin_dsn is None:
+        pytest.skip("needs the PostgreSQL admin DSN to make a throwaway database")
+    suffix = f"_secdoor{os.getpid()}"
+    urls = await provision_databases(infra.pg_admin_dsn, ("intake",), suffix=suffix)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")},
+        **secured.service_env("intake"),
+        "GUICHET_TOPIC_PREFIX": secured_prefix,
+        "GUICHET_TOPIC_PARTITIONS": "3",
+        "GUICHET_KAFKA_PORTALS": ",".join(kafka_portals),
+        "INTAKE_DATABASE_URL": urls["intake"],
+        "INTAKE_HTTP_PORT": str(free_port()),
+        "LOG_FORMAT": "json",
+    }
+    log_path = tmp_path / "intake.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: ASYNC220 (Popen returns at once; the service runs beside the test)
+            [sys.executable, "-m", "guichet_intake"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+    try:
+        yield log_path
+    finally:
+        stop_children([process])
+        await drop_databases(infra.pg_admin_dsn, ("intake",), suffix=suffix)
+
+
+@pytest.mark.timeout(240)
+async def test_a_claim_beta_sends_in_alpha_s_name_is_refused_and_beta_s_own_is_received(
+    secured: SecuredKafka, secured_intake: Path, secured_prefix: str
+) -> None:
+    """The done-when of issue 17 end to end on the secured broker: beta's principal can only reach intake through
+    its door, and there a claim naming alpha is refused SOURCE_MISMATCH in beta's name."""
+    impostor, genuine = _claim("alpha"), _claim("beta")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=secured.bootstrap, enable_idempotence=True, **secured.client_options(BETA)
+    )
+    await producer.start()
+    try:
+        for event in (impostor, genuine):
+            key = event["claim"]["applicant"]["siren"].encode()
+            await producer.send_and_wait(door(secured_prefix, "beta"), json.dumps(event).encode(), key=key)
+    finally:
+        await producer.stop()
+    wanted = {impostor["claim"]["claim_id"], genuine["claim"]["claim_id"]}
+    last = await _last_statuses(secured, secured_prefix, wanted, timeout_s=180)
+    log_tail = secured_intake.read_text(errors="replace")[-3000:]
+    assert last.get(impostor["claim"]["claim_id"]) == ("refused", ["SOURCE_MISMATCH"], "beta"), log_tail
+    assert last.get(genuine["claim"]["claim_id"]) == ("received", [], "beta"), log_tail
+    assert "TopicAuthorizationFailed" not in log_tail and "GroupAuthorizationFailed" not in log_tail
+
+
+def _claim(source: str) -> dict:
+    event = copy.deepcopy(json.loads((EXAMPLES / "claims.submitted.v1.json").read_text(encoding="utf-8")))
+    event["event_id"] = str(uuid.uuid4())
+    event["source"] = source
+    event["claim"]["claim_id"] = f"CFN-SECDOOR-{uuid.uuid4().hex[:8]}"
+    return event
+
+
+async def _last_statuses(
+    secured: SecuredKafka, prefix: str, claim_ids: set[str], *, timeout_s: float
+) -> dict[str, tuple[str, list[str], str | None]]:
+    """Each claim's last status (status, reasons, source), read as the platform, once none is just `received`
+    while it waits for its refusal, or the time is up."""
+    consumer = AIOKafkaConsumer(
+        prefix + CLAIMS_STATUS.name,
+        bootstrap_servers=secured.bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **secured.admin_options(),
+    )
+    await consumer.start()
+    last: dict[str, tuple[str, list[str], str | None]] = {}
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                for record in records:
+                    value = json.loads(record.value)
+                    if value["claim_id"] in claim_ids:
+                        last[value["claim_id"]] = (value["status"], value["reasons"], value.get("source"))
+            if len(last) == len(claim_ids) and sum(status == "refused" for status, *_ in last.values()) == 1:
+                break
+        return last
+    finally:
+        await consumer.stop()
