@@ -14,7 +14,7 @@ FIND_UV = ( command -v uv && exit; \
 UV ?= $(shell $(FIND_UV) || echo uv)
 RUN = $(UV) run --frozen --all-packages
 
-.PHONY: help demo test up down env install unit lint format review whatif chaos bench bench-backoffice console docs
+.PHONY: help demo test up down env install unit lint format review whatif chaos bench bench-backoffice bench-gateway console docs
 
 help: ## list the targets (what plain `make` does)
 	@echo "Guichet: make <target>   (the README tells more; CONTRIBUTING.md how to work on the code)"
@@ -82,6 +82,10 @@ bench: install ## throughput and latency end to end, next to the transport limit
 # BENCH_BACKOFFICE_ARGS, e.g. "--claims 100000 --requests 300 --out bench/results/backoffice.json"
 bench-backoffice: install ## the back-office's review queue: p50/p95/p99 over real HTTP with 100,000 claims
 	@$(RUN) python -m guichet_bench.backoffice $(BENCH_BACKOFFICE_ARGS)
+
+# BENCH_GATEWAY_ARGS, e.g. "--claims 2000 --rate 50 --rate 100 --rate 0 --out bench/results/gateway.json"
+bench-gateway: install ## the portals' HTTP door: POST /v1/claims accepted per second, p50/p95/p99, pipeline keeping up
+	@$(RUN) python -m guichet_bench.gateway $(BENCH_GATEWAY_ARGS)
 
 up: install ## infrastructure + the services and the back-office in the background (idempotent)
 	@$(RUN) python -m guichet_deploy up
