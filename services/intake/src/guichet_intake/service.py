@@ -149,20 +149,22 @@ class IntakeService:
     def _wrong_door(self, batch: _Batch, submission: Submission) -> Sequence[Publication]:
         """A claim whose `source` is not its door's portal: refused SOURCE_MISMATCH, its other checks not run (it is
         not the sender's to submit). Its status names the door's portal (None on the shared topic: the sender is
-        not known by name, and the portal it names never sent it). It takes no claim_id and passes no contact on,
-        so an impersonator can neither squat the named portal's claim_ids nor mail its applicants; under a
-        claim_id already known it is recorded and dead-lettered, like a conflict, and never announced."""
+        not known by name, and the portal it names never sent it). It passes no contact on, and takes its claim_id
+        like any first refusal, under a digest no genuine submission can match: the `refused` it leaves owed to
+        the claim_id can then never be mailed, whoever submits that claim_id next (refused CLAIM_ID_CONFLICT, with
+        no contact either). Under a claim_id already known it is recorded and dead-lettered, never announced."""
         found = salvage(submission.payload)
         if found is None:
             return [self._dead_letter(submission, "SOURCE_MISMATCH without a usable claim_id")]
-        found = replace(found, source=submission.door)
+        found = replace(found, source=submission.door, email=None)
         codes, event_id = [domain.SOURCE_MISMATCH], submission.event_id
         log.warning("submission_source_mismatch", claim_id=found.claim_id, event_id=str(event_id), door=submission.door)
         if found.claim_id in batch.registered or found.claim_id in batch.owners:
             batch.refusals.append(Refusal(event_id, found.claim_id, codes, []))
             return [self._dead_letter(submission, "SOURCE_MISMATCH under a claim_id already known; not announced")]
         details = ["source: not the portal of the topic the claim came on"]
-        return self._refuse(batch, event_id, found, codes, details)
+        digest = _digest({"source_mismatch_on": submission.door, "claim": submission.payload["claim"]})
+        return self._refuse(batch, event_id, found, codes, details, digest=digest)
 
     def _register(
         self,

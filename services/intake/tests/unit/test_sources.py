@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from functools import partial
 from typing import Any
 
@@ -23,11 +24,17 @@ HANDLERS = IntakeHandlers(
 SHARED: Subscription[Any, Any] = Subscription(HANDLERS.on_claims_submitted, decode_submission)
 BETA: Subscription[Any, Any] = Subscription(HANDLERS.on_claims_submitted, partial(decode_submission, door="beta"))
 BETA_TOPIC = PREFIX + "portals.beta.claims.submitted.v1"
+ALPHA: Subscription[Any, Any] = Subscription(HANDLERS.on_claims_submitted, partial(decode_submission, door="alpha"))
 OFFSETS = itertools.count(10_000)
 
 
 def on_beta(value: dict[str, Any]) -> InboundRecord:
     return InboundRecord(BETA_TOPIC, 0, next(OFFSETS), b"642515712", json.dumps(value).encode())
+
+
+def on_alpha(value: dict[str, Any]) -> InboundRecord:
+    topic = PREFIX + "portals.alpha.claims.submitted.v1"
+    return InboundRecord(topic, 0, next(OFFSETS), b"642515712", json.dumps(value).encode())
 
 
 def statuses(uow: FakeIntakeUnitOfWork) -> list[tuple[str, list[str], str | None]]:
@@ -71,7 +78,22 @@ async def test_a_claim_on_beta_s_topic_naming_alpha_is_refused_as_beta_s_and_tak
     assert outbox(uow, "intake.applicant-contacts.v1") == []  # alpha's applicant is not written to
     assert outbox(uow, "intake.claims-registered.v1") == []
     [refusal] = uow.claims.refusals
-    assert (refusal.codes, refusal.digest) == (["SOURCE_MISMATCH"], None)  # the claim_id stays alpha's to take
+    assert refusal.codes == ["SOURCE_MISMATCH"]
+
+
+async def test_an_impostor_s_refusal_can_never_be_mailed_to_the_claim_id_s_next_submitter() -> None:
+    """The `refused` it announced is owed an e-mail under its claim_id, sent once a contact is known: so the
+    claim_id stays the impostor's (its first submission), and alpha's own submission of it, even with the very same
+    content, is a conflict that passes no contact either (notifications mails nobody about that claim_id)."""
+    uow = FakeIntakeUnitOfWork()
+    impostor = event()
+    impostor["source"] = "alpha"
+    await BETA.apply(uow, [on_beta(impostor)])
+    genuine = {**impostor, "event_id": str(uuid.uuid4()), "source": "alpha"}
+    await ALPHA.apply(uow, [on_alpha(genuine)])
+    assert statuses(uow)[2:] == [("received", [], "alpha"), ("refused", ["CLAIM_ID_CONFLICT"], "alpha")]
+    assert outbox(uow, "intake.applicant-contacts.v1") == []
+    assert uow.claims.registered == {}
 
 
 async def test_a_claim_on_the_shared_topic_naming_a_kafka_portal_is_refused_without_a_source() -> None:
