@@ -167,11 +167,25 @@ async def test_a_portal_cannot_read_nor_change_another_portals_claim(stack, prob
     assert not [r for r in bank_details if json.loads(r.value)["claim_id"] == claim.claim_id]
 
 
-async def test_a_portal_over_its_rate_limit_gets_429_with_retry_after(gateway) -> None:
-    slow = await gateway.add_portal("slow", rate_limit_per_minute=3)
+def bearer(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+def console_portal(stack, *args: str) -> dict:
+    """`guichet portals ARGS --json` against the stack's gateway database, as an operator runs it."""
+    done = stack.console("portals", *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+async def test_a_portal_over_its_rate_limit_gets_429_with_retry_after(stack, gateway) -> None:
+    name = "slow-" + secrets.token_hex(3)
+    added = console_portal(stack, "add", name, "--rate-limit", "3")
+    assert added["portal"] == name
+    slow = bearer(added["api_key"])
     other = await gateway.add_portal("other")
     async with httpx.AsyncClient(base_url=gateway.url, timeout=10.0) as client:
-        answers = [await client.get("/v1/reason-codes", headers=slow.headers) for _ in range(5)]
+        answers = [await client.get("/v1/reason-codes", headers=slow) for _ in range(5)]
         others = await client.get("/v1/reason-codes", headers=other.headers)
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
     limited = answers[-1]
@@ -181,13 +195,21 @@ async def test_a_portal_over_its_rate_limit_gets_429_with_retry_after(gateway) -
     assert others.status_code == 200  # the limit is the portal's own
 
 
-async def test_a_request_without_a_valid_key_is_401_problem_json(gateway) -> None:
+async def test_a_request_without_a_valid_key_a_rotated_key_or_a_disabled_portals_key_is_401(stack, gateway) -> None:
+    rotated, disabled = await gateway.add_portal("rotated"), await gateway.add_portal("disabled")
+    new_key = console_portal(stack, "rotate-key", rotated.name)["api_key"]
+    done = stack.console("portals", "disable", disabled.name)
+    assert done.returncode == 0, done.stderr
     async with httpx.AsyncClient(base_url=gateway.url, timeout=10.0) as client:
         missing = await client.get("/v1/reason-codes")
         forged = await client.get(
             "/v1/reason-codes", headers={"Authorization": f"Bearer gw_{secrets.token_hex(8)}_{'x' * 43}"}
         )
-    for answer in (missing, forged):
+        old_key = await client.get("/v1/reason-codes", headers=rotated.headers)
+        current_key = await client.get("/v1/reason-codes", headers=bearer(new_key))
+        off = await client.get("/v1/reason-codes", headers=disabled.headers)
+    assert current_key.status_code == 200
+    for answer in (missing, forged, old_key, off):
         assert answer.status_code == 401
         assert answer.headers["content-type"].startswith(PROBLEM_JSON)
         assert answer.json()["code"] == "UNAUTHORIZED"
