@@ -11,8 +11,10 @@ from typing import Any
 
 from guichet_common.pipeline import Subscription
 from guichet_common.records import InboundRecord
+from guichet_intake.app import create_app
 from guichet_intake.handlers import IntakeHandlers, decode_submission
 from guichet_intake.service import IntakeService
+from guichet_intake.settings import IntakeSettings
 
 from .fakes import FakeIntakeUnitOfWork
 from .test_claims_submitted import CLAIM_ID, PREFIX, SUBMITTED, event, malformed, outbox, record
@@ -123,3 +125,15 @@ async def test_an_impostor_under_a_registered_claim_id_is_dead_lettered_never_an
     reasons = [dict(m.headers)["dlq.reason"].decode() for m in uow.committed if m.topic == BETA_TOPIC + ".dlq"]
     assert [r.split(" ")[0] for r in reasons] == ["SOURCE_MISMATCH"]
     assert [m for m in uow.committed if m.topic == SUBMITTED + ".dlq"] == []
+
+
+def test_intake_subscribes_each_configured_portal_s_door_with_the_same_handler() -> None:
+    settings = IntakeSettings(GUICHET_TOPIC_PREFIX="p.", GUICHET_KAFKA_PORTALS="alpha,beta")
+    use_cases = create_app(settings).wiring.use_cases
+    assert set(use_cases) == {
+        "p.claims.submitted.v1",
+        "p.portals.alpha.claims.submitted.v1",
+        "p.portals.beta.claims.submitted.v1",
+        "p.backoffice.intake-commands.v1",
+    }
+    assert use_cases["p.portals.beta.claims.submitted.v1"] == use_cases["p.claims.submitted.v1"]
