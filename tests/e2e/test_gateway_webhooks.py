@@ -139,3 +139,12 @@ async def test_every_status_reaches_the_receiver_once_per_event_id_in_order_acro
         assert receiver.of_claim(claim.claim_id) == history, claim.claim_id
         assert [status for _, status in history] == ["received", "approved", "payment_scheduled", FINAL]
     assert {body["claim_id"] for _, body in receiver.accepted} == {c.claim_id for c in claims}
+
+    # The operators' journal (`guichet portals deliveries`) has every delivery delivered, and the outage's 503s.
+    shown = stack.console("portals", "deliveries", portal.name, "--limit", "1000", "--json")
+    assert shown.returncode == 0, shown.stderr
+    journal = json.loads(shown.stdout)["deliveries"]
+    assert len(journal) == len(receiver.accepted)
+    assert {one["state"] for one in journal} == {"delivered"}
+    answers = Counter(attempt["http_status"] for one in journal for attempt in one["journal"])
+    assert answers[503] == receiver.refused_while_down and answers[204] == len(receiver.accepted), answers
