@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 import re
 import secrets
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -41,11 +42,20 @@ class PortalError(Exception):
 
 
 async def add_portal(
-    conn: asyncpg.Connection, name: str, *, rate_limit_per_minute: int | None = None, now: dt.datetime
+    conn: asyncpg.Connection,
+    name: str,
+    *,
+    rate_limit_per_minute: int | None = None,
+    now: dt.datetime,
+    kafka_portals: Collection[str] = (),
 ) -> NewKey:
-    """A new portal with its first API key, returned once (only its digest is stored)."""
+    """A new portal with its first API key, returned once (only its digest is stored). A name that a Kafka portal
+    has (GUICHET_KAFKA_PORTALS) is refused: intake accepts that name only from the Kafka portal's own topic, so
+    every claim the gateway published under it would be refused SOURCE_MISMATCH."""
     if not PORTAL_NAME.match(name):
         raise PortalError(f"invalid portal name {name!r}: lowercase letters, digits and '-', 2 to 63 characters")
+    if name in kafka_portals:
+        raise PortalError(f"portal {name!r} publishes on Kafka (GUICHET_KAFKA_PORTALS): choose another name")
     if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
         raise PortalError("the rate limit is a number of requests per minute, at least 1")
     key = new_api_key()

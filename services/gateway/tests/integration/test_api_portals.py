@@ -72,3 +72,13 @@ async def test_unknown_duplicate_or_badly_named_portals_are_refused(gateway_pool
             with pytest.raises(portals.PortalError):
                 await refused
         assert [row.name for row in await portals.list_portals(conn)] == ["alpha"]
+
+
+async def test_a_kafka_portals_name_is_refused_over_http(gateway_pool: asyncpg.Pool) -> None:
+    # intake accepts a Kafka portal's name only from that portal's own topic: an HTTP portal under it would have
+    # every claim refused SOURCE_MISMATCH.
+    async with gateway_pool.acquire() as conn:
+        with pytest.raises(portals.PortalError, match="Kafka"):
+            await portals.add_portal(conn, "cci-paris", now=NOW, kafka_portals=("cci-paris",))
+        await portals.add_portal(conn, "cci-lyon", now=NOW, kafka_portals=("cci-paris",))
+        assert [row.name for row in await portals.list_portals(conn)] == ["cci-lyon"]

@@ -61,6 +61,13 @@ async def gateway_database(url: str) -> AsyncIterator[asyncpg.Connection]:
         await pool.close()
 
 
+def _kafka_portals() -> tuple[str, ...]:
+    """The deployment's Kafka portals (GUICHET_KAFKA_PORTALS), whose names an HTTP portal may not take."""
+    from guichet_common.settings import CommonSettings
+
+    return tuple(CommonSettings().kafka_portals)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -90,7 +97,11 @@ def add(
     as_json: Json = False,
 ) -> None:
     """Add a portal; prints its API key once (`--json`: {"portal": ..., "api_key": ...})."""
-    new = _gateway(lambda conn: gateway.add_portal(conn, name, rate_limit_per_minute=rate_limit, now=_now()))
+    new = _gateway(
+        lambda conn: gateway.add_portal(
+            conn, name, rate_limit_per_minute=rate_limit, now=_now(), kafka_portals=_kafka_portals()
+        )
+    )
     key = new.api_key
     _print_once(as_json, {"portal": name, "api_key": key}, f"portal {name} added; API key (shown once): {key}")
 
