@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -24,7 +25,13 @@ pytestmark = pytest.mark.e2e
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 MAX_EXAMPLES = int(os.environ.get("GUICHET_E2E_SCHEMATHESIS_EXAMPLES", "25"))
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+]
 
 
 @pytest.fixture(scope="module")
