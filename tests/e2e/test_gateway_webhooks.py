@@ -31,9 +31,9 @@ from starlette.routing import Route
 from guichet_deploy.procs import free_port
 from guichet_simulator.generator import ClaimGenerator, SimulatedClaim
 
-pytestmark = pytest.mark.e2e
-
 OUTAGE_S = float(os.environ.get("GUICHET_E2E_WEBHOOK_OUTAGE_S", "20"))
+# A longer outage gets a longer timeout than the suite's 300 s.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(max(300, OUTAGE_S + 240))]
 FINAL = "payment_sent"
 
 
