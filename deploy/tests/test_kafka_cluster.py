@@ -15,7 +15,7 @@ from guichet_deploy import kafka
 from guichet_deploy.kafka_cluster import broker_count, start_cluster
 from guichet_deploy.procs import pid_alive
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]  # a 3-node cluster losing one: `make chaos` runs it
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from guichet_deploy.infra import SERVICES, Infra, ensure_infra, stop_infra
 from guichet_deploy.kafka_cluster import broker_count
 from guichet_deploy.services import http_ports, service_status, start_services, stop_services
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos]  # a 3-broker cluster: `make chaos` runs it (`pytest -m chaos`)
 
 OUTSIDE = ("KAFKA_BOOTSTRAP_SERVERS", "GUICHET_PG_ADMIN_DSN", "SMTP_HOST", "SMTP_PORT", "GUICHET_TOPIC_PREFIX")
 
