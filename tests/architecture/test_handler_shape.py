@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "eligibility", "payments", "notifications")
+SERVICES = ("intake", "eligibility", "payments", "notifications", "gateway")
 MAX_HANDLER_LINES = 10
 DOCUMENTED_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "GUICHET_TOPIC_PREFIX": "", "LOG_FORMAT": "json"}
 

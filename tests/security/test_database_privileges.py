@@ -22,7 +22,7 @@ from guichet_deploy.postgres import database_name, drop_databases
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("intake", "eligibility", "payments", "notifications", "backoffice")
+SERVICES = ("intake", "eligibility", "payments", "notifications", "gateway", "backoffice")
 PAIRS = list(permutations(SERVICES, 2))
 SUFFIX = f"_priv{secrets.token_hex(3)}"
 
