@@ -54,9 +54,10 @@ demo: install ## start everything, run the portal simulator, print a summary, st
 # The short failure-suite tests (marker chaos: kills, a 3-broker cluster, hostile input; `pytest -m chaos` runs them)
 # are left to `make chaos`, whose full-length suite strikes the same faults: they took four of make test's minutes.
 # The launcher's 3-broker cluster tests (deploy/tests) joined them when the gateway's tests came (issue 17): two
-# more minutes, for faults a single-broker stack cannot show.
+# more minutes, for faults a single-broker stack cannot show; and the bench's smoke test (marker bench) runs with
+# `make bench`, before it measures.
 test: lint ## make lint, then unit, integration and end-to-end tests against a real Kafka broker and PostgreSQL
-	@$(RUN) pytest -m "not chaos" --durations=30 $(PYTEST_ARGS)
+	@$(RUN) pytest -m "not chaos and not bench" --durations=30 $(PYTEST_ARGS)
 
 # Every check runs even when one fails, so one `make lint` shows all there is to fix. mypy takes its files and
 # strictness from [tool.mypy] in pyproject.toml.
@@ -80,6 +81,7 @@ chaos: install ## the tests marked chaos, then the whole failure suite (kills, r
 
 # BENCH_ARGS, e.g. "--claims 20000 --rate 300 --latency-seconds 60 --profile bench/profiles"
 bench: install ## throughput and latency end to end, next to the transport limit; writes bench/results/latest.json
+	@$(RUN) pytest -m bench $(PYTEST_ARGS)
 	@$(RUN) python -m guichet_bench $(BENCH_ARGS)
 
 # BENCH_BACKOFFICE_ARGS, e.g. "--claims 100000 --requests 300 --out bench/results/backoffice.json"

@@ -13,7 +13,7 @@ import pytest
 
 from guichet_bench.__main__ import main
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.bench]  # `make bench` runs it before measuring; `make test` does not
 SERVICES = {"intake", "eligibility", "payments-1", "notifications"}
 
 
