@@ -38,12 +38,17 @@ def test_infra_repr_does_not_show_passwords(tmp_path: Path) -> None:
     )
 
     assert "topsecret" not in repr(infra) and "admin-secret" not in repr(infra)
+    # The stack's privacy master key is made once, readable by its owner only, and never shown in the environment.
     assert infra.service_env() == {
         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
         "INTAKE_DATABASE_URL": "postgresql://r:topsecret@h:1/d",
         "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
         "NOTIFICATIONS_SMTP_PORT": "25",
+        "GUICHET_PRIVACY_MASTER_KEY_FILE": str(tmp_path / "secrets" / "privacy-master.key"),
     }
+    key_file = tmp_path / "secrets" / "privacy-master.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(base64.b64decode(key_file.read_text())) == 32
+    assert infra.service_env()["GUICHET_PRIVACY_MASTER_KEY_FILE"] == str(key_file)  # made once, then kept
 
 
 def test_scram_verifier_matches_the_password() -> None:

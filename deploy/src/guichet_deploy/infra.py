@@ -10,7 +10,9 @@ GUICHET_INFRA=env|docker|local forces a source. Ports, pids and passwords are ke
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +36,18 @@ SOURCE_ENV = "GUICHET_INFRA"
 log = structlog.get_logger()
 
 
+def privacy_master_key_file(state_dir: Path) -> Path:
+    """This stack's privacy master key (guichet_common.privacy): 32 random bytes, base64, made once, mode 600. A
+    real deployment mounts its own (or uses a KMS); the services warn when they fall back to the development key."""
+    path = state_dir / "secrets" / "privacy-master.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(32)).decode())
+    return path
+
+
 @dataclass(frozen=True, repr=False)
 class Infra:
     source: str  # "env" | "docker" | "local"
@@ -50,6 +64,7 @@ class Infra:
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap}
         env |= {f"{name.upper()}_DATABASE_URL": url for name, url in self.database_urls.items()}
         env |= {"NOTIFICATIONS_SMTP_HOST": self.smtp_host, "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port)}
+        env["GUICHET_PRIVACY_MASTER_KEY_FILE"] = str(privacy_master_key_file(self.state_dir))
         return env
 
     def __repr__(self) -> str:  # DSNs carry passwords

@@ -32,6 +32,7 @@ from guichet_common.kafka_record_decoding import unreadable_header_names
 from guichet_common.logging import mask_text
 from guichet_common.outbox import write_outbox
 from guichet_common.pipeline import Subscription
+from guichet_common.privacy.sealing import KeyNotYetKnown
 from guichet_common.records import InboundRecord, dead_letter, raw_dead_letter
 from guichet_common.set_aside import set_aside
 from guichet_common.topics import REPLAY_SUFFIX
@@ -51,12 +52,17 @@ class BatchProcessor:
         unit_of_work: Callable[[asyncpg.Connection], PostgresUnitOfWork] = PostgresUnitOfWork,
         *,
         max_backoff_s: float = 5.0,
+        key_wait_limit_s: float = 120.0,
     ) -> None:
         self._pool = pool
         self._subscription = subscription
         self._unit_of_work = unit_of_work
         self._max_backoff_s = max_backoff_s
         self._consecutive_transient_failures = 0
+        # A sealed field whose key has not arrived yet (it comes on privacy.claim-keys.v1, read by another consumer
+        # of this process) holds its batch back briefly; one whose key never comes is a handler error after this.
+        self._key_wait_limit_s = key_wait_limit_s
+        self._key_wait_since: float | None = None
 
     async def process(self, records: Sequence[InboundRecord]) -> None:
         try:
@@ -70,7 +76,12 @@ class BatchProcessor:
             log.warning("batch_retry_later", error=mask_text(str(error)), records=len(records), delay_s=delay)
             await asyncio.sleep(delay)
             raise
+        except KeyNotYetKnown as waiting:
+            log.info("batch_waits_for_key", subject=waiting.subject, kind=waiting.kind, records=len(records))
+            await asyncio.sleep(0.1)
+            raise
         self._consecutive_transient_failures = 0
+        self._key_wait_since = None
 
     async def _apply(self, records: Sequence[InboundRecord]) -> None:
         try:
@@ -78,13 +89,22 @@ class BatchProcessor:
                 await self._subscription.apply(uow, records)
         except TRANSIENT_DB_ERRORS:
             raise
+        except KeyNotYetKnown as waiting:
+            now = asyncio.get_running_loop().time()
+            self._key_wait_since = self._key_wait_since or now
+            if now - self._key_wait_since < self._key_wait_limit_s:
+                raise
+            await self._handler_error(records, waiting)
         except Exception as error:
-            if len(records) > 1:
-                log.warning("batch_split_after_error", error=mask_text(repr(error)), records=len(records))
-                for record in records:
-                    await self._apply([record])
-            else:
-                await self._dead_letter(records[0], f"handler error: {mask_text(repr(error))}")
+            await self._handler_error(records, error)
+
+    async def _handler_error(self, records: Sequence[InboundRecord], error: Exception) -> None:
+        if len(records) > 1:
+            log.warning("batch_split_after_error", error=mask_text(repr(error)), records=len(records))
+            for record in records:
+                await self._apply([record])
+        else:
+            await self._dead_letter(records[0], f"handler error: {mask_text(repr(error))}")
 
     async def _dead_letter_unreadable_headers(self, records: Sequence[InboundRecord]) -> list[InboundRecord]:
         """The records a handler can read. One with a header name that is not UTF-8 was written by no client of

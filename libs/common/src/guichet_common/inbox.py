@@ -21,3 +21,17 @@ async def first_sightings(conn: asyncpg.Connection, topic: str, event_ids: Seque
         topic,
     )
     return {row["event_id"] for row in rows}
+
+
+async def prune_inbox(conn: asyncpg.Connection, received_before: object, *, limit: int = 10_000) -> int:
+    """Forget up to `limit` event ids applied before `received_before` (a timestamp); return how many.
+
+    An inbox only has to outlive the redeliveries it guards against: a topic's retention, or a replay of dead
+    letters, which never reach that far back (settings.inbox_keep_days). No index on received_at: the insert path
+    stays as cheap as before, and this runs once in a while, a bounded slice at a time."""
+    result = await conn.execute(
+        "DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox WHERE received_at < $1 LIMIT $2))",
+        received_before,
+        limit,
+    )
+    return int(result.split()[-1])

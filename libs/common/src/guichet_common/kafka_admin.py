@@ -103,7 +103,7 @@ async def _create_topics(
             name=name,
             num_partitions=partitions,
             replication_factor=replication_factor,
-            topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+            topic_configs=spec.config(),
         )
         for name, spec in missing.items()
     ]

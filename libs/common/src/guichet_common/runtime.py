@@ -35,6 +35,7 @@ from guichet_common.background import repeating
 from guichet_common.consumer import BatchProcessor, subscribe_batches
 from guichet_common.db import PoolSlot, create_pool, run_migrations
 from guichet_common.http import operational_routes
+from guichet_common.inbox_pruning import InboxPruning
 from guichet_common.kafka_admin import ensure_topics
 from guichet_common.kafka_security import client_options, faststream_security
 from guichet_common.logging import adopt_framework_loggers, configure_logging, mask_text
@@ -235,7 +236,15 @@ def build_app(
             settings.gauges_every_s,
             client_options=kafka_options,
         )
-        jobs = [("outbox-relay", relay.run), ("gauges", sampler.run), *((j.__name__, j) for j in wiring.background)]
+        if settings.uses_development_master_key:
+            log.warning("privacy_master_key_is_the_development_one", hint="set GUICHET_PRIVACY_MASTER_KEY(_FILE)")
+        pruning = InboxPruning(pool, settings.clock(), settings.inbox_keep_days, settings.privacy_sweep_every_s)
+        jobs = [
+            ("outbox-relay", relay.run),
+            ("gauges", sampler.run),
+            ("inbox-pruning", pruning.run),
+            *((j.__name__, j) for j in wiring.background),
+        ]
         tasks = [asyncio.create_task(_supervised(name, job), name=name) for name, job in jobs]
         resources.update(pool=pool, relay=relay, tasks=tasks)
         adopt_framework_loggers()

@@ -9,6 +9,9 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from guichet_common.clock import Clock, shifted_clock
+from guichet_common.privacy.sealing import DEVELOPMENT_MASTER_KEY, MasterKey
+
 # A portal's name, as the gateway and the Kafka topics and principals spell it.
 PORTAL_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 
@@ -78,6 +81,18 @@ class CommonSettings(KafkaSecuritySettings):
 
     gauges_every_s: float = Field(10.0, gt=0, validation_alias=_shared("GUICHET_GAUGES_EVERY_S"))
 
+    # Personal data (guichet_common.privacy). The master key wraps every data key: base64 of 32 random bytes, from
+    # the environment or a file (a mounted secret); a KMS can stand in for it (privacy.sealing.KeyWrapper). Without
+    # either, a development key is used and the service says so at start-up.
+    privacy_master_key: SecretStr | None = Field(None, validation_alias=_shared("GUICHET_PRIVACY_MASTER_KEY"))
+    privacy_master_key_file: Path | None = Field(None, validation_alias=_shared("GUICHET_PRIVACY_MASTER_KEY_FILE"))
+    # How often a service runs its retention job (erasures due, inbox pruning), and how long its inbox keeps an
+    # event id: longer than any topic it reads keeps a record, and than any replay of a dead letter reaches back.
+    privacy_sweep_every_s: float = Field(3600.0, gt=0, validation_alias=_shared("GUICHET_PRIVACY_SWEEP_EVERY_S"))
+    inbox_keep_days: float = Field(30.0, gt=0, validation_alias=_shared("GUICHET_INBOX_KEEP_DAYS"))
+    # Moves the clock of the jobs that count time (guichet_common.clock). Rehearsals and tests only.
+    clock_offset_days: float = Field(0.0, ge=0, validation_alias=_shared("GUICHET_CLOCK_OFFSET_DAYS"))
+
     # Each service's own HTTP port (/healthz, /readyz, /metrics): INTAKE_HTTP_PORT...; 0 lets the system pick one.
     http_host: str = "127.0.0.1"
     http_port: int = Field(0, ge=0, le=65535)
@@ -100,3 +115,17 @@ class CommonSettings(KafkaSecuritySettings):
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
+
+    def master_key(self) -> MasterKey:
+        if self.privacy_master_key is not None:
+            return MasterKey.from_base64(self.privacy_master_key.get_secret_value())
+        if self.privacy_master_key_file is not None:
+            return MasterKey.from_base64(self.privacy_master_key_file.read_text(encoding="utf-8"))
+        return MasterKey(DEVELOPMENT_MASTER_KEY)
+
+    @property
+    def uses_development_master_key(self) -> bool:
+        return self.privacy_master_key is None and self.privacy_master_key_file is None
+
+    def clock(self) -> Clock:
+        return shifted_clock(self.clock_offset_days)

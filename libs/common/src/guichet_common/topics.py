@@ -12,11 +12,33 @@ DEAD_LETTER_SUFFIX = ".dlq"
 REPLAY_SUFFIX = ".replay"
 
 
+# Topics that carry personal data in clear by contract (from portals, to finance) keep it this long, and their dead
+# letters and replays too: two weeks covers a replay after an incident found late, and stays short for the register
+# (docs/privacy.md). Internal topics carry such fields sealed (guichet_common.privacy) and keep Kafka's default.
+PERSONAL_TOPIC_RETENTION_MS = 14 * 24 * 3600 * 1000
+# Subject-access answers are personal data in clear, read once by the back-office within minutes.
+ACCESS_RESPONSES_RETENTION_MS = 24 * 3600 * 1000
+# The key topic rolls a segment every hour and removes tombstones an hour after compaction: a destroyed key's older
+# announcements are gone from the log within hours, not days.
+KEY_TOPIC_CONFIG = (("segment.ms", "3600000"), ("delete.retention.ms", "3600000"), ("min.cleanable.dirty.ratio", "0.1"))
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
     compacted: bool = False
     has_dead_letters: bool = False
+    retention_ms: int | None = None  # None: the broker's default
+    extra_config: tuple[tuple[str, str], ...] = ()
+
+    def config(self) -> dict[str, str]:
+        """The topic's configuration at creation."""
+        config = dict(self.extra_config)
+        if self.compacted:
+            config["cleanup.policy"] = "compact"
+        if self.retention_ms is not None:
+            config["retention.ms"] = str(self.retention_ms)
+        return config
 
     def dead_letter(self) -> str:
         return f"{self.name}{DEAD_LETTER_SUFFIX}"
@@ -29,11 +51,13 @@ class TopicSpec:
 
 
 # External contracts (../shared/contracts): their names are fixed; a deployment may only prefix them.
-CLAIMS_SUBMITTED = TopicSpec("claims.submitted.v1", has_dead_letters=True)
-CLAIMS_BANK_DETAILS = TopicSpec("claims.bank-details.v1", has_dead_letters=True)
+CLAIMS_SUBMITTED = TopicSpec("claims.submitted.v1", has_dead_letters=True, retention_ms=PERSONAL_TOPIC_RETENTION_MS)
+CLAIMS_BANK_DETAILS = TopicSpec(
+    "claims.bank-details.v1", has_dead_letters=True, retention_ms=PERSONAL_TOPIC_RETENTION_MS
+)
 REGISTRY_COMPANIES = TopicSpec("registry.companies.v1", compacted=True, has_dead_letters=True)
 CLAIMS_STATUS = TopicSpec("claims.status.v1", has_dead_letters=True)
-PAYMENTS_ISSUED = TopicSpec("payments.issued.v1")
+PAYMENTS_ISSUED = TopicSpec("payments.issued.v1", retention_ms=PERSONAL_TOPIC_RETENTION_MS)
 PAYMENTS_SETTLEMENTS = TopicSpec("payments.settlements.v1", has_dead_letters=True)
 
 # Internal topics: ours to design, only additive changes within a version.
@@ -55,6 +79,13 @@ JUDGEMENTS = TopicSpec("eligibility.judgements.v1", has_dead_letters=True)
 BUDGETS = TopicSpec("payments.budgets.v1", compacted=True, has_dead_letters=True)
 EMAILS = TopicSpec("notifications.emails.v1", has_dead_letters=True)
 SEPA_FILES = TopicSpec("payments.sepa-files.v1", has_dead_letters=True)
+# Personal data (guichet_common.contracts.privacy): the data keys (intake's for claims, payments' for SEPA batches),
+# the erasures every service announces, and the services' parts of a subject-access request.
+CLAIM_KEYS = TopicSpec("privacy.claim-keys.v1", compacted=True, has_dead_letters=True, extra_config=KEY_TOPIC_CONFIG)
+PRIVACY_ERASED = TopicSpec("privacy.erased.v1", has_dead_letters=True)
+ACCESS_RESPONSES = TopicSpec(
+    "privacy.access-responses.v1", has_dead_letters=True, retention_ms=ACCESS_RESPONSES_RETENTION_MS
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CLAIMS_SUBMITTED,
@@ -74,6 +105,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     BUDGETS,
     EMAILS,
     SEPA_FILES,
+    CLAIM_KEYS,
+    PRIVACY_ERASED,
+    ACCESS_RESPONSES,
 )
 
 
@@ -86,7 +120,11 @@ PORTAL_CLAIMS_SUFFIX = ".claims.submitted.v1"
 def portal_claims_topic(portal: str) -> TopicSpec:
     """`portals.<portal>.claims.submitted.v1`: the claims.submitted.v1 contract, written by that portal alone and
     consumed by intake (its owner: intake writes its dead letters and replays them)."""
-    return TopicSpec(f"{PORTAL_TOPIC_PREFIX}{portal}{PORTAL_CLAIMS_SUFFIX}", has_dead_letters=True)
+    return TopicSpec(
+        f"{PORTAL_TOPIC_PREFIX}{portal}{PORTAL_CLAIMS_SUFFIX}",
+        has_dead_letters=True,
+        retention_ms=PERSONAL_TOPIC_RETENTION_MS,
+    )
 
 
 def portal_of(topic_name: str) -> str | None:
@@ -104,7 +142,11 @@ def topic_names_with_dead_letters(specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> 
     for spec in specs:
         expanded.append(spec)
         if spec.has_dead_letters:
-            expanded += (TopicSpec(spec.dead_letter()), TopicSpec(spec.replay()))
+            # Dead letters and replays keep what the topic keeps, no longer (a dead letter's payload is the record's).
+            expanded += (
+                TopicSpec(spec.dead_letter(), retention_ms=spec.retention_ms),
+                TopicSpec(spec.replay(), retention_ms=spec.retention_ms),
+            )
     return expanded
 
 
@@ -114,10 +156,25 @@ def topic_names_with_dead_letters(specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> 
 # intake.claims-registered.v1), that service stays the owner `owner_of` names, the one that writes and replays its
 # dead letters. The back-office projects such a topic; a record it cannot project is set aside in its own database.
 CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
-    "intake": (CLAIMS_SUBMITTED, OPERATOR_COMMANDS["intake"]),
-    "eligibility": (REGISTRY_COMPANIES, CLAIMS_REGISTERED, REVIEW_DECISIONS, OPERATOR_COMMANDS["eligibility"]),
-    "payments": (ELIGIBILITY_DECISIONS, PAYMENTS_SETTLEMENTS, CLAIMS_BANK_DETAILS, OPERATOR_COMMANDS["payments"]),
-    "notifications": (APPLICANT_CONTACTS, CLAIMS_STATUS, OPERATOR_COMMANDS["notifications"]),
+    # intake owns privacy.erased.v1: it destroys a claim's keys when notifications announces an erasure is due.
+    "intake": (CLAIMS_SUBMITTED, OPERATOR_COMMANDS["intake"], PRIVACY_ERASED),
+    "eligibility": (
+        REGISTRY_COMPANIES,
+        CLAIMS_REGISTERED,
+        REVIEW_DECISIONS,
+        OPERATOR_COMMANDS["eligibility"],
+        PRIVACY_ERASED,
+    ),
+    # payments owns the key topic: it reads the bank keys (and writes its SEPA batches' keys there too).
+    "payments": (
+        ELIGIBILITY_DECISIONS,
+        PAYMENTS_SETTLEMENTS,
+        CLAIMS_BANK_DETAILS,
+        OPERATOR_COMMANDS["payments"],
+        CLAIM_KEYS,
+        PRIVACY_ERASED,
+    ),
+    "notifications": (APPLICANT_CONTACTS, CLAIMS_STATUS, OPERATOR_COMMANDS["notifications"], CLAIM_KEYS),
     "backoffice": (
         COMMAND_OUTCOMES,
         SET_ASIDE_ITEMS,
@@ -125,20 +182,40 @@ CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
         BUDGETS,
         EMAILS,
         SEPA_FILES,
+        ACCESS_RESPONSES,
         CLAIMS_STATUS,
         CLAIMS_REGISTERED,
         PAYMENTS_ISSUED,
+        CLAIM_KEYS,
+        PRIVACY_ERASED,
     ),
     # The HTTP gateway reads the statuses of the claims portals posted to it (notifications stays their owner).
-    "gateway": (CLAIMS_STATUS, OPERATOR_COMMANDS["gateway"]),
+    "gateway": (CLAIMS_STATUS, OPERATOR_COMMANDS["gateway"], PRIVACY_ERASED),
 }
 
 
 # What each service writes (through its outbox), besides the dead letters of what it consumes. The AsyncAPI test
 # checks the services declare exactly these; the Kafka ACLs (guichet_common.access) are built from both maps.
 PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
-    "intake": (CLAIMS_STATUS, CLAIMS_REGISTERED, APPLICANT_CONTACTS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
-    "eligibility": (CLAIMS_STATUS, ELIGIBILITY_DECISIONS, JUDGEMENTS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
+    "intake": (
+        CLAIMS_STATUS,
+        CLAIMS_REGISTERED,
+        APPLICANT_CONTACTS,
+        COMMAND_OUTCOMES,
+        SET_ASIDE_ITEMS,
+        CLAIM_KEYS,
+        PRIVACY_ERASED,
+        ACCESS_RESPONSES,
+    ),
+    "eligibility": (
+        CLAIMS_STATUS,
+        ELIGIBILITY_DECISIONS,
+        JUDGEMENTS,
+        COMMAND_OUTCOMES,
+        SET_ASIDE_ITEMS,
+        PRIVACY_ERASED,
+        ACCESS_RESPONSES,
+    ),
     # payments also writes settlements: its bank-file adapter turns the bank's files into finance's reports.
     "payments": (
         CLAIMS_STATUS,
@@ -148,11 +225,21 @@ PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
         SEPA_FILES,
         COMMAND_OUTCOMES,
         SET_ASIDE_ITEMS,
+        CLAIM_KEYS,
+        PRIVACY_ERASED,
+        ACCESS_RESPONSES,
     ),
-    "notifications": (EMAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
-    "backoffice": (REVIEW_DECISIONS, *OPERATOR_COMMANDS.values()),
+    "notifications": (EMAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS, PRIVACY_ERASED, ACCESS_RESPONSES),
+    "backoffice": (REVIEW_DECISIONS, *OPERATOR_COMMANDS.values(), PRIVACY_ERASED),
     # The gateway publishes what portals post over HTTP on the same contract topics Kafka portals write.
-    "gateway": (CLAIMS_SUBMITTED, CLAIMS_BANK_DETAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS),
+    "gateway": (
+        CLAIMS_SUBMITTED,
+        CLAIMS_BANK_DETAILS,
+        COMMAND_OUTCOMES,
+        SET_ASIDE_ITEMS,
+        PRIVACY_ERASED,
+        ACCESS_RESPONSES,
+    ),
 }
 
 

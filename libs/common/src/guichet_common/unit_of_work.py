@@ -22,6 +22,7 @@ import asyncpg
 from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
+from guichet_common.privacy.keyring import InMemoryKeyRing, KeyRing, PostgresKeyRing
 from guichet_common.set_aside import Announcer, set_aside
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ class UnitOfWork:
     repositories as attributes."""
 
     inbox: Inbox
+    keys: KeyRing  # the data keys this service holds (guichet_common.privacy.keyring)
     announcer: Announcer | None = None  # who announces set-aside items (`announcing`); None: nobody
 
     def __init__(self) -> None:
@@ -102,6 +104,7 @@ class PostgresUnitOfWork(UnitOfWork):
         super().__init__()
         self.connection = connection
         self.inbox = _PostgresInbox(connection)
+        self.keys = PostgresKeyRing(connection)
         self._transaction: asyncpg.transaction.Transaction | None = None
 
     async def begin(self) -> None:
@@ -182,6 +185,7 @@ class FakeUnitOfWork(UnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.inbox = InMemoryInbox()
+        self.keys = InMemoryKeyRing()
         self.committed: list[OutboxMessage] = []
         self.commits = 0
         self.held: dict[tuple[str, str], str] = {}

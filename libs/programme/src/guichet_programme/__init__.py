@@ -98,6 +98,17 @@ class PaymentSettings(_Section):
     pain001_version: Literal["001.001.03", "001.001.09"] = "001.001.03"
 
 
+class Retention(_Section):
+    """How long personal data is kept (docs/privacy.md): each service erases its own copy when the period ends."""
+
+    # Names, e-mail addresses, phone numbers, and the e-mails sent: counted from the claim's final status.
+    contact_months_after_final: Annotated[int, Field(ge=1, le=120)] = 24
+    # IBAN, BIC, account holder: counted from the payment's final status (paid), or the claim's when it is never paid.
+    bank_months_after_payment_final: Annotated[int, Field(ge=1, le=120)] = 13
+    # Accounting records (claim id, SIREN, amounts, dates, batch, return codes): no personal data in them.
+    accounting_years: Annotated[int, Field(ge=1, le=30)] = 10
+
+
 class Programme(_Section):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
     name: str
@@ -110,6 +121,7 @@ class Programme(_Section):
     review: Review
     rule_versions: Annotated[tuple[RuleVersion, ...], Field(min_length=1)]
     payment: PaymentSettings
+    retention: Retention = Retention()
 
     @field_validator("timezone")
     @classmethod

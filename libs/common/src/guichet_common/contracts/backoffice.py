@@ -48,7 +48,18 @@ class ReviewDecisionV1(Contract):
     reason: WrittenReason
 
 
-OperatorAction = Literal["dead_letter_replay", "dead_letter_discard", "set_aside_release", "set_aside_cancel"]
+OperatorAction = Literal[
+    "dead_letter_replay",
+    "dead_letter_discard",
+    "set_aside_release",
+    "set_aside_cancel",
+    # A person's rights over their data (guichet_common.privacy), asked through the back-office: `claim_ids` are
+    # the subject's claims (the back-office resolves an e-mail or a SIREN to them); `target` is the request's id.
+    "privacy_export",  # every service answers on privacy.access-responses.v1
+    "privacy_erase",  # notifications decides (refused while under review, control or payment), the rest follow
+    "privacy_rectify",  # intake corrects its copy and announces the contact again; `rectification` holds the values
+]
+RectifiableField = Literal["email", "full_name", "phone"]
 
 
 class OperatorCommandV1(Contract):
@@ -69,6 +80,10 @@ class OperatorCommandV1(Contract):
     # Releasing a bank entry from payments' suspense list (kind `bank_entry`): the attempt it belongs to,
     # `<payment_id>:<attempt>`. Without it, payments matches the entry again by its own references.
     assign_to: Annotated[str, Field(min_length=3, max_length=80)] | None = None
+    claim_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=200)] = Field(
+        default_factory=list
+    )
+    rectification: dict[RectifiableField, Annotated[str, Field(max_length=254)]] | None = None
 
 
 class CommandOutcomeV1(Contract):

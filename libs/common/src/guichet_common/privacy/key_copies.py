@@ -1,0 +1,62 @@
+"""Keeping a copy of the owners' data keys from `privacy.claim-keys.v1` (notifications, payments, the back-office).
+
+Idempotent by content (no inbox rows): the latest announcement of a subject wins, and a destroyed key never comes
+back (`KeyRing.put`). A tombstone destroys every kind of its subject.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from guichet_common.contracts.privacy import ClaimKeysV1
+from guichet_common.pipeline import Published, Subscription, Undecodable, contract
+from guichet_common.privacy.keyring import Opener
+from guichet_common.privacy.sealing import DATA_KINDS
+from guichet_common.records import InboundRecord
+from guichet_common.unit_of_work import UnitOfWork
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class KeyAnnouncement:
+    subject: str
+    keys: Mapping[str, bytes | None]  # kind -> wrapped key, None: destroyed
+    at: dt.datetime
+
+
+def decode_key_record(record: InboundRecord) -> KeyAnnouncement:
+    if record.value is None:  # a tombstone: the subject's keys are all destroyed
+        if not record.key:
+            raise Undecodable("a tombstone without a key")
+        subject = record.key.decode("utf-8", errors="replace")
+        destroyed: dict[str, bytes | None] = dict.fromkeys(DATA_KINDS)
+        return KeyAnnouncement(subject, destroyed, dt.datetime.now(dt.UTC))
+    event = contract(ClaimKeysV1)(record)
+    try:
+        keys = {kind: None if v is None else base64.b64decode(v, validate=True) for kind, v in event.keys.items()}
+    except ValueError:
+        raise Undecodable("schema: keys: not base64") from None
+    return KeyAnnouncement(event.subject, keys, event.occurred_at)
+
+
+def key_copies(opener: Opener | None = None) -> Subscription[UnitOfWork, KeyAnnouncement]:
+    """The subscription a service adds to keep copies of the keys (CONSUMED_BY lists privacy.claim-keys.v1)."""
+
+    async def keep(uow: UnitOfWork, announcements: Sequence[KeyAnnouncement]) -> Sequence[Published]:
+        rows = [(a.subject, kind, wrapped, a.at) for a in announcements for kind, wrapped in a.keys.items()]
+        for at in sorted({r[3] for r in rows}):
+            await uow.keys.put([(s, k, w) for s, k, w, t in rows if t == at], at)
+        destroyed = [(s, k) for s, k, w, _ in rows if w is None]
+        if opener is not None:
+            opener.forget(destroyed)
+        if destroyed:
+            log.info("privacy_key_copies_destroyed", keys=len(destroyed))
+        return []
+
+    return Subscription(use_case=keep, decode=decode_key_record, event_id=None)
