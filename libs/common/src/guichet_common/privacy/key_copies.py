@@ -39,7 +39,9 @@ def decode_key_record(record: InboundRecord) -> KeyAnnouncement:
         return KeyAnnouncement(subject, destroyed, dt.datetime.now(dt.UTC))
     event = contract(ClaimKeysV1)(record)
     try:
-        keys = {kind: None if v is None else base64.b64decode(v, validate=True) for kind, v in event.keys.items()}
+        keys: dict[str, bytes | None] = {
+            kind: None if v is None else base64.b64decode(v, validate=True) for kind, v in event.keys.items()
+        }
     except ValueError:
         raise Undecodable("schema: keys: not base64") from None
     return KeyAnnouncement(event.subject, keys, event.occurred_at)
