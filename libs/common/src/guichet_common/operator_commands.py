@@ -22,11 +22,13 @@ from typing import Any, Literal, Protocol
 
 import structlog
 
+from guichet_common.clock import Clock, wall_clock
 from guichet_common.contracts.backoffice import COMMAND_OUTCOMES_TOPIC, CommandOutcomeV1, OperatorCommandV1
 from guichet_common.dead_letter_actions import DeadLetter, DeadLetterAlreadyHandled, DeadLetterId, NotReplayable
 from guichet_common.logging import mask_text
 from guichet_common.outbox import OutboxMessage
 from guichet_common.pipeline import Published
+from guichet_common.privacy.requests import PrivacyRequests, access_response
 from guichet_common.safe_text import printable
 from guichet_common.set_aside import Decision
 from guichet_common.topics import owner_of
@@ -105,11 +107,15 @@ def second_person_refusal(first: str, second: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class OperatorCommands:
-    """The use case of one service's command topic. `targets` gives the unit of work's dead letters and items."""
+    """The use case of one service's command topic. `targets` gives the unit of work's dead letters and items;
+    `privacy` applies a person's requests over their data (guichet_common.privacy.requests), when the service has
+    any to apply; `clock` is what "now" is for them."""
 
     service: str
     targets: Callable[[Any], CommandTargets]
     topic_prefix: str = ""
+    privacy: PrivacyRequests | None = None
+    clock: Clock = wall_clock
 
     async def apply(self, uow: UnitOfWork, commands: Sequence[OperatorCommandV1]) -> list[Published]:
         """Apply each new command in a savepoint of its own (a refused one leaves nothing behind) and answer each
@@ -122,7 +128,10 @@ class OperatorCommands:
         queued = len(uow.published)
         try:
             async with uow.savepoint():
-                detail = await self._apply(targets, command)
+                if command.action.startswith("privacy_"):
+                    detail = await self._privacy(uow, command)
+                else:
+                    detail = await self._apply(targets, command)
         except REFUSALS as refusal:
             del uow.published[queued:]  # what the refused command queued goes with its savepoint
             log.info("operator_command_refused", **bound, reason=mask_text(str(refusal))[:200])
@@ -156,6 +165,19 @@ class OperatorCommands:
             return f"{dead_letter_id} rejouée"
         await targets.discard_dead_letter(dead_letter_id, who)
         return f"{dead_letter_id} écartée"
+
+    async def _privacy(self, uow: UnitOfWork, command: OperatorCommandV1) -> str:
+        if command.service != self.service:
+            raise CommandRefused(f"commande adressée à {command.service}, pas à {self.service}")
+        if command.action == "privacy_export":
+            records = await self.privacy.export(uow, command) if self.privacy is not None else []
+            uow.publish([access_response(self.topic_prefix, self.service, command, records)])
+            return f"{len(records)} enregistrement(s) communiqué(s)"
+        if self.privacy is None:
+            raise CommandRefused(f"{self.service} n'applique pas cette demande ({command.action})")
+        if command.action == "privacy_erase":
+            return await self.privacy.erase(uow, command, self.clock())
+        return await self.privacy.rectify(uow, command, self.clock())
 
     def _own_dead_letter(self, target: str) -> DeadLetterId:
         """The dead letter named by `target`, if it is one this service wrote (of a topic it owns, in its

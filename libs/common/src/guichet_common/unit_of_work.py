@@ -22,6 +22,7 @@ import asyncpg
 from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, write_outbox
+from guichet_common.privacy.erasures import Erasures, InMemoryErasures, PostgresErasures
 from guichet_common.privacy.keyring import InMemoryKeyRing, KeyRing, PostgresKeyRing
 from guichet_common.set_aside import Announcer, set_aside
 
@@ -41,6 +42,7 @@ class UnitOfWork:
 
     inbox: Inbox
     keys: KeyRing  # the data keys this service holds (guichet_common.privacy.keyring)
+    erasures: Erasures  # what it erased of each claim's personal data (guichet_common.privacy.erasures)
     announcer: Announcer | None = None  # who announces set-aside items (`announcing`); None: nobody
 
     def __init__(self) -> None:
@@ -105,6 +107,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.connection = connection
         self.inbox = _PostgresInbox(connection)
         self.keys = PostgresKeyRing(connection)
+        self.erasures = PostgresErasures(connection)
         self._transaction: asyncpg.transaction.Transaction | None = None
 
     async def begin(self) -> None:
@@ -186,6 +189,7 @@ class FakeUnitOfWork(UnitOfWork):
         super().__init__()
         self.inbox = InMemoryInbox()
         self.keys = InMemoryKeyRing()
+        self.erasures = InMemoryErasures()
         self.committed: list[OutboxMessage] = []
         self.commits = 0
         self.held: dict[tuple[str, str], str] = {}

@@ -155,7 +155,7 @@ class EmailV1(Contract):
     programme: str
     status: str  # the claim status the e-mail announces
     subject: Annotated[str, Field(max_length=300)]
-    recipient: Annotated[str, Field(max_length=320)]
+    recipient: Annotated[str, Field(max_length=4000)]  # sealed (kind contact) since issue 18
     outcome: Literal["sent", "failed"]
 
 

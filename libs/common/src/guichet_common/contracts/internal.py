@@ -1,6 +1,8 @@
 """The project's own events between services. Ours to design; only additive changes within a version.
 
-They may carry bank details (internal topics only): `claims.status.v1` never does.
+They may carry contact and bank details (internal topics only; `claims.status.v1` never does), and then *sealed*
+(guichet_common.privacy.sealing): `sealed:v1:<kind>:<claim_id>:...`, opened only by the services that keep the
+claim's keys. Events written before sealing existed carry them in clear, and still read.
 """
 
 from __future__ import annotations
@@ -13,6 +15,31 @@ from pydantic import Field
 from guichet_common.contracts.base import Cents, Contract, Siren, Timestamp
 from guichet_common.contracts.claim_submitted import SubmittedClaim
 
+# A sealed value is longer than the field it seals: an internal event gives it room (and checks nothing else of it:
+# the contract topic checked the field before intake sealed it).
+SealedText = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class SealedContact(Contract):
+    full_name: SealedText
+    email: SealedText
+    phone: SealedText | None = None
+
+
+class SealedBankAccount(Contract):
+    iban: SealedText
+    bic: SealedText | None = None
+    holder_name: SealedText
+
+
+class RegisteredClaim(SubmittedClaim):
+    """The submitted claim as intake registers it: its contact (kind `contact`) and bank account (kind `bank`)
+    sealed under the claim's keys."""
+
+    contact: SealedContact  # type: ignore[assignment]
+    bank_account: SealedBankAccount  # type: ignore[assignment]
+
+
 CLAIMS_REGISTERED_TOPIC = "intake.claims-registered.v1"
 APPLICANT_CONTACTS_TOPIC = "intake.applicant-contacts.v1"
 ELIGIBILITY_DECISIONS_TOPIC = "eligibility.decisions.v1"
@@ -24,7 +51,10 @@ class ClaimRegisteredV1(Contract):
     event_id: UUID
     occurred_at: Timestamp
     correlation_id: UUID
-    claim: SubmittedClaim
+    claim: RegisteredClaim
+    # A keyed hash of the compact IBAN (MasterKey.fingerprint): eligibility compares IBANs across claims with it,
+    # never opening one. None in events written before sealing.
+    iban_fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     # The submission's `source` (the portal that sent it), for the statuses of later stages; None before it existed.
     source: Annotated[str, Field(max_length=200)] | None = None
 
@@ -37,8 +67,8 @@ class ApplicantContactV1(Contract):
     correlation_id: UUID
     claim_id: str
     programme: str
-    email: str
-    full_name: str
+    email: SealedText  # sealed (kind contact)
+    full_name: SealedText  # sealed (kind contact)
     iban_last4: Annotated[str, Field(max_length=4)] | None = None
 
 
@@ -55,8 +85,9 @@ class ClaimDecidedV1(Contract):
     rule_version: str
     grant_amount_cents: Annotated[Cents, Field(ge=1)]
     submitted_at: Timestamp
-    beneficiary_name: Annotated[str, Field(max_length=140)]
-    iban: str
-    bic: str | None = None
+    # Sealed (kind bank), as intake registered them: eligibility passes them on unopened; payments opens them.
+    beneficiary_name: SealedText
+    iban: SealedText
+    bic: SealedText | None = None
     # The claim's `source` (ClaimRegisteredV1.source), for payments' statuses; None when unknown.
     source: Annotated[str, Field(max_length=200)] | None = None
