@@ -53,7 +53,8 @@ class PostgresErasures:
 
     async def of(self, claim_ids: Iterable[str]) -> dict[tuple[str, str], Erasure]:
         rows = await self._conn.fetch(
-            "SELECT claim_id, kind, erased_at, reason, request_id FROM privacy_erasures WHERE claim_id = ANY($1::text[])",
+            "SELECT claim_id, kind, erased_at, reason, request_id FROM privacy_erasures"
+            " WHERE claim_id = ANY($1::text[])",
             sorted(set(claim_ids)),
         )
         return {(r["claim_id"], r["kind"]): Erasure(**dict(r)) for r in rows}
