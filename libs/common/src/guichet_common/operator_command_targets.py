@@ -16,6 +16,7 @@ from guichet_common.dead_letter_actions import DeadLetter, DeadLetterId
 from guichet_common.dead_letter_reader import KafkaDeadLetters
 from guichet_common.kafka_security import client_options
 from guichet_common.operator_commands import CommandRefused, Identity, OperatorCommands
+from guichet_common.privacy.requests import PrivacyRequests
 from guichet_common.runtime import Wiring
 from guichet_common.set_aside import Announcer, Decision
 from guichet_common.set_aside_decisions import Owner, owners
@@ -79,7 +80,11 @@ class PostgresCommandTargets:
 
 
 def operator_commands_for(
-    service: str, settings: CommonSettings, operators: ModuleType, dead_letters: DeadLetterReader | None = None
+    service: str,
+    settings: CommonSettings,
+    operators: ModuleType,
+    dead_letters: DeadLetterReader | None = None,
+    privacy: PrivacyRequests | None = None,
 ) -> OperatorCommands:
     """The use case of `service`'s command topic: the kinds its `operators` module decides (and stuck outbox rows),
     its dead letters read with its own Kafka client options (or `dead_letters`, in tests)."""
@@ -90,13 +95,13 @@ def operator_commands_for(
     def targets(uow: PostgresUnitOfWork) -> PostgresCommandTargets:
         return PostgresCommandTargets(uow.connection, kinds, reader, announcer)
 
-    return OperatorCommands(service, targets, settings.topic_prefix)
+    return OperatorCommands(service, targets, settings.topic_prefix, privacy=privacy, clock=settings.clock())
 
 
-def accept_operator_commands(wiring: Wiring, operators: ModuleType) -> None:
+def accept_operator_commands(wiring: Wiring, operators: ModuleType, privacy: PrivacyRequests | None = None) -> None:
     """Subscribe the service to its own command topic (backoffice.<service>-commands.v1), and declare what it answers
     with: the outcome of each command, and its set-aside items (announced by its units of work)."""
-    commands = operator_commands_for(wiring.name, wiring.settings, operators)
+    commands = operator_commands_for(wiring.name, wiring.settings, operators, privacy=privacy)
     wiring.subscribe(
         OPERATOR_COMMANDS[wiring.name].name,
         OperatorCommandV1,
