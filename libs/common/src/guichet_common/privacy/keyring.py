@@ -51,7 +51,7 @@ class PostgresKeyRing:
             return
         await self._conn.execute(
             "INSERT INTO privacy_keys (subject, kind, wrapped_key, created_at, destroyed_at)"
-            " SELECT s, k, w, $4, CASE WHEN w IS NULL THEN $4 END"
+            " SELECT s, k, w, $4::timestamptz, CASE WHEN w IS NULL THEN $4::timestamptz END"
             " FROM unnest($1::text[], $2::text[], $3::bytea[]) AS t (s, k, w)"
             " ON CONFLICT (subject, kind) DO UPDATE SET"
             "  wrapped_key = CASE WHEN privacy_keys.destroyed_at IS NULL THEN EXCLUDED.wrapped_key END,"
@@ -80,7 +80,7 @@ class PostgresKeyRing:
             return []
         rows = await self._conn.fetch(
             "INSERT INTO privacy_keys AS p (subject, kind, wrapped_key, created_at, destroyed_at)"
-            " SELECT s, k, NULL, $3, $3 FROM unnest($1::text[], $2::text[]) AS w (s, k)"
+            " SELECT s, k, NULL::bytea, $3::timestamptz, $3::timestamptz FROM unnest($1::text[], $2::text[]) AS w (s, k)"
             " ON CONFLICT (subject, kind) DO UPDATE SET wrapped_key = NULL, destroyed_at = $3"
             "  WHERE p.destroyed_at IS NULL"
             " RETURNING p.subject, p.kind",
