@@ -16,6 +16,7 @@ from guichet_common.consumer import BatchProcessor
 from guichet_common.inbox import first_sightings
 from guichet_common.outbox import OutboxMessage, queued_messages, write_outbox
 from guichet_common.pipeline import Subscription
+from guichet_common.privacy.sealing import KeyNotYetKnown
 from guichet_common.records import InboundRecord
 from guichet_common.relay import OutboxRelay, idempotent_producer
 from guichet_common.unit_of_work import PostgresUnitOfWork
@@ -144,3 +145,39 @@ async def test_the_relay_replaces_a_producer_the_broker_no_longer_accepts(intake
     assert sent == [b"m0", b"m1", b"m2"]
     assert len(made) == 2 and made[0].stopped
     assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_batch_waits_for_a_key_not_yet_here_and_a_key_that_never_comes_is_a_dead_letter(
+    intake_pool: asyncpg.Pool,
+) -> None:
+    """A sealed field's key comes on another topic, read by another consumer: its batch is fetched again shortly, with
+    nothing applied; past the wait limit the record is a dead letter like any other it cannot apply."""
+    keys_here: set[bytes] = set()
+
+    async def handler(uow: PostgresUnitOfWork, records: Sequence[InboundRecord]) -> list[OutboxMessage]:
+        for r in records:
+            if r.value not in keys_here:
+                raise KeyNotYetKnown((r.value or b"").decode(), "contact")
+        return [OutboxMessage("t.out", r.key, r.value or b"") for r in records]
+
+    subscription = Subscription(handler, lambda r: r, event_id=InboundRecord.fallback_event_id)
+    processor = BatchProcessor(intake_pool, subscription, key_wait_limit_s=0.5)
+    batch = [record(1, b"CFN-1"), record(2, b"CFN-2")]
+    keys_here.add(b"CFN-1")
+    with pytest.raises(KeyNotYetKnown):
+        await processor.process(batch)
+    async with intake_pool.acquire() as conn:
+        assert [r for r in await queued_messages(conn) if r.topic in ("t.out", "t.in.dlq")] == []
+    keys_here.add(b"CFN-2")
+    await processor.process(batch)  # the key arrived: the batch is applied whole
+    async with intake_pool.acquire() as conn:
+        assert [r.value for r in await queued_messages(conn) if r.topic == "t.out"] == [b"CFN-1", b"CFN-2"]
+    never = [record(3, b"CFN-3"), record(4, b"CFN-1")]
+    with pytest.raises(KeyNotYetKnown):
+        await processor.process(never)
+    await asyncio.sleep(0.6)
+    await processor.process(never)  # waited long enough: the one without a key is set apart, the other applied
+    async with intake_pool.acquire() as conn:
+        rows = await queued_messages(conn)
+    assert [r.value for r in rows if r.topic == "t.in.dlq"] == [b"CFN-3"]
+    assert [r.value for r in rows if r.topic == "t.out"][-1] == b"CFN-1"
