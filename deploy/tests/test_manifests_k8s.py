@@ -163,6 +163,10 @@ def test_kafka_topics_are_exactly_the_codes_topics() -> None:
         policy = topic_config.get("cleanup.policy", "delete")
         wanted = "compact" if expected[name].compacted else "delete"
         assert policy == wanted, f"{name}: cleanup.policy {policy}, the code says {wanted}"
+        # Retention is part of the register (docs/privacy.md): the topics with personal data in clear keep it no
+        # longer than the code says, and the key topic is compacted as the code configures it.
+        declared_config = {key: str(value) for key, value in topic_config.items() if key != "min.insync.replicas"}
+        assert declared_config == expected[name].config(), f"{name}: config differs from guichet_common.topics"
 
 
 def test_kafka_users_have_exactly_the_codes_grants() -> None:
@@ -273,6 +277,8 @@ def test_deployment_takes_every_secret_from_a_secret(service: str) -> None:
     # The Secret the Strimzi User Operator writes for the KafkaUser (named like it, key `password`).
     assert env["KAFKA_SASL_PASSWORD"]["secretKeyRef"] == {"name": principal(service), "key": "password"}
     assert env["KAFKA_SASL_USERNAME"] == principal(service)
+    # The master key wrapping every claim's data keys (guichet_common.privacy): one Secret all services share.
+    assert env["GUICHET_PRIVACY_MASTER_KEY"]["secretKeyRef"] == {"name": "guichet-privacy", "key": "master-key"}
     assert not objects("Secret"), "Secret objects are created by the operator, never committed"
 
 
