@@ -52,7 +52,7 @@ class BatchProcessor:
         unit_of_work: Callable[[asyncpg.Connection], PostgresUnitOfWork] = PostgresUnitOfWork,
         *,
         max_backoff_s: float = 5.0,
-        key_wait_limit_s: float = 120.0,
+        key_wait_limit_s: float = 30.0,
     ) -> None:
         self._pool = pool
         self._subscription = subscription
