@@ -104,16 +104,22 @@ class Backoffice:
     def get(self, path: str) -> dict[str, Any]:
         return self._call("GET", path, None)
 
+    def get_if_known(self, path: str) -> dict[str, Any] | None:
+        """GET, with a 404 read as "not known yet" (None): an answer still on its way, not a refusal."""
+        return self._call("GET", path, None, missing_ok=True)
+
     def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._call("POST", path, body or {})
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None, *, missing_ok: bool = False) -> Any:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         try:
             with httpx.Client(timeout=TIMEOUT_S) as client:
                 response = client.request(method, f"{self.url}{API}/{path}", json=body, headers=headers)
         except httpx.HTTPError as error:
             fail(ExitCode.UNREACHABLE, f"unavailable: the back-office at {self.url}: {type(error).__name__}")
+        if missing_ok and response.status_code == 404:
+            return None
         return _answer(response)
 
 
