@@ -31,6 +31,17 @@ from guichet_eligibility.unit_of_work import EligibilityUnitOfWork, EligibilityW
 from guichet_programme import load_programmes
 
 _registry_company = contract(RegistryCompanyV1)
+# What eligibility keeps of a registry record: what its rules read. Not the denomination, which for a sole trader is
+# the person's name, nor the legal category.
+REGISTRY_FIELDS_KEPT = frozenset(
+    {
+        "siren",
+        "etatAdministratifUniteLegale",
+        "dateCreationUniteLegale",
+        "activitePrincipaleUniteLegale",
+        "trancheEffectifsUniteLegale",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +53,8 @@ class Tombstone:
 
 def registry_record(record: InboundRecord) -> RegistryCompanyV1 | Tombstone | None:
     """A registry record as the contract's company, or a tombstone; None for a tombstone without a key (nothing to
-    remove). PostgreSQL refuses a NUL, which would fail the whole batch: a key or a denomination (the only free text,
-    kept in jsonb) holding a control character is dead-lettered instead."""
+    remove). PostgreSQL refuses a NUL, which would fail the whole batch: a key holding a control character is
+    dead-lettered instead, and so is a denomination holding one (not stored, but no registry writes one)."""
     if record.value is None:
         key = (record.key or b"").decode("utf-8", "replace")
         if has_unsafe_characters(key):
@@ -63,11 +74,14 @@ class EligibilityHandlers:
         self, uow: EligibilityWork, changes: Sequence[RegistryCompanyV1 | Tombstone]
     ) -> Sequence[Published]:
         # Per SIREN, the batch's last word (the topic is compacted: the last record wins).
-        latest = {c.siren: None if isinstance(c, Tombstone) else c.model_dump(mode="json") for c in changes}
+        latest = {
+            c.siren: None if isinstance(c, Tombstone) else c.model_dump(mode="json", include=REGISTRY_FIELDS_KEPT)
+            for c in changes
+        }
         return await self.service.apply_registry_records(uow, latest)
 
     async def claims_registered(self, uow: EligibilityWork, events: Sequence[ClaimRegisteredV1]) -> Sequence[Published]:
-        arrivals = [Arrival(event.claim, event.correlation_id, event.source) for event in events]
+        arrivals = [Arrival(e.claim, e.correlation_id, e.source, e.iban_fingerprint) for e in events]
         return await self.service.apply_registered_claims(uow, arrivals)
 
 

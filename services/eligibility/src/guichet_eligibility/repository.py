@@ -33,6 +33,7 @@ class WaitingClaim:
     correlation_id: UUID
     payload: Mapping[str, Any]
     source: str | None = None
+    iban_fingerprint: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +46,7 @@ class ClaimWithDecision:
     reviewed: bool
     rule_results: Sequence[Mapping[str, Any]] = ()  # the rules' decision, each rule as RuleResult.as_record
     source: str | None = None
+    iban_fingerprint: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +60,7 @@ class DecidedClaim:
     reasons: tuple[str, ...]
     rule_results: list[dict[str, Any]]
     granted_cents: int
+    iban_fingerprint: str | None = None
 
 
 class PostgresCompanies:
@@ -68,15 +71,15 @@ class PostgresCompanies:
 
     async def upsert(self, records: Sequence[Mapping[str, Any]]) -> None:
         """One statement for a batch of registry records; at most one record per SIREN (ON CONFLICT cannot update a
-        row twice in one statement)."""
+        row twice in one statement). Only what the rules read is kept: not the denomination, which for a sole trader
+        is a person's name, nor anything else of the record."""
         await self._conn.execute(
-            "INSERT INTO companies (siren, state, created_on, naf_code, headcount_band, record)"
-            " SELECT c.siren, c.state, c.created_on, c.naf_code, c.headcount_band, c.record::jsonb"
-            " FROM unnest($1::bpchar[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[])"
-            "      AS c (siren, state, created_on, naf_code, headcount_band, record)"
+            "INSERT INTO companies (siren, state, created_on, naf_code, headcount_band)"
+            " SELECT c.siren, c.state, c.created_on, c.naf_code, c.headcount_band"
+            " FROM unnest($1::bpchar[], $2::text[], $3::date[], $4::text[], $5::text[])"
+            "      AS c (siren, state, created_on, naf_code, headcount_band)"
             " ON CONFLICT (siren) DO UPDATE SET state = EXCLUDED.state, created_on = EXCLUDED.created_on,"
-            " naf_code = EXCLUDED.naf_code, headcount_band = EXCLUDED.headcount_band, record = EXCLUDED.record,"
-            " updated_at = now()",
+            " naf_code = EXCLUDED.naf_code, headcount_band = EXCLUDED.headcount_band, updated_at = now()",
             [r["siren"] for r in records],
             [r["etatAdministratifUniteLegale"] for r in records],
             [
@@ -85,7 +88,6 @@ class PostgresCompanies:
             ],
             [r.get("activitePrincipaleUniteLegale") for r in records],
             [r.get("trancheEffectifsUniteLegale") for r in records],
-            [orjson.dumps(r).decode() for r in records],
         )
 
     async def delete(self, sirens: Sequence[str]) -> None:
@@ -112,19 +114,19 @@ class PostgresClaims:
     async def insert_awaiting(self, claims: Sequence[AwaitingClaim]) -> None:
         # A batch in one statement per table (unnest): about half the database's work of one execution per row.
         await self._conn.execute(
-            "INSERT INTO claims (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, status,"
-            " registry_deadline, source) SELECT c.claim_id, c.programme, c.siren, c.submitted_at, c.correlation_id,"
-            " c.iban, c.payload::jsonb, 'awaiting_registry', c.registry_deadline, c.source FROM unnest($1::text[],"
-            " $2::text[], $3::bpchar[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::timestamptz[],"
-            " $9::text[])"
-            "      AS c (claim_id, programme, siren, submitted_at, correlation_id, iban, payload, registry_deadline,"
-            "            source)",
+            "INSERT INTO claims (claim_id, programme, siren, submitted_at, correlation_id, iban_fingerprint, payload,"
+            " status, registry_deadline, source) SELECT c.claim_id, c.programme, c.siren, c.submitted_at,"
+            " c.correlation_id, c.iban_fingerprint, c.payload::jsonb, 'awaiting_registry', c.registry_deadline,"
+            " c.source FROM unnest($1::text[], $2::text[], $3::bpchar[], $4::timestamptz[], $5::uuid[], $6::text[],"
+            " $7::text[], $8::timestamptz[], $9::text[])"
+            "      AS c (claim_id, programme, siren, submitted_at, correlation_id, iban_fingerprint, payload,"
+            "            registry_deadline, source)",
             [c.facts.claim_id for c in claims],
             [c.facts.programme for c in claims],
             [c.facts.siren for c in claims],
             [c.facts.submitted_at for c in claims],
             [c.correlation_id for c in claims],
-            [c.facts.iban for c in claims],
+            [c.facts.iban_fingerprint for c in claims],
             [orjson.dumps(c.payload).decode() for c in claims],  # text: a JSON list would read as array dimensions
             [c.registry_deadline for c in claims],
             [c.source for c in claims],
@@ -141,8 +143,8 @@ class PostgresClaims:
         )
 
     async def related_claims(self, claims: Sequence[ClaimFacts]) -> list[tuple[str, PriorClaim]]:
-        """(programme, claim) for every stored claim sharing a SIREN, an IBAN or an invoice with one of `claims`
-        (themselves included): one query for a whole batch.
+        """(programme, claim) for every stored claim sharing a SIREN, an IBAN (by fingerprint) or an invoice with one
+        of `claims` (themselves included): one query for a whole batch.
 
         SIRENs are char(9) columns: compared with a text[] the index would be skipped for a cast of every row, hence
         the bpchar[] parameters here and in the other SIREN look-ups."""
@@ -150,17 +152,18 @@ class PostgresClaims:
         rows = await self._conn.fetch(
             "WITH related AS ("
             "  SELECT claim_id FROM claims WHERE programme = ANY($1::text[]) AND siren = ANY($2::bpchar[])"
-            "  UNION SELECT claim_id FROM claims WHERE programme = ANY($1::text[]) AND iban = ANY($3::text[])"
+            "  UNION SELECT claim_id FROM claims WHERE programme = ANY($1::text[])"
+            "   AND iban_fingerprint = ANY($3::text[])"
             "  UNION SELECT i.claim_id FROM unnest($4::text[], $5::text[]) AS k (supplier_key, invoice_number)"
             "  JOIN claim_invoices i USING (supplier_key, invoice_number))"
-            " SELECT c.claim_id, c.programme, c.siren, c.status = ANY($6::text[]) AS holds_aid, c.iban,"
+            " SELECT c.claim_id, c.programme, c.siren, c.status = ANY($6::text[]) AS holds_aid, c.iban_fingerprint,"
             "  coalesce(array_agg(i.supplier_key || chr(31) || i.invoice_number)"
             "           FILTER (WHERE i.claim_id IS NOT NULL), '{}') AS keys"
             " FROM claims c JOIN related USING (claim_id) LEFT JOIN claim_invoices i USING (claim_id)"
             " GROUP BY c.claim_id",
             sorted({facts.programme for facts in claims}),
             sorted({facts.siren for facts in claims}),
-            sorted({facts.iban for facts in claims}),
+            sorted({facts.iban_fingerprint for facts in claims if facts.iban_fingerprint is not None}),
             [supplier for _, (supplier, _) in keys],
             [number for _, (_, number) in keys],
             sorted(HOLDING_AID),  # the domain's one definition of a claim that holds its company's aid
@@ -172,7 +175,7 @@ class PostgresClaims:
                     claim_id=row["claim_id"],
                     siren=row["siren"],
                     holds_aid=row["holds_aid"],
-                    iban=row["iban"],
+                    iban_fingerprint=row["iban_fingerprint"],
                     invoice_keys=frozenset(_invoice_key(key) for key in row["keys"]),
                 ),
             )
@@ -181,21 +184,21 @@ class PostgresClaims:
 
     async def take_awaiting_for_companies(self, sirens: Sequence[str]) -> list[WaitingClaim]:
         rows = await self._conn.fetch(
-            "SELECT claim_id, correlation_id, payload, source FROM claims"
+            "SELECT claim_id, correlation_id, payload, source, iban_fingerprint FROM claims"
             " WHERE status = 'awaiting_registry' AND set_aside_at IS NULL AND siren = ANY($1::bpchar[])"
             " ORDER BY received_at FOR UPDATE",
             list(sirens),
         )
-        return [WaitingClaim(row["claim_id"], row["correlation_id"], row["payload"], row["source"]) for row in rows]
+        return [_waiting(row) for row in rows]
 
     async def take_awaiting_past_deadline(self, limit: int) -> list[WaitingClaim]:
         rows = await self._conn.fetch(
-            "SELECT claim_id, correlation_id, payload, source FROM claims"
+            "SELECT claim_id, correlation_id, payload, source, iban_fingerprint FROM claims"
             " WHERE status = 'awaiting_registry' AND set_aside_at IS NULL AND registry_deadline <= now()"
             " ORDER BY registry_deadline LIMIT $1 FOR UPDATE SKIP LOCKED",
             limit,
         )
-        return [WaitingClaim(row["claim_id"], row["correlation_id"], row["payload"], row["source"]) for row in rows]
+        return [_waiting(row) for row in rows]
 
     async def mark_set_aside(self, claim_id: str) -> None:
         """The deadline job skips the claim until an operator releases it (`set_aside_repository`)."""
@@ -238,6 +241,7 @@ class PostgresClaims:
             row["reviewed"],
             row["rule_results"] or (),
             row["source"],
+            row["iban_fingerprint"],
         )
 
     async def record_review(
@@ -258,7 +262,7 @@ class PostgresClaims:
         """Every judged claim of the programme in arrival order, with the rules' decision and what it granted."""
         rows = await self._conn.fetch(
             "SELECT c.claim_id, c.siren, c.payload, d.outcome, d.reasons, d.rule_results,"
-            " d.grant_cents AS granted_cents"
+            " d.grant_cents AS granted_cents, c.iban_fingerprint"
             " FROM claims c JOIN decisions d USING (claim_id) WHERE c.programme = $1"
             " ORDER BY c.received_at, c.claim_id",
             programme,
@@ -272,6 +276,7 @@ class PostgresClaims:
                 tuple(row["reasons"]),
                 list(row["rule_results"] or []),
                 row["granted_cents"] or 0,
+                row["iban_fingerprint"],
             )
             for row in rows
         ]
@@ -291,13 +296,18 @@ async def claim_with_decision(conn: asyncpg.Connection, claim_id: str, *, lock: 
     """The claim with its decision and rule results, as the console's `review show` prints it; with `lock`, held
     until the transaction ends."""
     return await conn.fetchrow(
-        "SELECT c.claim_id, c.status, c.correlation_id, c.payload, c.source, d.rule_version, d.reasons,"
+        "SELECT c.claim_id, c.status, c.correlation_id, c.payload, c.source, c.iban_fingerprint, d.rule_version,"
+        " d.reasons,"
         " d.rule_results,"
         " EXISTS (SELECT 1 FROM review_decisions r WHERE r.claim_id = c.claim_id) AS reviewed"
         " FROM claims c LEFT JOIN decisions d USING (claim_id) WHERE c.claim_id = $1"
         + (" FOR UPDATE OF c" if lock else ""),
         claim_id,
     )
+
+
+def _waiting(row: asyncpg.Record) -> WaitingClaim:
+    return WaitingClaim(row["claim_id"], row["correlation_id"], row["payload"], row["source"], row["iban_fingerprint"])
 
 
 def _invoice_key(stored: str) -> tuple[str, str]:

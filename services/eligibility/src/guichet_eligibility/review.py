@@ -13,8 +13,8 @@ from guichet_common.contracts.status import ClaimStatus
 from guichet_eligibility import domain
 from guichet_eligibility.judgements import judgement_message
 from guichet_eligibility.repository import PostgresClaims
-from guichet_eligibility.service import announce, stored_claim
-from guichet_eligibility.translate import claim_facts
+from guichet_eligibility.service import announce
+from guichet_eligibility.translate import claim_facts, stored_claim
 from guichet_eligibility.unit_of_work import EligibilityWork, on_connection
 from guichet_programme import Programme
 
@@ -79,7 +79,7 @@ async def apply_review(
     )
     grant, reasons = 0, [REJECTED_AFTER_REVIEW]
     if status == domain.APPROVED:
-        facts = claim_facts(claim)
+        facts = claim_facts(claim, found.iban_fingerprint)
         registry = await uow.companies.registry_facts_for([facts.siren])
         ledger = domain.Ledger.of(await uow.claims.related_claims([facts]), ())
         [judgement] = domain.judge([facts], registry, ledger, programmes)

@@ -17,8 +17,8 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from guichet_common.contracts import ClaimDecidedV1, ClaimStatusV1, SubmittedClaim
-from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
+from guichet_common.contracts import ClaimDecidedV1, ClaimStatusV1
+from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC, RegisteredClaim
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
 from guichet_common.contracts.status import ClaimStatus
 from guichet_common.outbox import OutboxMessage
@@ -26,7 +26,7 @@ from guichet_common.records import describe_validation_error
 from guichet_eligibility import domain
 from guichet_eligibility.judgements import judgement_message
 from guichet_eligibility.repository import AwaitingClaim, WaitingClaim
-from guichet_eligibility.translate import claim_facts
+from guichet_eligibility.translate import claim_facts, stored_claim
 from guichet_eligibility.unit_of_work import EligibilityWork
 from guichet_programme import Programme
 
@@ -36,11 +36,16 @@ REGISTRY_DEADLINE = "registry_deadline"  # the set-aside kind of a claim the dea
 
 @dataclass(frozen=True)
 class Arrival:
-    """A registered claim, as intake announced it."""
+    """A registered claim, as intake announced it (contact and bank fields sealed; a stored one, null once erased)."""
 
-    claim: SubmittedClaim
+    claim: RegisteredClaim
     correlation_id: uuid.UUID
     source: str | None = None  # the portal that sent it: every status and decision about it names it
+    iban_fingerprint: str | None = None  # None for a claim registered before sealing
+
+    @property
+    def facts(self) -> domain.ClaimFacts:
+        return claim_facts(self.claim, self.iban_fingerprint)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class EligibilityService:
         if not arrived:
             return []
         waiting = await uow.claims.take_awaiting_for_companies(arrived)
-        return await self._judge(uow, [Arrival(stored_claim(w.payload), w.correlation_id, w.source) for w in waiting])
+        return await self._judge(uow, [waiting_arrival(w) for w in waiting])
 
     async def apply_registered_claims(self, uow: EligibilityWork, arrivals: Sequence[Arrival]) -> list[OutboxMessage]:
         """Judge every claim never registered before, or park it until its registry record arrives."""
@@ -75,9 +80,8 @@ class EligibilityService:
         deadline = datetime.now(UTC) + self.registry_grace
         await uow.claims.insert_awaiting(
             [
-                AwaitingClaim(
-                    claim_facts(a.claim), a.correlation_id, a.claim.model_dump(mode="json"), deadline, a.source
-                )
+                # The payload as received: its sealed values stay sealed (eligibility holds no key).
+                AwaitingClaim(a.facts, a.correlation_id, a.claim.model_dump(mode="json"), deadline, a.source)
                 for a in new
             ]
         )
@@ -102,7 +106,7 @@ class EligibilityService:
         published: list[OutboxMessage] = []
 
         async def judge_all(claims: list[WaitingClaim]) -> None:
-            arrivals = [Arrival(stored_claim(c.payload), c.correlation_id, c.source) for c in claims]
+            arrivals = [waiting_arrival(c) for c in claims]
             published.extend(await self._judge(uow, arrivals))
 
         async def one_by_one(claims: list[WaitingClaim], error: Exception) -> None:
@@ -131,7 +135,7 @@ class EligibilityService:
         ones before it in `in_order` (the batch's arrival order, claims left waiting included; default: `claims`)."""
         if not claims:
             return []
-        facts = [claim_facts(arrival.claim) for arrival in claims]
+        facts = [arrival.facts for arrival in claims]
         if registry is None:
             registry = await uow.companies.registry_facts_for(sorted({f.siren for f in facts}))
         order = list(in_order) if in_order is not None else [f.claim_id for f in facts]
@@ -187,14 +191,18 @@ def failure_reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def stored_claim(payload: Mapping[str, Any]) -> SubmittedClaim:
-    # Our own stored JSON: dates come back as strings, hence the lax (non-strict) validation here.
-    return SubmittedClaim.model_validate(payload, strict=False)
+def waiting_arrival(claim: WaitingClaim) -> Arrival:
+    return Arrival(stored_claim(claim.payload), claim.correlation_id, claim.source, claim.iban_fingerprint)
+
+
+class BankDetailsErased(Exception):
+    """An approval of a claim whose bank details were erased: there is nothing to pay to (erasure waits for a final
+    status, so this means a bug or a hand-edited row)."""
 
 
 def announce(
     topic_prefix: str,
-    claim: SubmittedClaim,
+    claim: RegisteredClaim,
     outcome: ClaimStatus,
     reasons: list[str],
     rule_version: str,
@@ -220,6 +228,10 @@ def announce(
     )
     messages = [OutboxMessage.of_event(topic_prefix + STATUS_TOPIC, claim.claim_id, status)]
     if outcome == domain.APPROVED:
+        bank = claim.bank_account
+        if bank.iban is None or bank.holder_name is None:
+            raise BankDetailsErased(f"claim {claim.claim_id}: bank details erased, nothing to pay to")
+        # The bank values go to payments as intake sealed them (kind bank): payments opens them, eligibility cannot.
         approved = ClaimDecidedV1(
             event_id=uuid.uuid4(),
             occurred_at=now,
@@ -231,9 +243,9 @@ def announce(
             rule_version=rule_version,
             grant_amount_cents=grant_cents,
             submitted_at=claim.submitted_at,
-            beneficiary_name=claim.bank_account.holder_name,
-            iban=claim.bank_account.iban,
-            bic=claim.bank_account.bic,
+            beneficiary_name=bank.holder_name,
+            iban=bank.iban,
+            bic=bank.bic,
             source=source,
         )
         messages.append(

@@ -1,16 +1,55 @@
-"""The edge between contracts and the domain: a submitted claim as the facts the rules look at."""
+"""The edge between contracts and the domain: a registered claim as the facts the rules look at.
+
+Eligibility never opens a claim's contact or bank fields: intake sealed them, and the rules need none of them (the
+IBAN is compared by its fingerprint, which travels beside the claim). It keeps the claim as received, sealed values
+included, to pass the bank fields on unopened when it approves the claim; once erased they read null.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from guichet_common.contracts import SubmittedClaim
+from guichet_common.contracts.base import Contract
+from guichet_common.contracts.internal import RegisteredClaim, SealedText
 from guichet_eligibility.domain import ClaimFacts, InvoiceFacts
 
+CONTACT_FIELDS = ("full_name", "email", "phone")
+BANK_FIELDS = ("iban", "bic", "holder_name")
+# The stored payload's sections that hold each kind of personal data (what an erasure of that kind nulls).
+ERASABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "contact": ("contact", CONTACT_FIELDS),
+    "bank": ("bank_account", BANK_FIELDS),
+}
 
-def compact_iban(iban: str) -> str:
-    return iban.replace(" ", "").upper()
+
+class StoredContact(Contract):
+    full_name: SealedText | None = None
+    email: SealedText | None = None
+    phone: SealedText | None = None
 
 
-def claim_facts(claim: SubmittedClaim) -> ClaimFacts:
+class StoredBankAccount(Contract):
+    iban: SealedText | None = None
+    bic: SealedText | None = None
+    holder_name: SealedText | None = None
+
+
+class StoredClaim(RegisteredClaim):
+    """A registered claim as eligibility keeps it: its sealed values as received (in clear for a claim registered
+    before sealing), each null once erased."""
+
+    contact: StoredContact  # type: ignore[assignment]
+    bank_account: StoredBankAccount  # type: ignore[assignment]
+
+
+def stored_claim(payload: Mapping[str, Any]) -> StoredClaim:
+    # Our own stored JSON: dates come back as strings, hence the lax (non-strict) validation here.
+    return StoredClaim.model_validate(payload, strict=False)
+
+
+def claim_facts(claim: SubmittedClaim, iban_fingerprint: str | None) -> ClaimFacts:
     applicant = claim.applicant
     return ClaimFacts(
         claim_id=claim.claim_id,
@@ -27,7 +66,7 @@ def claim_facts(claim: SubmittedClaim) -> ClaimFacts:
         manager_full_time_employee=applicant.manager_full_time_employee_since_2020_10_30,
         declarations=tuple(claim.declarations.model_dump().items()),
         filed_by_kind=claim.filed_by.kind,
-        iban=compact_iban(claim.bank_account.iban),
+        iban_fingerprint=iban_fingerprint,
         invoices=tuple(
             InvoiceFacts(
                 number=invoice.invoice_number,

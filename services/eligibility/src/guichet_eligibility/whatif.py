@@ -14,8 +14,7 @@ import asyncpg
 
 from guichet_eligibility import domain
 from guichet_eligibility.repository import DecidedClaim
-from guichet_eligibility.service import stored_claim
-from guichet_eligibility.translate import claim_facts
+from guichet_eligibility.translate import claim_facts, stored_claim
 from guichet_eligibility.unit_of_work import EligibilityUnitOfWork, EligibilityWork
 from guichet_programme import Programme
 
@@ -53,7 +52,7 @@ async def replay_decided(uow: EligibilityWork, programme: Programme, rule_versio
     report = WhatIfReport(programme.id)
     decided = await uow.claims.decided_claims(programme.id)
     registry = await uow.companies.registry_facts_for(sorted({claim.siren for claim in decided}))
-    facts = [claim_facts(stored_claim(claim.payload)) for claim in decided]
+    facts = [claim_facts(stored_claim(claim.payload), claim.iban_fingerprint) for claim in decided]
     judged = domain.judge(facts, registry, domain.Ledger(), {programme.id: programme}, version=version)
     for claim, judgement in zip(decided, judged, strict=True):
         _tally(report, claim, judgement.decision)

@@ -13,7 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimSubmittedV1, SubmittedClaim
+from guichet_common.contracts.internal import RegisteredClaim
 from guichet_common.pipeline import Subscription, contract
+from guichet_common.privacy.sealing import MasterKey, seal
 from guichet_common.records import InboundRecord
 from guichet_common.settings import project_root
 from guichet_common.unit_of_work import FakeUnitOfWork
@@ -27,6 +29,9 @@ from guichet_programme import load_programmes
 PROGRAMMES = load_programmes(project_root() / "programmes")
 COMPANY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
+# What intake holds and eligibility does not: the master key (fingerprints) and the claims' data keys (sealing).
+MASTER = MasterKey(bytes(range(32)))
+DATA_KEY = bytes(range(32, 64))
 
 
 class InMemoryCompanies:
@@ -91,17 +96,23 @@ class InMemoryClaims:
     async def related_claims(self, claims: Sequence[ClaimFacts]) -> list[tuple[str, PriorClaim]]:
         programmes = {facts.programme for facts in claims}
         sirens = {facts.siren for facts in claims}
-        ibans = {facts.iban for facts in claims}
+        ibans = {facts.iban_fingerprint for facts in claims} - {None}
         keys = {key for facts in claims for key in facts.invoice_keys()}
         return [
             (
                 row.facts.programme,
                 PriorClaim(
-                    row.facts.claim_id, row.facts.siren, holds_aid(row.status), row.facts.iban, row.facts.invoice_keys()
+                    row.facts.claim_id,
+                    row.facts.siren,
+                    holds_aid(row.status),
+                    row.facts.iban_fingerprint,
+                    row.facts.invoice_keys(),
                 ),
             )
             for row in self.rows.values()
-            if (row.facts.programme in programmes and (row.facts.siren in sirens or row.facts.iban in ibans))
+            if (
+                row.facts.programme in programmes and (row.facts.siren in sirens or row.facts.iban_fingerprint in ibans)
+            )
             or row.facts.invoice_keys() & keys  # as in SQL: invoices relate claims whatever their programme
         ]
 
@@ -128,7 +139,15 @@ class InMemoryClaims:
         version = row.decision.rule_version if row.decision else None
         results = [result.as_record() for result in row.decision.results] if row.decision else []
         return ClaimWithDecision(
-            claim_id, row.status, row.correlation_id, row.payload, version, row.review is not None, results, row.source
+            claim_id,
+            row.status,
+            row.correlation_id,
+            row.payload,
+            version,
+            row.review is not None,
+            results,
+            row.source,
+            row.facts.iban_fingerprint,
         )
 
     async def record_review(
@@ -147,6 +166,7 @@ class InMemoryClaims:
                 row.decision.reasons,
                 [result.as_record() for result in row.decision.results],
                 row.decision.grant_cents,
+                row.facts.iban_fingerprint,
             )
             for row in sorted(self.rows.values(), key=lambda row: row.received)
             if row.decision is not None and row.facts.programme == programme
@@ -158,7 +178,7 @@ class InMemoryClaims:
 
     @staticmethod
     def _waiting(row: StoredClaim) -> WaitingClaim:
-        return WaitingClaim(row.facts.claim_id, row.correlation_id, row.payload, row.source)
+        return WaitingClaim(row.facts.claim_id, row.correlation_id, row.payload, row.source, row.facts.iban_fingerprint)
 
 
 class FakeEligibilityUnitOfWork(FakeUnitOfWork, EligibilityWork):
@@ -195,12 +215,29 @@ def claim(claim_id: str, siren: str = CLAIM.applicant.siren, **changes: Any) -> 
     return CLAIM.model_copy(update={"claim_id": claim_id, "applicant": applicant, **changes})
 
 
+def sealed(submitted: SubmittedClaim) -> RegisteredClaim:
+    """The claim as intake registers it: contact and bank account sealed under the claim's keys."""
+    data = submitted.model_dump(mode="json")
+    for section, kind in (("contact", "contact"), ("bank_account", "bank")):
+        data[section] = {
+            name: seal(DATA_KEY, kind, submitted.claim_id, value) if value is not None else None
+            for name, value in data[section].items()
+        }
+    return RegisteredClaim.model_validate(data, strict=False)
+
+
+def fingerprint(iban: str) -> str:
+    return MASTER.fingerprint("".join(iban.split()).upper())
+
+
 def registered(submitted: SubmittedClaim, event_id: UUID | None = None, source: str | None = None) -> InboundRecord:
+    """ClaimRegisteredV1 as intake publishes it: the claim sealed, its IBAN's fingerprint beside it."""
     event = ClaimRegisteredV1(
         event_id=event_id or uuid.uuid4(),
         occurred_at=CLAIM.submitted_at,
         correlation_id=uuid.uuid4(),
-        claim=submitted,
+        claim=sealed(submitted),
+        iban_fingerprint=fingerprint(submitted.bank_account.iban),
         source=source,
     )
     key = submitted.applicant.siren.encode()

@@ -21,7 +21,9 @@ from guichet_programme import load_programmes
 
 PARIS = ZoneInfo("Europe/Paris")
 CFN = load_programmes(project_root() / "programmes")["cheque-france-num-2021"]
-EXAMPLE = claim_facts(ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim)
+EXAMPLE = claim_facts(
+    ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim, "ab" * 32
+)
 ACTIVE = domain.RegistryFacts(state="A", created_on=dt.date(2012, 3, 20), headcount_band="02")
 NO_HISTORY = domain.History()
 

@@ -73,3 +73,19 @@ async def test_claims_that_waited_for_the_company_are_judged_in_arrival_order_wh
         ("CFN-2021-0000001", "rejected", ["ALREADY_AIDED"]),
     ]
     assert [m.topic for m in uow.committed].count("eligibility.decisions.v1") == 1
+
+
+async def test_a_sole_traders_record_is_kept_without_the_persons_names() -> None:
+    uow = FakeEligibilityUnitOfWork()
+    names = {"nomUniteLegale": "DUPONT", "prenom1UniteLegale": "Marie", "prenomUsuelUniteLegale": "Marie"}
+    sole_trader = {"denominationUniteLegale": "MARIE DUPONT", "categorieJuridiqueUniteLegale": "1000", **names}
+    await REGISTRY.apply(uow, [company("642515712", **sole_trader)])
+    kept = uow.companies.records["642515712"]
+    assert set(kept) == {
+        "siren",
+        "etatAdministratifUniteLegale",
+        "dateCreationUniteLegale",
+        "activitePrincipaleUniteLegale",
+        "trancheEffectifsUniteLegale",
+    }
+    assert not {"DUPONT", "Marie", "MARIE DUPONT"} & {str(value) for value in kept.values()}

@@ -19,7 +19,9 @@ PARIS = ZoneInfo("Europe/Paris")
 PROGRAMMES = load_programmes(project_root() / "programmes")
 CFN = PROGRAMMES["cheque-france-num-2021"]
 REGION = PROGRAMMES["pass-numerique-region-2021"]
-EXAMPLE = claim_facts(ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim)
+EXAMPLE = claim_facts(
+    ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim, "ab" * 32
+)
 ACTIVE = domain.RegistryFacts(state="A", created_on=dt.date(2012, 3, 20), headcount_band="02")
 
 
@@ -245,10 +247,11 @@ def test_a_rejection_wins_over_a_review_signal() -> None:
 def test_history_relates_claims_by_company_iban_and_invoice() -> None:
     me = dataclasses.replace(EXAMPLE, invoices=(invoice(dt.date(2021, 2, 1)),))
     prior = [
-        domain.PriorClaim("A", EXAMPLE.siren, True, "FR00", frozenset()),
-        domain.PriorClaim("B", "111111111", False, EXAMPLE.iban, frozenset()),
-        domain.PriorClaim("C", "222222222", False, "FR01", frozenset({("SIREN:735911281", "F-1")})),
-        domain.PriorClaim(EXAMPLE.claim_id, EXAMPLE.siren, True, EXAMPLE.iban, frozenset()),  # itself
+        domain.PriorClaim("A", EXAMPLE.siren, True, "00" * 32, frozenset()),
+        domain.PriorClaim("B", "111111111", False, EXAMPLE.iban_fingerprint, frozenset()),
+        domain.PriorClaim("C", "222222222", False, "01" * 32, frozenset({("SIREN:735911281", "F-1")})),
+        domain.PriorClaim("D", "333333333", False, None, frozenset()),  # registered before fingerprints
+        domain.PriorClaim(EXAMPLE.claim_id, EXAMPLE.siren, True, EXAMPLE.iban_fingerprint, frozenset()),  # itself
     ]
     history = domain.history_from(prior, me)
     assert history == domain.History(1, frozenset({"222222222"}), frozenset({"111111111"}))

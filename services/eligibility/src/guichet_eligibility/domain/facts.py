@@ -57,7 +57,9 @@ class ClaimFacts:
     manager_full_time_employee: bool
     declarations: tuple[tuple[str, bool], ...]
     filed_by_kind: str
-    iban: str  # compact, upper case
+    # A keyed hash of the compact IBAN (intake's MasterKey.fingerprint): IBAN_SHARED compares claims by it, never by
+    # the IBAN, which eligibility cannot read. None for a claim registered before sealing: it shares with nothing.
+    iban_fingerprint: str | None
     invoices: tuple[InvoiceFacts, ...]
 
     def invoice_keys(self) -> frozenset[tuple[str, str]]:
@@ -78,7 +80,7 @@ class PriorClaim:
     claim_id: str
     siren: str
     holds_aid: bool  # approved, under review or waiting for its registry record
-    iban: str
+    iban_fingerprint: str | None
     invoice_keys: frozenset[tuple[str, str]]
 
 
@@ -96,8 +98,17 @@ def history_from(prior: list[PriorClaim], claim: ClaimFacts) -> History:
     return History(
         other_claims_holding_aid=sum(1 for p in others if p.siren == claim.siren and p.holds_aid),
         sirens_reusing_invoices=frozenset(p.siren for p in others if p.siren != claim.siren and p.invoice_keys & keys),
-        other_sirens_with_iban=frozenset(p.siren for p in others if p.siren != claim.siren and p.iban == claim.iban),
+        other_sirens_with_iban=frozenset(
+            p.siren
+            for p in others
+            if p.siren != claim.siren and shares_iban(p.iban_fingerprint, claim.iban_fingerprint)
+        ),
     )
+
+
+def shares_iban(one: str | None, other: str | None) -> bool:
+    """Two claims share an IBAN when both fingerprints are known and equal (an unknown one matches nothing)."""
+    return one is not None and one == other
 
 
 @dataclass(frozen=True)

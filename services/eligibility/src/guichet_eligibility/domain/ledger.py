@@ -19,7 +19,7 @@ from guichet_eligibility.domain.statuses import holds_aid
 
 @dataclass
 class Ledger:
-    """Related claims by programme, indexed by SIREN, IBAN and invoice key."""
+    """Related claims by programme, indexed by SIREN, IBAN fingerprint and invoice key."""
 
     _claims: dict[str, PriorClaim] = field(default_factory=dict)
     _by_siren: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -46,7 +46,8 @@ class Ledger:
         self.arrive(facts.claim_id)
         programme = facts.programme
         ids = set(self._by_siren.get((programme, facts.siren), ()))
-        ids |= self._by_iban.get((programme, facts.iban), set())
+        if facts.iban_fingerprint is not None:
+            ids |= self._by_iban.get((programme, facts.iban_fingerprint), set())
         for key in facts.invoice_keys():
             ids |= self._by_invoice.get((programme, key), set())
         ids -= self._not_arrived
@@ -61,12 +62,15 @@ class Ledger:
         else:
             self._add(
                 facts.programme,
-                PriorClaim(facts.claim_id, facts.siren, holds_aid(outcome), facts.iban, facts.invoice_keys()),
+                PriorClaim(
+                    facts.claim_id, facts.siren, holds_aid(outcome), facts.iban_fingerprint, facts.invoice_keys()
+                ),
             )
 
     def _add(self, programme: str, claim: PriorClaim) -> None:
         self._claims[claim.claim_id] = claim
         self._by_siren[(programme, claim.siren)].add(claim.claim_id)
-        self._by_iban[(programme, claim.iban)].add(claim.claim_id)
+        if claim.iban_fingerprint is not None:
+            self._by_iban[(programme, claim.iban_fingerprint)].add(claim.claim_id)
         for key in claim.invoice_keys:
             self._by_invoice[(programme, key)].add(claim.claim_id)
