@@ -145,6 +145,18 @@ class RunningStack:
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
 
+    async def restart(self, extra_env: dict[str, str], services: tuple[str, ...] = SERVICES) -> None:
+        """Stop `services` (gracefully; the SMTP sink keeps running), then start them again on the same databases,
+        topics and ports with `extra_env` added to the stack's environment: the same deployment started later,
+        say with its clock moved (GUICHET_CLOCK_OFFSET_DAYS)."""
+        stop_children([self.processes[name] for name in services])
+        self.env = {**self.env, **extra_env}
+        for name in services:
+            self.processes[name] = _spawn(f"guichet_{name}", self.env, self.logs / f"{name}.log")
+        await asyncio.sleep(1.0)
+        dead = [name for name in services if self.processes[name].poll() is not None]
+        assert not dead, f"processes exited at restart: {dead}\n{self.log_text()[-4000:]}"
+
     async def until_ready(self, service: str, timeout_s: float = 180.0) -> str:
         """The service's base URL once its /readyz answers 200: its schema is made and its consumers run (the
         back-office's accounts table, say, exists only then)."""
