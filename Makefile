@@ -113,10 +113,11 @@ review: install ## the manual-review queue of the running stack: make review ARG
 console: install ## the operators' console on the running stack: make console ARGS="status --watch"
 	@$(WITH_ENV) $(RUN) guichet $(ARGS)
 
-docs: install ## regenerate the services' AsyncAPI documents in docs/asyncapi and the gateway's docs/openapi.json (a test fails when they are stale)
+docs: install ## regenerate the services' AsyncAPI documents, the gateway's docs/openapi.json and the register docs/privacy.md (a test fails when they are stale)
 	@$(RUN) python -m guichet_deploy.asyncapi --out docs/asyncapi
 	@$(RUN) python -m guichet_gateway.openapi --out docs/openapi.json
 	@$(RUN) python -m guichet_common.contracts.reason_codes --markdown --out docs/reason-codes.md
+	@$(RUN) python -m guichet_deploy.privacy_register --out docs/privacy.md
 
 whatif: install ## replay decisions under changed programme rules: make whatif ARGS="--programme ... --set ..."
 	@$(WITH_ENV) $(RUN) guichet whatif $(ARGS)
