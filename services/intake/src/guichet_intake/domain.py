@@ -24,6 +24,12 @@ UNKNOWN_PROGRAMME = "UNKNOWN_PROGRAMME"
 CLAIM_ID_CONFLICT = "CLAIM_ID_CONFLICT"
 SOURCE_MISMATCH = "SOURCE_MISMATCH"
 LA_POSTE_SIREN = "356000000"
+# Where each kind of a claim's personal data sits in the claim intake keeps (kind -> payload part, its fields):
+# what an erasure of that kind blanks, and what intake seals under the claim's key of that kind.
+PERSONAL_PARTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "contact": ("contact", ("full_name", "email", "phone")),
+    "bank": ("bank_account", ("iban", "bic", "holder_name")),
+}
 
 
 @dataclass(frozen=True)

@@ -6,69 +6,39 @@ claims, and, as dead letters, the submissions that cannot be announced under a c
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeAlias
+from typing import TypeAlias
 
-import orjson
 import structlog
 
-from guichet_common.contracts import ApplicantContactV1, ClaimRegisteredV1, ClaimStatusV1, ClaimSubmittedV1
+from guichet_common.contracts import ClaimRegisteredV1, ClaimStatusV1
 from guichet_common.contracts.claim_submitted import SubmittedClaim
-from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC, CLAIMS_REGISTERED_TOPIC
+from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC
 from guichet_common.contracts.status import TOPIC as STATUS_TOPIC
 from guichet_common.contracts.status import ClaimStatus
+from guichet_common.logging import mask_text
 from guichet_common.outbox import OutboxMessage
 from guichet_common.pipeline import DeadLetter
+from guichet_common.privacy.sealing import DEVELOPMENT_MASTER_KEY, MasterKey
 from guichet_common.safe_text import printable
 from guichet_intake import domain, edge
 from guichet_intake.domain import Refusal, Registration
-from guichet_intake.salvage import Salvaged, addressee, salvage, usable_claim_id
+from guichet_intake.keys import ClaimKeys, KeyErased
+from guichet_intake.salvage import Salvaged, addressee, salvage
+from guichet_intake.sealed import contact_message, iban_fingerprint, sealed_claim
+from guichet_intake.submission_model import (
+    ClaimsUnitOfWork,
+    Submission,
+    content_digest,
+    edge_view,
+    usable_claim_id_of,
+)
 
 log = structlog.get_logger()
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One readable claims.submitted.v1 record as the use case sees it. Schema-invalid ones come too: their claim_id
-    is salvaged so that the portal hears why they were refused."""
-
-    event_id: uuid.UUID  # the payload's, or one derived from the record's coordinates when it has none usable
-    payload: dict[str, Any]  # the whole event as received
-    event: ClaimSubmittedV1 | None  # None when the payload fails the contract...
-    schema_errors: tuple[str, ...] = ()  # ...and then its failing field paths and messages (no values)
-    coordinates: str = ""  # topic/partition/offset of its record, for the logs
-    door: str | None = None  # the Kafka portal whose own topic it came on; None: the shared claims.submitted.v1
-
-
-class ClaimsRepository(Protocol):
-    """What intake keeps: registered claims and refused submissions, with the content digest that owns a claim_id."""
-
-    async def registered_digests(self, claim_ids: Sequence[str]) -> dict[str, str]:
-        """The content digest of each claim already registered under one of `claim_ids`."""
-        ...
-
-    async def refused_owner_digests(self, claim_ids: Sequence[str]) -> dict[str, str]:
-        """The content digest of the refused submission that took each of `claim_ids` first, where one did."""
-        ...
-
-    async def register(self, registrations: Sequence[Registration]) -> None:
-        """Store claims that passed every check; a claim_id is registered once."""
-        ...
-
-    async def record_refusals(self, refusals: Sequence[Refusal]) -> None:
-        """Refusals are kept once per event_id: a replayed one is not recorded twice."""
-        ...
-
-
-class ClaimsUnitOfWork(Protocol):
-    """What the use case needs of its unit of work (the Postgres one, or the fake of the unit tests)."""
-
-    @property
-    def claims(self) -> ClaimsRepository: ...
+DEVELOPMENT_MASTER = MasterKey(DEVELOPMENT_MASTER_KEY)  # unit tests' default; the service passes its settings' key
 
 
 Publication: TypeAlias = OutboxMessage | DeadLetter[Submission]
@@ -80,6 +50,7 @@ class _Batch:
 
     registered: dict[str, str]  # claim_id -> content digest, stored ones and this batch's
     owners: dict[str, str]  # claim_id -> digest of the refused submission that took it first
+    keys: ClaimKeys  # the batch's claims' data keys, held or made now
     registrations: list[Registration] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
 
@@ -93,20 +64,23 @@ class IntakeService:
     programmes: frozenset[str]
     topic_prefix: str = ""
     kafka_portals: frozenset[str] = frozenset()  # portals with a topic of their own: no other door may use their name
+    master: MasterKey = DEVELOPMENT_MASTER  # wraps the claims' data keys (settings.master_key())
 
     async def apply_submissions(self, uow: ClaimsUnitOfWork, submissions: Sequence[Submission]) -> list[Publication]:
         """Register or refuse each submission of a batch (new ones: the inbox has dropped those seen before), with
         one lookup and one write per table for the whole batch. Returns what to publish, in order; a submission that
         cannot be announced (no usable claim_id, or a claim_id registered with other content) comes back as a
         dead letter."""
-        claim_ids = [claim_id for s in submissions if (claim_id := _usable_claim_id(s.payload)) is not None]
+        claim_ids = [claim_id for s in submissions if (claim_id := usable_claim_id_of(s.payload)) is not None]
         batch = _Batch(
             registered=await uow.claims.registered_digests(claim_ids),
             owners=await uow.claims.refused_owner_digests(claim_ids),
+            keys=await ClaimKeys.load(self.master, uow.keys, claim_ids),
         )
         published: list[Publication] = []
         for submission in submissions:
             published += self._apply_one(batch, submission)
+        await uow.keys.put(batch.keys.made, _now())
         await uow.claims.register(batch.registrations)
         await uow.claims.record_refusals(batch.refusals)
         return published
@@ -118,7 +92,7 @@ class IntakeService:
         if event is None:
             return self._schema_invalid(batch, submission)
         claim = event.claim
-        digest = _digest(submission.payload["claim"])
+        digest = content_digest(submission.payload["claim"])
         existing = batch.registered.get(claim.claim_id)
         if existing == digest:
             log.info("submission_same_claim_again", claim_id=claim.claim_id, event_id=str(event_id))
@@ -137,14 +111,17 @@ class IntakeService:
             domain.Identifiers(claim.applicant.siren, claim.applicant.siret, claim.bank_account.iban)
         )
         codes += domain.programme_refusals(claim.programme, self.programmes)
-        verdict = edge.judge(_edge_view(event, submission.payload))
+        verdict = edge.judge(edge_view(event, submission.payload))
         codes += verdict.codes
         if batch.taken_by_other_content(claim.claim_id, digest):
             return self._refuse(batch, event_id, found, [*codes, domain.CLAIM_ID_CONFLICT], verdict.details)
         if codes or verdict.bank is None:
             iban = claim.bank_account.iban
             return self._refuse(batch, event_id, found, codes, verdict.details, digest=digest, iban=iban)
-        return self._register(batch, event_id, submission.payload, claim, digest, found, verdict.bank)
+        try:
+            return self._register(batch, event_id, claim, digest, found, verdict.bank)
+        except KeyErased:  # a claim_id whose data was erased (a refused one, long ago): nothing sealed under it again
+            return [self._dead_letter(submission, "the claim_id's personal data was erased; not registered")]
 
     def _wrong_door(self, batch: _Batch, submission: Submission) -> Sequence[Publication]:
         """A claim whose `source` is not its door's portal: refused SOURCE_MISMATCH, its other checks not run (it is
@@ -163,25 +140,27 @@ class IntakeService:
             batch.refusals.append(Refusal(event_id, found.claim_id, codes, []))
             return [self._dead_letter(submission, "SOURCE_MISMATCH under a claim_id already known; not announced")]
         details = ["source: not the portal of the topic the claim came on"]
-        digest = _digest({"source_mismatch_on": submission.door, "claim": submission.payload["claim"]})
+        digest = content_digest({"source_mismatch_on": submission.door, "claim": submission.payload["claim"]})
         return self._refuse(batch, event_id, found, codes, details, digest=digest)
 
     def _register(
         self,
         batch: _Batch,
         event_id: uuid.UUID,
-        payload: dict[str, Any],
         claim: SubmittedClaim,
         digest: str,
         found: Salvaged,
         bank: edge.BankAccount,
     ) -> Sequence[Publication]:
-        """Store and forward the claim with its bank account in canonical form (what the SEPA file will carry)."""
+        """Store and forward the claim with its bank account in canonical form (what the SEPA file will carry), its
+        contact and bank account sealed under the claim's keys, announced first. Intake keeps them sealed too: a
+        backup of its database holds nothing readable once the keys are destroyed."""
         canonical_bank = {"iban": bank.iban, "bic": bank.bic, "holder_name": bank.holder_name}
         claim = claim.model_copy(update={"bank_account": claim.bank_account.model_copy(update=canonical_bank)})
-        stored = {**payload["claim"], "bank_account": {**payload["claim"]["bank_account"], **canonical_bank}}
-        if bank.bic is None:
-            stored["bank_account"].pop("bic", None)
+        sealed = sealed_claim(batch.keys, claim)
+        announced = batch.keys.announcement(claim.claim_id, self.topic_prefix, _now())
+        contact = self._contact(batch, found, event_id, iban=bank.iban)
+        stored = sealed.model_dump(mode="json", exclude_none=True)
         batch.registered[claim.claim_id] = digest  # a later copy in this batch is judged against this one
         batch.registrations.append(
             Registration(
@@ -196,22 +175,29 @@ class IntakeService:
         )
         log.info("claim_registered", claim_id=claim.claim_id, event_id=str(event_id))
         registered = ClaimRegisteredV1(
-            event_id=uuid.uuid4(), occurred_at=_now(), correlation_id=event_id, claim=claim, source=found.source
+            event_id=uuid.uuid4(),
+            occurred_at=_now(),
+            correlation_id=event_id,
+            claim=sealed,
+            iban_fingerprint=iban_fingerprint(self.master, bank.iban),
+            source=found.source,
         )
         return [
-            self._contact(found, event_id, iban=bank.iban),
-            self._status(found, "received", []),
+            *announced,
             OutboxMessage.of_event(self._topic(CLAIMS_REGISTERED_TOPIC), claim.applicant.siren, registered),
+            *contact,
+            self._status(found, "received", []),
         ]
 
     def _schema_invalid(self, batch: _Batch, submission: Submission) -> Sequence[Publication]:
         # Field paths can hold the sender's own keys: escaped so that the details are safe in jsonb and on screen.
-        details = [printable(line, 300) for line in submission.schema_errors]
+        # A message may quote a value (an e-mail's own reason): masked, since refusals are kept for audit.
+        details = [printable(mask_text(line), 300) for line in submission.schema_errors]
         found = salvage(submission.payload)
         if found is None:
             return [self._dead_letter(submission, "SCHEMA_INVALID without a usable claim_id: " + "; ".join(details))]
         codes = [domain.SCHEMA_INVALID]
-        digest = _digest(submission.payload["claim"])
+        digest = content_digest(submission.payload["claim"])
         if found.claim_id in batch.registered:
             return self._conflict_with_registered(batch, submission, found, codes)
         event_id = submission.event_id
@@ -250,12 +236,11 @@ class IntakeService:
         contact of a conflicting submission must never reach the claim_id's e-mails."""
         batch.refusals.append(Refusal(event_id, found.claim_id, codes, details, digest))
         log.info("submission_refused", claim_id=found.claim_id, event_id=str(event_id), codes=codes)
-        messages = [self._status(found, "received", []), self._status(found, "refused", codes)]
+        messages: list[OutboxMessage] = []
         if digest is not None:
             batch.owners.setdefault(found.claim_id, digest)
-            if found.email is not None:
-                messages.insert(0, self._contact(found, event_id, iban=iban))
-        return messages
+            messages += self._contact(batch, found, event_id, iban=iban)
+        return [*messages, self._status(found, "received", []), self._status(found, "refused", codes)]
 
     def _status(self, found: Salvaged, status: ClaimStatus, reasons: list[str]) -> OutboxMessage:
         event = ClaimStatusV1(
@@ -270,18 +255,26 @@ class IntakeService:
         )
         return OutboxMessage.of_event(self._topic(STATUS_TOPIC), found.claim_id, event)
 
-    def _contact(self, found: Salvaged, event_id: uuid.UUID, *, iban: str | None) -> OutboxMessage:
-        contact = ApplicantContactV1(
-            event_id=uuid.uuid4(),
-            occurred_at=_now(),
-            correlation_id=event_id,
-            claim_id=found.claim_id,
-            programme=found.programme,
-            email=found.email or "",
-            full_name=found.full_name or "",
-            iban_last4=domain.last4(iban) if iban and domain.iban_is_valid(iban) else None,
-        )
-        return OutboxMessage.of_event(self._topic(APPLICANT_CONTACTS_TOPIC), found.claim_id, contact)
+    def _contact(self, batch: _Batch, found: Salvaged, event_id: uuid.UUID, *, iban: str | None) -> list[OutboxMessage]:
+        """The applicant's contact, sealed (after its key's announcement for a refusal; a registration announces its
+        keys before its registered claim). None without an e-mail, or once the claim's contact was erased."""
+        if found.email is None:
+            return []
+        try:
+            contact = contact_message(
+                batch.keys,
+                self.topic_prefix,
+                claim_id=found.claim_id,
+                programme=found.programme,
+                email=found.email,
+                full_name=found.full_name or "",
+                correlation_id=event_id,
+                iban=iban,
+            )
+        except KeyErased:
+            log.info("contact_not_passed_on_erased", claim_id=found.claim_id, event_id=str(event_id))
+            return []
+        return [*batch.keys.announcement(found.claim_id, self.topic_prefix, _now()), contact]
 
     def _dead_letter(self, submission: Submission, reason: str) -> DeadLetter[Submission]:
         log.warning("submission_dead_lettered", coordinates=submission.coordinates, reason=reason)
@@ -289,29 +282,6 @@ class IntakeService:
 
     def _topic(self, name: str) -> str:
         return self.topic_prefix + name
-
-
-def _edge_view(event: ClaimSubmittedV1, payload: dict[str, Any]) -> edge.Submission:
-    claim = event.claim
-    return edge.Submission(
-        payload=payload,
-        submitted_at=claim.submitted_at,
-        activity_started_on=claim.applicant.activity_started_on,
-        bank=edge.BankAccount(claim.bank_account.iban, claim.bank_account.bic, claim.bank_account.holder_name),
-        invoices=tuple(
-            edge.Invoice(i.amount_excl_tax_cents, i.amount_incl_tax_cents, i.issued_on) for i in claim.invoices
-        ),
-    )
-
-
-def _usable_claim_id(payload: dict[str, Any]) -> str | None:
-    claim = payload.get("claim")
-    return usable_claim_id(claim.get("claim_id")) if isinstance(claim, dict) else None
-
-
-def _digest(claim: dict[str, Any]) -> str:
-    # Canonical: sorted keys, compact, UTF-8 (what json.dumps(sort_keys, separators, ensure_ascii=False) gives).
-    return hashlib.sha256(orjson.dumps(claim, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _now() -> datetime:

@@ -3,10 +3,15 @@ that the use case is unit-tested without a database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from guichet_common.privacy.keyring import Erased, Opener
 from guichet_common.unit_of_work import FakeUnitOfWork
-from guichet_intake.domain import Refusal, Registration
+from guichet_intake.domain import PERSONAL_PARTS, Refusal, Registration
+from guichet_intake.privacy_model import KeptClaim, KeptRefusal
+from guichet_intake.service import DEVELOPMENT_MASTER
 
 
 class InMemoryClaims:
@@ -42,7 +47,45 @@ class InMemoryClaims:
                 self.refusals.append(refusal)
 
 
+class InMemoryClaimCopies:
+    """`PostgresClaimCopies` on the in-memory claims: the same stored payloads, changed in place."""
+
+    REGISTERED_AT = dt.datetime(2021, 6, 1, tzinfo=dt.UTC)
+
+    def __init__(self, claims: InMemoryClaims) -> None:
+        self._claims = claims
+
+    async def claims(self, claim_ids: Sequence[str]) -> dict[str, KeptClaim]:
+        found = [self._claims.registered[c] for c in claim_ids if c in self._claims.registered]
+        return {
+            r.claim_id: KeptClaim(r.claim_id, r.programme, r.siren, r.payload, r.submitted_at, self.REGISTERED_AT)
+            for r in found
+        }
+
+    async def refusals(self, claim_ids: Sequence[str]) -> list[KeptRefusal]:
+        return [
+            KeptRefusal(r.claim_id, r.codes, r.details, self.REGISTERED_AT)
+            for r in self._claims.refusals
+            if r.claim_id is not None and r.claim_id in claim_ids
+        ]
+
+    async def set_contact(self, claim_id: str, contact: Mapping[str, Any]) -> None:
+        self._claims.registered[claim_id].payload["contact"] = dict(contact)
+
+    async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
+        part, fields = PERSONAL_PARTS[kind]
+        for claim_id in claim_ids:
+            if claim_id in self._claims.registered:
+                self._claims.registered[claim_id].payload[part] = dict.fromkeys(fields)
+
+
 class FakeIntakeUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.claims = InMemoryClaims()
+        self.copies = InMemoryClaimCopies(self.claims)
+
+
+async def opened(uow: FakeUnitOfWork, value: str) -> str | Erased:
+    """A sealed value as a service holding the claim's keys (here, intake's own) reads it."""
+    return (await Opener(DEVELOPMENT_MASTER).open_many(uow.keys, [value]))[value]

@@ -18,7 +18,7 @@ from guichet_intake import handlers, service
 from guichet_intake.handlers import IntakeHandlers, decode_submission
 from guichet_intake.service import IntakeService
 
-from .fakes import FakeIntakeUnitOfWork
+from .fakes import FakeIntakeUnitOfWork, opened
 
 EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
 CLAIM_ID = EXAMPLE["claim"]["claim_id"]
@@ -92,20 +92,22 @@ async def test_a_valid_claim_is_registered_and_announced_with_its_contact(logs: 
     submitted = event()
     submitted["claim"]["bank_account"]["iban"] = "fr7693233145437431125912957"
     await apply(uow, submitted)
-    assert [m.topic for m in uow.committed] == [
+    assert [m.topic for m in uow.committed] == [  # the keys before anything sealed under them
+        "t.privacy.claim-keys.v1",
+        "t.intake.claims-registered.v1",
         "t.intake.applicant-contacts.v1",
         "t.claims.status.v1",
-        "t.intake.claims-registered.v1",
     ]
     assert statuses(uow) == [(CLAIM_ID, "received", [])]
     [contact] = outbox(uow, "intake.applicant-contacts.v1")
-    assert (contact["email"], contact["iban_last4"]) == (REAL, "2957")
+    assert (await opened(uow, contact["email"]), contact["iban_last4"]) == (REAL, "2957")
     assert contact["correlation_id"] == submitted["event_id"]
     [registered] = outbox(uow, "intake.claims-registered.v1")
-    assert registered["claim"]["bank_account"]["iban"] == "FR7693233145437431125912957"  # canonical form
+    iban = registered["claim"]["bank_account"]["iban"]
+    assert await opened(uow, iban) == "FR7693233145437431125912957"  # canonical form
     stored = uow.claims.registered[CLAIM_ID]
     assert stored.event_id == uuid.UUID(submitted["event_id"])
-    assert stored.payload["bank_account"]["iban"] == "FR7693233145437431125912957"
+    assert await opened(uow, stored.payload["bank_account"]["iban"]) == "FR7693233145437431125912957"
     assert uow.commits == 1 and uow.claims.refusals == []
     assert logs.events == ["claim_registered"]
 
@@ -142,7 +144,7 @@ async def test_a_schema_invalid_submission_is_refused_under_its_salvaged_claim_i
     await apply(uow, malformed())
     assert statuses(uow) == [(CLAIM_ID, "received", []), (CLAIM_ID, "refused", ["SCHEMA_INVALID"])]
     [contact] = outbox(uow, "intake.applicant-contacts.v1")
-    assert contact["email"] == INTRUDER  # told about its own refusal
+    assert await opened(uow, contact["email"]) == INTRUDER  # told about its own refusal
     [refusal] = uow.claims.refusals
     assert refusal.codes == ["SCHEMA_INVALID"]
     assert refusal.details and refusal.details[0].startswith("claim.applicant.headcount:")
@@ -209,7 +211,7 @@ async def test_other_content_under_a_registered_claim_id_is_dead_lettered_not_an
     await apply(uow, event())
     await apply(uow, event(filed_by={"kind": "accountant"}), malformed())
     assert statuses(uow) == [(CLAIM_ID, "received", [])]
-    assert [c["email"] for c in outbox(uow, "intake.applicant-contacts.v1")] == [REAL]
+    assert [await opened(uow, c["email"]) for c in outbox(uow, "intake.applicant-contacts.v1")] == [REAL]
     reasons = dead_letter_reasons(uow)
     assert len(reasons) == 2 and all(r.startswith("CLAIM_ID_CONFLICT") for r in reasons)
     assert [r.codes for r in uow.claims.refusals] == [["CLAIM_ID_CONFLICT"], ["SCHEMA_INVALID", "CLAIM_ID_CONFLICT"]]
@@ -237,7 +239,7 @@ async def test_a_claim_id_taken_by_a_refused_submission_refuses_later_other_cont
         (CLAIM_ID, "received", []),
         (CLAIM_ID, "refused", ["CLAIM_ID_CONFLICT"]),
     ]
-    assert [c["email"] for c in outbox(uow, "intake.applicant-contacts.v1")] == [INTRUDER]
+    assert [await opened(uow, c["email"]) for c in outbox(uow, "intake.applicant-contacts.v1")] == [INTRUDER]
     assert uow.claims.registered == {}
     assert [r.digest is not None for r in uow.claims.refusals] == [True, False]  # the conflict takes nothing
 

@@ -135,5 +135,6 @@ def test_intake_subscribes_each_configured_portal_s_door_with_the_same_handler()
         "p.portals.alpha.claims.submitted.v1",
         "p.portals.beta.claims.submitted.v1",
         "p.backoffice.intake-commands.v1",
+        "p.privacy.erased.v1",
     }
     assert use_cases["p.portals.beta.claims.submitted.v1"] == use_cases["p.claims.submitted.v1"]
