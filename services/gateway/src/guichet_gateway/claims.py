@@ -3,6 +3,9 @@
 A post is idempotent by its claim_id and the SHA-256 of its body (canonical JSON): the same body again gets the
 first answer and publishes nothing; another body under a taken claim_id is a conflict. The event goes through the
 outbox in the transaction that records the post, so a post is answered 202 only once its event is sure to leave.
+An identical post replayed after the claim's personal data was erased still gets its first answer and publishes
+nothing (guichet_gateway.privacy.service says why).
+
 A portal sees and changes its own claims only: another's is "not found", never "forbidden", so claim_ids of other
 portals cannot be probed."""
 
@@ -10,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from guichet_common.contracts.bank_details import TOPIC as BANK_DETAILS_TOPIC
@@ -18,6 +22,7 @@ from guichet_common.contracts.bank_details import ClaimBankDetailsV1
 from guichet_common.contracts.claim_submitted import TOPIC as SUBMITTED_TOPIC
 from guichet_common.contracts.claim_submitted import ClaimSubmittedV1, SubmittedClaim
 from guichet_common.outbox import OutboxMessage
+from guichet_common.privacy.erasures import Erasures
 from guichet_gateway.repository import Accepted, StatusEntry
 
 
@@ -35,6 +40,7 @@ class GatewayRecords(Protocol):
     async def accepted_bank_details(self, claim_id: str, body_sha256: bytes) -> Accepted | None: ...
     async def accept_bank_details(self, accepted: Accepted) -> bool: ...
     async def history(self, claim_id: str) -> list[StatusEntry]: ...
+    async def programmes_of(self, claim_ids: Iterable[str]) -> dict[str, str]: ...
 
 
 class GatewayWork(Protocol):
@@ -42,6 +48,8 @@ class GatewayWork(Protocol):
 
     @property
     def gateway(self) -> GatewayRecords: ...
+    @property
+    def erasures(self) -> Erasures: ...
     def publish(self, messages: Iterable[OutboxMessage]) -> None: ...
     async def commit(self) -> None: ...
 
@@ -100,10 +108,20 @@ async def accept_bank_details(
     raise ClaimIdConflict(claim_id)  # not reached: the second turn reads the concurrent post's answer
 
 
-async def claim_history(uow: GatewayWork, portal: str, claim_id: str) -> tuple[Accepted, Sequence[StatusEntry]]:
-    """The portal's claim as accepted and its statuses in the order they were published. Raises ClaimNotFound."""
+@dataclass(frozen=True)
+class ClaimHistory:
+    accepted: Accepted
+    statuses: Sequence[StatusEntry]  # in the order they were published
+    erased_at: Mapping[str, dt.datetime]  # data kind ("contact", "bank") -> when the gateway recorded its erasure
+
+
+async def claim_history(uow: GatewayWork, portal: str, claim_id: str) -> ClaimHistory:
+    """The portal's claim as accepted, its statuses, and when its personal data was erased (by kind): the statuses
+    hold none, so an erasure changes none of them. Raises ClaimNotFound."""
     accepted = await _own_claim(uow, portal, claim_id)
-    return accepted, await uow.gateway.history(claim_id)
+    erasures = await uow.erasures.of([claim_id])
+    erased_at = {kind: erasure.erased_at for (_, kind), erasure in sorted(erasures.items())}
+    return ClaimHistory(accepted, await uow.gateway.history(claim_id), erased_at)
 
 
 async def _own_claim(uow: GatewayWork, portal: str, claim_id: str) -> Accepted:

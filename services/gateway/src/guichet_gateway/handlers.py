@@ -1,5 +1,6 @@
 """gateway's subscribers and jobs: `claims.status.v1` in (its own claims' history, and a webhook delivery per
-status for portals that registered one), the webhook sender, and operator commands (redeliveries)."""
+status for portals that registered one), the webhook sender, operator commands (redeliveries, subject-access
+exports), and intake's erasures (recorded and announced again for the gateway's claims)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from guichet_common.contracts.claim_submitted import TOPIC as CLAIMS_SUBMITTED
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.runtime import Wiring
 from guichet_common.unit_of_work import announcing
+from guichet_gateway.privacy import wiring as privacy
 from guichet_gateway.unit_of_work import GatewayUnitOfWork
 from guichet_gateway.webhooks import wiring as webhooks
 
@@ -30,3 +32,4 @@ def register_handlers(wiring: Wiring) -> None:
         CLAIMS_BANK_DETAILS, ClaimBankDetailsV1, "Bank details posted to POST /v1/claims/{id}/bank-details"
     )
     webhooks.wire(wiring)
+    privacy.wire(wiring)

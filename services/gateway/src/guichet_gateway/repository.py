@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -152,6 +153,12 @@ class PostgresGateway:
             accepted.accepted_at,
         )
         return bool(status == "INSERT 0 1")
+
+    async def programmes_of(self, claim_ids: Iterable[str]) -> dict[str, str]:
+        rows = await self._conn.fetch(
+            "SELECT claim_id, programme FROM claims WHERE claim_id = ANY($1::text[])", sorted(set(claim_ids))
+        )
+        return {row["claim_id"]: row["programme"] for row in rows}
 
     async def history(self, claim_id: str) -> list[StatusEntry]:
         rows = await self._conn.fetch(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from guichet_common.unit_of_work import PostgresUnitOfWork
+from guichet_gateway.privacy.repository import PostgresHeldRecords
 from guichet_gateway.repository import PostgresGateway
 from guichet_gateway.webhooks.repository import PostgresWebhooks
 
@@ -15,3 +16,4 @@ class GatewayUnitOfWork(PostgresUnitOfWork):
         super().__init__(connection)
         self.gateway = PostgresGateway(connection)  # portals, claims, bank-details posts, status history
         self.webhooks = PostgresWebhooks(connection)  # deliveries and their journal
+        self.privacy = PostgresHeldRecords(connection)  # what a subject-access export shows

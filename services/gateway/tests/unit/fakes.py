@@ -4,7 +4,7 @@ guichet_gateway.repository does."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from guichet_common.contracts import EXAMPLES
@@ -40,6 +40,9 @@ class InMemoryGateway:
             return False
         self.bank_details[key] = accepted
         return True
+
+    async def programmes_of(self, claim_ids: Iterable[str]) -> dict[str, str]:
+        return {claim_id: self.programmes[claim_id] for claim_id in claim_ids if claim_id in self.programmes}
 
     async def history(self, claim_id: str) -> list[StatusEntry]:
         return list(self.statuses.get(claim_id, []))

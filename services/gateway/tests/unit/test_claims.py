@@ -95,4 +95,4 @@ async def test_the_history_is_the_claims_statuses_in_order() -> None:
     entries = [StatusEntry(NOW, status, {"status": status}) for status in ("received", "approved")]
     uow.gateway.statuses[CLAIM.claim_id] = entries
 
-    assert await claims.claim_history(uow, "alpha", CLAIM.claim_id) == (accepted, entries)
+    assert await claims.claim_history(uow, "alpha", CLAIM.claim_id) == claims.ClaimHistory(accepted, entries, {})

@@ -1,6 +1,7 @@
-"""The gateway's two subscribed handlers on the fake unit of work: the statuses' (`on_statuses`, which keeps each
-status as published and publishes nothing) and the back-office's commands (`OperatorCommands.apply`), whose
-release of a failed webhook delivery is one person's decision, sent to the gateway's own targets."""
+"""The gateway's subscribed handlers on the fake unit of work: the statuses' (`on_statuses`, which keeps each
+status as published and publishes nothing), the back-office's commands (`OperatorCommands.apply`), whose release
+of a failed webhook delivery is one person's decision, sent to the gateway's own targets, and intake's erasures
+(`on_erasures`, announced again as the gateway's)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,20 @@ from typing import Any
 
 import pytest
 
+from guichet_common.clock import fixed_clock
 from guichet_common.contracts import ClaimStatusV1
 from guichet_common.contracts.backoffice import CommandOutcomeV1, OperatorCommandV1
+from guichet_common.contracts.privacy import PrivacyErasedV1
 from guichet_common.operator_commands import Identity, OperatorCommands
+from guichet_common.outbox import OutboxMessage
 from guichet_common.set_aside import Decision
 from guichet_common.unit_of_work import FakeUnitOfWork
 from guichet_gateway import operators
+from guichet_gateway.privacy.wiring import erasure_follower
 from guichet_gateway.webhooks import wiring
 from guichet_gateway.webhooks.domain import StatusToKeep
+
+from .fakes import FakeGatewayWork
 
 T0 = dt.datetime(2026, 12, 3, 12, tzinfo=dt.UTC)
 
@@ -98,3 +105,16 @@ async def test_a_failed_delivery_is_released_or_cancelled_by_one_person(action: 
     assert targets["gateway"].decisions == [
         ("webhook_delivery", "7", decision, Identity("alice", None, command.reason))
     ]
+
+
+async def test_on_erasures_follows_intakes_erasure_of_a_gateway_claim_at_the_settings_clock() -> None:
+    uow = FakeGatewayWork()
+    uow.gateway.programmes["CFN-A-00000001"] = "cfn-2021"
+    on_erasures = erasure_follower("t.", fixed_clock(T0))
+    erased = {"event_id": uuid.uuid4(), "occurred_at": T0, "claim_id": "CFN-A-00000001", "kind": "bank"}
+    erased |= {"service": "intake", "reason": "retention", "erased_at": T0}
+
+    published = await on_erasures(uow, [PrivacyErasedV1.model_validate(erased)])
+
+    [announcement] = [PrivacyErasedV1.model_validate_json(m.value) for m in published if isinstance(m, OutboxMessage)]
+    assert (announcement.service, announcement.kind, announcement.erased_at) == ("gateway", "bank", T0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -38,11 +39,28 @@ class StatusChange(Answer):
     amount_cents: Annotated[int, Field(ge=0)] | None = None
 
 
+class ErasedData(Answer):
+    """The agency erased this kind of the applicant's personal data (retention, or the person's request)."""
+
+    kind: Annotated[
+        Literal["contact", "bank"],
+        Field(description="contact: name, e-mail, phone; bank: IBAN, BIC, account holder"),
+    ]
+    erased_on: dt.date
+
+
 class ClaimHistory(Answer):
     claim_id: Annotated[str, Field(pattern=CLAIM_ID_PATTERN)]
     accepted_at: AwareDatetime
     status: Annotated[ClaimStatus | None, Field(description="The latest status; null until the first one")]
     history: Annotated[list[StatusChange], Field(description="Every status, oldest first")]
+    erased: Annotated[
+        list[ErasedData],
+        Field(
+            description="The personal data erased since the claim was posted, by kind; the history is unchanged, and"
+            " the same post again still gets its first answer (nothing is published again)"
+        ),
+    ] = []
 
 
 class ReasonCodeEntry(Answer):

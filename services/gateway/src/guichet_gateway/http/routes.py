@@ -10,7 +10,14 @@ from fastapi.security import HTTPAuthorizationCredentials
 from guichet_gateway import claims
 from guichet_gateway.http import reasons
 from guichet_gateway.http.context import ApiContext, bearer, utc_now
-from guichet_gateway.http.models import CLAIM_ID_PATTERN, Accepted, ClaimHistory, ReasonCodes, StatusChange
+from guichet_gateway.http.models import (
+    CLAIM_ID_PATTERN,
+    Accepted,
+    ClaimHistory,
+    ErasedData,
+    ReasonCodes,
+    StatusChange,
+)
 from guichet_gateway.http.openapi_docs import BANK_DETAILS_BODY, CLAIM_BODY, responses
 from guichet_gateway.http.problems import ProblemError, language_of
 from guichet_gateway.http.validation import validated_bank_details, validated_claim
@@ -82,15 +89,16 @@ def routes(context: ApiContext) -> APIRouter:
         language = language_of(request.headers.get("accept-language"))
         try:
             async with context.unit() as uow:
-                accepted, history = await claims.claim_history(uow, portal, claim_id)
+                found = await claims.claim_history(uow, portal, claim_id)
         except claims.ClaimNotFound:
             raise ProblemError("NOT_FOUND") from None
-        changes = [_change(entry.payload, language) for entry in history]
+        changes = [_change(entry.payload, language) for entry in found.statuses]
         return ClaimHistory(
             claim_id=claim_id,
-            accepted_at=accepted.accepted_at,
+            accepted_at=found.accepted.accepted_at,
             status=changes[-1].status if changes else None,
             history=changes,
+            erased=[ErasedData(kind=kind, erased_on=at.date()) for kind, at in found.erased_at.items()],
         )
 
     @router.get(

@@ -10,6 +10,7 @@ from guichet_common.operator_command_targets import accept_operator_commands
 from guichet_common.pipeline import Published
 from guichet_common.runtime import Wiring
 from guichet_gateway import operators
+from guichet_gateway.privacy.service import GatewayPrivacyRequests
 from guichet_gateway.settings import GatewaySettings
 from guichet_gateway.webhooks import service
 from guichet_gateway.webhooks.domain import Clock, RetryPolicy, StatusToKeep, system_clock
@@ -47,4 +48,4 @@ def wire(wiring: Wiring) -> None:
     # drops it by webhook-id. A lease would need two commits a turn and a sweep for expired leases, to save one
     # pooled connection for at most one timeout per process.
     wiring.repeat("webhook_sender", sender(settings).turn, pause_s=settings.webhook_pause_s)
-    accept_operator_commands(wiring, operators)
+    accept_operator_commands(wiring, operators, privacy=GatewayPrivacyRequests())
