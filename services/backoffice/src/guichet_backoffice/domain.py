@@ -47,8 +47,8 @@ class Registration:
     company_name: str
     submitted_at: dt.datetime
     applicant: Mapping[str, Any]
-    contact: Mapping[str, Any]
-    iban_last4: str
+    contact: Mapping[str, Any] | None  # opened; None once erased
+    iban_last4: str | None  # None once erased
     invoices: tuple[Invoice, ...]
 
 
@@ -144,7 +144,8 @@ class SepaFile:
     payments: int
     total_cents: int
     sha256: str
-    content_gzip: bytes
+    content_gzip: bytes | None  # a file written before sealing, as it travelled
+    content_sealed: str | None  # sealed under its batch's key (kind bank): opened at download time
     written_at: dt.datetime
 
 
@@ -166,7 +167,7 @@ class Email:
     programme: str
     status: str
     subject: str
-    recipient: str
+    recipient: str | None  # opened; None once erased
     outcome: str
     occurred_at: dt.datetime
 

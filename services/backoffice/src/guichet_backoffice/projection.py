@@ -25,7 +25,7 @@ from guichet_backoffice.domain import (
     StatusChange,
     payment_move,
 )
-from guichet_common.unit_of_work import UnitOfWork
+from guichet_backoffice.privacy_follower import PrivacyUnitOfWork
 
 
 class Claims(Protocol):
@@ -56,8 +56,9 @@ class Operations(Protocol):
     async def record_outcomes(self, outcomes: Sequence[CommandOutcome]) -> None: ...
 
 
-class AbstractBackofficeUnitOfWork(UnitOfWork):
-    """What the projection works on: one transaction, with the read model's repositories."""
+class AbstractBackofficeUnitOfWork(PrivacyUnitOfWork):
+    """What the projection works on: one transaction, with the read model's repositories, its personal data's
+    (`privacy`), and the process's Opener for the sealed fields it reads."""
 
     claims: Claims
     payments: Payments

@@ -22,14 +22,16 @@ derived exactly from the events the back-office reads, once every event is consu
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gzip
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import asyncpg
 
 from guichet_backoffice import read_repository as sql
+from guichet_backoffice.privacy_model import effaced_label
 from guichet_backoffice.read_views import (
     BudgetView,
     ClaimDetail,
@@ -51,6 +53,9 @@ from guichet_backoffice.read_views import (
     payment_view,
 )
 from guichet_backoffice.timeline import timeline
+from guichet_common.privacy.erasures import PostgresErasures
+from guichet_common.privacy.keyring import Erased, Opener, PostgresKeyRing
+from guichet_common.privacy.sealing import KeyNotYetKnown, KeyWrapper
 
 __all__ = [
     "BudgetView",
@@ -118,6 +123,7 @@ async def claim_detail(conn: asyncpg.Connection, claim_id: str) -> ClaimDetail |
     claim = await sql.claim(conn, claim_id)
     if claim is None:
         return None
+    erasures = PostgresErasures(conn)
     judgements = await sql.judgements(conn, claim_id)
     statuses, emails, attempts = (
         await sql.statuses(conn, claim_id),
@@ -134,6 +140,7 @@ async def claim_detail(conn: asyncpg.Connection, claim_id: str) -> ClaimDetail |
         timeline=tuple(timeline(claim, statuses, judgements, emails, attempts)),
         emails=tuple(EmailView.of(e) for e in emails),
         payments=tuple(payment_view(p) for p in await sql.payments(conn, claim_id=claim_id)),
+        erased={kind: effaced_label(e.erased_at) for (_, kind), e in (await erasures.of([claim_id])).items()},
     )
 
 
@@ -166,12 +173,28 @@ async def sepa_batches(conn: asyncpg.Connection) -> list[SepaBatch]:
     return [SepaBatch.of(r) for r in await sql.sepa_batches(conn)]
 
 
-async def sepa_file(conn: asyncpg.Connection, batch_id: str) -> SepaFileDownload | None:
-    """The pain.001 file of a batch, uncompressed, as payments wrote it."""
+async def sepa_file(
+    conn: asyncpg.Connection, batch_id: str, master: KeyWrapper | None = None
+) -> SepaFileDownload | None:
+    """The pain.001 file of a batch, uncompressed, as payments wrote it. A file sealed under its batch's key is
+    opened now (with `master`, unwrapping the back-office's copy of the key), never cached: once payments destroys
+    the key, the file reads as erased."""
     row = await sql.sepa_file(conn, batch_id)
     if row is None:
         return None
-    return SepaFileDownload(row["batch_id"], row["file_name"], gzip.decompress(row["content_gzip"]), row["sha256"])
+    found = SepaFileDownload(row["batch_id"], row["file_name"], b"", row["sha256"])
+    if row["content_sealed"] is None:
+        return replace(found, content=gzip.decompress(row["content_gzip"]))
+    if master is None:
+        return replace(found, key_missing=True)
+    try:
+        opened = await Opener(master).open_many(PostgresKeyRing(conn), [row["content_sealed"]])
+    except KeyNotYetKnown:
+        return replace(found, key_missing=True)
+    clear = opened[row["content_sealed"]]
+    if isinstance(clear, Erased):
+        return replace(found, erased=True, erased_at=clear.on)
+    return replace(found, content=gzip.decompress(base64.b64decode(clear)))
 
 
 async def waitlist(conn: asyncpg.Connection, programme: str | None = None) -> list[WaitingClaim]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from guichet_backoffice.timeline import Row, TimelineEvent
@@ -131,7 +131,7 @@ class EmailView:
     occurred_at: dt.datetime
     status: str
     subject: str
-    recipient: str  # personal data
+    recipient: str | None  # personal data; None once erased
     outcome: str
 
     @classmethod
@@ -181,6 +181,8 @@ class ClaimDetail:
     timeline: tuple[TimelineEvent, ...]
     emails: tuple[EmailView, ...]
     payments: tuple[PaymentView, ...]
+    # The kinds of its personal data the back-office erased (contact, bank), each with its "effacé le JJ/MM/AAAA".
+    erased: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -281,8 +283,11 @@ class SepaBatch:
 class SepaFileDownload:
     batch_id: str
     file_name: str
-    content: bytes  # personal data: every beneficiary's name and IBAN
+    content: bytes  # personal data: every beneficiary's name and IBAN (empty when erased or not yet readable)
     sha256: str
+    erased: bool = False  # its batch's key was destroyed: the file can no longer be read
+    erased_at: dt.datetime | None = None
+    key_missing: bool = False  # sealed under a batch key the back-office has not received yet
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,11 @@ def timeline(
         title = "E-mail envoyé" if e["outcome"] == "sent" else "E-mail abandonné (impossible à envoyer)"
         events.append(TimelineEvent(e["occurred_at"], "notifications", title, (e["subject"],), "email", e["status"]))
     for a in attempts:
-        details = (f"Lot {a['batch_id']}", f"Montant : {_euros(a['amount_cents'])}", f"IBAN …{a['iban_last4']}")
+        details = (
+            f"Lot {a['batch_id']}",
+            f"Montant : {_euros(a['amount_cents'])}",
+            f"IBAN …{a['iban_last4']}" if a["iban_last4"] else "IBAN effacé",
+        )
         title = f"Tentative de paiement n° {a['attempt']} transmise à la banque"
         events.append(TimelineEvent(a["issued_at"], "payments", title, details, "payment"))
     return sorted(events, key=lambda e: e.at)

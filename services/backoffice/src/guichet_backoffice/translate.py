@@ -8,6 +8,7 @@ import datetime as dt
 import gzip
 import hashlib
 import zlib
+from collections.abc import Mapping
 
 from guichet_backoffice.domain import (
     Budget,
@@ -26,6 +27,7 @@ from guichet_common.contracts import ClaimStatusV1, PaymentIssuedV1
 from guichet_common.contracts.backoffice import BudgetV1, CommandOutcomeV1, EmailV1, JudgementV1, SepaFileV1, SetAsideV1
 from guichet_common.contracts.internal import ClaimRegisteredV1
 from guichet_common.outbox import encode_headers
+from guichet_common.privacy.sealing import is_sealed
 from guichet_common.records import InboundRecord
 from guichet_common.safe_text import printable_bytes
 
@@ -45,8 +47,19 @@ def status(event: ClaimStatusV1) -> StatusChange:
     )
 
 
-def registration(event: ClaimRegisteredV1) -> Registration:
+# What the Opener made of each sealed value: its plaintext, or None when its key was destroyed (erased).
+Opened = Mapping[str, str | None]
+
+
+def clear(value: str | None, opened: Opened) -> str | None:
+    """A field as the read model stores it: opened when sealed, as it is when written before sealing existed."""
+    return opened.get(value) if value is not None and is_sealed(value) else value
+
+
+def registration(event: ClaimRegisteredV1, opened: Opened) -> Registration:
     claim = event.claim
+    contact = {name: clear(value, opened) for name, value in claim.contact.model_dump(mode="json").items()}
+    iban = clear(claim.bank_account.iban, opened)
     applicant = claim.applicant.model_dump(mode="json")
     invoices = tuple(
         Invoice(
@@ -68,8 +81,8 @@ def registration(event: ClaimRegisteredV1) -> Registration:
         claim.applicant.legal_name,
         claim.submitted_at,
         applicant,
-        claim.contact.model_dump(mode="json"),
-        claim.bank_account.iban[-4:],
+        None if contact["email"] is None else contact,  # erased before it was read: nothing to keep
+        None if iban is None else iban[-4:],
         invoices,
     )
 
@@ -108,7 +121,10 @@ def issued(event: PaymentIssuedV1) -> IssuedAttempt:
 
 
 def gzip_content(event: SepaFileV1) -> bytes | None:
-    """The file as it travelled (gzip), or None when it is not base64 of a gzip of a file with its sha256."""
+    """The file as it travelled (gzip), or None when it is not base64 of a gzip of a file with its sha256. A sealed
+    file is checked when it is opened (read_model.sepa_file): the back-office does not open it to store it."""
+    if is_sealed(event.content_gzip_base64):
+        return b""
     try:
         compressed = base64.b64decode(event.content_gzip_base64, validate=True)
         content = gzip.decompress(compressed)
@@ -118,6 +134,7 @@ def gzip_content(event: SepaFileV1) -> bytes | None:
 
 
 def sepa_file(event: SepaFileV1, content_gzip: bytes) -> SepaFile:
+    sealed = is_sealed(event.content_gzip_base64)
     return SepaFile(
         event.batch_id,
         event.programme,
@@ -125,7 +142,8 @@ def sepa_file(event: SepaFileV1, content_gzip: bytes) -> SepaFile:
         event.payments,
         event.total_cents,
         event.sha256,
-        content_gzip,
+        None if sealed else content_gzip,
+        event.content_gzip_base64 if sealed else None,
         event.occurred_at,
     )
 
@@ -142,14 +160,14 @@ def budget(event: BudgetV1) -> Budget:
     )
 
 
-def email(event: EmailV1) -> Email:
+def email(event: EmailV1, opened: Opened) -> Email:
     return Email(
         event.event_id,
         event.claim_id,
         event.programme,
         event.status,
         event.subject,
-        event.recipient,
+        clear(event.recipient, opened),
         event.outcome,
         event.occurred_at,
     )

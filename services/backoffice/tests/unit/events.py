@@ -6,18 +6,36 @@ import base64
 import datetime as dt
 import gzip
 import hashlib
+import json
 import uuid
 from typing import Any
 
 from pydantic import BaseModel
 
+from guichet_backoffice.settings import BackofficeSettings
 from guichet_common.contracts import EXAMPLES, ClaimRegisteredV1, ClaimStatusV1, ClaimSubmittedV1, PaymentIssuedV1
 from guichet_common.contracts.backoffice import BudgetV1, JudgementV1, RuleResultV1, SepaFileV1
+from guichet_common.privacy.keyring import KeyId, KeyState, Sealer
 from guichet_common.records import InboundRecord, dead_letter
 
 NOW = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
 _offsets = iter(range(1_000_000))
+MASTER = BackofficeSettings().master_key()  # the development key: what the tests' Opener unwraps with
+# The keys intake (or payments) made for the subjects sealed here, as the back-office's copies would hold them: every
+# fake unit of work reads this ring (fakes.FakeBackofficeUnitOfWork), as if the key topic had been read first.
+KEY_STATES: dict[KeyId, KeyState] = {}
+
+
+def data_key(subject: str, kind: str) -> bytes:
+    """A fresh key for (subject, kind), its wrapped form put in KEY_STATES."""
+    made = Sealer(MASTER).new_keys(subject, [kind])[kind]
+    KEY_STATES[(subject, kind)] = KeyState(made[1], None)
+    return made[0]
+
+
+def sealed(subject: str, kind: str, fields: dict[str, str | None]) -> dict[str, str | None]:
+    return Sealer.seal_fields(data_key(subject, kind), kind, subject, fields)
 
 
 def record(topic: str, event: BaseModel | bytes, *, key: bytes = b"k", offset: int | None = None) -> InboundRecord:
@@ -46,8 +64,11 @@ def status(claim_id: str, name: str, minutes: int = 0, **fields: Any) -> ClaimSt
 
 def registered(claim_id: str, siren: str | None = None) -> ClaimRegisteredV1:
     applicant = CLAIM.applicant.model_copy(update={"siren": siren or CLAIM.applicant.siren})
-    claim = CLAIM.model_copy(update={"claim_id": claim_id, "applicant": applicant})
-    return ClaimRegisteredV1(event_id=uuid.uuid4(), occurred_at=NOW, correlation_id=uuid.uuid4(), claim=claim)
+    claim = CLAIM.model_copy(update={"claim_id": claim_id, "applicant": applicant}).model_dump(mode="json")
+    claim["contact"] = sealed(claim_id, "contact", claim["contact"])
+    claim["bank_account"] = sealed(claim_id, "bank", claim["bank_account"])
+    event = {"event_id": str(uuid.uuid4()), "occurred_at": NOW.isoformat(), "correlation_id": str(uuid.uuid4())}
+    return ClaimRegisteredV1.model_validate_json(json.dumps(event | {"claim": claim}))
 
 
 def judgement(claim_id: str, name: str, minutes: int = 0, reasons: tuple[str, ...] = (), **fields: Any) -> JudgementV1:

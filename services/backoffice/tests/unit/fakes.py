@@ -24,11 +24,14 @@ from guichet_backoffice.domain import (
     StatusChange,
 )
 from guichet_backoffice.handlers import register_handlers
+from guichet_backoffice.privacy_model import AccessPart, ExportRequest, Held
 from guichet_backoffice.projection import AbstractBackofficeUnitOfWork
 from guichet_backoffice.settings import BackofficeSettings
-from guichet_backoffice.unit_of_work import BackofficeUnitOfWork
 from guichet_common.pipeline import Subscription, contract
+from guichet_common.privacy.keyring import Opener
 from guichet_common.unit_of_work import FakeUnitOfWork
+
+from .events import KEY_STATES, MASTER
 
 NOW = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
 
@@ -48,6 +51,8 @@ class ClaimRow:
     eligibility_status: str | None = None
     judged_at: dt.datetime | None = None
     invoices: tuple[Any, ...] = ()
+    contact: dict[str, Any] | None = None
+    iban_last4: str | None = None
 
 
 class InMemoryClaims:
@@ -66,6 +71,8 @@ class InMemoryClaims:
             row.programme, row.siren, row.company_name = r.programme, r.siren, r.company_name
             row.registered, row.received_at = True, r.submitted_at
             row.invoices = row.invoices or r.invoices
+            row.contact = None if r.contact is None else dict(r.contact)
+            row.iban_last4 = r.iban_last4
 
     async def record_statuses(self, changes: Sequence[StatusChange]) -> None:
         for c in changes:
@@ -140,12 +147,88 @@ class InMemoryOperations:
             self.outcomes.setdefault(o.command_id, o)
 
 
+class InMemoryPrivacy:
+    """The privacy repository's rules on the in-memory read model."""
+
+    def __init__(self, claims: InMemoryClaims, payments: InMemoryPayments) -> None:
+        self.claims, self.payments = claims, payments
+        self.responses: dict[tuple[uuid.UUID, str], AccessPart] = {}
+        self.exports: dict[uuid.UUID, ExportRequest] = {}
+
+    async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
+        for claim_id in claim_ids:
+            row = self.claims.rows.get(claim_id)
+            if kind == "contact":
+                if row is not None:
+                    row.contact = None
+                for event_id, email in list(self.claims.emails.items()):
+                    if email.claim_id == claim_id:
+                        self.claims.emails[event_id] = dataclasses.replace(email, recipient=None)
+            else:
+                if row is not None:
+                    row.iban_last4 = None
+                for key, attempt in list(self.payments.attempts.items()):
+                    if attempt.claim_id == claim_id:
+                        self.payments.attempts[key] = dataclasses.replace(
+                            attempt,
+                            beneficiary_name=None,
+                            iban_last4=None,  # type: ignore[arg-type]
+                        )
+
+    async def rectify_contact(self, claim_id: str, field: str, value: str) -> bool:
+        row = self.claims.rows.get(claim_id)
+        if row is None or row.contact is None:
+            return False
+        row.contact[field] = value
+        return True
+
+    async def claim_ids(self, selector: str, value: str) -> list[str]:
+        def matches(row: ClaimRow) -> bool:
+            if selector == "email":
+                return bool(row.contact) and str(row.contact.get("email", "")).lower() == value.lower()  # type: ignore[union-attr]
+            return (row.siren if selector == "siren" else row.claim_id) == value
+
+        return sorted(row.claim_id for row in self.claims.rows.values() if matches(row))
+
+    async def record_responses(self, parts: Sequence[AccessPart]) -> None:
+        for part in parts:
+            self.responses.setdefault((part.request_id, part.service), part)
+
+    async def add_export(self, request: ExportRequest) -> None:
+        self.exports[request.request_id] = request
+
+    async def export(self, request_id: uuid.UUID) -> tuple[ExportRequest, list[AccessPart]] | None:
+        request = self.exports.get(request_id)
+        if request is None:
+            return None
+        return request, sorted((p for (r, _), p in self.responses.items() if r == request_id), key=lambda p: p.service)
+
+    async def forget_exports_before(self, before: dt.datetime) -> int:
+        old = [r for r in self.exports.values() if r.requested_at < before]
+        for request in old:
+            del self.exports[request.request_id]
+        return len(old)
+
+    async def outcome(self, command_id: uuid.UUID) -> Any:
+        return None
+
+    async def held(self, claim_ids: Sequence[str]) -> list[Held]:
+        return [
+            Held("table claims", row.claim_id, {"contact": row.contact, "iban_last4": row.iban_last4})
+            for claim_id in sorted(claim_ids)
+            if (row := self.claims.rows.get(claim_id)) is not None
+        ]
+
+
 class FakeBackofficeUnitOfWork(FakeUnitOfWork, AbstractBackofficeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
+        self.keys.keys = KEY_STATES  # type: ignore[attr-defined]  # the keys the test events were sealed with
+        self.opener = Opener(MASTER)
         self.claims = InMemoryClaims()
         self.payments = InMemoryPayments()
         self.operations = InMemoryOperations()
+        self.privacy = InMemoryPrivacy(self.claims, self.payments)
 
 
 class RecordingWiring:
@@ -156,6 +239,7 @@ class RecordingWiring:
         self.settings = settings
         self.unit_of_work: Any = None
         self.subscriptions: dict[str, Subscription[Any, Any]] = {}
+        self.jobs: dict[str, Any] = {}
 
     def subscribe(
         self,
@@ -175,9 +259,12 @@ class RecordingWiring:
     def publishes(self, topic: str, payload: Any, description: str) -> None:
         pass  # only the AsyncAPI document needs it
 
+    def repeat(self, name: str, job: Any, *, pause_s: float) -> None:
+        self.jobs[name] = job
+
 
 def subscriptions(topic_prefix: str = "") -> dict[str, Subscription[Any, Any]]:
     wiring = RecordingWiring(BackofficeSettings(GUICHET_TOPIC_PREFIX=topic_prefix))
     register_handlers(wiring)  # type: ignore[arg-type]  # a stand-in for the real wiring
-    assert wiring.unit_of_work is BackofficeUnitOfWork
+    assert wiring.unit_of_work is not None
     return wiring.subscriptions

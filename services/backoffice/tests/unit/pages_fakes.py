@@ -209,7 +209,7 @@ class FakeReadModel:
     async def sepa_batches(self, conn: Any) -> list[Any]:
         return [BATCH]
 
-    async def sepa_file(self, conn: Any, batch_id: str) -> Any:
+    async def sepa_file(self, conn: Any, batch_id: str, master: Any = None) -> Any:
         return SEPA_FILE if batch_id == "B-1" else None
 
     async def waitlist(self, conn: Any, programme: str | None = None) -> list[Any]:

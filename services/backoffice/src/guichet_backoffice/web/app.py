@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from guichet_backoffice import api
+from guichet_backoffice import api, privacy_api
 from guichet_backoffice.settings import BackofficeSettings
 from guichet_backoffice.web import admin_pages, decision_pages, oidc, sessions, sign_in
 from guichet_backoffice.web.auth import AuthGate, current_user
@@ -61,6 +61,7 @@ def create_web(wiring: Wiring) -> Starlette:
 
     routes: list[BaseRoute] = [
         api.api(wiring.pool, settings.topic_prefix),
+        privacy_api.privacy_api(wiring.pool, settings.topic_prefix),
         *sign_in.routes(web),
         *oidc.routes(web),
         *decision_pages.routes(web),

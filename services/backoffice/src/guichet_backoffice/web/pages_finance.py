@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from guichet_backoffice import audit, read_model
+from guichet_backoffice.privacy_model import effaced_label
 from guichet_backoffice.web.pages_common import (
     DOWNLOADS_FILES,
     ENVELOPE,
@@ -51,9 +52,13 @@ async def sepa_batches(request: Request) -> Response:
 async def sepa_file(request: Request) -> Response:
     batch_id = request.path_params["batch_id"]
     async with connection(request) as conn:
-        found = await read_model.sepa_file(conn, batch_id)
+        settings = getattr(request.app.state, "settings", None)
+        found = await read_model.sepa_file(conn, batch_id, settings.master_key() if settings else None)
         if found is None:
             return render(request, "not_found.html", {"what": "Ce fichier SEPA"}, status_code=404)
+        if found.erased or found.key_missing:  # nothing personal is shown: no audit row
+            context = {"file": found, "erased_label": effaced_label(found.erased_at)}
+            return render(request, "sepa_file_unreadable.html", context, status_code=410 if found.erased else 503)
         await audit.record(
             conn,
             signed_in_login(request),
