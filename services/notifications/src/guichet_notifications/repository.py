@@ -3,7 +3,8 @@ of one unit of work (see `unit_of_work.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import asyncpg
 
@@ -27,6 +28,23 @@ class ContactsRepository:
             [c.full_name for c in contacts],
             [c.iban_last4 for c in contacts],
         )
+
+    async def erase(self, contact: Iterable[str], bank: Iterable[str]) -> None:
+        """Forget the name and address of the `contact` claims, the IBAN's last digits of the `bank` ones."""
+        await self._conn.execute(
+            "UPDATE contacts SET email = NULL, full_name = NULL WHERE claim_id = ANY($1::text[])", sorted(set(contact))
+        )
+        await self._conn.execute(
+            "UPDATE contacts SET iban_last4 = NULL WHERE claim_id = ANY($1::text[])", sorted(set(bank))
+        )
+
+    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]:
+        rows = await self._conn.fetch(
+            "SELECT claim_id, programme, email, full_name, iban_last4, received_at FROM contacts"
+            " WHERE claim_id = ANY($1::text[]) ORDER BY claim_id",
+            sorted(set(claim_ids)),
+        )
+        return [dict(row) for row in rows]
 
 
 class EmailsRepository:
@@ -60,7 +78,7 @@ class EmailsRepository:
         rows = await self._conn.fetch(
             "WITH due AS ("
             "  SELECT e.claim_id, e.kind FROM emails e JOIN contacts c USING (claim_id)"
-            "  WHERE e.state = 'pending' AND e.next_attempt_at <= now()"
+            "  WHERE e.state = 'pending' AND e.next_attempt_at <= now() AND c.email IS NOT NULL"
             "  ORDER BY e.next_attempt_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED)"
             " UPDATE emails e SET state = 'sending', attempts = e.attempts + 1"
             " FROM due, contacts c WHERE e.claim_id = due.claim_id AND e.kind = due.kind AND c.claim_id = e.claim_id"
@@ -106,6 +124,26 @@ class EmailsRepository:
     async def mark_failed(self, email_id: int, reason: str) -> None:
         """Set aside: the sender skips it until an operator releases or cancels it."""
         await self._conn.execute("UPDATE emails SET state = 'failed', last_error = $2 WHERE id = $1", email_id, reason)
+
+    async def unaddress(self, claim_ids: Iterable[str]) -> int:
+        """The claims' contacts are erased: their e-mails not sent yet never will be ('unaddressed'), and no error
+        text of theirs is kept. Returns how many e-mails will not be sent."""
+        ids = sorted(set(claim_ids))
+        await self._conn.execute("UPDATE emails SET last_error = NULL WHERE claim_id = ANY($1::text[])", ids)
+        count: int = await self._conn.fetchval(
+            "WITH u AS (UPDATE emails SET state = 'unaddressed' WHERE claim_id = ANY($1::text[])"
+            "  AND state IN ('pending', 'failed') RETURNING 1) SELECT count(*) FROM u",
+            ids,
+        )
+        return count
+
+    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]:
+        rows = await self._conn.fetch(
+            "SELECT id, claim_id, kind, programme, reasons, amount_cents, state, attempts, last_error, message_id,"
+            " created_at, sent_at FROM emails WHERE claim_id = ANY($1::text[]) ORDER BY claim_id, created_at, kind",
+            sorted(set(claim_ids)),
+        )
+        return [dict(row) for row in rows]
 
     async def count_uncertain(self) -> int:
         count: int = await self._conn.fetchval("SELECT count(*) FROM emails WHERE state = 'sending'")

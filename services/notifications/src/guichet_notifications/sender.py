@@ -25,6 +25,7 @@ import structlog
 
 from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.logging import mask_text
+from guichet_common.privacy.sealing import KeyWrapper
 from guichet_common.safe_text import printable
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_notifications import envelope, service
@@ -142,6 +143,7 @@ class EmailSender:
         batch_size: int = 200,
         client: Callable[[], SmtpClient] | None = None,
         topic_prefix: str = "",
+        master: KeyWrapper | None = None,
     ) -> None:
         # `announcing`: an e-mail set aside is announced on operations.set-aside.v1, as the handlers' items are.
         units = announcing(NotificationsUnitOfWork, "notifications", topic_prefix)
@@ -149,6 +151,7 @@ class EmailSender:
         self._post = SmtpPostOffice(smtp, programme_names, client=client)
         self._batch_size = batch_size
         self._topic_prefix = topic_prefix
+        self._master = master  # unwraps the contact keys that seal the recipients it publishes
 
     @property
     def sent(self) -> int:
@@ -171,7 +174,9 @@ class EmailSender:
 
     async def send_due(self) -> int:
         """One turn: returns how many e-mails it took (sent, set aside or postponed)."""
-        return await service.send_due_emails(self._units, self._post, self._batch_size, self._topic_prefix)
+        return await service.send_due_emails(
+            self._units, self._post, self._batch_size, self._topic_prefix, master=self._master
+        )
 
 
 def _refused_for_good(error: Exception) -> bool:

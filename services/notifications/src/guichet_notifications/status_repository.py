@@ -6,7 +6,7 @@ import asyncpg
 
 from guichet_common.figures import StageFigures
 
-STATES = ("pending", "sending", "sent", "failed", "cancelled")
+STATES = ("pending", "sending", "sent", "failed", "cancelled", "unaddressed")
 
 
 async def stage_figures(conn: asyncpg.Connection) -> StageFigures:
@@ -17,7 +17,8 @@ async def stage_figures(conn: asyncpg.Connection) -> StageFigures:
         counts,
         received=sum(counts.values()),
         done=counts["sent"],
-        failed=counts["failed"] + counts["cancelled"],  # set aside, or never to be sent
+        # Set aside, never to be sent, or owed to a claim whose contact was erased (docs/privacy.md).
+        failed=counts["failed"] + counts["cancelled"] + counts["unaddressed"],
         # 'sending' is a mail in doubt: the server may have taken it before a crash (see the sender).
         pending=counts["pending"] + counts["sending"],
     )

@@ -6,6 +6,7 @@ import asyncpg
 
 from guichet_common.unit_of_work import PostgresUnitOfWork
 from guichet_notifications.repository import ContactsRepository, EmailsRepository
+from guichet_notifications.retention_repository import ClaimStatusesRepository, PrivacyRequestsRepository
 from guichet_notifications.service import AbstractNotificationsUnitOfWork
 
 
@@ -14,3 +15,5 @@ class NotificationsUnitOfWork(PostgresUnitOfWork, AbstractNotificationsUnitOfWor
         super().__init__(connection)
         self.contacts = ContactsRepository(connection)
         self.emails = EmailsRepository(connection)
+        self.statuses = ClaimStatusesRepository(connection)
+        self.privacy_requests = PrivacyRequestsRepository(connection)

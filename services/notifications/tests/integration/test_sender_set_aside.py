@@ -16,6 +16,7 @@ from structlog.testing import capture_logs
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
+from guichet_common.privacy.sealing import seal
 from guichet_common.records import InboundRecord
 from guichet_common.set_aside import held_items, record_decision
 from guichet_common.unit_of_work import open_unit_of_work
@@ -23,7 +24,7 @@ from guichet_notifications import set_aside_repository
 from guichet_notifications.sender import EmailSender, SmtpSettings
 from guichet_notifications.unit_of_work import NotificationsUnitOfWork
 
-from ..unit.fakes import subscriptions
+from ..unit.fakes import claim_keys, subscriptions
 
 pytestmark = pytest.mark.integration
 NOW = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
@@ -32,17 +33,30 @@ PHISHING = "Cliquez sur http://guichet.example.com\r\nBcc: victime@example.org" 
 
 
 async def owe(
-    pool: asyncpg.Pool, claim_id: str, *, programme: str = "p", kind: str = "", email: str = "claire@example.fr"
-) -> None:
-    """The contact and the status of one claim, each in its own transaction (so batches come in this order)."""
+    pool: asyncpg.Pool,
+    claim_id: str,
+    *,
+    programme: str = "p",
+    kind: str = "",
+    email: str = "claire@example.fr",
+    sealed: bool = False,
+) -> bytes | None:
+    """The contact and the status of one claim, each in its own transaction (so batches come in this order). With
+    `sealed`, the claim's keys are copied first and the contact comes sealed, as intake publishes it: returns the
+    claim's contact data key."""
+    data_key = None
+    if sealed:
+        async with open_unit_of_work(pool, NotificationsUnitOfWork) as uow:
+            data_key = (await claim_keys(uow, claim_id))[claim_id]
+            await uow.commit()
     contact = ApplicantContactV1(
         event_id=uuid.uuid4(),
         occurred_at=NOW,
         correlation_id=uuid.uuid4(),
         claim_id=claim_id,
         programme=programme,
-        email=email,
-        full_name="Claire Martin",
+        email=seal(data_key, "contact", claim_id, email) if data_key else email,
+        full_name=seal(data_key, "contact", claim_id, "Claire Martin") if data_key else "Claire Martin",
     )
     kind = kind or ("rejected" if programme == "p" else "refused")
     status = ClaimStatusV1(
@@ -57,6 +71,7 @@ async def owe(
         record = InboundRecord(topic, 0, 0, b"k", event.model_dump_json().encode())
         async with open_unit_of_work(pool, NotificationsUnitOfWork) as uow:
             await SUBSCRIPTIONS[topic].apply(uow, [record])
+    return data_key
 
 
 async def states(pool: asyncpg.Pool) -> dict[str, str]:

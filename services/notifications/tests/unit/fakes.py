@@ -4,11 +4,12 @@ happened, and a wiring that keeps the subscriptions `register_handlers` declares
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import operator
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -20,10 +21,13 @@ from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.contracts.status import ClaimStatus
 from guichet_common.pipeline import Subscription, contract
+from guichet_common.privacy.keyring import Sealer
+from guichet_common.privacy.sealing import DATA_KINDS, DEVELOPMENT_MASTER_KEY, MasterKey, seal
 from guichet_common.records import InboundRecord
 from guichet_common.unit_of_work import FakeUnitOfWork
 from guichet_notifications.domain import Contact, DueEmail, OwedEmail
 from guichet_notifications.handlers import register_handlers
+from guichet_notifications.retention import ClaimTrack, Deadlines, ErasureDecision
 from guichet_notifications.service import AbstractNotificationsUnitOfWork, Outcomes
 from guichet_notifications.settings import NotificationsSettings
 from guichet_notifications.unit_of_work import NotificationsUnitOfWork
@@ -36,6 +40,21 @@ class InMemoryContacts:
     async def save(self, contacts: Sequence[Contact]) -> None:
         for contact in contacts:
             self.by_claim.setdefault(contact.claim_id, contact)
+
+    async def erase(self, contact: Iterable[str], bank: Iterable[str]) -> None:
+        for claim_id in contact:
+            if claim_id in self.by_claim:
+                self.by_claim[claim_id] = dataclasses.replace(self.by_claim[claim_id], email=None, full_name=None)  # type: ignore[arg-type]
+        for claim_id in bank:
+            if claim_id in self.by_claim:
+                self.by_claim[claim_id] = dataclasses.replace(self.by_claim[claim_id], iban_last4=None)
+
+    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]:
+        return [
+            dataclasses.asdict(c) | {"received_at": None}
+            for i, c in sorted(self.by_claim.items())
+            if i in set(claim_ids)
+        ]
 
 
 @dataclass
@@ -75,6 +94,7 @@ class InMemoryEmails:
                 if row.state == "pending"
                 and row.next_attempt_at <= self.now
                 and row.owed.claim_id in self._contacts.by_claim
+                and self._contacts.by_claim[row.owed.claim_id].email is not None
             ),
             key=operator.attrgetter("next_attempt_at"),
         )[:limit]
@@ -114,9 +134,93 @@ class InMemoryEmails:
     async def count_uncertain(self) -> int:
         return sum(row.state == "sending" for row in self.rows.values())
 
+    async def unaddress(self, claim_ids: Iterable[str]) -> int:
+        wanted, count = set(claim_ids), 0
+        for (claim_id, _), row in self.rows.items():
+            if claim_id in wanted:
+                row.last_error = None
+                if row.state in ("pending", "failed"):
+                    row.state, count = "unaddressed", count + 1
+        return count
+
+    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]:
+        wanted = set(claim_ids)
+        return [
+            {"id": row.id, "claim_id": claim_id, "kind": kind, "state": row.state, "last_error": row.last_error}
+            for (claim_id, kind), row in sorted(self.rows.items())
+            if claim_id in wanted
+        ]
+
     def states(self) -> dict[str, str]:
         """State by claim_id (the tests owe one e-mail per claim)."""
         return {claim_id: row.state for (claim_id, _), row in self.rows.items()}
+
+
+class InMemoryClaimStatuses:
+    def __init__(self) -> None:
+        self.tracks: dict[str, ClaimTrack] = {}
+        self.deadlines: dict[str, Deadlines] = {}
+
+    async def get(self, claim_ids: Iterable[str]) -> dict[str, ClaimTrack]:
+        return {c: self.tracks[c] for c in set(claim_ids) if c in self.tracks}
+
+    async def save(self, tracks: Sequence[tuple[ClaimTrack, Deadlines]]) -> None:
+        for track, deadlines in tracks:
+            self.tracks[track.claim_id], self.deadlines[track.claim_id] = track, deadlines
+
+    async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, str, str]]:
+        found = [
+            (c, self.tracks[c].programme, kind)
+            for c, d in sorted(self.deadlines.items())
+            for kind, at in (("bank", d.bank), ("contact", d.contact))
+            if at is not None and at <= now and self.tracks[c].settled
+        ]
+        return sorted(found)[:limit]
+
+    async def clear_deadlines(self, erased: Iterable[tuple[str, str]]) -> None:
+        for claim_id, kind in erased:
+            self.deadlines[claim_id] = dataclasses.replace(self.deadlines[claim_id], **{kind: None})
+
+    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(t) for c, t in sorted(self.tracks.items()) if c in set(claim_ids)]
+
+
+class InMemoryPrivacyRequests:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+
+    async def record(
+        self,
+        request_id: uuid.UUID,
+        action: str,
+        requested_by: str,
+        legal_reason: str,
+        at: dt.datetime,
+        decisions: Sequence[ErasureDecision],
+    ) -> None:
+        for d in decisions:
+            self.rows.setdefault(
+                (request_id, d.claim_id),
+                {
+                    "request_id": request_id,
+                    "claim_id": d.claim_id,
+                    "action": action,
+                    "decision": "accepted" if d.accepted else "refused",
+                    "code": d.code,
+                    "detail": d.detail,
+                    "requested_by": requested_by,
+                    "legal_reason": legal_reason,
+                    "decided_at": at,
+                    "_decision": d,
+                },
+            )
+
+    async def decisions(self, request_id: uuid.UUID) -> list[ErasureDecision]:
+        return [row["_decision"] for (r, _), row in sorted(self.rows.items()) if r == request_id]
+
+    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]:
+        wanted = set(claim_ids)
+        return [{k: v for k, v in row.items() if k != "_decision"} for (_, c), row in self.rows.items() if c in wanted]
 
 
 class FakeNotificationsUnitOfWork(FakeUnitOfWork, AbstractNotificationsUnitOfWork):
@@ -124,6 +228,8 @@ class FakeNotificationsUnitOfWork(FakeUnitOfWork, AbstractNotificationsUnitOfWor
         super().__init__()
         self.contacts: InMemoryContacts = InMemoryContacts()
         self.emails: InMemoryEmails = InMemoryEmails(self.contacts)
+        self.statuses: InMemoryClaimStatuses = InMemoryClaimStatuses()
+        self.privacy_requests: InMemoryPrivacyRequests = InMemoryPrivacyRequests()
         self.opened = 0
 
     @contextlib.asynccontextmanager
@@ -207,9 +313,10 @@ class RecordingWiring:
         decode: Any = None,
         event_id: Any = operator.attrgetter("event_id"),
         description: str | None = None,
+        set_aside_kind: str | None = None,
     ) -> None:
         self.subscriptions[topic] = Subscription(
-            use_case=use_case, decode=decode or contract(payload), event_id=event_id
+            use_case=use_case, decode=decode or contract(payload), event_id=event_id, set_aside_kind=set_aside_kind
         )
 
     def run_in_background(self, job: Callable[..., Any]) -> None:
@@ -232,6 +339,33 @@ def subscriptions(email_statuses: str = "rejected,refused") -> dict[str, Subscri
 
 
 NOW = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
+# The key register_handlers' settings take when no master key is configured (the tests set none).
+MASTER = MasterKey(DEVELOPMENT_MASTER_KEY)
+
+
+async def claim_keys(uow: FakeUnitOfWork, *claim_ids: str) -> dict[str, bytes]:
+    """As intake announces them, copied into `uow`'s key ring: each claim's contact and bank keys; returns each
+    claim's contact data key (to seal or open its values in a test)."""
+    made = {claim_id: Sealer(MASTER).new_keys(claim_id, DATA_KINDS) for claim_id in claim_ids}
+    await uow.keys.put([(c, kind, wrapped) for c, keys in made.items() for kind, (_, wrapped) in keys.items()], NOW)
+    return {claim_id: keys["contact"][0] for claim_id, keys in made.items()}
+
+
+def sealed_contact_record(
+    claim_id: str, data_key: bytes, email: str = "claire@example.fr", *, offset: int = 0
+) -> InboundRecord:
+    """A contact as intake publishes it since issue 18: e-mail and name sealed with the claim's contact key."""
+    event = ApplicantContactV1(
+        event_id=uuid.uuid4(),
+        occurred_at=NOW,
+        correlation_id=uuid.uuid4(),
+        claim_id=claim_id,
+        programme="p",
+        email=seal(data_key, "contact", claim_id, email),
+        full_name=seal(data_key, "contact", claim_id, "Claire Martin"),
+        iban_last4="2957",
+    )
+    return InboundRecord(APPLICANT_CONTACTS_TOPIC, 0, offset, claim_id.encode(), event.model_dump_json().encode())
 
 
 def contact_record(claim_id: str, email: str = "claire@example.fr", *, offset: int = 0) -> InboundRecord:
