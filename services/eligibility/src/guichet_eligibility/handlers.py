@@ -13,6 +13,12 @@ from guichet_common.contracts.backoffice import (
     ReviewDecisionV1,
 )
 from guichet_common.contracts.internal import CLAIMS_REGISTERED_TOPIC, ELIGIBILITY_DECISIONS_TOPIC
+from guichet_common.contracts.privacy import (
+    ACCESS_RESPONSES_TOPIC,
+    PRIVACY_ERASED_TOPIC,
+    AccessResponseV1,
+    PrivacyErasedV1,
+)
 from guichet_common.contracts.registry import TOPIC as REGISTRY_COMPANIES
 from guichet_common.contracts.status import TOPIC as CLAIMS_STATUS
 from guichet_common.operator_command_targets import accept_operator_commands
@@ -24,6 +30,8 @@ from guichet_common.topics import REVIEW_DECISIONS
 from guichet_common.unit_of_work import announcing
 from guichet_eligibility import operators, status_repository
 from guichet_eligibility.domain import check_rules_exist
+from guichet_eligibility.erasure import ErasureFollower
+from guichet_eligibility.privacy import EligibilityPrivacy
 from guichet_eligibility.review_commands import ReviewCommands
 from guichet_eligibility.service import Arrival, EligibilityService
 from guichet_eligibility.settings import EligibilitySettings
@@ -124,6 +132,27 @@ def register_handlers(wiring: Wiring) -> None:
         reviews.apply,
         description="Reviewed claims approved or rejected by a person in the back-office",
     )
-    accept_operator_commands(wiring, operators)
+    accept_operator_commands(wiring, operators, privacy=EligibilityPrivacy())
+    register_privacy(wiring)
     wiring.figures.stage = status_repository.stage_figures
     wiring.repeat("judge_claims_past_registry_deadline", service.judge_past_registry_deadline, pause_s=1.0)
+
+
+# An announcement eligibility cannot read is set aside in its own database: intake owns the topic's dead letters.
+ERASURE_SET_ASIDE_KIND = "privacy_erasure"
+
+
+def register_privacy(wiring: Wiring) -> None:
+    """intake's erasures followed in eligibility's copy, and what eligibility announces and answers in return."""
+    follower = ErasureFollower(wiring.settings.topic_prefix, wiring.settings.clock())
+    wiring.subscribe(
+        PRIVACY_ERASED_TOPIC,
+        PrivacyErasedV1,
+        follower.follow,
+        description="Erasures: intake's, of claims eligibility holds, are applied to its copy and announced again",
+        set_aside_kind=ERASURE_SET_ASIDE_KIND,
+    )
+    wiring.publishes(PRIVACY_ERASED_TOPIC, PrivacyErasedV1, "Eligibility erased a claim's contact or bank values")
+    wiring.publishes(
+        ACCESS_RESPONSES_TOPIC, AccessResponseV1, "What eligibility holds about a subject-access request's claims"
+    )

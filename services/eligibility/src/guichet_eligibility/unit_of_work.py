@@ -11,6 +11,7 @@ import asyncpg
 
 from guichet_common.unit_of_work import PostgresUnitOfWork, UnitOfWork
 from guichet_eligibility.domain import ClaimFacts, Decision, PriorClaim, RegistryFacts
+from guichet_eligibility.privacy_repository import HeldRow, PostgresPersonalData
 from guichet_eligibility.repository import (
     AwaitingClaim,
     ClaimWithDecision,
@@ -68,11 +69,26 @@ class Claims(Protocol):
     async def decided_claims(self, programme: str) -> list[DecidedClaim]: ...
 
 
+class PersonalData(Protocol):
+    async def programmes_of(self, claim_ids: Sequence[str]) -> dict[str, str]:
+        """claim_id -> programme, for the claims held among `claim_ids`."""
+        ...
+
+    async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
+        """Null the values of `kind` (contact, bank) in these claims' stored payloads."""
+        ...
+
+    async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]:
+        """Every row held about these claims, for a subject-access export."""
+        ...
+
+
 class EligibilityWork(UnitOfWork):
     """The unit of work as eligibility's use cases see it, whether on PostgreSQL or in memory."""
 
     companies: Companies
     claims: Claims
+    personal: PersonalData
 
 
 class EligibilityUnitOfWork(PostgresUnitOfWork, EligibilityWork):
@@ -80,6 +96,7 @@ class EligibilityUnitOfWork(PostgresUnitOfWork, EligibilityWork):
         super().__init__(connection)
         self.companies = PostgresCompanies(connection)
         self.claims = PostgresClaims(connection)
+        self.personal = PostgresPersonalData(connection)
 
 
 @contextlib.asynccontextmanager

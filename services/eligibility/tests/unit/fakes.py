@@ -21,8 +21,10 @@ from guichet_common.settings import project_root
 from guichet_common.unit_of_work import FakeUnitOfWork
 from guichet_eligibility.domain import AWAITING_REGISTRY, ClaimFacts, Decision, PriorClaim, RegistryFacts, holds_aid
 from guichet_eligibility.handlers import EligibilityHandlers, registry_record
+from guichet_eligibility.privacy_repository import HeldRow
 from guichet_eligibility.repository import AwaitingClaim, ClaimWithDecision, DecidedClaim, WaitingClaim
 from guichet_eligibility.service import EligibilityService
+from guichet_eligibility.translate import ERASABLE
 from guichet_eligibility.unit_of_work import EligibilityWork
 from guichet_programme import load_programmes
 
@@ -181,14 +183,45 @@ class InMemoryClaims:
         return WaitingClaim(row.facts.claim_id, row.correlation_id, row.payload, row.source, row.facts.iban_fingerprint)
 
 
+class InMemoryPersonalData:
+    """What eligibility holds about a person, on the in-memory claims and companies."""
+
+    def __init__(self, claims: InMemoryClaims, companies: InMemoryCompanies) -> None:
+        self._claims, self._companies = claims, companies
+
+    async def programmes_of(self, claim_ids: Sequence[str]) -> dict[str, str]:
+        return {c: self._claims.rows[c].facts.programme for c in claim_ids if c in self._claims.rows}
+
+    async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
+        section, fields = ERASABLE[kind]
+        for claim_id in claim_ids:
+            row = self._claims.rows[claim_id]
+            row.payload = {**row.payload, section: {**(row.payload.get(section) or {}), **dict.fromkeys(fields)}}
+
+    async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]:
+        held = []
+        for claim_id in sorted(set(claim_ids) & set(self._claims.rows)):
+            row = self._claims.rows[claim_id]
+            fields = {"programme": row.facts.programme, "siren": row.facts.siren, "status": row.status}
+            held.append(HeldRow("claims", claim_id, {**fields, "payload": json.loads(json.dumps(row.payload))}))
+            if row.decision is not None:
+                decision = {"outcome": row.decision.outcome, "reasons": list(row.decision.reasons)}
+                held.append(HeldRow("decisions", claim_id, decision))
+            if row.facts.siren in self._companies.records:
+                held.append(HeldRow("companies", claim_id, dict(self._companies.records[row.facts.siren])))
+        return held
+
+
 class FakeEligibilityUnitOfWork(FakeUnitOfWork, EligibilityWork):
     companies: InMemoryCompanies
     claims: InMemoryClaims
+    personal: InMemoryPersonalData
 
     def __init__(self) -> None:
         super().__init__()
         self.companies = InMemoryCompanies()
         self.claims = InMemoryClaims()
+        self.personal = InMemoryPersonalData(self.claims, self.companies)
 
 
 def subscriptions(service: EligibilityService) -> tuple[Subscription[Any, Any], Subscription[Any, Any]]:

@@ -1,0 +1,65 @@
+"""Following intake's erasures (`privacy.erased.v1`): when intake announces it erased a kind of a claim's personal
+data (by retention, or at the person's request), eligibility erases the same kind in its own copy of the claim,
+records it, and announces its own erasure. Other services' announcements are not for eligibility to follow.
+
+The copy is the registered claim as received: its sealed values of that kind become null in the stored payload
+(unreadable already once intake destroyed the key; now gone). What the rules need stays, so the decision, what-if
+replays and explanations keep working: the IBAN's fingerprint is not erased (it opens nothing, and IBAN_SHARED must
+still see a shared account), the company's facts and invoices neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from guichet_common.clock import Clock, wall_clock
+from guichet_common.contracts.privacy import PrivacyErasedV1
+from guichet_common.outbox import OutboxMessage
+from guichet_common.privacy.erasures import Erasure
+from guichet_common.privacy.requests import erasure_announcement
+from guichet_eligibility.unit_of_work import EligibilityWork
+
+log = structlog.get_logger()
+SERVICE = "eligibility"
+FOLLOWS = "intake"  # the service whose erasures eligibility follows
+
+
+@dataclass(frozen=True)
+class ErasureFollower:
+    topic_prefix: str = ""
+    clock: Clock = wall_clock
+
+    async def follow(self, uow: EligibilityWork, events: Sequence[PrivacyErasedV1]) -> list[OutboxMessage]:
+        """Erase, once, the kinds intake erased of claims eligibility holds; announce each erasure."""
+        followed = {(e.claim_id, e.kind): e for e in events if e.service == FOLLOWS}
+        if not followed:
+            return []
+        held = await uow.personal.programmes_of(sorted({claim_id for claim_id, _ in followed}))
+        now = self.clock()
+        new = await uow.erasures.record(
+            Erasure(e.claim_id, e.kind, now, e.reason, e.request_id) for e in followed.values() if e.claim_id in held
+        )
+        for kind in sorted({erasure.kind for erasure in new}):
+            await uow.personal.erase(kind, [erasure.claim_id for erasure in new if erasure.kind == kind])
+        announcements = []
+        for erasure in new:
+            event = followed[(erasure.claim_id, erasure.kind)]
+            log.info("personal_data_erased", claim_id=erasure.claim_id, kind=erasure.kind, reason=erasure.reason)
+            announcements.append(
+                erasure_announcement(
+                    self.topic_prefix,
+                    SERVICE,
+                    claim_id=erasure.claim_id,
+                    programme=held[erasure.claim_id],
+                    kind=erasure.kind,
+                    erased_at=erasure.erased_at,
+                    reason=erasure.reason,
+                    request_id=event.request_id,
+                    requested_by=event.requested_by,
+                    legal_reason=event.legal_reason,
+                )
+            )
+        return announcements

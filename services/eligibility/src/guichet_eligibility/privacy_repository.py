@@ -1,0 +1,73 @@
+"""Eligibility's SQL for a person's data: which claims it holds, erasing one kind of their sealed values in the stored
+payload, and every row it holds about given claims (a subject-access export)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+import orjson
+
+from guichet_eligibility.translate import ERASABLE
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldRow:
+    """One row about a claim, as stored (JSON values; dates as ISO text)."""
+
+    table: str
+    claim_id: str
+    fields: Mapping[str, Any]
+
+
+class PostgresPersonalData:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def programmes_of(self, claim_ids: Sequence[str]) -> dict[str, str]:
+        """claim_id -> programme, for the claims eligibility holds among `claim_ids`."""
+        rows = await self._conn.fetch(
+            "SELECT claim_id, programme FROM claims WHERE claim_id = ANY($1::text[])", sorted(set(claim_ids))
+        )
+        return {row["claim_id"]: row["programme"] for row in rows}
+
+    async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
+        """Null every value of `kind` in the claims' stored payloads (the section stays, its fields read null)."""
+        section, fields = ERASABLE[kind]
+        await self._conn.execute(
+            "UPDATE claims SET payload = jsonb_set(payload, ARRAY[$2::text],"
+            " coalesce(payload -> $2::text, '{}'::jsonb) || $3::jsonb) WHERE claim_id = ANY($1::text[])",
+            sorted(set(claim_ids)),
+            section,
+            orjson.dumps(dict.fromkeys(fields)).decode(),
+        )
+
+    async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]:
+        """Every row about these claims: the claim (its payload as stored), its invoices' keys, its decision, an
+        operator's review of it, and its company's registry facts."""
+        ids = sorted(set(claim_ids))
+        queries = {
+            "claims": "SELECT claim_id, programme, siren, submitted_at, correlation_id, iban_fingerprint, payload,"
+            " status, source, received_at FROM claims WHERE claim_id = ANY($1::text[])",
+            "claim_invoices": "SELECT claim_id, supplier_key, invoice_number FROM claim_invoices"
+            " WHERE claim_id = ANY($1::text[])",
+            "decisions": "SELECT claim_id, outcome, rule_version, reasons, rule_results, grant_cents, decided_at"
+            " FROM decisions WHERE claim_id = ANY($1::text[])",
+            "review_decisions": "SELECT claim_id, decision, operator, seconded_by, reason, decided_at"
+            " FROM review_decisions WHERE claim_id = ANY($1::text[])",
+            "companies": "SELECT c.claim_id, r.siren, r.state, r.created_on, r.naf_code, r.headcount_band,"
+            " r.updated_at FROM claims c JOIN companies r USING (siren) WHERE c.claim_id = ANY($1::text[])",
+        }
+        held: list[HeldRow] = []
+        for table, query in queries.items():
+            for row in await self._conn.fetch(query, ids):
+                fields = {name: _json(value) for name, value in dict(row).items() if name != "claim_id"}
+                held.append(HeldRow(table, row["claim_id"], fields))
+        return held
+
+
+def _json(value: Any) -> Any:
+    """A column's value as JSON would carry it."""
+    return orjson.loads(orjson.dumps(value, default=str)) if not isinstance(value, str | int | bool | None) else value
