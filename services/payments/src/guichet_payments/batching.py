@@ -16,7 +16,8 @@ import structlog
 
 from guichet_common.contracts import PaymentIssuedV1
 from guichet_common.outbox import OutboxMessage
-from guichet_payments import domain, outbound, sepa, sepa_versions
+from guichet_common.privacy.keyring import Sealer
+from guichet_payments import batch_keys, domain, outbound, sepa, sepa_versions
 from guichet_payments.domain import Attempt, Batch, Payment
 from guichet_payments.events import Announcer
 from guichet_payments.unit_of_work import PaymentsWork
@@ -46,6 +47,7 @@ class Batcher:
     max_age: dt.timedelta = dt.timedelta(seconds=5)
     topic_prefix: str = ""
     clock: domain.Clock = field(default=domain.system_clock)
+    sealer: Sealer = field(default_factory=batch_keys.development_sealer)  # seals the file on the topic
 
     async def close_due_batches(self, uow: PaymentsWork) -> int:
         """Close at most one batch per programme that is due, writing its SEPA file and publishing its payment
@@ -97,7 +99,24 @@ class Batcher:
         )
         await uow.payments.record_batch(batch, sent)
         log.info("batch_closed", batch_id=batch_id, transfers=len(sent))
-        return [*outbox, Announcer(self.topic_prefix).sepa_file(batch, path.name, xml, now)]
+        return [*outbox, *await self._sealed_file(uow, batch, path.name, xml, now)]
+
+    async def _sealed_file(
+        self, uow: PaymentsWork, batch: Batch, file_name: str, xml: bytes, now: dt.datetime
+    ) -> list[OutboxMessage]:
+        """The batch's new key, kept and announced, then the file sealed under it (the key first: a reader of the
+        file waits for its key, never the other way round)."""
+        subject = batch_keys.batch_subject(batch.batch_id)
+        data_key, wrapped = self.sealer.new_keys(subject, [batch_keys.KIND])[batch_keys.KIND]
+        await uow.keys.put([(subject, batch_keys.KIND, wrapped)], now)
+
+        def seal(text: str) -> str:
+            return Sealer.seal_fields(data_key, batch_keys.KIND, subject, {"content": text})["content"] or ""
+
+        return [
+            batch_keys.key_announcement(self.topic_prefix, subject, wrapped, now),
+            Announcer(self.topic_prefix).sepa_file(batch, file_name, xml, now, seal),
+        ]
 
     def _file(
         self, programme: Programme, unbatched: Sequence[Due], batch_id: str, now: dt.datetime

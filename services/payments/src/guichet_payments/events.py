@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import gzip
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from guichet_common.contracts import ClaimStatusV1, PaymentIssuedV1
@@ -88,9 +89,13 @@ class Announcer:
         )
         return OutboxMessage.of_event(self.topic_prefix + BUDGETS_TOPIC, figures.programme, event)
 
-    def sepa_file(self, batch: Batch, file_name: str, xml: bytes, now: dt.datetime) -> OutboxMessage:
+    def sepa_file(
+        self, batch: Batch, file_name: str, xml: bytes, now: dt.datetime, seal: Callable[[str], str]
+    ) -> OutboxMessage:
         """`xml`, the file of `batch`, whole: gzip-compressed then base64-encoded, for finance to download from the
-        back-office (a pain.001 compresses about tenfold: a batch of 500 transfers, 166 kB, travels in 17 kB)."""
+        back-office (a pain.001 compresses about tenfold: a batch of 500 transfers, 166 kB, travels in 17 kB), then
+        sealed by `seal` under the batch's key (it names account holders and their IBANs): `content_gzip_base64`
+        is `sealed:v1:bank:batch-<id>:...`, which opens to that base64 text (`batch_keys`)."""
         event = SepaFileV1(
             event_id=uuid.uuid4(),
             occurred_at=now,
@@ -100,6 +105,6 @@ class Announcer:
             payments=batch.transfer_count,
             total_cents=batch.control_sum_cents,
             sha256=batch.file_sha256,
-            content_gzip_base64=base64.b64encode(gzip.compress(xml, mtime=0)).decode("ascii"),
+            content_gzip_base64=seal(base64.b64encode(gzip.compress(xml, mtime=0)).decode("ascii")),
         )
         return OutboxMessage.of_event(self.topic_prefix + SEPA_FILES_TOPIC, batch.batch_id, event)

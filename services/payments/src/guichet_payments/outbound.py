@@ -151,3 +151,16 @@ def set_aside_if_older(folder: Path, batch_id: str, before: dt.datetime) -> bool
         if (folder / name).exists():
             os.replace(folder / name, folder / UNRECORDED / name)
     return True
+
+
+def delete_payment_order(file_path: str | Path) -> list[Path]:
+    """Delete a batch's pain.001 (names and IBANs), where payments wrote it and where the channel moved it once sent
+    (`sent/` beside it); returns what was deleted. Its control sheets and manifest stay: they hold no name and no
+    IBAN (masked to its country code), and keep the file's name, size, SHA-256 and totals for the accounts."""
+    path = Path(file_path)
+    deleted = []
+    for candidate in (path, path.parent / "sent" / path.name):
+        if candidate.is_file():
+            candidate.unlink()
+            deleted.append(candidate)
+    return deleted

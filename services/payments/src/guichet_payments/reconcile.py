@@ -2,8 +2,9 @@
 reserved, paid and batched, and whether it all adds up. Read-only; exit 0 when every check agrees, 1 otherwise,
 2 on usage errors, 3 when the database cannot be read.
 
-Checks: (a) each SEPA file matches its batch row and its attempts, (b) the budget identity per programme,
-(c) nobody paid twice. SQL stays here (not in the repository) so this tool can audit what the service wrote.
+Checks: (a) each SEPA file matches its batch row and its attempts (once a file is deleted with its claims' bank
+data, the row and the attempts), (b) the budget identity per programme, (c) nobody paid twice. SQL stays here (not
+in the repository) so this tool can audit what the service wrote.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ async def fetch_batches(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     # "Outstanding" in a batch: attempts finance has not reported on yet.
     return await conn.fetch(
         "SELECT b.batch_id, b.programme, b.file_path, b.file_sha256, b.transfer_count, b.control_sum_cents,"
-        " count(a.payment_id) AS attempt_count, coalesce(sum(a.amount_cents), 0)::bigint AS attempt_cents,"
+        " b.file_erased_at, count(a.payment_id) AS attempt_count,"
+        " coalesce(sum(a.amount_cents), 0)::bigint AS attempt_cents,"
         " count(*) FILTER (WHERE a.status = 'settled') AS settled,"
         " count(*) FILTER (WHERE a.status = 'returned') AS returned,"
         " count(*) FILTER (WHERE a.status <> ALL($1::text[])) AS outstanding"
@@ -115,9 +117,12 @@ def check_batch_file(batch: asyncpg.Record) -> list[str]:
     file_cents = file_count = None
     # The bank channel moves a set it has sent to sent/ beside it (docs/bank-channel.md).
     found = next((p for p in (path, path.parent / "sent" / path.name) if p.is_file()), None)
-    if found is None:
+    # A file deleted on purpose once every claim in it had its bank data erased (guichet_payments.erasure): its
+    # row and its attempts, which keep the file's figures, are still checked against each other.
+    erased = batch.get("file_erased_at") is not None
+    if found is None and not erased:
         problems.append(f"{name}: file {path} does not exist")
-    else:
+    elif found is not None:
         content = found.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
         if digest != batch["file_sha256"].strip():

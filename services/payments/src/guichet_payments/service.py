@@ -13,9 +13,11 @@ import structlog
 
 from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.outbox import OutboxMessage
+from guichet_common.privacy.keyring import Opener
 from guichet_payments import domain
-from guichet_payments.domain import Payee, Payment, Waiting
+from guichet_payments.domain import Payment, Waiting
 from guichet_payments.events import Announcer
+from guichet_payments.sealed_payees import development_opener, payees
 from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme
 
@@ -33,6 +35,7 @@ class PaymentsService:
     programmes: Mapping[str, Programme]
     topic_prefix: str = ""
     clock: domain.Clock = field(default=domain.system_clock)
+    opener: Opener = field(default_factory=development_opener)  # opens the approvals' sealed bank details
 
     @property
     def announce(self) -> Announcer:
@@ -107,8 +110,10 @@ class PaymentsService:
         ]
 
     async def schedule(self, uow: PaymentsWork, approvals: Sequence[ClaimDecidedV1]) -> list[OutboxMessage]:
-        """Payments for claims whose grants are already reserved; the batcher puts them in the next SEPA file."""
+        """Payments for claims whose grants are already reserved; the batcher puts them in the next SEPA file. Their
+        bank details are opened here (they arrive sealed), and only here."""
         now = self.clock()
+        opened = await payees(self.opener, uow.keys, approvals)
         scheduled = [
             Payment.schedule(
                 claim_id=a.claim_id,
@@ -116,7 +121,7 @@ class PaymentsService:
                 siren=a.siren,
                 amount_cents=a.grant_amount_cents,
                 submitted_at=a.submitted_at,
-                payee=Payee(a.beneficiary_name, a.iban, a.bic),
+                payee=opened[a.claim_id],
                 now=now,
                 source=a.source,
             )

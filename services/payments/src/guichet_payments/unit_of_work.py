@@ -19,6 +19,7 @@ from guichet_payments.bank_files.records import BankFileRecord, SuspenseEntry
 from guichet_payments.bank_files.repository import BankFilesRepository
 from guichet_payments.bank_files.suspense_repository import EntryDecision, HeldEntry, SuspenseRepository
 from guichet_payments.domain import Attempt, Batch, EnvelopeFigures, Payment, Waiting
+from guichet_payments.privacy_repository import ErasedBatch, HeldRow, PrivacyRepository
 from guichet_payments.repository import BudgetsRepository, PaymentsRepository, WaitlistRepository
 
 
@@ -119,6 +120,15 @@ class BankFiles(Protocol):
     async def sent_attempts_of_batch(self, batch_id: str) -> list[Candidate]: ...
 
 
+class Privacy(Protocol):
+    """A claim's bank data erased where its accounting rows stay, and what payments holds (`privacy_repository`)."""
+
+    async def pseudonymise_bank(self, claim_ids: Sequence[str]) -> list[str]: ...
+    async def batches_fully_erased(self, batch_ids: Sequence[str]) -> list[ErasedBatch]: ...
+    async def record_file_erased(self, batch_ids: Sequence[str], at: dt.datetime) -> None: ...
+    async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]: ...
+
+
 class PaymentsWork(UnitOfWork):
     """The unit of work payments' use cases take: the common one (inbox, publish, savepoints, set-aside) plus the
     service's repositories."""
@@ -129,6 +139,7 @@ class PaymentsWork(UnitOfWork):
     accounts: BankAccounts
     bank: BankFiles
     suspense: Suspense
+    privacy: Privacy
 
 
 class PaymentsUnitOfWork(PostgresUnitOfWork, PaymentsWork):
@@ -140,3 +151,4 @@ class PaymentsUnitOfWork(PostgresUnitOfWork, PaymentsWork):
         self.accounts = BankAccountsRepository(connection)
         self.bank = BankFilesRepository(connection)
         self.suspense = SuspenseRepository(connection)
+        self.privacy = PrivacyRepository(connection)

@@ -31,6 +31,8 @@ from guichet_payments.domain import (
 from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme, load_programme
 
+from .privacy_fakes import InMemoryPrivacy
+
 PROGRAMME = load_programme(project_root() / "programmes" / "cheque-france-num-2021.toml")
 T0 = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
 GRANT = 50_000
@@ -342,6 +344,7 @@ class FakePaymentsUnitOfWork(FakeUnitOfWork, PaymentsWork):
         self.payments: InMemoryPayments = InMemoryPayments(self.waitlist)
         self.accounts: InMemoryBankAccounts = InMemoryBankAccounts(self.payments, self.waitlist)
         self.suspense: InMemorySuspense = InMemorySuspense(self.payments)
+        self.privacy: InMemoryPrivacy = InMemoryPrivacy(self.payments, self.waitlist, self.erasures)
 
 
 # --- test data ------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from guichet_common.contracts.backoffice import BudgetV1, SepaFileV1
 from guichet_payments import decisions
 from guichet_payments.batching import Batcher
 from guichet_payments.domain import PaymentState
+from guichet_payments.sealed_payees import development_opener
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService
 
@@ -103,7 +104,14 @@ async def test_each_sepa_file_written_is_published_whole_with_its_figures(tmp_pa
     [batch] = uow.payments.batches
     [event] = [SepaFileV1.model_validate(v, strict=False) for v in values(uow.published, "payments.sepa-files.v1")]
     xml = Path(batch.file_path).read_bytes()
-    assert gzip.decompress(base64.b64decode(event.content_gzip_base64)) == xml
+    # Sealed under the batch's own key (it names account holders), which opens it to the gzip's base64.
+    assert event.content_gzip_base64.startswith(f"sealed:v1:bank:batch-{batch.batch_id}:")
+    opened = (await development_opener().open_many(uow.keys, [event.content_gzip_base64]))[event.content_gzip_base64]
+    assert isinstance(opened, str) and gzip.decompress(base64.b64decode(opened)) == xml
+    [key] = values(uow.published, "privacy.claim-keys.v1")
+    assert (key["subject"], key["owner"], list(key["keys"])) == (f"batch-{batch.batch_id}", "payments", ["bank"])
+    topics = [m.topic for m in uow.published]
+    assert topics.index("privacy.claim-keys.v1") < topics.index("payments.sepa-files.v1")  # the key comes first
     assert event.sha256 == hashlib.sha256(xml).hexdigest() == batch.file_sha256
     assert (event.batch_id, event.programme, event.file_name) == (batch.batch_id, PROGRAMME.id, f"{batch.batch_id}.xml")
     assert (event.payments, event.total_cents) == (2, 2 * GRANT)
