@@ -86,8 +86,8 @@ def export_document(complete: bool) -> dict[str, Any]:
 
 
 def test_an_export_polls_until_every_service_answered_and_writes_json_and_escaped_html(backoffice, tmp_path) -> None:
-    backoffice.answers[("POST", "/api/v1/privacy/exports")] = [(202, {"request_id": REQUEST, "claim_ids": ["CFN-1"]})]
-    backoffice.answers[("GET", f"/api/v1/privacy/exports/{REQUEST}")] = [
+    backoffice.answers[("POST", "/api/privacy/exports")] = [(202, {"request_id": REQUEST, "claim_ids": ["CFN-1"]})]
+    backoffice.answers[("GET", f"/api/privacy/exports/{REQUEST}")] = [
         (200, export_document(False)),
         (200, export_document(True)),
     ]
@@ -98,7 +98,7 @@ def test_an_export_polls_until_every_service_answered_and_writes_json_and_escape
     asked = backoffice.seen[0]
     assert asked == (
         "POST",
-        "/api/v1/privacy/exports",
+        "/api/privacy/exports",
         f"Bearer {TOKEN}",
         {"email": "jeanne@example.fr", "reason": "art. 15, courrier du 2/12"},
     )
@@ -115,8 +115,8 @@ def test_an_export_polls_until_every_service_answered_and_writes_json_and_escape
 
 def test_an_export_with_json_prints_it_and_writes_nothing(backoffice, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    backoffice.answers[("POST", "/api/v1/privacy/exports")] = [(202, {"request_id": REQUEST, "claim_ids": ["CFN-1"]})]
-    backoffice.answers[("GET", f"/api/v1/privacy/exports/{REQUEST}")] = [(200, export_document(True))]
+    backoffice.answers[("POST", "/api/privacy/exports")] = [(202, {"request_id": REQUEST, "claim_ids": ["CFN-1"]})]
+    backoffice.answers[("GET", f"/api/privacy/exports/{REQUEST}")] = [(200, export_document(True))]
     result = invoke("export", "--claim", "CFN-1", "--reason", "art. 15", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["subject"] == {"email": "jeanne@example.fr"}
@@ -125,8 +125,8 @@ def test_an_export_with_json_prints_it_and_writes_nothing(backoffice, tmp_path, 
 
 
 def test_an_export_still_incomplete_names_who_did_not_answer_and_writes_nothing(backoffice, tmp_path) -> None:
-    backoffice.answers[("POST", "/api/v1/privacy/exports")] = [(202, {"request_id": REQUEST, "claim_ids": ["CFN-1"]})]
-    backoffice.answers[("GET", f"/api/v1/privacy/exports/{REQUEST}")] = [(200, export_document(False))]
+    backoffice.answers[("POST", "/api/privacy/exports")] = [(202, {"request_id": REQUEST, "claim_ids": ["CFN-1"]})]
+    backoffice.answers[("GET", f"/api/privacy/exports/{REQUEST}")] = [(200, export_document(False))]
     result = invoke("export", "--siren", "123456789", "--reason", "x", "--out", str(tmp_path), "--wait", "0.05")
     assert result.exit_code == 3 and "no answer from payments" in result.output
     assert list(tmp_path.iterdir()) == []
@@ -134,13 +134,13 @@ def test_an_export_still_incomplete_names_who_did_not_answer_and_writes_nothing(
 
 def test_an_erasure_prints_each_claims_outcome_with_its_refusal_code(backoffice) -> None:
     ids = {"CFN-1": "c0000000-0000-4000-8000-000000000001", "CFN-2": "c0000000-0000-4000-8000-000000000002"}
-    backoffice.answers[("POST", "/api/v1/privacy/erasures")] = [(202, {"request_ids": ids})]
-    backoffice.answers[("GET", f"/api/v1/privacy/requests/{ids['CFN-1']}")] = [
+    backoffice.answers[("POST", "/api/privacy/erasures")] = [(202, {"request_ids": ids})]
+    backoffice.answers[("GET", f"/api/privacy/requests/{ids['CFN-1']}")] = [
         (404, {"error": "pas encore"}),
         (200, {"outcome": "applied", "detail": ""}),
     ]
     refusal = "ERASURE_REFUSED_UNDER_REVIEW la demande est en vérification manuelle"
-    backoffice.answers[("GET", f"/api/v1/privacy/requests/{ids['CFN-2']}")] = [
+    backoffice.answers[("GET", f"/api/privacy/requests/{ids['CFN-2']}")] = [
         (200, {"outcome": None}),
         (200, {"outcome": "refused", "detail": refusal}),
     ]
@@ -150,7 +150,7 @@ def test_an_erasure_prints_each_claims_outcome_with_its_refusal_code(backoffice)
     assert f"CFN-2: refused {refusal}" in result.output
     assert backoffice.seen[0][3] == {"email": "jeanne@example.fr", "reason": "art. 17"}
 
-    backoffice.answers[("POST", "/api/v1/privacy/erasures")] = [(202, {"request_ids": {"CFN-1": ids["CFN-1"]}})]
+    backoffice.answers[("POST", "/api/privacy/erasures")] = [(202, {"request_ids": {"CFN-1": ids["CFN-1"]}})]
     as_json = invoke("erase", "--claim", "CFN-1", "--reason", "art. 17", "--json")
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout) == [
@@ -160,15 +160,15 @@ def test_an_erasure_prints_each_claims_outcome_with_its_refusal_code(backoffice)
 
 def test_an_erasure_without_an_answer_in_time_exits_3(backoffice) -> None:
     command = "c0000000-0000-4000-8000-000000000003"
-    backoffice.answers[("POST", "/api/v1/privacy/erasures")] = [(202, {"request_ids": {"CFN-3": command}})]
+    backoffice.answers[("POST", "/api/privacy/erasures")] = [(202, {"request_ids": {"CFN-3": command}})]
     result = invoke("erase", "--claim", "CFN-3", "--reason", "art. 17", "--wait", "0.05")
     assert result.exit_code == 3 and "CFN-3: pending" in result.output
 
 
 def test_a_rectification_is_sent_and_its_outcome_printed(backoffice) -> None:
     command = "c0000000-0000-4000-8000-000000000004"
-    backoffice.answers[("POST", "/api/v1/privacy/rectifications")] = [(202, {"request_id": command})]
-    backoffice.answers[("GET", f"/api/v1/privacy/requests/{command}")] = [(200, {"outcome": "applied"})]
+    backoffice.answers[("POST", "/api/privacy/rectifications")] = [(202, {"request_id": command})]
+    backoffice.answers[("GET", f"/api/privacy/requests/{command}")] = [(200, {"outcome": "applied"})]
     result = invoke("rectify", "--claim", "CFN-1", "--full-name", "Jeanne Martin", "--reason", "art. 16")
     assert result.exit_code == 0, result.output
     assert backoffice.seen[0][3] == {"claim_id": "CFN-1", "full_name": "Jeanne Martin", "reason": "art. 16"}
@@ -191,7 +191,7 @@ def test_one_person_and_one_field_at_a_time_or_a_usage_error(backoffice, args) -
 
 
 def test_a_refused_request_is_said_and_writes_nothing(backoffice, tmp_path) -> None:
-    backoffice.answers[("POST", "/api/v1/privacy/exports")] = [(403, {"error": "réservé aux superviseurs"})]
+    backoffice.answers[("POST", "/api/privacy/exports")] = [(403, {"error": "réservé aux superviseurs"})]
     result = invoke("export", "--claim", "CFN-1", "--reason", "x", "--out", str(tmp_path))
     assert result.exit_code == 1 and "refused (not allowed)" in result.output
     assert list(tmp_path.iterdir()) == []

@@ -84,6 +84,7 @@ def segment(value: str) -> str:
 class Backoffice:
     url: str
     token: str  # a secret: never printed, never in repr
+    api: str = API  # the root of the paths asked: /api/v1, or /api/privacy for a person's requests
 
     @classmethod
     def from_environment(cls, token: str | None) -> Backoffice:
@@ -115,7 +116,7 @@ class Backoffice:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         try:
             with httpx.Client(timeout=TIMEOUT_S) as client:
-                response = client.request(method, f"{self.url}{API}/{path}", json=body, headers=headers)
+                response = client.request(method, f"{self.url}{self.api}/{path}", json=body, headers=headers)
         except httpx.HTTPError as error:
             fail(ExitCode.UNREACHABLE, f"unavailable: the back-office at {self.url}: {type(error).__name__}")
         if missing_ok and response.status_code == 404:

@@ -12,6 +12,7 @@ records who asked and why, and asks the services that hold the data: the console
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -36,7 +37,12 @@ Siren = Annotated[str | None, typer.Option(help="the firm, by its SIREN")]
 Claim = Annotated[str | None, typer.Option("--claim", help="one claim, by its reference")]
 Wait = Annotated[float, typer.Option("--wait", min=0, help="seconds to wait for the services' answers")]
 POLL_EVERY_S = 1.0
+PRIVACY_API = "api/privacy"  # the back-office's privacy API, beside /api/v1
 OUTCOMES = ("applied", "refused")
+
+
+def privacy_api(token: str | None) -> Backoffice:
+    return dataclasses.replace(Backoffice.from_environment(token), api=PRIVACY_API)
 
 
 def selector(email: str | None, siren: str | None, claim: str | None) -> dict[str, str]:
@@ -70,10 +76,10 @@ def export(
 ) -> None:
     """Everything every service holds about a person: written as export-<id>.json and export-<id>.html."""
     wanted = selector(email, siren, claim)
-    backoffice = Backoffice.from_environment(token)
-    asked = backoffice.post("privacy/exports", {**wanted, "reason": reason})
+    backoffice = privacy_api(token)
+    asked = backoffice.post("exports", {**wanted, "reason": reason})
     request_id = str(asked.get("request_id", ""))
-    path = f"privacy/exports/{segment(request_id)}"
+    path = f"exports/{segment(request_id)}"
     document = poll(lambda: backoffice.get(path), lambda answer: bool(answer.get("complete")), wait)
     if not document or not document.get("complete"):
         missing = ", ".join(printable(str(s), 40) for s in (document or {}).get("missing", [])) or "?"
@@ -81,7 +87,7 @@ def export(
             ExitCode.UNREACHABLE,
             f"unavailable: export {request_id} incomplete after {wait:g} s, no answer from {missing}",
         )
-    document = {"request_id": request_id, **document}
+    document = {"request_id": request_id, "claim_ids": asked.get("claim_ids", []), **document}
     if as_json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
     if out is not None or not as_json:
@@ -117,8 +123,8 @@ def erase(
     """Erase a person's data now, claim by claim: each is applied, or refused with its code (and recorded).
 
     Exit 1 when any claim was refused, 3 when one had no answer within --wait."""
-    backoffice = Backoffice.from_environment(token)
-    asked = backoffice.post("privacy/erasures", {**selector(email, siren, claim), "reason": reason})
+    backoffice = privacy_api(token)
+    asked = backoffice.post("erasures", {**selector(email, siren, claim), "reason": reason})
     requests = {str(claim_id): str(command) for claim_id, command in (asked.get("request_ids") or {}).items()}
     outcomes = {claim_id: outcome_of(backoffice, command, wait) for claim_id, command in requests.items()}
     report_outcomes(outcomes, requests, as_json, what="erasure")
@@ -139,8 +145,8 @@ def rectify(
     fields = {key: value for key, value in (("email", email), ("full_name", full_name), ("phone", phone)) if value}
     if len(fields) != 1:
         raise typer.BadParameter("give exactly one of --email, --full-name, --phone", param_hint="the field")
-    backoffice = Backoffice.from_environment(token)
-    asked = backoffice.post("privacy/rectifications", {"claim_id": claim, **fields, "reason": reason})
+    backoffice = privacy_api(token)
+    asked = backoffice.post("rectifications", {"claim_id": claim, **fields, "reason": reason})
     command = str(asked.get("request_id") or asked.get("command_id") or "")
     if not command:
         fail(ExitCode.UNREACHABLE, "unavailable: the back-office's answer names no request")
@@ -149,7 +155,7 @@ def rectify(
 
 def outcome_of(backoffice: Backoffice, command_id: str, wait_s: float) -> dict[str, Any] | None:
     """The service's answer to the command: {"outcome": "applied"|"refused", "detail": ...}, or None (none yet)."""
-    path = f"privacy/requests/{segment(command_id)}"
+    path = f"requests/{segment(command_id)}"
     answer = poll(lambda: backoffice.get_if_known(path), lambda answer: answer.get("outcome") in OUTCOMES, wait_s)
     return answer if answer and answer.get("outcome") in OUTCOMES else None
 
