@@ -12,12 +12,14 @@ from guichet_common.clock import fixed_clock
 from guichet_common.contracts.privacy import PrivacyErasedV1
 from guichet_common.privacy.keyring import Erased
 from guichet_intake.erasure import ErasureFollower
+from guichet_intake.handlers import IntakeHandlers
 
 from .fakes import FakeIntakeUnitOfWork, opened
-from .test_claims_submitted import CLAIM_ID, PREFIX, apply, event, outbox
+from .test_claims_submitted import CLAIM_ID, HANDLERS, PREFIX, apply, event, outbox
 
 NOW = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
 FOLLOWER = ErasureFollower(PREFIX, fixed_clock(NOW))
+ERASURES = IntakeHandlers(HANDLERS.intake, FOLLOWER)
 REQUEST = uuid.uuid4()
 
 
@@ -48,7 +50,7 @@ async def registered() -> tuple[FakeIntakeUnitOfWork, dict[str, Any]]:
 
 
 async def follow(uow: FakeIntakeUnitOfWork, *announced: PrivacyErasedV1) -> list[dict[str, Any]]:
-    messages = await FOLLOWER.follow(uow, announced)
+    messages = await ERASURES.on_erasures(uow, announced)
     return [{"topic": m.topic.removeprefix(PREFIX), **json.loads(m.value)} for m in messages]
 
 
