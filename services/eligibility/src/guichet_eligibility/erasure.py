@@ -10,6 +10,7 @@ still see a shared account), the company's facts and invoices neither.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,37 +30,44 @@ FOLLOWS = "intake"  # the service whose erasures eligibility follows
 
 @dataclass(frozen=True)
 class ErasureFollower:
+    """The subscriber: intake's announcements in, eligibility's out, erasures dated by `clock`."""
+
     topic_prefix: str = ""
     clock: Clock = wall_clock
 
     async def follow(self, uow: EligibilityWork, events: Sequence[PrivacyErasedV1]) -> list[OutboxMessage]:
-        """Erase, once, the kinds intake erased of claims eligibility holds; announce each erasure."""
-        followed = {(e.claim_id, e.kind): e for e in events if e.service == FOLLOWS}
-        if not followed:
-            return []
-        held = await uow.personal.programmes_of(sorted({claim_id for claim_id, _ in followed}))
-        now = self.clock()
-        new = await uow.erasures.record(
-            Erasure(e.claim_id, e.kind, now, e.reason, e.request_id) for e in followed.values() if e.claim_id in held
-        )
-        for kind in sorted({erasure.kind for erasure in new}):
-            await uow.personal.erase(kind, [erasure.claim_id for erasure in new if erasure.kind == kind])
-        announcements = []
-        for erasure in new:
-            event = followed[(erasure.claim_id, erasure.kind)]
-            log.info("personal_data_erased", claim_id=erasure.claim_id, kind=erasure.kind, reason=erasure.reason)
-            announcements.append(
-                erasure_announcement(
-                    self.topic_prefix,
-                    SERVICE,
-                    claim_id=erasure.claim_id,
-                    programme=held[erasure.claim_id],
-                    kind=erasure.kind,
-                    erased_at=erasure.erased_at,
-                    reason=erasure.reason,
-                    request_id=event.request_id,
-                    requested_by=event.requested_by,
-                    legal_reason=event.legal_reason,
-                )
+        return await follow_erasures(uow, events, topic_prefix=self.topic_prefix, now=self.clock())
+
+
+async def follow_erasures(
+    uow: EligibilityWork, events: Sequence[PrivacyErasedV1], *, topic_prefix: str, now: dt.datetime
+) -> list[OutboxMessage]:
+    """Erase, once, the kinds intake erased of claims eligibility holds; announce each erasure."""
+    followed: dict[tuple[str, str], PrivacyErasedV1] = {(e.claim_id, e.kind): e for e in events if e.service == FOLLOWS}
+    if not followed:
+        return []
+    held = await uow.personal.programmes_of(sorted({claim_id for claim_id, _ in followed}))
+    new = await uow.erasures.record(
+        Erasure(e.claim_id, e.kind, now, e.reason, e.request_id) for e in followed.values() if e.claim_id in held
+    )
+    for kind in sorted({erasure.kind for erasure in new}):
+        await uow.personal.erase(kind, [erasure.claim_id for erasure in new if erasure.kind == kind])
+    announcements = []
+    for erasure in new:
+        event = followed[(erasure.claim_id, erasure.kind)]
+        log.info("personal_data_erased", claim_id=erasure.claim_id, kind=erasure.kind, reason=erasure.reason)
+        announcements.append(
+            erasure_announcement(
+                topic_prefix,
+                SERVICE,
+                claim_id=erasure.claim_id,
+                programme=held[erasure.claim_id],
+                kind=erasure.kind,
+                erased_at=erasure.erased_at,
+                reason=erasure.reason,
+                request_id=event.request_id,
+                requested_by=event.requested_by,
+                legal_reason=event.legal_reason,
             )
-        return announcements
+        )
+    return announcements

@@ -41,7 +41,7 @@ from guichet_programme import load_programmes
 _registry_company = contract(RegistryCompanyV1)
 # What eligibility keeps of a registry record: what its rules read. Not the denomination, which for a sole trader is
 # the person's name, nor the legal category.
-REGISTRY_FIELDS_KEPT = frozenset(
+REGISTRY_FIELDS_KEPT: set[str] = set(
     {
         "siren",
         "etatAdministratifUniteLegale",

@@ -13,26 +13,40 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from guichet_common.contracts.backoffice import OperatorCommandV1
+from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.privacy import HeldRecordV1, erased_on
 from guichet_common.operator_commands import CommandRefused
 from guichet_common.privacy.erasures import Erasure
-from guichet_common.privacy.inventory import Inventory, PersonalField
+from guichet_common.privacy.inventory import Category, Inventory, PersonalField
 from guichet_common.privacy.sealing import is_sealed
 from guichet_eligibility.translate import ERASABLE
 from guichet_eligibility.unit_of_work import EligibilityWork
 
+_DECIDED = "an approved claim's payee, passed on to payments as intake sealed it (eligibility cannot open it)"
+_SEALED_TOPIC = "sealed: unreadable once intake destroys the claim's bank key; the topic's retention removes it"
 _CLAIM = "the claim as registered, kept to judge it, to pass its bank details on to payments when approved"
 _SEALED = "sealed by intake, never opened here; null once intake's erasure of its kind is followed"
+_CONTACT: tuple[tuple[str, Category], ...] = (("full_name", "identity"), ("email", "contact"), ("phone", "contact"))
+_BANK: tuple[tuple[str, Category], ...] = (("iban", "bank"), ("bic", "bank"), ("holder_name", "identity"))
+_DECIDED_FIELDS: tuple[tuple[str, Category], ...] = (
+    ("beneficiary_name", "identity"),
+    ("iban", "bank"),
+    ("bic", "bank"),
+)
 INVENTORY = Inventory(
     "eligibility",
     (
         *(
             PersonalField("table", "claims", f"payload.contact.{name}", category, _CLAIM, "contact", _SEALED)
-            for name, category in (("full_name", "identity"), ("email", "contact"), ("phone", "contact"))
+            for name, category in _CONTACT
         ),
         *(
             PersonalField("table", "claims", f"payload.bank_account.{name}", category, _CLAIM, "bank", _SEALED)
-            for name, category in (("iban", "bank"), ("bic", "bank"), ("holder_name", "identity"))
+            for name, category in _BANK
+        ),
+        *(
+            PersonalField("topic", ELIGIBILITY_DECISIONS_TOPIC, name, category, _DECIDED, "sealed", _SEALED_TOPIC)
+            for name, category in _DECIDED_FIELDS
         ),
         PersonalField(
             "table",
