@@ -27,11 +27,16 @@ MASTER = BackofficeSettings().master_key()  # the development key: what the test
 KEY_STATES: dict[KeyId, KeyState] = {}
 
 
+_DATA_KEYS: dict[KeyId, bytes] = {}
+
+
 def data_key(subject: str, kind: str) -> bytes:
-    """A fresh key for (subject, kind), its wrapped form put in KEY_STATES."""
-    made = Sealer(MASTER).new_keys(subject, [kind])[kind]
-    KEY_STATES[(subject, kind)] = KeyState(made[1], None)
-    return made[0]
+    """The key of (subject, kind), made the first time (its wrapped form put in KEY_STATES)."""
+    if (subject, kind) not in _DATA_KEYS:
+        made = Sealer(MASTER).new_keys(subject, [kind])[kind]
+        KEY_STATES[(subject, kind)] = KeyState(made[1], None)
+        _DATA_KEYS[(subject, kind)] = made[0]
+    return _DATA_KEYS[(subject, kind)]
 
 
 def sealed(subject: str, kind: str, fields: dict[str, str | None]) -> dict[str, str | None]:
