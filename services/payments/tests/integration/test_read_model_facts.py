@@ -20,6 +20,7 @@ from guichet_common.settings import project_root
 from guichet_common.unit_of_work import open_unit_of_work
 from guichet_payments import operators
 from guichet_payments.batching import Batcher
+from guichet_payments.sealed_payees import development_opener
 from guichet_payments.service import PaymentsService
 from guichet_payments.unit_of_work import PaymentsUnitOfWork
 from guichet_programme import load_programme
@@ -88,8 +89,14 @@ async def test_each_transaction_publishes_the_envelope_as_guichet_report_reads_i
     sepa_file = SepaFileV1.model_validate_json(value)
     stored = await payments_pool.fetchrow("SELECT * FROM batches")
     assert key == stored["batch_id"].encode() == sepa_file.batch_id.encode()
-    content = gzip.decompress(base64.b64decode(sepa_file.content_gzip_base64))
-    assert content == Path(stored["file_path"]).read_bytes()
+    # Sealed under the batch's key, kept in payments' key ring (and announced on privacy.claim-keys.v1 before it).
+    async with open_unit_of_work(payments_pool, PaymentsUnitOfWork) as uow:
+        sealed = sepa_file.content_gzip_base64
+        opened = (await development_opener().open_many(uow.keys, [sealed]))[sealed]
+    assert isinstance(opened, str)
+    assert gzip.decompress(base64.b64decode(opened)) == Path(stored["file_path"]).read_bytes()
+    [(key_of_key, _)] = await outbox(payments_pool, "privacy.claim-keys.v1")
+    assert key_of_key == f"batch-{sepa_file.batch_id}".encode()
     assert (sepa_file.sha256, sepa_file.payments, sepa_file.total_cents) == (
         stored["file_sha256"],
         stored["transfer_count"],
