@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from guichet_common.privacy.erasures import Erasure, PostgresErasures
 from guichet_console.connect import Stack
 from guichet_eligibility import operators as eligibility
 from guichet_intake import operators as intake
@@ -36,6 +37,7 @@ class ClaimHistory:
     eligibility: dict[str, Any] | None = None
     payments: dict[str, Any] = field(default_factory=dict)  # payment, attempts, waitlist
     emails: list[dict[str, Any]] = field(default_factory=list)
+    erasures: dict[str, list[Erasure]] = field(default_factory=dict)  # service -> what it erased of the claim
     unreachable: dict[str, str] = field(default_factory=dict)  # service -> why
 
     @property
@@ -89,11 +91,21 @@ async def collect(stack: Stack, claim_id: str) -> ClaimHistory:
         try:
             async with stack.connection(service) as conn:
                 await READERS[service](conn, history)
+                history.erasures[service] = await erasures_of(conn, history.claim_id)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             history.unreachable[service] = why(error)
 
     await asyncio.gather(*(read(service) for service in READERS))
     return history
+
+
+async def erasures_of(conn: asyncpg.Connection, claim_id: str) -> list[Erasure]:
+    """What the service erased of the claim (issue 18), oldest first; none where its database predates erasures."""
+    try:
+        found = await PostgresErasures(conn).of([claim_id])
+    except asyncpg.UndefinedTableError:
+        return []
+    return sorted(found.values(), key=lambda erasure: (erasure.erased_at, erasure.kind))
 
 
 def why(error: BaseException) -> str:

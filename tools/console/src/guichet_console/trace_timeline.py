@@ -1,6 +1,8 @@
 """One claim's story, from what each service recorded, as events in time order and in plain French.
 
-Pure: no I/O. Personal data stays out: no names, no e-mail addresses, an IBAN as its last four characters only.
+Pure: no I/O. Personal data stays out: no names, no e-mail addresses, an IBAN as its last four characters only;
+a sealed value (`sealed:v1:...`, from an internal topic) is never printed, only said to be there ("[scellé]"); data
+a service erased (issue 18) reads "effacé le JJ/MM/AAAA".
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from guichet_common.logging import mask_text
 from guichet_console.report_format import euros, paris
 from guichet_console.trace_collect import ClaimHistory
+from guichet_console.trace_privacy import erased_on, erasure_events, without_sealed
 from guichet_eligibility.operators import explain
 
 OUTCOMES = {
@@ -61,7 +64,9 @@ def timeline(history: ClaimHistory) -> list[TraceEvent]:
         *_eligibility(history),
         *_payments(history),
         *_emails(history),
+        *erasure_events(history),
     ]
+    events = [without_sealed(event) for event in events]
     # Stable sort: events at the same instant keep the order the pipeline produces them in.
     return sorted(events, key=lambda e: (e.at is not None, e.at or dt.datetime.min.replace(tzinfo=dt.UTC)))
 
@@ -165,19 +170,24 @@ def _payments(history: ClaimHistory) -> list[TraceEvent]:
     attempts = history.payments.get("attempts", [])
     # payments keeps the reason of the latest return only
     last_returned = max((a["attempt"] for a in attempts if a["status"] == "returned"), default=None)
+    bank_erased = erased_on(history, "payments", "bank")
     for attempt in attempts:
-        events += _attempt(attempt, payment["return_reason"] if attempt["attempt"] == last_returned else None)
+        return_reason = payment["return_reason"] if attempt["attempt"] == last_returned else None
+        events += _attempt(attempt, return_reason, bank_erased)
     return events
 
 
-def _attempt(attempt: dict[str, Any], return_reason: str | None) -> list[TraceEvent]:
+def _attempt(attempt: dict[str, Any], return_reason: str | None, bank_erased: str | None) -> list[TraceEvent]:
     n = attempt["attempt"]
+    if attempt["iban_last4"]:
+        account = f"le compte finissant par {attempt['iban_last4']}"
+    else:
+        account = f"un compte dont les coordonnées ont été {bank_erased or 'effacées'}"
     events = [
         TraceEvent(
             attempt["created_at"],
             "payments",
-            f"Tentative {n} : virement de {euros(attempt['amount_cents'])} vers le compte finissant par "
-            f"{attempt['iban_last4']}",
+            f"Tentative {n} : virement de {euros(attempt['amount_cents'])} vers {account}",
         )
     ]
     if attempt["batch_id"]:
