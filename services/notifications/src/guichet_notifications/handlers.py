@@ -192,7 +192,7 @@ def register_handlers(wiring: Wiring) -> None:
         event_id=None,  # idempotent by claim_id (first contact wins): no inbox rows
         description="Applicants' contact details (sealed)",
     )
-    wiring.subscribe(
+    wiring.subscribe(  # type: ignore[misc]  # mypy cannot solve M from a decoder that returns a union
         CLAIMS_STATUS,
         ClaimStatusV1,
         handlers.apply_statuses,

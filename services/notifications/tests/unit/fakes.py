@@ -230,6 +230,7 @@ class FakeNotificationsUnitOfWork(FakeUnitOfWork, AbstractNotificationsUnitOfWor
         self.emails: InMemoryEmails = InMemoryEmails(self.contacts)
         self.statuses: InMemoryClaimStatuses = InMemoryClaimStatuses()
         self.privacy_requests: InMemoryPrivacyRequests = InMemoryPrivacyRequests()
+        self.connection = None  # what the operator commands' targets are built on; never touched in these tests
         self.opened = 0
 
     @contextlib.asynccontextmanager
