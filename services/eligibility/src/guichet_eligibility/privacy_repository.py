@@ -38,7 +38,7 @@ class PostgresPersonalData:
         section, fields = ERASABLE[kind]
         await self._conn.execute(
             "UPDATE claims SET payload = jsonb_set(payload, ARRAY[$2::text],"
-            " coalesce(payload -> $2::text, '{}'::jsonb) || $3::jsonb) WHERE claim_id = ANY($1::text[])",
+            " coalesce(payload -> $2::text, '{}'::jsonb) || ($3::text)::jsonb) WHERE claim_id = ANY($1::text[])",
             sorted(set(claim_ids)),
             section,
             orjson.dumps(dict.fromkeys(fields)).decode(),

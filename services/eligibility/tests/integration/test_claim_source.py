@@ -9,12 +9,12 @@ import uuid
 import asyncpg
 import pytest
 
-from guichet_common.contracts import ClaimRegisteredV1
 from guichet_common.records import InboundRecord
 from guichet_common.unit_of_work import open_unit_of_work
 from guichet_eligibility.review import ReviewDecision, review_decision
 from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 
+from .sealed_claims import registered_event
 from .test_registry_and_judgement import (
     CLAIM,
     CLAIMS_FEED,
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 
 def registered(offset: int, claim_id: str, source: str | None) -> InboundRecord:
-    event = ClaimRegisteredV1(
+    event = registered_event(
         event_id=uuid.uuid4(),
         occurred_at=CLAIM.submitted_at,
         correlation_id=uuid.uuid4(),

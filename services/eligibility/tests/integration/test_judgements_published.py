@@ -22,6 +22,8 @@ from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_programme import load_programmes
 
+from .sealed_claims import registered_event
+
 pytestmark = pytest.mark.integration
 PROGRAMMES = load_programmes(project_root() / "programmes")
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
@@ -33,7 +35,7 @@ CLAIMS_FEED = Subscription(
 
 def registered(claim_id: str) -> InboundRecord:
     claim = CLAIM.model_copy(update={"claim_id": claim_id})
-    event = ClaimRegisteredV1(
+    event = registered_event(
         event_id=uuid.uuid4(), occurred_at=CLAIM.submitted_at, correlation_id=uuid.uuid4(), claim=claim
     )
     return InboundRecord("intake.claims-registered.v1", 0, 0, b"k", event.model_dump_json().encode())

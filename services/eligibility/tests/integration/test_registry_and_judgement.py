@@ -20,6 +20,8 @@ from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_programme import load_programmes
 
+from .sealed_claims import registered_event
+
 pytestmark = pytest.mark.integration
 REGISTRY = json.loads((EXAMPLES / "registry.companies.v1.json").read_text())
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
@@ -37,7 +39,7 @@ def registry(offset: int, value: dict | None) -> InboundRecord:
 
 
 def registered(offset: int, claim_id: str = CLAIM.claim_id) -> InboundRecord:
-    event = ClaimRegisteredV1(
+    event = registered_event(
         event_id=uuid.uuid4(),
         occurred_at=CLAIM.submitted_at,
         correlation_id=uuid.uuid4(),

@@ -24,6 +24,8 @@ from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_programme import load_programmes
 
+from .sealed_claims import registered_event
+
 pytestmark = pytest.mark.integration
 CLAIM = ClaimSubmittedV1.model_validate_json((EXAMPLES / "claims.submitted.v1.json").read_bytes()).claim
 PROGRAMMES = load_programmes(project_root() / "programmes")
@@ -46,7 +48,7 @@ def registered(n: int, submitted_at: dt.datetime = CLAIM.submitted_at) -> Inboun
             "bank_account": CLAIM.bank_account.model_copy(update={"iban": f"FR76300060000112345678901{n % 90 + 10}"}),
         }
     )
-    event = ClaimRegisteredV1(
+    event = registered_event(
         event_id=uuid.uuid4(), occurred_at=CLAIM.submitted_at, correlation_id=uuid.uuid4(), claim=claim
     )
     return InboundRecord("intake.claims-registered.v1", 0, n, siren.encode(), event.model_dump_json().encode())

@@ -23,6 +23,8 @@ from guichet_eligibility.unit_of_work import EligibilityUnitOfWork
 from guichet_eligibility.whatif import replay
 from guichet_programme import load_programmes
 
+from .sealed_claims import registered_event
+
 pytestmark = pytest.mark.integration
 PROGRAMMES = load_programmes(project_root() / "programmes")
 SERVICE = EligibilityService(programmes=PROGRAMMES, registry_grace=dt.timedelta(0))
@@ -51,7 +53,7 @@ def registered(
             "submitted_at": submitted_at,
         }
     )
-    event = ClaimRegisteredV1(
+    event = registered_event(
         event_id=uuid.uuid4(), occurred_at=CLAIM.submitted_at, correlation_id=uuid.uuid4(), claim=claim
     )
     return InboundRecord("intake.claims-registered.v1", 0, 0, siren.encode(), event.model_dump_json().encode())
