@@ -35,7 +35,7 @@ class PostgresClaimCopies:
 
     async def set_contact(self, claim_id: str, contact: Mapping[str, Any]) -> None:
         await self._conn.execute(
-            "UPDATE claims SET payload = jsonb_set(payload, '{contact}', $2::jsonb) WHERE claim_id = $1",
+            "UPDATE claims SET payload = jsonb_set(payload, '{contact}', $2::text::jsonb) WHERE claim_id = $1",
             claim_id,
             orjson.dumps(contact).decode(),
         )
@@ -43,7 +43,7 @@ class PostgresClaimCopies:
     async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
         part, fields = PERSONAL_PARTS[kind]
         await self._conn.execute(
-            "UPDATE claims SET payload = jsonb_set(payload, ARRAY[$2::text], $3::jsonb)"
+            "UPDATE claims SET payload = jsonb_set(payload, ARRAY[$2::text], $3::text::jsonb)"
             " WHERE claim_id = ANY($1::text[]) AND payload ? $2",
             sorted(set(claim_ids)),
             part,

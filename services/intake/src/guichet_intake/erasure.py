@@ -10,7 +10,7 @@ the other services follow. Other services' announcements (intake's own among the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -18,6 +18,7 @@ from guichet_common.clock import Clock, wall_clock
 from guichet_common.contracts.privacy import PrivacyErasedV1
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.erasures import Erasure
+from guichet_common.privacy.keyring import Opener
 from guichet_common.privacy.requests import erasure_announcement
 from guichet_common.privacy.sealing import DATA_KINDS
 from guichet_intake.keys import keys_message
@@ -31,6 +32,8 @@ FOLLOWED_SERVICE = "notifications"
 class ErasureFollower:
     topic_prefix: str = ""
     clock: Clock = wall_clock  # the programme's clock (settings.clock()): the date an erasure shows
+    # The process's opener (exports, rectifications): a destroyed key must leave its cache at once.
+    opener: Opener | None = field(default=None, compare=False)
 
     async def follow(self, uow: PrivacyUnitOfWork, announced: Sequence[PrivacyErasedV1]) -> list[OutboxMessage]:
         """Apply notifications' new erasures: destroy the keys, blank intake's copy, announce the keys and the
@@ -44,7 +47,10 @@ class ErasureFollower:
         )
         if not new:
             return []
-        await uow.keys.destroy([(e.claim_id, e.kind) for e in new], now)
+        destroyed = [(e.claim_id, e.kind) for e in new]
+        await uow.keys.destroy(destroyed, now)
+        if self.opener is not None:
+            self.opener.forget(destroyed)
         for kind in DATA_KINDS:
             if claim_ids := [e.claim_id for e in new if e.kind == kind]:
                 await uow.copies.erase(kind, claim_ids)

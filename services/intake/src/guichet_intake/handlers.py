@@ -47,7 +47,8 @@ def register_handlers(wiring: Wiring) -> None:
     portals = wiring.settings.kafka_portals
     prefix, master = wiring.settings.topic_prefix, wiring.settings.master_key()
     intake = IntakeService(frozenset(programmes), prefix, kafka_portals=frozenset(portals), master=master)
-    handlers = IntakeHandlers(intake, ErasureFollower(prefix, wiring.settings.clock()))
+    opener = Opener(master)  # one per process: the follower empties its cache of the keys it destroys
+    handlers = IntakeHandlers(intake, ErasureFollower(prefix, wiring.settings.clock(), opener))
     wiring.unit_of_work = announcing(IntakeUnitOfWork, "intake", wiring.settings.topic_prefix)
     wiring.subscribe(
         CLAIMS_SUBMITTED,
@@ -76,8 +77,7 @@ def register_handlers(wiring: Wiring) -> None:
     wiring.publishes(CLAIM_KEYS_TOPIC, ClaimKeysV1, "Each claim's data keys, wrapped; null once destroyed")
     wiring.publishes(PRIVACY_ERASED_TOPIC, PrivacyErasedV1, "What intake erased of a claim's personal data")
     wiring.publishes(ACCESS_RESPONSES_TOPIC, AccessResponseV1, "What intake holds about a person, on request")
-    privacy = IntakePrivacyRequests(master, Opener(master), prefix)
-    accept_operator_commands(wiring, operators, privacy=privacy)
+    accept_operator_commands(wiring, operators, privacy=IntakePrivacyRequests(master, opener, prefix))
     wiring.figures.stage = status_repository.stage_figures
 
 

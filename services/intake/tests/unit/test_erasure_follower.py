@@ -10,9 +10,10 @@ from typing import Any
 
 from guichet_common.clock import fixed_clock
 from guichet_common.contracts.privacy import PrivacyErasedV1
-from guichet_common.privacy.keyring import Erased
+from guichet_common.privacy.keyring import Erased, Opener
 from guichet_intake.erasure import ErasureFollower
 from guichet_intake.handlers import IntakeHandlers
+from guichet_intake.service import DEVELOPMENT_MASTER
 
 from .fakes import FakeIntakeUnitOfWork, opened
 from .test_claims_submitted import CLAIM_ID, HANDLERS, PREFIX, apply, event, outbox
@@ -95,3 +96,12 @@ async def test_both_kinds_in_one_batch_announce_the_keys_once_both_null() -> Non
     [keys] = [m for m in published if m["topic"] == "privacy.claim-keys.v1"]
     assert keys["keys"] == {"contact": None, "bank": None}
     assert sorted(m["kind"] for m in published if m["topic"] == "privacy.erased.v1") == ["bank", "contact"]
+
+
+async def test_the_process_opener_forgets_a_destroyed_key_at_once() -> None:
+    uow, claim = await registered()
+    opener = Opener(DEVELOPMENT_MASTER)
+    email = claim["contact"]["email"]
+    assert isinstance((await opener.open_many(uow.keys, [email]))[email], str)  # its key now in the cache
+    await ErasureFollower(PREFIX, fixed_clock(NOW), opener).follow(uow, [erased("contact")])
+    assert (await opener.open_many(uow.keys, [email]))[email] == Erased(NOW)
