@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
+from guichet_common.kafka_admin import partitions_of
 from guichet_common.privacy.sealing import DEVELOPMENT_MASTER_KEY, MasterKey, SealingError, unseal
 from guichet_simulator.generator import SimulatedClaim
 
@@ -149,13 +151,15 @@ async def scan_databases(database_urls: Mapping[str, str], people: Iterable[Pers
 
 async def read_topics(bootstrap: str, topics: Iterable[str]) -> dict[str, list[bytes]]:
     """Every record value of `topics` (those that exist), from the beginning to the end offsets of now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        partitions = [tp for topic in topics for tp in await partitions_of(admin, topic)]
+    finally:
+        await admin.close()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        existing = await consumer.topics()
-        partitions = [
-            TopicPartition(t, p) for t in topics if t in existing for p in consumer.partitions_for_topic(t) or ()
-        ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
