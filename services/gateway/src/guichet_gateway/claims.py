@@ -1,6 +1,6 @@
 """The portals' use cases: accept a claim, accept bank details for one, read a claim's status history.
 
-A post is idempotent by its claim_id and the SHA-256 of its body (canonical JSON): the same body again gets the
+A post is idempotent by its claim_id and the digest of its body (guichet_gateway.digests): the same body again gets the
 first answer and publishes nothing; another body under a taken claim_id is a conflict. The event goes through the
 outbox in the transaction that records the post, so a post is answered 202 only once its event is sure to leave.
 An identical post replayed after the claim's personal data was erased still gets its first answer and publishes
@@ -23,6 +23,7 @@ from guichet_common.contracts.claim_submitted import TOPIC as SUBMITTED_TOPIC
 from guichet_common.contracts.claim_submitted import ClaimSubmittedV1, SubmittedClaim
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.erasures import Erasures
+from guichet_gateway.digests import PostDigest
 from guichet_gateway.repository import Accepted, StatusEntry
 
 
@@ -37,7 +38,7 @@ class ClaimNotFound(Exception):
 class GatewayRecords(Protocol):
     async def accepted_claim(self, claim_id: str) -> Accepted | None: ...
     async def accept_claim(self, accepted: Accepted, programme: str) -> bool: ...
-    async def accepted_bank_details(self, claim_id: str, body_sha256: bytes) -> Accepted | None: ...
+    async def accepted_bank_details(self, claim_id: str, digests: Sequence[bytes]) -> Accepted | None: ...
     async def accept_bank_details(self, accepted: Accepted) -> bool: ...
     async def history(self, claim_id: str) -> list[StatusEntry]: ...
     async def programmes_of(self, claim_ids: Iterable[str]) -> dict[str, str]: ...
@@ -58,7 +59,7 @@ async def accept_claim(
     uow: GatewayWork,
     portal: str,
     claim: SubmittedClaim,
-    body_sha256: bytes,
+    digest: PostDigest,
     *,
     topic_prefix: str,
     now: dt.datetime,
@@ -67,8 +68,8 @@ async def accept_claim(
     answer again when the same portal posted the same body before. Raises ClaimIdConflict otherwise."""
     for _ in range(2):  # a concurrent first post of the same claim_id wins the insert: read its answer then
         if (first := await uow.gateway.accepted_claim(claim.claim_id)) is not None:
-            return _same_post(first, portal, body_sha256)
-        accepted = Accepted(claim.claim_id, portal, body_sha256, uuid.uuid4(), now)
+            return _same_post(first, portal, digest)
+        accepted = Accepted(claim.claim_id, portal, digest.keyed, uuid.uuid4(), now)
         if await uow.gateway.accept_claim(accepted, claim.programme):
             event = ClaimSubmittedV1(
                 event_id=accepted.event_id,
@@ -90,7 +91,7 @@ async def accept_bank_details(
     portal: str,
     claim_id: str,
     details: ClaimBankDetailsV1,
-    body_sha256: bytes,
+    digest: PostDigest,
     *,
     topic_prefix: str,
 ) -> Accepted:
@@ -98,9 +99,9 @@ async def accept_bank_details(
     the new event's id and time), or give the first answer again for the same body. Raises ClaimNotFound."""
     await _own_claim(uow, portal, claim_id)
     for _ in range(2):
-        if (first := await uow.gateway.accepted_bank_details(claim_id, body_sha256)) is not None:
+        if (first := await uow.gateway.accepted_bank_details(claim_id, digest.candidates)) is not None:
             return first
-        accepted = Accepted(claim_id, portal, body_sha256, details.event_id, details.occurred_at)
+        accepted = Accepted(claim_id, portal, digest.keyed, details.event_id, details.occurred_at)
         if await uow.gateway.accept_bank_details(accepted):
             uow.publish([OutboxMessage.of_event(topic_prefix + BANK_DETAILS_TOPIC, claim_id, details)])
             await uow.commit()
@@ -131,7 +132,7 @@ async def _own_claim(uow: GatewayWork, portal: str, claim_id: str) -> Accepted:
     return accepted
 
 
-def _same_post(first: Accepted, portal: str, body_sha256: bytes) -> Accepted:
-    if first.portal != portal or first.body_sha256 != body_sha256:
+def _same_post(first: Accepted, portal: str, digest: PostDigest) -> Accepted:
+    if first.portal != portal or not digest.matches(first.body_sha256):
         raise ClaimIdConflict(first.claim_id)
     return first

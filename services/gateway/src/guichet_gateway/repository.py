@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from guichet_gateway.digests import DigestKey
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,8 @@ class PostgresGateway:
     async def accept_claim(self, accepted: Accepted, programme: str) -> bool:
         """False when another post took the claim_id first (the caller reads that one's answer)."""
         status = await self._conn.execute(
-            "INSERT INTO claims (claim_id, portal, body_sha256, event_id, programme, accepted_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (claim_id) DO NOTHING",
+            "INSERT INTO claims (claim_id, portal, body_sha256, body_digest_keyed, event_id, programme, accepted_at)"
+            " VALUES ($1, $2, $3, true, $4, $5, $6) ON CONFLICT (claim_id) DO NOTHING",
             accepted.claim_id,
             accepted.portal,
             accepted.body_sha256,
@@ -133,20 +135,20 @@ class PostgresGateway:
         )
         return bool(status == "INSERT 0 1")
 
-    async def accepted_bank_details(self, claim_id: str, body_sha256: bytes) -> Accepted | None:
+    async def accepted_bank_details(self, claim_id: str, digests: Sequence[bytes]) -> Accepted | None:
         row = await self._conn.fetchrow(
             "SELECT b.claim_id, c.portal, b.body_sha256, b.event_id, b.accepted_at"
             " FROM bank_details_posts b JOIN claims c USING (claim_id)"
-            " WHERE b.claim_id = $1 AND b.body_sha256 = $2",
+            " WHERE b.claim_id = $1 AND b.body_sha256 = ANY($2::bytea[])",
             claim_id,
-            body_sha256,
+            list(digests),
         )
         return None if row is None else Accepted(**dict(row))
 
     async def accept_bank_details(self, accepted: Accepted) -> bool:
         status = await self._conn.execute(
-            "INSERT INTO bank_details_posts (claim_id, body_sha256, event_id, accepted_at)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (claim_id, body_sha256) DO NOTHING",
+            "INSERT INTO bank_details_posts (claim_id, body_sha256, body_digest_keyed, event_id, accepted_at)"
+            " VALUES ($1, $2, true, $3, $4) ON CONFLICT (claim_id, body_sha256) DO NOTHING",
             accepted.claim_id,
             accepted.body_sha256,
             accepted.event_id,
@@ -159,6 +161,34 @@ class PostgresGateway:
             "SELECT claim_id, programme FROM claims WHERE claim_id = ANY($1::text[])", sorted(set(claim_ids))
         )
         return {row["claim_id"]: row["programme"] for row in rows}
+
+    async def key_digests(self, claim_ids: Iterable[str], key: DigestKey) -> int:
+        """Key the plain digests these claims' posts still hold (rows from before keyed digests); returns how many."""
+        wanted = sorted(set(claim_ids))
+        claims = await self._conn.fetch(
+            "SELECT claim_id, body_sha256 FROM claims WHERE claim_id = ANY($1::text[]) AND NOT body_digest_keyed",
+            wanted,
+        )
+        posts = await self._conn.fetch(
+            "SELECT claim_id, body_sha256 FROM bank_details_posts"
+            " WHERE claim_id = ANY($1::text[]) AND NOT body_digest_keyed",
+            wanted,
+        )
+        await self._conn.execute(
+            "UPDATE claims c SET body_sha256 = k.keyed, body_digest_keyed = true"
+            " FROM unnest($1::text[], $2::bytea[]) AS k (claim_id, keyed) WHERE c.claim_id = k.claim_id",
+            [r["claim_id"] for r in claims],
+            [key(r["body_sha256"]) for r in claims],
+        )
+        await self._conn.execute(
+            "UPDATE bank_details_posts b SET body_sha256 = k.keyed, body_digest_keyed = true"
+            " FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS k (claim_id, plain, keyed)"
+            " WHERE b.claim_id = k.claim_id AND b.body_sha256 = k.plain",
+            [r["claim_id"] for r in posts],
+            [r["body_sha256"] for r in posts],
+            [key(r["body_sha256"]) for r in posts],
+        )
+        return len(claims) + len(posts)
 
     async def history(self, claim_id: str) -> list[StatusEntry]:
         rows = await self._conn.fetch(

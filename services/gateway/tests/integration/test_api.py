@@ -17,7 +17,9 @@ import pytest
 from guichet_common.contracts import EXAMPLES
 from guichet_common.contracts.reason_codes import catalogue
 from guichet_common.db import PoolSlot
+from guichet_common.settings import CommonSettings
 from guichet_gateway import portals
+from guichet_gateway.digests import digest_key
 from guichet_gateway.http.app import build_api
 from guichet_gateway.http.context import ApiContext
 from guichet_gateway.unit_of_work import GatewayUnitOfWork
@@ -33,7 +35,9 @@ BANK_DETAILS = {"iban": "FR7630006000011234567890189", "holder_name": "BOUTIQUE 
 async def api(gateway_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
     slot = PoolSlot()
     slot.fill(gateway_pool)
-    app = build_api(ApiContext(slot, lambda: GatewayUnitOfWork, "t.", 4096, 600))
+    app = build_api(
+        ApiContext(slot, lambda: GatewayUnitOfWork, "t.", 4096, 600, digest_key(CommonSettings().master_key()))
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         yield client
 

@@ -27,8 +27,10 @@ from guichet_common.set_aside import held_items
 from guichet_common.settings import CommonSettings
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_gateway import operators
+from guichet_gateway.digests import digest_key
 from guichet_gateway.http.app import build_api
 from guichet_gateway.http.context import ApiContext
+from guichet_gateway.http.validation import validated_bank_details, validated_claim
 from guichet_gateway.privacy.service import GatewayPrivacyRequests
 from guichet_gateway.privacy.wiring import ERASURE_SET_ASIDE_KIND, erasure_follower
 from guichet_gateway.unit_of_work import GatewayUnitOfWork
@@ -38,13 +40,14 @@ from .test_api import BANK_DETAILS, CLAIM_ID, EXAMPLE_CLAIM, portal
 pytestmark = pytest.mark.integration
 ERASED_AT = dt.datetime(2029, 1, 5, 3, 0, tzinfo=dt.UTC)
 ERASED_TOPIC = "privacy.erased.v1"
+KEY = digest_key(CommonSettings().master_key())
 
 
 @pytest.fixture
 async def api(gateway_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
     slot = PoolSlot()
     slot.fill(gateway_pool)
-    app = build_api(ApiContext(slot, lambda: GatewayUnitOfWork, "", 4096, 600))
+    app = build_api(ApiContext(slot, lambda: GatewayUnitOfWork, "", 4096, 600, KEY))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         yield client
 
@@ -57,7 +60,7 @@ def announcement(service: str, kind: str, claim_id: str = CLAIM_ID, **fields: An
 
 async def consume_erasures(pool: asyncpg.Pool, values: list[bytes]) -> None:
     follower = Subscription(
-        use_case=erasure_follower("", fixed_clock(ERASED_AT)),
+        use_case=erasure_follower("", fixed_clock(ERASED_AT), KEY),
         decode=contract(PrivacyErasedV1),
         set_aside_kind=ERASURE_SET_ASIDE_KIND,
     )
@@ -171,9 +174,34 @@ async def test_a_subject_access_export_answers_the_asked_claims_rows_only(api, g
     assert {record.claim_id for record in answer.records} == {CLAIM_ID}
     by_store = {record.store: record.fields for record in answer.records}
     assert set(by_store) == {"table claims", "table bank_details_posts", "table privacy_erasures"}
-    assert by_store["table claims"]["portal"] == "alpha" and len(by_store["table claims"]["body_sha256"]) == 64
+    assert by_store["table claims"]["portal"] == "alpha" and len(by_store["table claims"]["body_digest"]) == 64
     assert by_store["table privacy_erasures"] == {
         "kind": "bank",
         "erased": {"erased_on": "2029-01-05"},
         "reason": "retention",
     }
+
+
+async def test_digests_are_kept_keyed_and_a_plain_one_from_before_is_keyed_at_erasure(api, gateway_pool) -> None:
+    alpha = await portal(gateway_pool, "alpha")
+    first = await api.post("/v1/claims", json=EXAMPLE_CLAIM, headers=alpha)
+    bank = await api.post(f"/v1/claims/{CLAIM_ID}/bank-details", json=BANK_DETAILS, headers=alpha)
+    _, claim_plain = validated_claim(json.dumps(EXAMPLE_CLAIM).encode())
+    _, bank_plain = validated_bank_details(json.dumps(BANK_DETAILS).encode(), CLAIM_ID, uuid.uuid4(), ERASED_AT)
+    digests = "SELECT body_sha256 AS digest, body_digest_keyed AS keyed FROM {} WHERE claim_id = $1"
+    new_rows = [
+        dict(await gateway_pool.fetchrow(digests.format(t), CLAIM_ID)) for t in ("claims", "bank_details_posts")
+    ]
+    assert new_rows == [{"digest": KEY(claim_plain), "keyed": True}, {"digest": KEY(bank_plain), "keyed": True}]
+
+    # Rows written before digests were keyed hold the plain SHA-256: they still match, and are keyed at erasure.
+    await gateway_pool.execute("UPDATE claims SET body_sha256 = $1, body_digest_keyed = false", claim_plain)
+    await gateway_pool.execute("UPDATE bank_details_posts SET body_sha256 = $1, body_digest_keyed = false", bank_plain)
+    assert (await api.post("/v1/claims", json=EXAMPLE_CLAIM, headers=alpha)).json() == first.json()
+    await consume_erasures(gateway_pool, [announcement("intake", "contact")])
+    await consume_erasures(gateway_pool, [announcement("intake", "bank")])
+
+    after = [dict(await gateway_pool.fetchrow(digests.format(t), CLAIM_ID)) for t in ("claims", "bank_details_posts")]
+    assert after == new_rows  # keyed once, not twice
+    again = await api.post(f"/v1/claims/{CLAIM_ID}/bank-details", json=BANK_DETAILS, headers=alpha)
+    assert (again.status_code, again.json()) == (202, bank.json())

@@ -4,6 +4,7 @@ say whose claim_id it is, ownership of bank details and history."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 
@@ -12,16 +13,23 @@ import pytest
 from guichet_common.contracts.bank_details import ClaimBankDetailsV1
 from guichet_common.contracts.claim_submitted import ClaimSubmittedV1, SubmittedClaim
 from guichet_gateway import claims
+from guichet_gateway.digests import PostDigest
 from guichet_gateway.repository import StatusEntry
 
 from .fakes import EXAMPLE_CLAIM, FakeGatewayWork
 
 NOW = dt.datetime(2026, 12, 3, 14, 0, tzinfo=dt.UTC)
 CLAIM = SubmittedClaim.model_validate_json(json.dumps(EXAMPLE_CLAIM))
-BODY_A, BODY_B = b"a" * 32, b"b" * 32
 
 
-async def accept(uow: FakeGatewayWork, portal: str = "alpha", body: bytes = BODY_A) -> claims.Accepted:
+def keyed_for_tests(plain: bytes) -> bytes:
+    return hashlib.sha256(b"test key:" + plain).digest()
+
+
+BODY_A, BODY_B = PostDigest.of(b"a" * 32, keyed_for_tests), PostDigest.of(b"b" * 32, keyed_for_tests)
+
+
+async def accept(uow: FakeGatewayWork, portal: str = "alpha", body: PostDigest = BODY_A) -> claims.Accepted:
     return await claims.accept_claim(uow, portal, CLAIM, body, topic_prefix="t.", now=NOW)
 
 

@@ -110,7 +110,7 @@ async def test_a_failed_delivery_is_released_or_cancelled_by_one_person(action: 
 async def test_on_erasures_follows_intakes_erasure_of_a_gateway_claim_at_the_settings_clock() -> None:
     uow = FakeGatewayWork()
     uow.gateway.programmes["CFN-A-00000001"] = "cfn-2021"
-    on_erasures = erasure_follower("t.", fixed_clock(T0))
+    on_erasures = erasure_follower("t.", fixed_clock(T0), lambda digest: digest)
     erased = {"event_id": uuid.uuid4(), "occurred_at": T0, "claim_id": "CFN-A-00000001", "kind": "bank"}
     erased |= {"service": "intake", "reason": "retention", "erased_at": T0}
 

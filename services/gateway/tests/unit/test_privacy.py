@@ -19,7 +19,7 @@ from guichet_gateway.privacy import INVENTORY, NOT_PERSONAL
 from guichet_gateway.privacy.service import GatewayPrivacyRequests, follow_erasures
 
 from .fakes import FakeGatewayWork
-from .test_claims import BODY_A, BODY_B, CLAIM, NOW, accept, details
+from .test_claims import BODY_A, BODY_B, CLAIM, NOW, accept, details, keyed_for_tests
 
 ERASED_AT = dt.datetime(2029, 1, 5, 3, 0, tzinfo=dt.UTC)
 
@@ -42,7 +42,9 @@ async def test_intakes_erasure_of_a_gateway_claim_is_recorded_and_announced_as_t
         "intake", "bank", reason="request", request_id=request, requested_by="d.dupont", legal_reason="art. 17"
     )
 
-    messages = await follow_erasures(uow, [announced("intake"), bank], topic_prefix="t.", now=ERASED_AT)
+    messages = await follow_erasures(
+        uow, [announced("intake"), bank], topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests
+    )
 
     assert {m.topic for m in messages} == {"t.privacy.erased.v1"}
     assert {m.key for m in messages} == {CLAIM.claim_id.encode()}
@@ -58,8 +60,12 @@ async def test_intakes_erasure_of_a_gateway_claim_is_recorded_and_announced_as_t
 async def test_an_erasure_already_recorded_is_announced_once() -> None:
     uow = FakeGatewayWork()
     await accept(uow)
-    first = await follow_erasures(uow, [announced("intake")], topic_prefix="t.", now=ERASED_AT)
-    again = await follow_erasures(uow, [announced("intake"), announced("intake")], topic_prefix="t.", now=NOW)
+    first = await follow_erasures(
+        uow, [announced("intake")], topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests
+    )
+    again = await follow_erasures(
+        uow, [announced("intake"), announced("intake")], topic_prefix="t.", now=NOW, digest_key=keyed_for_tests
+    )
 
     assert len(first) == 1 and again == []
     [erasure] = (await uow.erasures.of([CLAIM.claim_id])).values()
@@ -70,7 +76,10 @@ async def test_an_erasure_already_recorded_is_announced_once() -> None:
 async def test_other_services_announcements_are_ignored(service: str) -> None:
     uow = FakeGatewayWork()
     await accept(uow)
-    assert await follow_erasures(uow, [announced(service)], topic_prefix="t.", now=ERASED_AT) == []
+    assert (
+        await follow_erasures(uow, [announced(service)], topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests)
+        == []
+    )
     assert await uow.erasures.of([CLAIM.claim_id]) == {}
 
 
@@ -78,7 +87,7 @@ async def test_a_claim_posted_elsewhere_is_none_of_the_gateways_business() -> No
     uow = FakeGatewayWork()
     await accept(uow)
     elsewhere = announced("intake", claim_id="KAFKA-PORTAL-0001")
-    assert await follow_erasures(uow, [elsewhere], topic_prefix="t.", now=ERASED_AT) == []
+    assert await follow_erasures(uow, [elsewhere], topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests) == []
     assert await uow.erasures.of(["KAFKA-PORTAL-0001"]) == {}
 
 
@@ -87,7 +96,7 @@ async def test_after_erasure_a_replayed_post_gets_its_first_answer_and_publishes
     first = await accept(uow)
     bank_first = await claims.accept_bank_details(uow, "alpha", CLAIM.claim_id, details(), BODY_A, topic_prefix="t.")
     erasures = [announced("intake", "contact"), announced("intake", "bank")]
-    await follow_erasures(uow, erasures, topic_prefix="t.", now=ERASED_AT)
+    await follow_erasures(uow, erasures, topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests)
     published_before = len(uow.committed)
 
     assert await accept(uow) == first
@@ -98,10 +107,29 @@ async def test_after_erasure_a_replayed_post_gets_its_first_answer_and_publishes
         await accept(uow, body=BODY_B)
 
 
+async def test_a_digest_from_before_keyed_digests_is_keyed_at_erasure_and_a_replay_still_matches() -> None:
+    uow = FakeGatewayWork()
+    plain = claims.Accepted(CLAIM.claim_id, "alpha", BODY_A.plain, uuid.uuid4(), NOW)
+    await uow.gateway.accept_claim(plain, CLAIM.programme, keyed=False)
+    assert await accept(uow) == plain  # a plain digest matches before erasure
+
+    await follow_erasures(uow, [announced("intake")], topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests)
+    await follow_erasures(
+        uow, [announced("intake", "bank")], topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests
+    )
+
+    assert uow.gateway.claims[CLAIM.claim_id].body_sha256 == BODY_A.keyed  # keyed once, not twice
+    assert (await accept(uow)).event_id == plain.event_id
+    with pytest.raises(claims.ClaimIdConflict):
+        await accept(uow, body=BODY_B)
+
+
 async def test_the_history_says_when_each_kind_was_erased_and_keeps_the_statuses() -> None:
     uow = FakeGatewayWork()
     await accept(uow)
-    await follow_erasures(uow, [announced("intake", "bank")], topic_prefix="t.", now=ERASED_AT)
+    await follow_erasures(
+        uow, [announced("intake", "bank")], topic_prefix="t.", now=ERASED_AT, digest_key=keyed_for_tests
+    )
 
     history = await claims.claim_history(uow, "alpha", CLAIM.claim_id)
     assert history.erased_at == {"bank": ERASED_AT}

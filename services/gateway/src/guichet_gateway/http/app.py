@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from guichet_common.db import PoolSlot
 from guichet_common.runtime import Wiring
+from guichet_gateway.digests import digest_key
 from guichet_gateway.http.context import ApiContext
 from guichet_gateway.http.openapi_docs import problems_as_problem_json
 from guichet_gateway.http.problems import ProblemError, code_for_status, language_of, problem_response
@@ -49,6 +50,7 @@ def create_web(wiring: Wiring) -> FastAPI:
             topic_prefix=settings.topic_prefix,
             max_body_bytes=settings.max_body_bytes,
             default_rate_limit_per_minute=settings.default_rate_limit_per_minute,
+            digest_key=digest_key(settings.master_key()),
         )
     )
 
@@ -73,7 +75,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
 
 def offline_api() -> FastAPI:
     """The API without a database, for its OpenAPI document."""
-    return build_api(ApiContext(PoolSlot(), lambda: GatewayUnitOfWork, "", 1024, 1))
+    # Never serves a request (its document only): no master key to read.
+    return build_api(ApiContext(PoolSlot(), lambda: GatewayUnitOfWork, "", 1024, 1, lambda digest: digest))
 
 
 def _path(request: Request) -> str:

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from guichet_common.db import TRANSIENT_DB_ERRORS, PoolSlot
 from guichet_common.unit_of_work import open_unit_of_work
+from guichet_gateway.digests import DigestKey
 from guichet_gateway.http.problems import ProblemError
 from guichet_gateway.http.rate_limit import SlidingWindowLimiter
 from guichet_gateway.keys import key_id_of, key_matches
@@ -34,6 +35,7 @@ class ApiContext:
     topic_prefix: str
     max_body_bytes: int
     default_rate_limit_per_minute: int
+    digest_key: DigestKey  # keys a post's digest (guichet_gateway.digests): the master key's, from the settings
     limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
     clock: Callable[[], float] = time.monotonic
 

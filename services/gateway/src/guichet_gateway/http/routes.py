@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from guichet_gateway import claims
+from guichet_gateway.digests import PostDigest
 from guichet_gateway.http import reasons
 from guichet_gateway.http.context import ApiContext, bearer, utc_now
 from guichet_gateway.http.models import (
@@ -47,10 +48,11 @@ def routes(context: ApiContext) -> APIRouter:
         The same body again answers as the first time and publishes nothing; another body under the same
         claim_id (or a claim_id another portal took) is 409 CLAIM_ID_CONFLICT."""
         claim, body_sha256 = validated_claim(await context.json_body(request))
+        digest = PostDigest.of(body_sha256, context.digest_key)
         try:
             async with context.unit() as uow:
                 accepted = await claims.accept_claim(
-                    uow, portal, claim, body_sha256, topic_prefix=context.topic_prefix, now=utc_now()
+                    uow, portal, claim, digest, topic_prefix=context.topic_prefix, now=utc_now()
                 )
         except claims.ClaimIdConflict:
             raise ProblemError("CLAIM_ID_CONFLICT") from None
@@ -69,10 +71,11 @@ def routes(context: ApiContext) -> APIRouter:
         """Publishes claims.bank-details.v1 for one of the portal's claims (after a payment came back)."""
         raw = await context.json_body(request)
         details, body_sha256 = validated_bank_details(raw, claim_id, uuid.uuid4(), utc_now())
+        digest = PostDigest.of(body_sha256, context.digest_key)
         try:
             async with context.unit() as uow:
                 accepted = await claims.accept_bank_details(
-                    uow, portal, claim_id, details, body_sha256, topic_prefix=context.topic_prefix
+                    uow, portal, claim_id, details, digest, topic_prefix=context.topic_prefix
                 )
         except claims.ClaimNotFound:
             raise ProblemError("NOT_FOUND") from None

@@ -15,8 +15,8 @@ from guichet_common.contracts.privacy import HeldRecordV1
 # webhooks' operational record: states and times, no body, shown per delivery.
 _QUERIES: dict[str, str] = {
     "table claims": "SELECT claim_id, portal, programme, event_id, accepted_at, encode(body_sha256, 'hex')"
-    " AS body_sha256 FROM claims WHERE claim_id = ANY($1::text[]) ORDER BY claim_id",
-    "table bank_details_posts": "SELECT claim_id, event_id, accepted_at, encode(body_sha256, 'hex') AS body_sha256"
+    " AS body_digest FROM claims WHERE claim_id = ANY($1::text[]) ORDER BY claim_id",
+    "table bank_details_posts": "SELECT claim_id, event_id, accepted_at, encode(body_sha256, 'hex') AS body_digest"
     " FROM bank_details_posts WHERE claim_id = ANY($1::text[]) ORDER BY claim_id, accepted_at",
     "table statuses": "SELECT claim_id, event_id, status, occurred_at,"
     " ARRAY(SELECT jsonb_array_elements_text(coalesce(payload->'reasons', '[]'))) AS reasons,"

@@ -2,7 +2,8 @@
 
 Erasing: intake announces on `privacy.erased.v1` that it destroyed a claim's key of one kind; for a claim a portal
 posted here, the gateway records that erasure (`uow.erasures`) and announces its own. It has no value to null: the
-bodies were never stored (only their SHA-256, for idempotency). The records stay, so that:
+bodies were never stored, only their digests, for idempotency; a digest still plain (written before digests were
+keyed by the master key, guichet_gateway.digests) is keyed then. The records stay, so that:
 - a replayed identical post gets its first answer (202, the same event_id) and publishes nothing: publishing it
   again would put erased data back on the topics;
 - another body under that claim_id is still a conflict (409);
@@ -22,6 +23,7 @@ from guichet_common.operator_commands import CommandRefused
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.erasures import Erasure, Erasures
 from guichet_common.privacy.requests import erasure_announcement
+from guichet_gateway.digests import DigestKey
 
 SERVICE = "gateway"
 FOLLOWED = "intake"  # the service whose announcements mean the claim's keys are destroyed
@@ -30,6 +32,10 @@ FOLLOWED = "intake"  # the service whose announcements mean the claim's keys are
 class ClaimsHeld(Protocol):
     async def programmes_of(self, claim_ids: Iterable[str]) -> dict[str, str]:
         """claim_id -> programme, for those of `claim_ids` a portal posted through the gateway."""
+        ...
+
+    async def key_digests(self, claim_ids: Iterable[str], key: DigestKey) -> int:
+        """Key the plain digests of these claims' posts (guichet_gateway.digests)."""
         ...
 
 
@@ -47,14 +53,21 @@ class ErasuresWork(Protocol):
 
 
 async def follow_erasures(
-    uow: ErasuresWork, announcements: Sequence[PrivacyErasedV1], *, topic_prefix: str, now: dt.datetime
+    uow: ErasuresWork,
+    announcements: Sequence[PrivacyErasedV1],
+    *,
+    topic_prefix: str,
+    now: dt.datetime,
+    digest_key: DigestKey,
 ) -> list[OutboxMessage]:
-    """Record intake's erasures of the gateway's claims, once each, and announce them as the gateway's (passing a
-    person's request on). Other services' announcements, and claims posted elsewhere, are none of its business."""
+    """Record intake's erasures of the gateway's claims, once each, key the digests their posts kept from before
+    digests were keyed, and announce them as the gateway's (passing a person's request on). Other services'
+    announcements, and claims posted elsewhere, are none of its business."""
     followed = [a for a in announcements if a.service == FOLLOWED]
     programmes = await uow.gateway.programmes_of({a.claim_id for a in followed})
     asked = {(a.claim_id, a.kind): a for a in followed if a.claim_id in programmes}
     new = await uow.erasures.record(Erasure(a.claim_id, a.kind, now, a.reason, a.request_id) for a in asked.values())
+    await uow.gateway.key_digests({erasure.claim_id for erasure in new}, digest_key)
     return [
         erasure_announcement(
             topic_prefix,

@@ -13,6 +13,7 @@ from guichet_common.contracts.privacy import (
 )
 from guichet_common.pipeline import Published, UseCase
 from guichet_common.runtime import Wiring
+from guichet_gateway.digests import DigestKey, digest_key
 from guichet_gateway.privacy import service
 from guichet_gateway.unit_of_work import GatewayUnitOfWork
 
@@ -20,11 +21,12 @@ from guichet_gateway.unit_of_work import GatewayUnitOfWork
 ERASURE_SET_ASIDE_KIND = "privacy_erasure"
 
 
-def erasure_follower(topic_prefix: str, clock: Clock) -> UseCase[GatewayUnitOfWork, PrivacyErasedV1]:
+def erasure_follower(topic_prefix: str, clock: Clock, key: DigestKey) -> UseCase[GatewayUnitOfWork, PrivacyErasedV1]:
     """The subscriber's use case: intake's erasures of the gateway's claims, recorded at `clock`'s time."""
 
     async def on_erasures(uow: GatewayUnitOfWork, announcements: Sequence[PrivacyErasedV1]) -> Sequence[Published]:
-        return await service.follow_erasures(uow, announcements, topic_prefix=topic_prefix, now=clock())
+        now = clock()
+        return await service.follow_erasures(uow, announcements, topic_prefix=topic_prefix, now=now, digest_key=key)
 
     return on_erasures
 
@@ -33,7 +35,9 @@ def wire(wiring: Wiring) -> None:
     wiring.subscribe(
         PRIVACY_ERASED_TOPIC,
         PrivacyErasedV1,
-        erasure_follower(wiring.settings.topic_prefix, wiring.settings.clock()),
+        erasure_follower(
+            wiring.settings.topic_prefix, wiring.settings.clock(), digest_key(wiring.settings.master_key())
+        ),
         description="Erasures: intake's, of claims posted through the gateway, are recorded and announced again",
         set_aside_kind=ERASURE_SET_ASIDE_KIND,
     )
