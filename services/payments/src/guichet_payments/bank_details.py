@@ -22,6 +22,7 @@ from guichet_common.canonical import Refused, canonical_bic, canonical_iban, sep
 from guichet_common.contracts import ClaimBankDetailsV1
 from guichet_common.outbox import OutboxMessage
 from guichet_payments.domain import Payee
+from guichet_payments.sealed_payees import iban_fingerprint
 from guichet_payments.unit_of_work import PaymentsWork
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ async def apply_new_details(
         log.info("bank_details_without_returned_payment", claim_id=new.claim_id)
         return []
     details = canonical_details(new.iban, new.bic, new.holder_name)
-    if isinstance(details, BankDetails) and await uow.accounts.used_by_other_companies(details.iban, payment.siren):
+    if isinstance(details, BankDetails) and await uow.accounts.used_by_other_companies(
+        details.iban, payment.siren, iban_fingerprint(payments.fingerprint, details.iban)
+    ):
         details = [IBAN_SHARED]
     if isinstance(details, list):
         log.warning("bank_details_refused", claim_id=new.claim_id, codes=details)

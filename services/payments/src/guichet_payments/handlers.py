@@ -84,7 +84,9 @@ def register_handlers(wiring: Wiring) -> None:
     programmes = load_programmes(settings.programmes_dir)
     master, clock = settings.master_key(), settings.clock()
     opener = Opener(master)  # one per process: it caches unwrapped keys
-    payments = PaymentsService(programmes=programmes, topic_prefix=settings.topic_prefix, opener=opener)
+    payments = PaymentsService(
+        programmes=programmes, topic_prefix=settings.topic_prefix, opener=opener, fingerprint=master.fingerprint
+    )
     settlements = SettlementService(payments)
     handlers = Handlers(payments, settlements, ErasureFollower(opener, settings.topic_prefix, clock))
     copies = key_copies(opener)

@@ -30,6 +30,14 @@ INVENTORY = Inventory(
         _bank("table", "waitlist", "decision.bic", "bank", _WAITING),
         _bank(
             "table",
+            "waitlist",
+            "iban_fingerprint",
+            "pseudonymous",
+            _PSEUDONYMISED + " (a keyed hash of the IBAN)",
+            "refuse new bank details naming another waiting company's account (IBAN_SHARED)",
+        ),
+        _bank(
+            "table",
             "bank_entries",
             "iban",
             "bank",

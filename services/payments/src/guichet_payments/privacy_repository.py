@@ -51,7 +51,7 @@ class PrivacyRepository:
             "  FROM erased e WHERE a.payment_id = e.payment_id RETURNING a.batch_id),"
             " entries AS (UPDATE bank_entries b SET iban = NULL"
             "  FROM erased e WHERE b.payment_id = e.payment_id AND b.iban IS NOT NULL RETURNING 1),"
-            " waiting AS (UPDATE waitlist SET decision = decision"
+            " waiting AS (UPDATE waitlist SET iban_fingerprint = NULL, decision = decision"
             "  || CASE WHEN decision->>'iban' LIKE 'sealed:%' THEN '{}'::jsonb"
             '  ELSE \'{"beneficiary_name": null, "iban": null, "bic": null}\'::jsonb END'
             "  WHERE claim_id = ANY($1::text[]) RETURNING 1)"

@@ -4,7 +4,7 @@ into a payment attempt. A key not arrived yet raises `KeyNotYetKnown`: the batch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.privacy.keyring import Erased, KeyRing, Opener
@@ -15,6 +15,15 @@ from guichet_payments.domain import Payee
 class BankDetailsErased(ValueError):
     """An approval whose bank data was erased before it was paid: it cannot be paid (the use case fails, and the
     record is dead-lettered). Not expected: erasure follows a final status, and an approval waiting here is not."""
+
+
+def iban_fingerprint(fingerprint: Callable[[str], str], iban: str) -> str:
+    """The keyed fingerprint of an IBAN in its compact upper-case form (`MasterKey.fingerprint`, as eligibility's)."""
+    return fingerprint("".join(iban.split()).upper())
+
+
+def development_fingerprint(value: str) -> str:
+    return MasterKey(DEVELOPMENT_MASTER_KEY).fingerprint(value)
 
 
 def development_opener() -> Opener:

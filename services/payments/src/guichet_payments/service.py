@@ -6,7 +6,7 @@ goes to the oldest waiting claim first (submission order).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -17,7 +17,7 @@ from guichet_common.privacy.keyring import Opener
 from guichet_payments import domain
 from guichet_payments.domain import Payment, Waiting
 from guichet_payments.events import Announcer
-from guichet_payments.sealed_payees import development_opener, payees
+from guichet_payments.sealed_payees import development_fingerprint, development_opener, iban_fingerprint, payees
 from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme
 
@@ -36,6 +36,7 @@ class PaymentsService:
     topic_prefix: str = ""
     clock: domain.Clock = field(default=domain.system_clock)
     opener: Opener = field(default_factory=development_opener)  # opens the approvals' sealed bank details
+    fingerprint: Callable[[str], str] = development_fingerprint  # the master key's, for IBANs (`MasterKey`)
 
     @property
     def announce(self) -> Announcer:
@@ -93,6 +94,11 @@ class PaymentsService:
     async def _queue(self, uow: PaymentsWork, approvals: list[ClaimDecidedV1]) -> list[OutboxMessage]:
         await uow.waitlist.add(
             [Waiting(a.claim_id, a.programme, a.siren, a.submitted_at, a.model_dump(mode="json")) for a in approvals]
+        )
+        # Kept sealed; its IBAN's fingerprint lets new bank details of another company be checked against it.
+        opened = await payees(self.opener, uow.keys, approvals)
+        await uow.accounts.remember_waiting_accounts(
+            {claim_id: iban_fingerprint(self.fingerprint, payee.iban) for claim_id, payee in opened.items()}
         )
         for approval in approvals:
             log.info("claim_waitlisted", claim_id=approval.claim_id)

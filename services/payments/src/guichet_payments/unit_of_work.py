@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -66,7 +66,8 @@ class Payments(Protocol):
 
 
 class BankAccounts(Protocol):
-    async def used_by_other_companies(self, iban: str, siren: str) -> bool: ...
+    async def used_by_other_companies(self, iban: str, siren: str, fingerprint: str) -> bool: ...
+    async def remember_waiting_accounts(self, fingerprints: Mapping[str, str]) -> None: ...
 
 
 class Suspense(Protocol):

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from guichet_common.contracts import ClaimDecidedV1, PaymentSettlementV1
+from guichet_common.contracts import ClaimBankDetailsV1, ClaimDecidedV1, PaymentSettlementV1
 from guichet_common.contracts.privacy import ClaimKeysV1, PrivacyErasedV1
 from guichet_common.pipeline import Subscription, contract
 from guichet_common.privacy.key_copies import key_copies
@@ -30,7 +30,7 @@ from guichet_payments.batching import Batcher
 from guichet_payments.erasure import ErasureFollower
 from guichet_payments.sealed_payees import development_opener
 from guichet_payments.service import PaymentsService
-from guichet_payments.settlement import SettlementService, decode_settlement
+from guichet_payments.settlement import SettlementService, decode_bank_details, decode_settlement
 from guichet_payments.unit_of_work import PaymentsUnitOfWork
 from guichet_programme import load_programme
 
@@ -211,3 +211,39 @@ async def test_erasing_every_claim_of_a_batch_leaves_no_bank_data_and_reconcile_
         payments_pool, Subscription(follower.follow, contract(PrivacyErasedV1)), records("privacy.erased.v1", again)
     )
     assert len(await payments_pool.fetch("SELECT 1 FROM outbox WHERE topic = 'privacy.erased.v1'")) == 2
+
+
+async def test_new_details_naming_a_sealed_waiting_account_of_another_company_are_refused(
+    payments_pool: asyncpg.Pool,
+) -> None:
+    """A waiting approval's IBAN is sealed: its keyed fingerprint, kept beside it, says the account is shared."""
+    small = PROGRAMME.model_copy(update={"budget": PROGRAMME.budget.model_copy(update={"total_cents": 50_000})})
+    payments = PaymentsService(programmes={PROGRAMME.id: small}, clock=lambda: T0)
+    async with open_unit_of_work(payments_pool, PaymentsUnitOfWork) as uow:
+        await payments.open_envelopes(uow)
+        await uow.commit()
+    keys, approvals = keys_and_approvals()
+    copies = key_copies(development_opener())
+    await apply(payments_pool, Subscription(copies.use_case, copies.decode, event_id=None), keys)
+    await apply(payments_pool, Subscription(payments.apply_approvals, contract(ClaimDecidedV1)), approvals)
+    assert await payments_pool.fetchval("SELECT count(*) FROM waitlist WHERE iban_fingerprint IS NOT NULL") == 1
+    await payments_pool.execute("UPDATE payments SET status = 'returned', returned_at = $1", T0)
+    await payments_pool.execute("UPDATE payment_attempts SET status = 'returned'")
+    _, waiting_iban = HOLDERS[2]
+    new = ClaimBankDetailsV1(
+        event_id=uuid.uuid4(), occurred_at=T0, claim_id=claim_id(1), iban=waiting_iban, holder_name="MARIE DUPONT"
+    )
+
+    await apply(
+        payments_pool,
+        Subscription(SettlementService(payments).apply_bank_details, decode_bank_details),
+        records("claims.bank-details.v1", [(claim_id(1), new)]),
+    )
+
+    [row] = await payments_pool.fetch(
+        "SELECT value FROM outbox WHERE topic = 'claims.status.v1' ORDER BY id DESC LIMIT 1"
+    )
+    assert (json.loads(row["value"])["status"], json.loads(row["value"])["reasons"]) == (
+        "payment_returned",
+        ["IBAN_SHARED"],
+    )

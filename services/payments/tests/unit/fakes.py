@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,14 +271,20 @@ class InMemoryBankAccounts:
     def __init__(self, payments: InMemoryPayments, waitlist: InMemoryWaitlist) -> None:
         self._payments = payments
         self._waitlist = waitlist
+        self.waiting_fingerprints: dict[str, str] = {}
 
-    async def used_by_other_companies(self, iban: str, siren: str) -> bool:
+    async def remember_waiting_accounts(self, fingerprints: Mapping[str, str]) -> None:
+        self.waiting_fingerprints.update(fingerprints)
+
+    async def used_by_other_companies(self, iban: str, siren: str, fingerprint: str) -> bool:
         on_attempts = any(
             _compact(a.payee.iban) == iban and self._payments.payments[a.payment_id].siren != siren
             for a in self._payments.attempts.values()
         )
         waiting = any(
-            _compact(str(w.decision["iban"])) == iban and w.siren != siren for w in self._waitlist.entries.values()
+            (self.waiting_fingerprints.get(w.claim_id) == fingerprint or _compact(str(w.decision["iban"])) == iban)
+            and w.siren != siren
+            for w in self._waitlist.entries.values()
         )
         return on_attempts or waiting
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from guichet_common.contracts import ClaimBankDetailsV1
 from guichet_common.contracts.backoffice import OperatorCommandV1
 from guichet_common.contracts.privacy import PrivacyErasedV1
 from guichet_common.operator_commands import CommandRefused
@@ -24,8 +25,21 @@ from guichet_payments.erasure import ErasureFollower
 from guichet_payments.privacy_requests import PaymentsPrivacy
 from guichet_payments.sealed_payees import development_opener
 from guichet_payments.service import PaymentsService
+from guichet_payments.settlement import SettlementService
 
-from .fakes import IBAN, PROGRAMME, T0, Clock, FakePaymentsUnitOfWork, approval, values, with_envelope
+from .fakes import (
+    GRANT,
+    IBAN,
+    PROGRAMME,
+    T0,
+    Clock,
+    FakePaymentsUnitOfWork,
+    approval,
+    programme_of,
+    statuses,
+    values,
+    with_envelope,
+)
 
 PROGRAMMES = {PROGRAMME.id: PROGRAMME}
 SEALER = Sealer(MasterKey(DEVELOPMENT_MASTER_KEY))
@@ -201,3 +215,23 @@ def _waiting(decided: Any) -> Waiting:
     return Waiting(
         decided.claim_id, decided.programme, decided.siren, decided.submitted_at, decided.model_dump(mode="json")
     )
+
+
+async def test_new_details_naming_the_account_of_another_company_waiting_sealed_are_refused() -> None:
+    """A waiting approval's IBAN is sealed: payments keeps its keyed fingerprint to still see the account shared."""
+    uow = await with_envelope(GRANT)
+    service = PaymentsService(programmes={PROGRAMME.id: programme_of(GRANT)}, clock=Clock())
+    await service.apply_approvals(uow, [await sealed_approval(uow, 1)])
+    await service.apply_approvals(uow, [await sealed_approval(uow, 2)])  # waits, paid to IBAN when served
+    [payment] = uow.payments.payments.values()
+    [attempt] = uow.payments.attempts.values()
+    payment, attempt = payment.send(attempt, "B-1")
+    payment, attempt = payment.record_return(attempt, "AC04", T0)
+    uow.payments.payments[payment.payment_id], uow.payments.attempts[(payment.payment_id, 1)] = payment, attempt
+    new = ClaimBankDetailsV1(
+        event_id=uuid.uuid4(), occurred_at=T0, claim_id=payment.claim_id, iban=IBAN, holder_name=NAME
+    )
+
+    published = await SettlementService(service).apply_bank_details(uow, [new])
+
+    assert statuses(published) == [(payment.claim_id, "payment_returned", ["IBAN_SHARED"])]
