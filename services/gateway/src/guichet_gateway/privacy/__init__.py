@@ -1,10 +1,11 @@
 """What the gateway holds of applicants' personal data, and what it does with a person's rights over it.
 
 The gateway keeps no contact or bank value: a post's body goes to the outbox (deleted by the relay once published)
-and only its SHA-256 stays, for idempotency. What a portal posted stays readable on the contract topics it was
-published on (plaintext by contract, bounded retention), never in the gateway's tables. So erasing a claim's
-contact or bank data here is recording that it is erased (`privacy.erased.v1` from intake, followed), which
-GET /v1/claims/{id} then says, and a replayed identical post still gets its first answer (see `service`).
+and only its digest stays, for idempotency, keyed by the master key (guichet_gateway.digests). What a portal posted
+stays readable on the contract topics it was published on (plaintext by contract, bounded retention), never in the
+gateway's tables. So erasing a claim's contact or bank data here is recording that it is erased (intake's
+`privacy.erased.v1`, followed), which GET /v1/claims/{id} then says, and a replayed identical post still gets its
+first answer (see `service`).
 
 `INVENTORY` is what the register (docs/privacy.md) is generated from; `NOT_PERSONAL` says why columns whose names
 look personal are not applicants' data.
@@ -21,6 +22,11 @@ _TOPIC_RETENTION = "topic retention (plaintext by contract)"
 _OUTBOX = (
     "deleted by the relay once published (seconds); a row the broker refuses is held until an operator releases"
     " or cancels it"
+)
+
+_KEYED_DIGEST = (
+    "kept, keyed by the master key (a plain SHA-256 written before is keyed at the claim's erasure): nobody without"
+    " the key can test a guessed body, and a replayed post still publishes nothing again"
 )
 
 INVENTORY = Inventory(
@@ -45,7 +51,7 @@ INVENTORY = Inventory(
         # Stored: the events above wait in the outbox until the relay has published them.
         PersonalField("table", "outbox", "value", "contact", "the posted events until published", "topic", _OUTBOX),
         PersonalField("table", "outbox", "value", "bank", "the posted events until published", "topic", _OUTBOX),
-        # The SHA-256 of a posted body (contact and bank details included): not readable, but derived from them.
+        # A posted body's digest (contact and bank details included): opens nothing, but derived from them.
         PersonalField(
             "table",
             "claims",
@@ -53,7 +59,7 @@ INVENTORY = Inventory(
             "pseudonymous",
             "idempotency: the same post again gets its first answer, another body under the claim_id a conflict",
             "accounting",
-            "kept with the claim's record after erasure, so that a replayed post publishes nothing again",
+            _KEYED_DIGEST,
         ),
         PersonalField(
             "table",
@@ -62,7 +68,7 @@ INVENTORY = Inventory(
             "pseudonymous",
             "idempotency of bank-details posts",
             "accounting",
-            "kept with the post's record after erasure, so that a replayed post publishes nothing again",
+            _KEYED_DIGEST,
         ),
         # The agency's own people: who asked for a webhook to be sent again (accountability of an operator action).
         PersonalField(
