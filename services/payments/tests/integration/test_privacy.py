@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 
 from guichet_common.contracts import ClaimBankDetailsV1, ClaimDecidedV1, PaymentSettlementV1
+from guichet_common.contracts.backoffice import OperatorCommandV1
 from guichet_common.contracts.privacy import ClaimKeysV1, PrivacyErasedV1
 from guichet_common.pipeline import Subscription, contract
 from guichet_common.privacy.key_copies import key_copies
@@ -28,6 +29,7 @@ from guichet_payments import operators
 from guichet_payments.batch_keys import batch_subject
 from guichet_payments.batching import Batcher
 from guichet_payments.erasure import ErasureFollower
+from guichet_payments.privacy_requests import PaymentsPrivacy
 from guichet_payments.sealed_payees import development_opener
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import SettlementService, decode_bank_details, decode_settlement
@@ -161,6 +163,27 @@ async def figures(pool: asyncpg.Pool, url: str) -> tuple[str, str, list[Any]]:
     return operators.reconciliation_text(report), report.as_json(), shown
 
 
+async def export(pool: asyncpg.Pool, *claim_ids: str) -> str:
+    """payments' part of a subject-access request, as JSON."""
+    command = OperatorCommandV1.model_validate(
+        {
+            "event_id": uuid.uuid4(),
+            "occurred_at": T0,
+            "service": "payments",
+            "action": "privacy_export",
+            "target": claim_ids[0],
+            "requested_by": "dpo",
+            "reason": "Demande d'accès de la personne (article 15)",
+            "claim_ids": list(claim_ids),
+        },
+        strict=False,
+    )
+    async with open_unit_of_work(pool, PaymentsUnitOfWork) as uow:
+        records = await PaymentsPrivacy(development_opener()).export(uow, command)
+    assert {r.store for r in records} == {"table payments", "table payment_attempts"}
+    return json.dumps([r.model_dump(mode="json") for r in records])
+
+
 async def everything_stored(pool: asyncpg.Pool) -> str:
     """Every row of every table but the outbox (the relay deletes a row once sent), as text."""
     tables = [r["tablename"] for r in await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
@@ -175,6 +198,8 @@ async def test_erasing_every_claim_of_a_batch_leaves_no_bank_data_and_reconcile_
     stored = await everything_stored(payments_pool)
     assert all(name in stored and iban in stored for name, iban in HOLDERS.values())  # opened, paid
     before = await figures(payments_pool, database_urls["payments"])
+    exported = await export(payments_pool, claim_id(1))
+    assert HOLDERS[1][1] in exported and HOLDERS[2][1] not in exported  # the asked claim's only
 
     follower = ErasureFollower(development_opener(), clock=lambda: T0 + dt.timedelta(days=400))
     announcements = [(claim_id(n), erased(n)) for n in HOLDERS]
@@ -187,6 +212,8 @@ async def test_erasing_every_claim_of_a_batch_leaves_no_bank_data_and_reconcile_
     stored = await everything_stored(payments_pool)
     assert not any(name in stored or iban in stored for name, iban in HOLDERS.values())
     assert await figures(payments_pool, database_urls["payments"]) == before
+    exported = await export(payments_pool, claim_id(1))
+    assert HOLDERS[1][1] not in exported and '"iban": {"erased_on": "2022-04-06"}' in exported
     assert not Path(batch["file_path"]).exists()
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == [f"{batch['batch_id']}.{suffix}" for suffix in ("control.csv", "control.html", "manifest.json")]
