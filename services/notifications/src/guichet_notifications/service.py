@@ -24,7 +24,7 @@ from guichet_common.safe_text import printable
 from guichet_common.set_aside import stored_reason
 from guichet_common.unit_of_work import UnitOfWork
 from guichet_notifications.domain import Contact, DueEmail, OwedEmail
-from guichet_notifications.retention import ClaimTrack, Deadlines, ErasureDecision
+from guichet_notifications.retention_ports import ClaimStatuses, PrivacyRequestDecisions
 
 log = structlog.get_logger()
 SET_ASIDE_KIND = "email"  # the kind `guichet set-aside` knows notifications' held items by
@@ -52,34 +52,6 @@ class Emails(Protocol):
     async def count_uncertain(self) -> int: ...
 
     async def unaddress(self, claim_ids: Iterable[str]) -> int: ...
-
-    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]: ...
-
-
-class ClaimStatuses(Protocol):
-    async def get(self, claim_ids: Iterable[str]) -> dict[str, ClaimTrack]: ...
-
-    async def save(self, tracks: Sequence[tuple[ClaimTrack, Deadlines]]) -> None: ...
-
-    async def due(self, now: datetime, limit: int) -> list[tuple[str, str, str]]: ...
-
-    async def clear_deadlines(self, erased: Iterable[tuple[str, str]]) -> None: ...
-
-    async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]: ...
-
-
-class PrivacyRequestDecisions(Protocol):
-    async def record(
-        self,
-        request_id: uuid.UUID,
-        action: str,
-        requested_by: str,
-        legal_reason: str,
-        at: datetime,
-        decisions: Sequence[ErasureDecision],
-    ) -> None: ...
-
-    async def decisions(self, request_id: uuid.UUID) -> list[ErasureDecision]: ...
 
     async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]: ...
 
