@@ -29,6 +29,7 @@ from guichet_common.safe_text import has_unsafe_characters
 from guichet_common.topics import REVIEW_DECISIONS
 from guichet_common.unit_of_work import announcing
 from guichet_eligibility import operators, status_repository
+from guichet_eligibility.before_sealing import upgrade_claims_stored_before_sealing
 from guichet_eligibility.domain import check_rules_exist
 from guichet_eligibility.erasure import ErasureFollower
 from guichet_eligibility.privacy import EligibilityPrivacy
@@ -136,6 +137,13 @@ def register_handlers(wiring: Wiring) -> None:
     register_privacy(wiring)
     wiring.figures.stage = status_repository.stage_figures
     wiring.repeat("judge_claims_past_registry_deadline", service.judge_past_registry_deadline, pause_s=1.0)
+    # Claims stored before sealing: fingerprinted, then cleared once decided (rarely any work: every ten minutes).
+    fingerprint = settings.master_key().fingerprint
+    wiring.repeat(
+        "upgrade_claims_stored_before_sealing",
+        lambda uow: upgrade_claims_stored_before_sealing(uow, fingerprint),
+        pause_s=600.0,
+    )
 
 
 # An announcement eligibility cannot read is set aside in its own database: intake owns the topic's dead letters.

@@ -22,6 +22,21 @@ class HeldRow:
     fields: Mapping[str, Any]
 
 
+@dataclasses.dataclass(frozen=True)
+class ClearClaim:
+    """A claim stored before sealing with work left: its IBAN in clear (None once erased), whether it still has no
+    fingerprint, and whether its decision is taken (its clear values are needed no more)."""
+
+    claim_id: str
+    iban: str | None
+    without_fingerprint: bool
+    decided: bool
+
+
+# A claim's clear values are no longer needed once decided: approved (payments has them) or rejected.
+DECIDED = ("approved", "rejected")
+
+
 class PostgresPersonalData:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
@@ -42,6 +57,32 @@ class PostgresPersonalData:
             sorted(set(claim_ids)),
             section,
             orjson.dumps(dict.fromkeys(fields)).decode(),
+        )
+
+    async def stored_in_clear(self, limit: int) -> list[ClearClaim]:
+        """Claims stored before sealing that still lack a fingerprint, or are decided and still hold clear values."""
+        rows = await self._conn.fetch(
+            "SELECT claim_id, iban, iban_fingerprint IS NULL AS without_fingerprint, decided FROM ("
+            "  SELECT claim_id, iban_fingerprint, payload #>> '{bank_account,iban}' AS iban,"
+            "   status = ANY($2::text[]) AS decided,"
+            "   (payload #>> '{bank_account,iban}' NOT LIKE 'sealed:%'"
+            "    OR payload #>> '{bank_account,holder_name}' NOT LIKE 'sealed:%'"
+            "    OR payload #>> '{contact,email}' NOT LIKE 'sealed:%'"
+            "    OR payload #>> '{contact,full_name}' NOT LIKE 'sealed:%') AS in_clear"
+            "  FROM claims) c"
+            " WHERE (iban_fingerprint IS NULL AND iban NOT LIKE 'sealed:%') OR (decided AND in_clear)"
+            " ORDER BY claim_id LIMIT $1",
+            limit,
+            list(DECIDED),
+        )
+        return [ClearClaim(r["claim_id"], r["iban"], r["without_fingerprint"], r["decided"]) for r in rows]
+
+    async def set_fingerprints(self, fingerprints: Mapping[str, str]) -> None:
+        await self._conn.execute(
+            "UPDATE claims SET iban_fingerprint = f.fingerprint FROM unnest($1::text[], $2::text[])"
+            " AS f (claim_id, fingerprint) WHERE claims.claim_id = f.claim_id",
+            list(fingerprints),
+            list(fingerprints.values()),
         )
 
     async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]:

@@ -11,7 +11,7 @@ import asyncpg
 
 from guichet_common.unit_of_work import PostgresUnitOfWork, UnitOfWork
 from guichet_eligibility.domain import ClaimFacts, Decision, PriorClaim, RegistryFacts
-from guichet_eligibility.privacy_repository import HeldRow, PostgresPersonalData
+from guichet_eligibility.privacy_repository import ClearClaim, HeldRow, PostgresPersonalData
 from guichet_eligibility.repository import (
     AwaitingClaim,
     ClaimWithDecision,
@@ -81,6 +81,12 @@ class PersonalData(Protocol):
     async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]:
         """Every row held about these claims, for a subject-access export."""
         ...
+
+    async def stored_in_clear(self, limit: int) -> list[ClearClaim]:
+        """Claims stored before sealing without a fingerprint, or decided and still holding clear values."""
+        ...
+
+    async def set_fingerprints(self, fingerprints: Mapping[str, str]) -> None: ...
 
 
 class EligibilityWork(UnitOfWork):

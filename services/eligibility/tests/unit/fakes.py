@@ -3,6 +3,7 @@ unit tests (no database). Each method does what its SQL twin in guichet_eligibil
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -21,7 +22,7 @@ from guichet_common.settings import project_root
 from guichet_common.unit_of_work import FakeUnitOfWork
 from guichet_eligibility.domain import AWAITING_REGISTRY, ClaimFacts, Decision, PriorClaim, RegistryFacts, holds_aid
 from guichet_eligibility.handlers import EligibilityHandlers, registry_record
-from guichet_eligibility.privacy_repository import HeldRow
+from guichet_eligibility.privacy_repository import DECIDED, ClearClaim, HeldRow
 from guichet_eligibility.repository import AwaitingClaim, ClaimWithDecision, DecidedClaim, WaitingClaim
 from guichet_eligibility.service import EligibilityService
 from guichet_eligibility.translate import ERASABLE
@@ -197,6 +198,25 @@ class InMemoryPersonalData:
         for claim_id in claim_ids:
             row = self._claims.rows[claim_id]
             row.payload = {**row.payload, section: {**(row.payload.get(section) or {}), **dict.fromkeys(fields)}}
+
+    async def stored_in_clear(self, limit: int) -> list[ClearClaim]:
+        found = []
+        for claim_id, row in sorted(self._claims.rows.items()):
+            bank, contact = row.payload.get("bank_account") or {}, row.payload.get("contact") or {}
+            clear = [
+                v for v in (bank.get("iban"), bank.get("holder_name"), contact.get("email"), contact.get("full_name"))
+            ]
+            in_clear = any(isinstance(v, str) and not v.startswith("sealed:") for v in clear)
+            iban, decided = bank.get("iban"), row.status in DECIDED
+            unprinted = row.facts.iban_fingerprint is None and isinstance(iban, str) and not iban.startswith("sealed:")
+            if unprinted or (decided and in_clear):
+                found.append(ClearClaim(claim_id, iban, row.facts.iban_fingerprint is None, decided))
+        return found[:limit]
+
+    async def set_fingerprints(self, fingerprints: Mapping[str, str]) -> None:
+        for claim_id, fingerprint in fingerprints.items():
+            row = self._claims.rows[claim_id]
+            row.facts = dataclasses.replace(row.facts, iban_fingerprint=fingerprint)
 
     async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]:
         held = []
