@@ -27,6 +27,13 @@ async def attempts(conn: asyncpg.Connection, payment_id: str) -> list[dict[str, 
     return [dict(row) for row in rows]
 
 
+async def erased_on(conn: asyncpg.Connection, claim_id: str) -> dict[str, Any]:
+    """When payments erased each kind of the claim's personal data (kind -> timestamp): trace shows "effacé le"
+    where the attempts' IBAN is now NULL."""
+    rows = await conn.fetch("SELECT kind, erased_at FROM privacy_erasures WHERE claim_id = $1", claim_id)
+    return {row["kind"]: row["erased_at"] for row in rows}
+
+
 async def waitlist_entry(conn: asyncpg.Connection, claim_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT programme, queued_at FROM waitlist WHERE claim_id = $1", claim_id)
     return dict(row) if row else None

@@ -17,6 +17,7 @@ from guichet_payments.bank_files.repository import bank_file, suspense_entries
 from guichet_payments.history_repository import (
     attempts,
     beneficiaries,
+    erased_on,
     payment,
     payment_delays,
     payments_by_status,
@@ -47,6 +48,7 @@ __all__ = [
     "beneficiaries",  # report
     "budget_figures",  # status, report
     "cancel_set_aside",  # set-aside cancel
+    "erased_on",  # trace: "effacé le DATE" where a claim's bank data was erased
     "payment",  # trace
     "payment_delays",  # report
     "payments_by_status",  # report

@@ -212,6 +212,8 @@ async def test_erasing_every_claim_of_a_batch_leaves_no_bank_data_and_reconcile_
     stored = await everything_stored(payments_pool)
     assert not any(name in stored or iban in stored for name, iban in HOLDERS.values())
     assert await figures(payments_pool, database_urls["payments"]) == before
+    async with payments_pool.acquire() as conn:  # what `guichet trace` shows instead of the IBAN's last digits
+        assert list(await operators.erased_on(conn, claim_id(1))) == ["bank"]
     exported = await export(payments_pool, claim_id(1))
     assert HOLDERS[1][1] not in exported and '"iban": {"erased_on": "2022-04-06"}' in exported
     assert not Path(batch["file_path"]).exists()
