@@ -1,7 +1,8 @@
 """The gateway's part of a person's rights on its real PostgreSQL: intake's erasures, consumed as records, are recorded
 and announced once for the gateway's claims; then a replayed identical post still gets its first answer and
 publishes nothing, GET /v1/claims/{id} says when each kind was erased, and once the relay has published the posts no
-table of the gateway holds a contact or bank value. A subject-access export answers the asked claims' rows only."""
+table of the gateway holds a contact or bank value. Digests are kept keyed. A subject-access export answers the
+asked claims' rows only. No contact or bank value reaches the logs, the problems answered or a set-aside reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import structlog
+import structlog.testing
 
 from guichet_common.clock import fixed_clock
 from guichet_common.contracts.backoffice import OperatorCommandV1
@@ -205,3 +208,32 @@ async def test_digests_are_kept_keyed_and_a_plain_one_from_before_is_keyed_at_er
     assert after == new_rows  # keyed once, not twice
     again = await api.post(f"/v1/claims/{CLAIM_ID}/bank-details", json=BANK_DETAILS, headers=alpha)
     assert (again.status_code, again.json()) == (202, bank.json())
+
+
+async def test_no_contact_or_bank_value_reaches_the_logs_or_the_problems(api, gateway_pool) -> None:
+    alpha = await portal(gateway_pool, "alpha")
+    bad_email = {**EXAMPLE_CLAIM, "contact": {**EXAMPLE_CLAIM["contact"], "email": "jeanne.martin(at)exemple.fr"}}
+    bad_iban = {**BANK_DETAILS, "iban": "FR76 JEANNE MARTIN", "holder_name": "x" * 141}
+    with structlog.testing.capture_logs() as logged:
+        answers = [
+            await api.post("/v1/claims", json=EXAMPLE_CLAIM, headers=alpha),
+            await api.post("/v1/claims", json={**EXAMPLE_CLAIM, "programme": "other"}, headers=alpha),  # 409
+            await api.post("/v1/claims", json=bad_email, headers=alpha),  # 422
+            await api.post(f"/v1/claims/{CLAIM_ID}/bank-details", json=BANK_DETAILS, headers=alpha),
+            await api.post(f"/v1/claims/{CLAIM_ID}/bank-details", json=bad_iban, headers=alpha),  # 422
+        ]
+        await consume_erasures(
+            gateway_pool, [announcement("intake", "contact"), b'{"iban": "FR7630006000011234567890189"}']
+        )
+    assert [answer.status_code for answer in answers] == [202, 409, 422, 202, 422]
+    personal = [
+        *(EXAMPLE_CLAIM["contact"][field] for field in ("email", "full_name", "phone")),
+        EXAMPLE_CLAIM["bank_account"]["iban"],
+        EXAMPLE_CLAIM["bank_account"]["holder_name"],
+        BANK_DETAILS["iban"],
+        "jeanne.martin(at)exemple.fr",
+        "JEANNE MARTIN",
+    ]
+    said = repr(logged) + "".join(answer.text for answer in answers)
+    assert logged and [value for value in personal if value in said] == []
+    assert await text_holding(gateway_pool, personal) == ["outbox.value"]  # the set-aside reason says no value
