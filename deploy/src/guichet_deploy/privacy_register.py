@@ -122,7 +122,7 @@ def render(declared: list[Inventory], programmes: dict[str, Programme]) -> str:
         "Transfers outside the European Union: none.",
         "",
     ]
-    out += _retention(programmes) + _security() + _inventory(declared) + _logs_and_files()
+    out += _retention(programmes) + _requests() + _security() + _inventory(declared) + _logs_and_files()
     return "\n".join(out) + "\n"
 
 
@@ -162,6 +162,29 @@ def _retention(programmes: dict[str, Programme]) -> list[str]:
         "",
         f"The external contract topics keep personal data in clear for {_days(PERSONAL_TOPIC_RETENTION_MS)}: long"
         " enough to replay after an incident found late, short enough for this register.",
+        "",
+    ]
+
+
+def _requests() -> list[str]:
+    return [
+        "## Requests from people (articles 15 to 17)",
+        "",
+        "A supervisor or an auditor asks, through the back-office (audited with their login and the reason given):",
+        "",
+        "- `guichet privacy export --email E | --siren S | --claim C --reason R [--out DIR] [--json]`: every service"
+        " answers with what it holds about those claims (privacy.access-responses.v1); the console waits for all of"
+        " them and writes `export-<id>.json` and a readable `export-<id>.html`;",
+        "- `guichet privacy erase --email E | --siren S | --claim C --reason R`: notifications erases each claim now,"
+        " or refuses and records why (`ERASURE_REFUSED_UNDER_REVIEW`, `ERASURE_REFUSED_UNDER_CONTROL`,"
+        " `ERASURE_REFUSED_PAYMENT_IN_PROGRESS`, `ERASURE_REFUSED_NOT_FINAL`); the console prints each claim's"
+        " outcome;",
+        "- `guichet privacy rectify --claim C --email V | --full-name V | --phone V --reason R`: intake corrects the"
+        " contact and sends it on sealed, so the next e-mail goes to the corrected address.",
+        "",
+        '`guichet trace CLAIM` and the back-office\'s claim page say "effacé le JJ/MM/AAAA" where data was erased; the'
+        " programme report holds no personal data (beneficiaries are counted by SIREN), so an erasure leaves it as it"
+        " was.",
         "",
     ]
 
