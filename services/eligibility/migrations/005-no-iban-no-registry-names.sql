@@ -1,7 +1,8 @@
 -- Personal data (issue 18). Eligibility compares IBANs by intake's keyed fingerprint and never reads one: the IBAN
--- column goes, with its index. A claim stored before has no fingerprint (NULL): IBAN_SHARED does not match it with
--- other claims, and it keeps its decision. Its payload keeps what was received then (in clear before sealing) until
--- the retention's erasure reaches it, like any other claim's sealed values.
+-- column goes, with its index. A claim stored before has no fingerprint (NULL) until the service's upgrade job
+-- (before_sealing.py, with the master key) computes it from the IBAN its payload still holds in clear; meanwhile
+-- IBAN_SHARED matches it with nothing. The job then nulls the clear values of decided claims; a claim still waiting
+-- or under review keeps them until decided (its approval passes them to payments).
 ALTER TABLE claims ADD COLUMN iban_fingerprint text CHECK (iban_fingerprint ~ '^[0-9a-f]{64}$');
 DROP INDEX claims_iban;
 ALTER TABLE claims DROP COLUMN iban;

@@ -49,7 +49,8 @@ def stored_claim(payload: Mapping[str, Any]) -> StoredClaim:
     return StoredClaim.model_validate(payload, strict=False)
 
 
-def claim_facts(claim: SubmittedClaim, iban_fingerprint: str | None) -> ClaimFacts:
+def claim_facts(claim: SubmittedClaim, iban_fingerprint: str | None = None) -> ClaimFacts:
+    """The facts of `claim`; its IBAN is known only by `iban_fingerprint` (None: the claim shares it with nobody)."""
     applicant = claim.applicant
     return ClaimFacts(
         claim_id=claim.claim_id,
