@@ -22,13 +22,14 @@ _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}\Z")
 
 @dataclass(frozen=True)
 class Contact:
-    """Where to write about one claim (the first one learnt wins)."""
+    """Where to write about one claim (the first one learnt wins, unless a person's rectification replaces it)."""
 
     claim_id: str
     programme: str
     email: str
     full_name: str
     iban_last4: str | None = None
+    rectified: bool = False  # a person corrected it (privacy_rectify, through intake): it replaces the one kept
 
 
 @dataclass(frozen=True)

@@ -120,9 +120,11 @@ class NotificationsHandlers:
     async def apply_contacts(
         self, uow: AbstractNotificationsUnitOfWork, contacts: Sequence[ApplicantContactV1]
     ) -> list[Published]:
-        await service.learn_contacts(
-            uow, [Contact(c.claim_id, c.programme, c.email, c.full_name, c.iban_last4) for c in contacts], self.opener
-        )
+        learnt = [
+            Contact(c.claim_id, c.programme, c.email, c.full_name, c.iban_last4, c.rectification_id is not None)
+            for c in contacts
+        ]
+        await service.learn_contacts(uow, learnt, self.opener)
         return []
 
     async def apply_statuses(

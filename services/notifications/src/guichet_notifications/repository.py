@@ -16,17 +16,21 @@ class ContactsRepository:
         self._conn = conn
 
     async def save(self, contacts: Sequence[Contact]) -> None:
-        """First contact per claim wins."""
+        """First contact per claim wins; a rectified one replaces the name and address kept (not an erased one)."""
         # One statement per batch (unnest) rather than one execution per row.
         await self._conn.execute(
             "INSERT INTO contacts (claim_id, programme, email, full_name, iban_last4)"
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
             " ON CONFLICT (claim_id) DO NOTHING",
-            [c.claim_id for c in contacts],
-            [c.programme for c in contacts],
-            [c.email for c in contacts],
-            [c.full_name for c in contacts],
-            [c.iban_last4 for c in contacts],
+            *_columns([c for c in contacts if not c.rectified]),
+        )
+        rectified = {c.claim_id: c for c in contacts if c.rectified}  # the last one of a claim, once per statement
+        await self._conn.execute(
+            "INSERT INTO contacts AS c (claim_id, programme, email, full_name, iban_last4)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
+            " ON CONFLICT (claim_id) DO UPDATE SET email = EXCLUDED.email, full_name = EXCLUDED.full_name"
+            " WHERE c.email IS NOT NULL",
+            *_columns(list(rectified.values())),
         )
 
     async def erase(self, contact: Iterable[str], bank: Iterable[str]) -> None:
@@ -45,6 +49,16 @@ class ContactsRepository:
             sorted(set(claim_ids)),
         )
         return [dict(row) for row in rows]
+
+
+def _columns(contacts: Sequence[Contact]) -> list[list[str | None]]:
+    return [
+        [c.claim_id for c in contacts],
+        [c.programme for c in contacts],
+        [c.email for c in contacts],
+        [c.full_name for c in contacts],
+        [c.iban_last4 for c in contacts],
+    ]
 
 
 class EmailsRepository:

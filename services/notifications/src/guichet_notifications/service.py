@@ -74,7 +74,8 @@ async def learn_contacts(
     uow: AbstractNotificationsUnitOfWork, contacts: Sequence[Contact], opener: Opener | None = None
 ) -> None:
     """Keep where to write about each claim. The first contact of a claim wins: a conflicting resubmission cannot
-    redirect its mail, and a redelivered contact changes nothing (so no inbox row is needed).
+    redirect its mail, and a redelivered contact changes nothing (so no inbox row is needed). Only a person's
+    rectification (intake's, marked as one) replaces it, unless it was erased.
 
     Sealed fields are opened with the claim's contact key (`opener`; None: the contacts come open): while the key
     has not arrived, `KeyNotYetKnown` makes the batch wait for it. What was erased (here, or its key destroyed) is

@@ -155,3 +155,23 @@ async def test_an_erasure_refused_under_review_is_recorded_and_a_granted_one_is_
     assert sorted(d["decision"] for d in decisions) == ["accepted", "refused"]
     assert await pool.fetchval("SELECT email FROM contacts WHERE claim_id = 'CFN-2'") is None
     assert sorted((e.kind, e.reason) for e in await announced(pool)) == [("bank", "request"), ("contact", "request")]
+
+
+async def test_a_rectified_contact_replaces_the_address_and_an_erased_one_stays_erased(
+    notifications_pool: asyncpg.Pool, handlers: dict[str, Any]
+) -> None:
+    pool = notifications_pool
+    async with open_unit_of_work(pool, NotificationsUnitOfWork) as uow:
+        data_key = (await claim_keys(uow, "CFN-3"))[claim_id := "CFN-3"]
+        await uow.commit()
+    contacts = handlers[APPLICANT_CONTACTS_TOPIC]
+    await apply(pool, contacts, sealed_contact_record(claim_id, data_key))
+    await apply(pool, contacts, sealed_contact_record(claim_id, data_key, "second@example.fr"))
+    assert await pool.fetchval("SELECT email FROM contacts") == "claire@example.fr"
+    rectified = sealed_contact_record(claim_id, data_key, "claire.m@example.fr", rectification_id=uuid.uuid4())
+    await apply(pool, contacts, rectified)
+    assert await pool.fetchval("SELECT email FROM contacts") == "claire.m@example.fr"
+    await follow(pool, handlers, claim_id, ("rejected", T0))
+    await sweep(pool, handlers, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    await apply(pool, contacts, rectified)
+    assert await pool.fetchval("SELECT email FROM contacts") is None

@@ -39,7 +39,11 @@ class InMemoryContacts:
 
     async def save(self, contacts: Sequence[Contact]) -> None:
         for contact in contacts:
-            self.by_claim.setdefault(contact.claim_id, contact)
+            kept = self.by_claim.setdefault(contact.claim_id, contact)
+            if contact.rectified and kept.email is not None:
+                self.by_claim[contact.claim_id] = dataclasses.replace(
+                    kept, email=contact.email, full_name=contact.full_name
+                )
 
     async def erase(self, contact: Iterable[str], bank: Iterable[str]) -> None:
         for claim_id in contact:
@@ -353,7 +357,12 @@ async def claim_keys(uow: FakeUnitOfWork, *claim_ids: str) -> dict[str, bytes]:
 
 
 def sealed_contact_record(
-    claim_id: str, data_key: bytes, email: str = "claire@example.fr", *, offset: int = 0
+    claim_id: str,
+    data_key: bytes,
+    email: str = "claire@example.fr",
+    *,
+    offset: int = 0,
+    rectification_id: uuid.UUID | None = None,
 ) -> InboundRecord:
     """A contact as intake publishes it since issue 18: e-mail and name sealed with the claim's contact key."""
     event = ApplicantContactV1(
@@ -365,6 +374,7 @@ def sealed_contact_record(
         email=seal(data_key, "contact", claim_id, email),
         full_name=seal(data_key, "contact", claim_id, "Claire Martin"),
         iban_last4="2957",
+        rectification_id=rectification_id,
     )
     return InboundRecord(APPLICANT_CONTACTS_TOPIC, 0, offset, claim_id.encode(), event.model_dump_json().encode())
 

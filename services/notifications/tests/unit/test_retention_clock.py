@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import uuid
 
 import pytest
 
@@ -170,3 +171,17 @@ async def test_pending_emails_of_an_erased_contact_are_never_sent() -> None:
     assert uow.emails.states() == {"C-1": "pending"}
     await sweep(uow, NOW + days(800))
     assert uow.emails.states() == {"C-1": "unaddressed"}
+
+
+async def test_a_rectified_contact_replaces_the_one_kept_but_never_brings_an_erased_one_back() -> None:
+    uow = FakeNotificationsUnitOfWork()
+    data_key = await claim(uow, "C-1", ("rejected", NOW))
+    contacts = SUBSCRIPTIONS[APPLICANT_CONTACTS_TOPIC]
+    await contacts.apply(uow, [sealed_contact_record("C-1", data_key, "other@example.fr")])
+    assert uow.contacts.by_claim["C-1"].email == "claire@example.fr"  # not a rectification: the first one wins
+    rectified = sealed_contact_record("C-1", data_key, "claire.martin@example.fr", rectification_id=uuid.uuid4())
+    await contacts.apply(uow, [rectified])
+    assert uow.contacts.by_claim["C-1"].email == "claire.martin@example.fr"
+    await sweep(uow, NOW + days(800), handlers_opener())
+    await contacts.apply(uow, [rectified])
+    assert uow.contacts.by_claim["C-1"].email is None

@@ -70,6 +70,9 @@ class ApplicantContactV1(Contract):
     email: SealedText  # sealed (kind contact)
     full_name: SealedText  # sealed (kind contact)
     iban_last4: Annotated[str, Field(max_length=4)] | None = None
+    # A person's rectification (the privacy_rectify command's id): notifications replaces the contact it keeps,
+    # which it never does otherwise (a claim's first contact wins).
+    rectification_id: UUID | None = None
 
 
 class ClaimDecidedV1(Contract):
