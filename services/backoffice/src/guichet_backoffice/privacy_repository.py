@@ -101,7 +101,7 @@ class PrivacyRepository:
             row["request_id"],
             row["requested_by"],
             row["reason"],
-            json.loads(row["subject"]),
+            _loaded(row["subject"]),
             tuple(row["claim_ids"]),
             tuple(row["services"]),
             row["requested_at"],
@@ -110,7 +110,7 @@ class PrivacyRepository:
             "SELECT * FROM privacy_access_responses WHERE request_id = $1 ORDER BY service", request_id
         )
         return request, [
-            AccessPart(p["request_id"], p["service"], tuple(p["claim_ids"]), json.loads(p["records"]), p["received_at"])
+            AccessPart(p["request_id"], p["service"], tuple(p["claim_ids"]), _loaded(p["records"]), p["received_at"])
             for p in parts
         ]
 
@@ -142,9 +142,9 @@ class PrivacyRepository:
             " WHERE claim_id = ANY($1::text[]) ORDER BY claim_id",
             ids,
         ):
-            applicant = json.loads(r["applicant"]) if r["applicant"] else {}
+            applicant = _loaded(r["applicant"]) or {}
             fields: dict[str, Any] = {"company_name": r["company_name"], "address": applicant.get("address")}
-            fields |= {"contact": json.loads(r["contact"]) if r["contact"] else None, "iban_last4": r["iban_last4"]}
+            fields |= {"contact": _loaded(r["contact"]), "iban_last4": r["iban_last4"]}
             held.append(Held("table claims", r["claim_id"], fields))
         for r in await self._conn.fetch(
             "SELECT claim_id, occurred_at, subject, recipient FROM emails WHERE claim_id = ANY($1::text[])"
@@ -160,6 +160,11 @@ class PrivacyRepository:
             fields = _fields(r, "payment_id", "attempt", "batch_id", "amount_cents", "beneficiary_name", "iban_last4")
             held.append(Held("table payment_attempts", r["claim_id"], fields))
         return held
+
+
+def _loaded(value: Any) -> Any:
+    """A jsonb value, whether the pool decodes JSON (guichet_common.db) or hands the text over."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _fields(row: Mapping[str, Any], *names: str) -> dict[str, Any]:

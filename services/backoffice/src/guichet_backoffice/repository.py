@@ -243,7 +243,8 @@ class PaymentsRepository:
     async def record_files(self, files: Sequence[SepaFile]) -> None:
         await self._conn.executemany(
             "INSERT INTO sepa_files (batch_id, programme, file_name, payments, total_cents, sha256, content_gzip,"
-            " written_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (batch_id) DO NOTHING",
+            " content_sealed, written_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " ON CONFLICT (batch_id) DO NOTHING",
             [
                 (
                     f.batch_id,
@@ -253,6 +254,7 @@ class PaymentsRepository:
                     f.total_cents,
                     f.sha256,
                     f.content_gzip,
+                    f.content_sealed,
                     f.written_at,
                 )
                 for f in files

@@ -12,14 +12,17 @@ import pytest
 from guichet_backoffice import read_model
 from guichet_backoffice.domain import UNPROJECTABLE_RECORD
 from guichet_backoffice.seed import seed_claims
-from guichet_backoffice.unit_of_work import BackofficeUnitOfWork
+from guichet_backoffice.unit_of_work import BackofficeUnitOfWork, opening
 from guichet_common.consumer import BatchProcessor
 from guichet_common.contracts.backoffice import CommandOutcomeV1, EmailV1, SetAsideV1
+from guichet_common.privacy.keyring import Opener
 from guichet_common.records import InboundRecord
 from guichet_common.unit_of_work import open_unit_of_work
 
 from ..unit.events import (
     CLAIM,
+    KEY_STATES,
+    MASTER,
     NOW,
     at,
     budget,
@@ -38,9 +41,15 @@ SUBSCRIPTIONS = subscriptions()
 SIREN = CLAIM.applicant.siren
 
 
+OPENING = opening(Opener(MASTER))
+
+
 async def project(pool: asyncpg.Pool, topic: str, *events: Any) -> None:
+    """Apply the records as the service would, the keys the test events were sealed with being held already (as
+    if privacy.claim-keys.v1 had been read first)."""
     records = [e if isinstance(e, InboundRecord) else record(topic, e) for e in events]
-    async with open_unit_of_work(pool, BackofficeUnitOfWork) as uow:
+    async with open_unit_of_work(pool, OPENING) as uow:
+        await uow.keys.put([(s, k, state.wrapped) for (s, k), state in KEY_STATES.items() if state.wrapped], NOW)
         await SUBSCRIPTIONS[topic].apply(uow, records)
 
 
