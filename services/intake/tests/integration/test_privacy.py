@@ -22,6 +22,7 @@ from guichet_common.pipeline import Subscription, contract
 from guichet_common.privacy.keyring import Erased, Opener
 from guichet_common.records import InboundRecord
 from guichet_common.unit_of_work import open_unit_of_work
+from guichet_intake.app import MIGRATIONS
 from guichet_intake.erasure import ErasureFollower
 from guichet_intake.handlers import decode_submission
 from guichet_intake.person_requests import IntakePrivacyRequests
@@ -140,3 +141,21 @@ async def test_a_rectified_contact_is_kept_sealed_and_announced_again(intake_poo
     stored = json.loads(await intake_pool.fetchval("SELECT payload::text FROM claims"))["contact"]
     assert await opened(intake_pool, stored["email"]) == "nouvelle@example.org"
     assert await opened(intake_pool, stored["full_name"]) == EXAMPLE["claim"]["contact"]["full_name"]
+
+
+async def test_refusals_recorded_before_masking_are_masked_by_the_migration(intake_pool: asyncpg.Pool) -> None:
+    quoted = ["claim.contact.jean.dupont@example.org: Extra inputs", "claim.x.FR7693233145437431125912957: Extra"]
+    await intake_pool.execute(
+        "INSERT INTO refusals (event_id, claim_id, codes, details) VALUES ($1, $2, $3, $4::text::jsonb)",
+        uuid.uuid4(),
+        CLAIM_ID,
+        ["SCHEMA_INVALID"],
+        json.dumps([*quoted, "claim.applicant.headcount: Input should be a valid integer"]),
+    )
+    await intake_pool.execute((MIGRATIONS / "003-refusal-details-masked.sql").read_text())
+    details = json.loads(await intake_pool.fetchval("SELECT details::text FROM refusals"))
+    assert details == [
+        "***@***: Extra inputs",  # as mask_text masks new ones
+        "claim.x.FR*****: Extra",
+        "claim.applicant.headcount: Input should be a valid integer",
+    ]
