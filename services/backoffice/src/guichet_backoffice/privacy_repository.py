@@ -57,10 +57,7 @@ class PrivacyRepository:
             field,
             value,
         )
-        if changed and field == "email":
-            await self._conn.execute(
-                "UPDATE emails SET recipient = $2 WHERE claim_id = $1 AND recipient IS NOT NULL", claim_id, value
-            )
+        # The e-mails already sent keep the address they went to: a true record of what was done, not data to fix.
         return bool(changed)
 
     async def claim_ids(self, selector: str, value: str) -> list[str]:
