@@ -25,6 +25,7 @@ _SEALED_TOPIC = "sealed under the claim's key: unreadable once intake destroys i
 _CLEAR_TOPIC = "in clear by contract: the topic's bounded retention"
 _KEPT = "kept with the claim's record for the accounting period"
 _RETAINED = "topic retention"
+_AS_SENT: tuple[RetentionRule, str] = ("topic", _CLEAR_TOPIC)
 
 CONTACT: tuple[tuple[str, Category], ...] = (("full_name", "identity"), ("email", "contact"), ("phone", "contact"))
 BANK: tuple[tuple[str, Category], ...] = (("iban", "bank"), ("bic", "bank"), ("holder_name", "identity"))
@@ -97,6 +98,8 @@ INVENTORY = Inventory(
         PersonalField(
             "topic", "privacy.erased.v1", "requested_by", "staff", "say who asked an erasure", "topic", _RETAINED
         ),
-        *_claim("topic", "claims.submitted.v1.dlq", "claim.", ("topic", _CLEAR_TOPIC), ("topic", _CLEAR_TOPIC)),
+        # The dead letters intake writes: the portals' records as sent, on the shared topic's and each door's.
+        *_claim("topic", "claims.submitted.v1.dlq", "claim.", _AS_SENT, _AS_SENT),
+        *_claim("topic", "portals.<portal>.claims.submitted.v1.dlq", "claim.", _AS_SENT, _AS_SENT),
     ),
 )
