@@ -110,7 +110,7 @@ async def owe_emails(uow: AbstractNotificationsUnitOfWork, emails: Sequence[Owed
     owed = await uow.emails.owe(emails)
     for claim_id, kind in sorted(owed):
         log.info("email_owed", claim_id=printable(claim_id, 80), kind=kind)
-    erased = await uow.erasures.of({claim_id for claim_id, _ in owed})
+    erased = await uow.erasures.of({claim_id for claim_id, _ in owed}) if owed else {}
     if erased_contacts := {claim_id for claim_id, kind in erased if kind == "contact"}:
         log.info("emails_unaddressed", count=await uow.emails.unaddress(erased_contacts), reason="contact_erased")
 
