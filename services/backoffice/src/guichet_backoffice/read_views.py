@@ -264,6 +264,7 @@ class SepaBatch:
     total_cents: int
     occurred_at: dt.datetime
     has_file: bool
+    erased_at: dt.datetime | None = None  # its file can no longer be read (its batch's key was destroyed)
 
     @classmethod
     def of(cls, r: Row) -> SepaBatch:
@@ -276,6 +277,7 @@ class SepaBatch:
             r["total_cents"],
             r["occurred_at"],
             r["has_file"],
+            r["erased_at"],
         )
 
 

@@ -101,6 +101,8 @@ async def test_a_sealed_sepa_file_downloads_until_its_batch_key_is_destroyed(
         backoffice_pool, "privacy.claim-keys.v1", record("privacy.claim-keys.v1", destroyed, key=subject.encode())
     )
 
+    listing = await finance.get("/lots-sepa")
+    assert "pain001-B-S1.xml : effacé le" in listing.text and f'href="/lots-sepa/{batch}/fichier"' not in listing.text
     gone = await finance.get(f"/lots-sepa/{batch}/fichier")
     assert gone.status_code == 410 and "a été effacé le" in gone.text and b"FR76" not in gone.content
 
