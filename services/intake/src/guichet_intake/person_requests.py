@@ -107,6 +107,7 @@ class IntakePrivacyRequests:
             full_name=contact["full_name"] or "",
             correlation_id=request_id,
             iban=_readable(bank.get("iban"), opened),
+            rectification_id=request_id,
         )
         return [*announced, message]
 

@@ -44,8 +44,10 @@ def contact_message(
     full_name: str,
     correlation_id: uuid.UUID,
     iban: str | None = None,
+    rectification_id: uuid.UUID | None = None,
 ) -> OutboxMessage:
     """ApplicantContactV1 with the e-mail and name sealed (kind contact); only the IBAN's last four digits in clear.
+    A rectified contact names its request (`rectification_id`): notifications then replaces the contact it keeps.
     Raises KeyErased when the claim's contact was erased."""
     sealed = keys.seal(claim_id, "contact", {"email": email, "full_name": full_name})
     contact = ApplicantContactV1(
@@ -57,6 +59,7 @@ def contact_message(
         email=sealed["email"] or "",
         full_name=sealed["full_name"] or "",
         iban_last4=domain.last4(iban) if iban and domain.iban_is_valid(iban) else None,
+        rectification_id=rectification_id,
     )
     return OutboxMessage.of_event(prefix + APPLICANT_CONTACTS_TOPIC, claim_id, contact)
 

@@ -92,6 +92,7 @@ async def test_a_rectified_contact_is_sealed_with_the_claims_key_and_announced_a
     assert await opened(uow, contact["email"]) == "Nouvel@example.org"
     assert await opened(uow, contact["full_name"]) == EXAMPLE["claim"]["contact"]["full_name"]
     assert contact["iban_last4"] == "2957"
+    assert contact["rectification_id"] == contact["correlation_id"]  # notifications replaces the contact it keeps
     assert outbox(uow, "privacy.claim-keys.v1") == []  # the same key: what was sealed before still opens
     stored = uow.claims.registered[CLAIM_ID].payload["contact"]
     assert await opened(uow, stored["email"]) == "Nouvel@example.org"
