@@ -54,8 +54,8 @@ INVENTORY = Inventory(
             "payload.applicant.legal_name",
             "identity",
             "the applicant company's name (a sole trader's is a person's), part of the claim as registered",
-            "accounting",
-            "kept with the decision it was judged by",
+            "contact",
+            "erased (null) with the contact: no rule reads it",
         ),
         PersonalField(
             "table",
@@ -63,8 +63,8 @@ INVENTORY = Inventory(
             "payload.applicant.address",
             "contact",
             "the company's address (a sole trader's may be their home); the rules read its postcode",
-            "accounting",
-            "kept with the decision it was judged by",
+            "contact",
+            "street lines erased (null) with the contact; postcode and city kept (OVERSEAS_EXCLUDED reads them)",
         ),
         PersonalField(
             "table",
@@ -133,12 +133,26 @@ def shown_payload(
 ) -> dict[str, Any]:
     """The stored claim with each contact and bank value as eligibility can show it: sealed, erased (dated), or a
     claim registered before sealing's value in clear, as it was received."""
-    shown = dict(payload)
-    for kind, (section, names) in ERASABLE.items():
+    shown: dict[str, Any] = json_copy(payload)
+    for kind, places in ERASABLE.items():
         erasure = erasures.get((claim_id, kind))
-        values = payload.get(section) or {}
-        shown[section] = {name: _shown(values.get(name), erasure) for name in names}
+        for path, names in places:
+            section = shown
+            for step in path:
+                if not isinstance(section.get(step), dict):
+                    section[step] = {}
+                section = section[step]
+            for name in names:
+                section[name] = _shown(section.get(name), erasure)
     return shown
+
+
+def json_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
 
 
 def _shown(value: Any, erasure: Erasure | None) -> Any:

@@ -49,15 +49,15 @@ class PostgresPersonalData:
         return {row["claim_id"]: row["programme"] for row in rows}
 
     async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
-        """Null every value of `kind` in the claims' stored payloads (the section stays, its fields read null)."""
-        section, fields = ERASABLE[kind]
-        await self._conn.execute(
-            "UPDATE claims SET payload = jsonb_set(payload, ARRAY[$2::text],"
-            " coalesce(payload -> $2::text, '{}'::jsonb) || ($3::text)::jsonb) WHERE claim_id = ANY($1::text[])",
-            sorted(set(claim_ids)),
-            section,
-            orjson.dumps(dict.fromkeys(fields)).decode(),
-        )
+        """Null every value of `kind` in the claims' stored payloads (the sections stay, their fields read null)."""
+        for path, fields in ERASABLE[kind]:
+            await self._conn.execute(
+                "UPDATE claims SET payload = jsonb_set(payload, $2::text[],"
+                " coalesce(payload #> $2::text[], '{}'::jsonb) || ($3::text)::jsonb) WHERE claim_id = ANY($1::text[])",
+                sorted(set(claim_ids)),
+                list(path),
+                orjson.dumps(dict.fromkeys(fields)).decode(),
+            )
 
     async def stored_in_clear(self, limit: int) -> list[ClearClaim]:
         """Claims stored before sealing that still lack a fingerprint, or are decided and still hold clear values."""

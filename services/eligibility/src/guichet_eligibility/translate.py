@@ -8,19 +8,29 @@ included, to pass the bank fields on unopened when it approves the claim; once e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from guichet_common.contracts import SubmittedClaim
 from guichet_common.contracts.base import Contract
+from guichet_common.contracts.claim_submitted import Address, Applicant
 from guichet_common.contracts.internal import RegisteredClaim, SealedText
 from guichet_eligibility.domain import ClaimFacts, InvoiceFacts
 
 CONTACT_FIELDS = ("full_name", "email", "phone")
 BANK_FIELDS = ("iban", "bic", "holder_name")
-# The stored payload's sections that hold each kind of personal data (what an erasure of that kind nulls).
-ERASABLE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "contact": ("contact", CONTACT_FIELDS),
-    "bank": ("bank_account", BANK_FIELDS),
+Path = tuple[str, ...]
+# Where each kind of personal data sits in the stored payload (what an erasure of that kind nulls). With the contact
+# go the applicant's name and street address, in clear: a sole trader's are a person's (a firm named after its
+# owner, their home), and no rule reads them (the postcode and city stay).
+ERASABLE: dict[str, tuple[tuple[Path, tuple[str, ...]], ...]] = {
+    "contact": (
+        (("contact",), CONTACT_FIELDS),
+        (("applicant",), ("legal_name",)),
+        (("applicant", "address"), ("line1", "line2")),
+    ),
+    "bank": ((("bank_account",), BANK_FIELDS),),
 }
 
 
@@ -36,10 +46,20 @@ class StoredBankAccount(Contract):
     holder_name: SealedText | None = None
 
 
+class StoredAddress(Address):
+    line1: Annotated[str, Field(min_length=1, max_length=200)] | None = None  # type: ignore[assignment]
+
+
+class StoredApplicant(Applicant):
+    legal_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None  # type: ignore[assignment]
+    address: StoredAddress
+
+
 class StoredClaim(RegisteredClaim):
     """A registered claim as eligibility keeps it: its sealed values as received (in clear for a claim registered
-    before sealing), each null once erased."""
+    before sealing), each null once erased, and so are the applicant's name and street address."""
 
+    applicant: StoredApplicant
     contact: StoredContact  # type: ignore[assignment]
     bank_account: StoredBankAccount  # type: ignore[assignment]
 

@@ -135,4 +135,7 @@ async def test_what_if_and_the_review_detail_still_read_an_erased_claim(eligibil
         report = await operators.whatif(conn, PROGRAMMES[CLAIM.programme])
         detail = await operators.review_detail(conn, "CLAIM-0001")
     assert (report.claims, report.changes) == (2, [])
+    payload = await eligibility_pool.fetchval("SELECT payload FROM claims WHERE claim_id = 'CLAIM-0001'")
+    assert payload["applicant"]["legal_name"] is None and payload["applicant"]["address"]["line1"] is None
+    assert payload["applicant"]["address"]["postcode"] == CLAIM.applicant.address.postcode
     assert detail is not None and detail["status"] == "approved"

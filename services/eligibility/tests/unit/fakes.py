@@ -194,10 +194,16 @@ class InMemoryPersonalData:
         return {c: self._claims.rows[c].facts.programme for c in claim_ids if c in self._claims.rows}
 
     async def erase(self, kind: str, claim_ids: Sequence[str]) -> None:
-        section, fields = ERASABLE[kind]
         for claim_id in claim_ids:
             row = self._claims.rows[claim_id]
-            row.payload = {**row.payload, section: {**(row.payload.get(section) or {}), **dict.fromkeys(fields)}}
+            row.payload = json.loads(json.dumps(row.payload))
+            for path, fields in ERASABLE[kind]:
+                section = row.payload
+                for step in path:
+                    if not isinstance(section.get(step), dict):
+                        section[step] = {}
+                    section = section[step]
+                section.update(dict.fromkeys(fields))
 
     async def stored_in_clear(self, limit: int) -> list[ClearClaim]:
         found = []

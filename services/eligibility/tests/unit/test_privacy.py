@@ -63,8 +63,13 @@ async def test_an_erasure_by_intake_nulls_that_kind_in_the_stored_claim_once_and
     payload = uow.claims.rows["CLAIM-0001"].payload
     assert payload["bank_account"] == {"iban": None, "bic": None, "holder_name": None}
     assert payload["contact"] == before["contact"] and payload["applicant"] == before["applicant"]
+    await ERASURES.apply(uow, [erased("CLAIM-0001", "contact")])
+    applicant = uow.claims.rows["CLAIM-0001"].payload["applicant"]
+    assert applicant["legal_name"] is None and applicant["address"]["line1"] is None
+    assert applicant["address"]["postcode"] == before["applicant"]["address"]["postcode"]
+    assert set(uow.claims.rows["CLAIM-0001"].payload["contact"].values()) == {None}
     assert uow.claims.rows["CLAIM-0002"].payload["bank_account"]["iban"].startswith("sealed:")
-    [announced] = announcements(uow)
+    announced, _ = announcements(uow)
     assert (announced["service"], announced["claim_id"], announced["kind"], announced["reason"]) == (
         "eligibility",
         "CLAIM-0001",
@@ -74,7 +79,7 @@ async def test_an_erasure_by_intake_nulls_that_kind_in_the_stored_claim_once_and
     assert (announced["request_id"], announced["requested_by"]) == (str(REQUEST), "agent.dupont")
     assert uow.erasures.recorded[("CLAIM-0001", "bank")].erased_at == NOW
     await ERASURES.apply(uow, [erased("CLAIM-0001", "bank", request_id=REQUEST)])
-    assert len(announcements(uow)) == 1  # already erased: nothing more to say
+    assert len(announcements(uow)) == 2  # already erased: nothing more to say
 
 
 async def test_other_services_announcements_and_unknown_claims_are_ignored() -> None:
@@ -118,6 +123,7 @@ async def test_an_export_shows_the_claims_rows_sealed_or_erased_and_nothing_of_o
     payload = stored.fields["payload"]
     assert payload["contact"] == {"full_name": {"sealed": True}, "email": {"sealed": True}, "phone": {"sealed": True}}
     assert payload["bank_account"]["iban"] == {"erased_on": "2024-05-02"}
+    assert payload["applicant"]["legal_name"] == CLAIM.applicant.legal_name  # held in clear until the contact goes
     assert payload["applicant"]["siren"] == "111111118"
     assert {"table claims", "table decisions", "table companies"} <= {r.store for r in records}
     assert "sealed:" not in json.dumps([r.fields for r in records], default=str)
