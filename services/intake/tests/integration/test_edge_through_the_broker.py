@@ -7,12 +7,15 @@ import copy
 import json
 import random
 import uuid
+from pathlib import Path
 
+import asyncpg
 import pytest
 from schwifty import IBAN
 from stdnum import luhn
 
 from guichet_common.contracts import EXAMPLES
+from guichet_common.privacy.sealing import DEVELOPMENT_MASTER_KEY, MasterKey, parse, unseal
 
 pytestmark = pytest.mark.e2e
 EXAMPLE = json.loads((EXAMPLES / "claims.submitted.v1.json").read_text())
@@ -90,4 +93,23 @@ async def test_hostile_values_are_canonicalised_or_refused_and_a_normal_claim_pa
         for r in registered
         if json.loads(r.value)["claim"]["claim_id"] == nbsp["claim"]["claim_id"]
     ]
-    assert forwarded["bank_account"]["iban"] == compact
+    assert await opened_by_intake(stack, forwarded["bank_account"]["iban"]) == compact  # sealed, in canonical form
+
+
+async def opened_by_intake(stack, sealed: str) -> str:
+    """A sealed value opened as intake would: its key from intake's database, unwrapped by the stack's master key."""
+    ref = parse(sealed)
+    if text := stack.env.get("GUICHET_PRIVACY_MASTER_KEY"):
+        master = MasterKey.from_base64(text)
+    elif path := stack.env.get("GUICHET_PRIVACY_MASTER_KEY_FILE"):
+        master = MasterKey.from_base64(Path(path).read_text(encoding="utf-8"))
+    else:
+        master = MasterKey(DEVELOPMENT_MASTER_KEY)
+    conn = await asyncpg.connect(stack.database_urls["intake"])
+    try:
+        wrapped = await conn.fetchval(
+            "SELECT wrapped_key FROM privacy_keys WHERE subject = $1 AND kind = $2", ref.subject, ref.kind
+        )
+    finally:
+        await conn.close()
+    return unseal(master.unwrap(wrapped), sealed)
