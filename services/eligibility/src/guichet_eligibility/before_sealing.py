@@ -4,7 +4,8 @@ in clear, and they have no IBAN fingerprint (migration 005 dropped the IBAN colu
 A background job upgrades them a batch at a time: it gives each its IBAN's fingerprint, computed here with the
 master key from the IBAN in its payload, so IBAN_SHARED compares new claims with them as before; and once a claim is
 decided (approved: payments has its own copy; or rejected) it nulls its clear contact and bank values, which nothing
-needs any more. A claim still waiting or under review keeps them until decided: an approval passes them to payments.
+needs any more (and, as an erasure of the contact does, the applicant's name and street lines). A claim still
+waiting or under review keeps them until decided: an approval passes them to payments.
 """
 
 from __future__ import annotations
