@@ -138,12 +138,16 @@ async def scan_databases(database_urls: Mapping[str, str], people: Iterable[Pers
                 " ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea', 'ARRAY')"
                 " ORDER BY 1, 2"
             )
+            by_table: dict[str, list[tuple[str, str]]] = {}
             for table, name, data_type in columns:
+                by_table.setdefault(table, []).append((name, data_type))
+            for table, named in by_table.items():
                 # bytea as bytes (decoded as UTF-8 below), everything else as PostgreSQL prints it.
-                cast = "" if data_type == "bytea" else "::text"
-                rows = await connection.fetch(f'SELECT "{name}"{cast} AS v FROM "{table}" WHERE "{name}" IS NOT NULL')
-                for row in rows:
-                    found += findings_in(f"{service}.{table}.{name}", as_text(row["v"]), people, keys)
+                selected = ", ".join(f'"{n}"' if t == "bytea" else f'"{n}"::text' for n, t in named)
+                for row in await connection.fetch(f'SELECT {selected} FROM "{table}"'):
+                    for (name, _), value in zip(named, row, strict=True):
+                        if value is not None:
+                            found += findings_in(f"{service}.{table}.{name}", as_text(value), people, keys)
         finally:
             await connection.close()
     return found

@@ -146,6 +146,7 @@ async def test_personal_data_is_exported_kept_while_under_review_and_gone_everyw
 
         mark("erasure refused")
         figures_before = figures(stack)
+        mark("reconciled and reported")
         await stack.restart(MOVED_CLOCK)
         mark("restarted 900 days later")
         remaining, keys = await until_erased(stack, expiring, claims)
