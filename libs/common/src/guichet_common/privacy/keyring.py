@@ -80,7 +80,8 @@ class PostgresKeyRing:
             return []
         rows = await self._conn.fetch(
             "INSERT INTO privacy_keys AS p (subject, kind, wrapped_key, created_at, destroyed_at)"
-            " SELECT s, k, NULL::bytea, $3::timestamptz, $3::timestamptz FROM unnest($1::text[], $2::text[]) AS w (s, k)"
+            " SELECT s, k, NULL::bytea, $3::timestamptz, $3::timestamptz"
+            " FROM unnest($1::text[], $2::text[]) AS w (s, k)"
             " ON CONFLICT (subject, kind) DO UPDATE SET wrapped_key = NULL, destroyed_at = $3"
             "  WHERE p.destroyed_at IS NULL"
             " RETURNING p.subject, p.kind",
