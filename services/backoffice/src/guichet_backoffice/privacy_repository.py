@@ -47,6 +47,13 @@ class PrivacyRepository:
         for statement in _ERASE[kind]:
             await self._conn.execute(statement, list(claim_ids))
         await self._conn.execute(_BLANK_DEAD_LETTERS, list(claim_ids))
+        # An export is a copy of the claim's data (and names the person it was asked for): it goes with the data.
+        await self._conn.execute(
+            "DELETE FROM privacy_access_responses WHERE request_id IN"
+            " (SELECT request_id FROM privacy_exports WHERE claim_ids && $1::text[]) OR claim_ids && $1::text[]",
+            list(claim_ids),
+        )
+        await self._conn.execute("DELETE FROM privacy_exports WHERE claim_ids && $1::text[]", list(claim_ids))
 
     async def rectify_contact(self, claim_id: str, field: str, value: str) -> bool:
         """Correct one contact field of the claim's copy; False when there is none (unknown or erased)."""

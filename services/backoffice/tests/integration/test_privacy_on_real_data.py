@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from guichet_backoffice import accounts, audit
+from guichet_backoffice.privacy_model import ExportRequest
+from guichet_backoffice.privacy_repository import PrivacyRepository
 from guichet_common.contracts.backoffice import SepaFileV1
 from guichet_common.contracts.privacy import ClaimKeysV1
 from guichet_common.privacy.requests import erasure_announcement
@@ -46,6 +48,10 @@ async def test_intakes_erasure_empties_the_copies_and_the_claim_page_says_efface
     before = await caseworker.get("/demandes/CLAIM-001")
     assert "IBAN finissant par" in before.text and "effacé le" not in before.text
 
+    async with backoffice_pool.acquire() as conn:  # an export asked for the person before: a copy of their data
+        asked = ExportRequest(uuid.uuid4(), "dpo", "art. 15", {"email": CLAIM.contact.email}, ("CLAIM-001",), (), NOW)
+        await PrivacyRepository(conn).add_export(asked)
+
     await project(backoffice_pool, "privacy.erased.v1", intake_erased("CLAIM-001", "contact"))
     await project(backoffice_pool, "privacy.erased.v1", intake_erased("CLAIM-001", "bank"))
     await project(backoffice_pool, "privacy.erased.v1", intake_erased("CLAIM-001", "bank"))  # once is enough
@@ -68,6 +74,7 @@ async def test_intakes_erasure_empties_the_copies_and_the_claim_page_says_efface
     assert sorted(k["kind"] for k in keys) == ["bank", "contact"]
     announced = await backoffice_pool.fetch("SELECT value FROM outbox WHERE topic = 'privacy.erased.v1'")
     assert len(announced) == 2 and all(b'"service":"backoffice"' in a["value"] for a in announced)
+    assert await backoffice_pool.fetchval("SELECT count(*) FROM privacy_exports") == 0
     other = await backoffice_pool.fetchrow("SELECT contact, iban_last4 FROM claims WHERE claim_id = 'CLAIM-002'")
     assert other["contact"] is not None and other["iban_last4"] is not None
 
