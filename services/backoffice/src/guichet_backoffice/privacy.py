@@ -17,6 +17,7 @@ _FINANCE = "show finance the payments and the files sent to the bank"
 _REQUESTS = "answer a person's request for their data (GDPR art. 15)"
 _STAFF = "sign the agency's staff in, and record who did what (accountability, GDPR art. 5(2))"
 _ERASED = "set to null when intake announces the erasure of that kind"
+_EXPORT_KEPT = "deleted 30 days after the request, or when the claim's data is erased"
 _KEYED = "copies of the claims' and batches' data keys, wrapped by the master key; destroyed with the data"
 
 
@@ -47,8 +48,8 @@ INVENTORY = Inventory(
         _table("judgements", "rules.observed", "pseudonymous", _REVIEW, "accounting", "what eligibility observed"),
         _table("privacy_keys", "wrapped_key", "pseudonymous", _REVIEW, "key", _KEYED),
         # Subject-access requests asked through the privacy API, and the services' answers (in clear).
-        _table("privacy_exports", "subject", "contact", _REQUESTS, "access_request", "deleted after 30 days"),
-        _table("privacy_access_responses", "records", "contact", _REQUESTS, "access_request", "deleted after 30 days"),
+        _table("privacy_exports", "subject", "contact", _REQUESTS, "access_request", _EXPORT_KEPT),
+        _table("privacy_access_responses", "records", "contact", _REQUESTS, "access_request", _EXPORT_KEPT),
         # The agency's staff.
         _table("accounts", "login", "staff", _STAFF, "staff_account", "kept while the account exists"),
         _table("accounts", "oidc_subject", "staff", _STAFF, "staff_account", "kept while the account exists"),
