@@ -107,17 +107,23 @@ async def ask_export(
 
 
 async def read_export(uow: PrivacyWork, login: str, request_id: uuid.UUID) -> dict[str, Any] | None:
-    """The export as gathered so far, with the back-office's own part; recorded as an unmasked view."""
+    """The export once every service answered, with the back-office's own part, recorded as an unmasked view;
+    before that, which services are still missing (and no data)."""
     found = await uow.privacy.export(request_id)
     if found is None:
         return None
     request, parts = found
     erased = {key: e.erased_at for key, e in (await uow.erasures.of(request.claim_ids)).items()}
     own = own_records(await uow.privacy.held(request.claim_ids), erased)
+    answer = export_json(request, parts, own)
     details = {"page": "privacy_export", "claim_ids": list(request.claim_ids), "via": "api"}
-    await uow.audit(login, audit.PERSONAL_DATA_VIEWED, f"privacy_request:{request_id}", request.reason, details)
+    if answer["complete"]:  # the person's data shown: an unmasked view
+        await uow.audit(login, audit.PERSONAL_DATA_VIEWED, f"privacy_request:{request_id}", request.reason, details)
+    else:  # the console polls until complete: an incomplete answer shows which services are missing, no data
+        answer["parts"] = []
+        await uow.audit(login, OUTCOME_READ, f"privacy_request:{request_id}", request.reason, details)
     await uow.commit()
-    return export_json(request, parts, own)
+    return answer
 
 
 async def ask_erasure(
@@ -127,9 +133,7 @@ async def ask_erasure(
     review, control or payment); claim id -> the command's id, whose outcome GET /api/privacy/requests/{id} gives."""
     why = _reason(reason)
     claim_ids = await uow.privacy.claim_ids(*selector)
-    if not claim_ids:
-        raise PrivacyRefused("Aucune demande ne correspond à cette personne.", 404)
-    sent = {claim_id: uuid.uuid4() for claim_id in claim_ids}
+    sent = {claim_id: uuid.uuid4() for claim_id in claim_ids}  # nobody found: nothing asked, an empty answer
     uow.publish(
         _command(command_id, "notifications", "privacy_erase", claim_id, [claim_id], login, why, now, topic_prefix)
         for claim_id, command_id in sent.items()

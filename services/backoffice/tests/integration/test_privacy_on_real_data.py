@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from guichet_backoffice import accounts, audit
-from guichet_backoffice.privacy_model import ExportRequest
+from guichet_backoffice.privacy_model import AccessPart, ExportRequest
 from guichet_backoffice.privacy_repository import PrivacyRepository
 from guichet_common.contracts.backoffice import SepaFileV1
 from guichet_common.contracts.privacy import ClaimKeysV1
@@ -133,14 +133,15 @@ async def test_the_privacy_api_answers_a_supervisor_audited_and_refuses_a_casewo
 
     assert refused.status_code == 403
     assert asked.status_code == 202 and asked.json()["claim_ids"] == ["CLAIM-001", "CLAIM-002", "CLAIM-003"]
-    export = (await api.get(f"/api/privacy/exports/{asked.json()['request_id']}", headers=supervisor)).json()
-    assert export["complete"] is False and export["missing"] == [
-        "intake",
-        "eligibility",
-        "payments",
-        "notifications",
-        "gateway",
-    ]
+    request_id = uuid.UUID(asked.json()["request_id"])
+    polled = (await api.get(f"/api/privacy/exports/{request_id}", headers=supervisor)).json()
+    services = ["intake", "eligibility", "payments", "notifications", "gateway"]
+    assert (polled["complete"], polled["missing"], polled["parts"]) == (False, services, [])
+    async with backoffice_pool.acquire() as conn:
+        parts = [AccessPart(request_id, s, ("CLAIM-001",), [{"store": "x"}], NOW) for s in services]
+        await PrivacyRepository(conn).record_responses(parts)
+    export = (await api.get(f"/api/privacy/exports/{request_id}", headers=supervisor)).json()
+    assert export["complete"] is True and len(export["parts"]) == 6
     [own] = [part for part in export["parts"] if part["service"] == "backoffice"]
     claims = {r["claim_id"]: r["fields"] for r in own["records"] if r["store"] == "table claims"}
     assert claims["CLAIM-001"]["iban_last4"] == {"erased_on": "2023-05-04"}
