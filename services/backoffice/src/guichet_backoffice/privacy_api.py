@@ -4,9 +4,10 @@
          -> 202 {"request_id", "claim_ids"}: every service is asked what it holds about those claims
     GET  /api/privacy/exports/{request_id}
          -> {"complete", "missing": [services], "subject", "parts": [{"service", "records"}]} (the back-office's part
-            included); each read is recorded as an unmasked view of personal data
+            included); the parts once complete only, that read recorded as an unmasked view of personal data
     POST /api/privacy/erasures {"email"|"siren"|"claim_id": ..., "reason": ...}
          -> 202 {"request_ids": {claim_id: request id}}: notifications erases each claim, or refuses and says why
+            (nobody found: {"request_ids": {}})
     GET  /api/privacy/requests/{request_id} -> {"request_id", "outcome": "applied"|"refused"|null, "detail",
             "service", "pending"}
     POST /api/privacy/rectifications {"claim_id", "email"|"full_name"|"phone": ..., "reason"}
