@@ -123,8 +123,9 @@ async def sepa_batches(conn: asyncpg.Connection, limit: int = 500) -> list[async
         " coalesce(f.total_cents, a.total_cents) AS total_cents, coalesce(f.written_at, a.issued_at) AS occurred_at,"
         " f.batch_id IS NOT NULL AS has_file,"
         # A sealed file whose batch key payments destroyed (every beneficiary's bank data erased) can't be read.
+        # Its subject is the sealed value's own (sealed:v1:<kind>:<subject>:...), as payments named it.
         " (SELECT k.destroyed_at FROM privacy_keys k WHERE f.content_sealed IS NOT NULL"
-        "   AND k.subject = 'batch-' || f.batch_id AND k.kind = 'bank') AS erased_at"
+        "   AND k.subject = split_part(f.content_sealed, ':', 4) AND k.kind = 'bank') AS erased_at"
         " FROM sepa_files f FULL JOIN (SELECT batch_id, min(programme) AS programme, count(*)::int AS payments,"
         "   sum(amount_cents)::bigint AS total_cents, min(issued_at) AS issued_at"
         "   FROM payment_attempts GROUP BY batch_id) a ON a.batch_id = f.batch_id"
