@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from guichet_common.contracts.privacy import REQUEST_REFUSAL_CODES
 from guichet_common.contracts.reason_codes import CATALOGUE_FILE, SCHEMA_FILE, catalogue, text
 from guichet_common.contracts.reason_codes_markdown import markdown
 from guichet_common.settings import project_root
@@ -27,7 +28,12 @@ REPEATING = ("notifications", "backoffice")
 
 def emitted(service: str) -> dict[str, str]:
     """String constants shaped like a code in a service's sources, with where each was found; the names in an
-    `__all__` and environment variable names are not codes."""
+    `__all__`, environment variable names, and the refusal codes of a person's requests (never on a status: they
+    have their own list, REQUEST_REFUSAL_CODES) are not reason codes."""
+    return {code: where for code, where in code_shaped(service).items() if code not in REQUEST_REFUSAL_CODES}
+
+
+def code_shaped(service: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(ROOT.glob(f"services/{service}/src/**/*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -68,6 +74,13 @@ def test_every_code_a_deciding_service_emits_is_in_the_catalogue_as_its_own(serv
 def test_every_code_the_other_services_name_is_in_the_catalogue(service: str) -> None:
     missing = {code: where for code, where in emitted(service).items() if code not in catalogue()}
     assert missing == {}, f"codes named in {service} but not in reason-codes.v1.json"
+
+
+@pytest.mark.parametrize("service", DECIDING + REPEATING + ("gateway",))
+def test_every_refusal_of_a_person_s_request_has_its_code_listed(service: str) -> None:
+    refusal_shaped = {c: w for c, w in code_shaped(service).items() if "_REFUSED_" in c}
+    unlisted = {c: w for c, w in refusal_shaped.items() if c not in REQUEST_REFUSAL_CODES}
+    assert unlisted == {}, "a person's request refused with a code REQUEST_REFUSAL_CODES does not list"
 
 
 def test_the_scan_finds_codes_of_each_deciding_service() -> None:

@@ -24,6 +24,18 @@ PRIVACY_ERASED_TOPIC = "privacy.erased.v1"
 ACCESS_RESPONSES_TOPIC = "privacy.access-responses.v1"
 
 DataKind = Literal["contact", "bank"]
+
+# Why a person's request was refused: the first word of a refused command's outcome detail (`guichet privacy`
+# prints it). They are never on a claim's status, so they are not reason codes (reason-codes.v1.json).
+REQUEST_REFUSAL_CODES: dict[str, str] = {
+    "ERASURE_REFUSED_UNDER_REVIEW": "the claim is under review: its data is needed to decide",
+    "ERASURE_REFUSED_UNDER_CONTROL": "the claim is under a post-payment control or a recovery",
+    "ERASURE_REFUSED_PAYMENT_IN_PROGRESS": "the grant is approved and its payment not final",
+    "ERASURE_REFUSED_NOT_FINAL": "the claim has no final status yet (or no claim was named)",
+    "RECTIFICATION_REFUSED_UNKNOWN_CLAIM": "intake holds no such claim",
+    "RECTIFICATION_REFUSED_ERASED": "the contact was erased: there is nothing left to correct",
+    "RECTIFICATION_REFUSED_INVALID": "the new value is not a valid e-mail address, name or phone number",
+}
 Subject = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{1,79}$")]
 
 
