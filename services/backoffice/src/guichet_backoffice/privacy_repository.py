@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -171,5 +171,5 @@ def _loaded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _fields(row: Mapping[str, Any], *names: str) -> dict[str, Any]:
+def _fields(row: asyncpg.Record, *names: str) -> dict[str, Any]:
     return {name: row[name].isoformat() if isinstance(row[name], dt.datetime) else row[name] for name in names}
