@@ -20,7 +20,7 @@ from guichet_backoffice.privacy_model import EXPORTS_KEPT_DAYS, AccessPart, Expo
 from guichet_common.contracts.privacy import AccessResponseV1, PrivacyErasedV1
 from guichet_common.privacy.erasures import Erasure
 from guichet_common.privacy.keyring import Opener
-from guichet_common.privacy.requests import erasure_announcement
+from guichet_common.privacy.requests import followed_erasure
 from guichet_common.unit_of_work import UnitOfWork
 
 SERVICE = "backoffice"
@@ -67,22 +67,7 @@ async def follow_erasures(
     uow.opener.forget(destroyed)
     for erasure in new:
         source = by_key[(erasure.claim_id, erasure.kind)]
-        uow.publish(
-            [
-                erasure_announcement(
-                    topic_prefix,
-                    SERVICE,
-                    claim_id=erasure.claim_id,
-                    programme=source.programme,
-                    kind=erasure.kind,
-                    erased_at=erasure.erased_at,
-                    reason=source.reason,
-                    request_id=source.request_id,
-                    requested_by=source.requested_by,
-                    legal_reason=source.legal_reason,
-                )
-            ]
-        )
+        uow.publish([followed_erasure(topic_prefix, SERVICE, source, erased_at=erasure.erased_at)])
     if new:
         log.info("privacy_copies_erased", erasures=len(new), kinds=sorted({e.kind for e in new}))
 

@@ -20,7 +20,7 @@ from guichet_common.clock import Clock, wall_clock
 from guichet_common.contracts.privacy import PrivacyErasedV1
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.erasures import Erasure
-from guichet_common.privacy.requests import erasure_announcement
+from guichet_common.privacy.requests import followed_erasure
 from guichet_eligibility.unit_of_work import EligibilityWork
 
 log = structlog.get_logger()
@@ -57,17 +57,8 @@ async def follow_erasures(
         event = followed[(erasure.claim_id, erasure.kind)]
         log.info("personal_data_erased", claim_id=erasure.claim_id, kind=erasure.kind, reason=erasure.reason)
         announcements.append(
-            erasure_announcement(
-                topic_prefix,
-                SERVICE,
-                claim_id=erasure.claim_id,
-                programme=held[erasure.claim_id],
-                kind=erasure.kind,
-                erased_at=erasure.erased_at,
-                reason=erasure.reason,
-                request_id=event.request_id,
-                requested_by=event.requested_by,
-                legal_reason=event.legal_reason,
+            followed_erasure(
+                topic_prefix, SERVICE, event, erased_at=erasure.erased_at, programme=held[erasure.claim_id]
             )
         )
     return announcements

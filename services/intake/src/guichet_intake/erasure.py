@@ -19,7 +19,7 @@ from guichet_common.contracts.privacy import PrivacyErasedV1
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.erasures import Erasure
 from guichet_common.privacy.keyring import Opener
-from guichet_common.privacy.requests import erasure_announcement
+from guichet_common.privacy.requests import followed_erasure
 from guichet_common.privacy.sealing import DATA_KINDS
 from guichet_intake.keys import keys_message
 from guichet_intake.privacy_model import PrivacyUnitOfWork
@@ -59,19 +59,6 @@ class ErasureFollower:
         messages = [keys_message(s, held, self.topic_prefix, now) for s in subjects]
         for erasure in new:
             source = followed[(erasure.claim_id, erasure.kind)]
-            messages.append(
-                erasure_announcement(
-                    self.topic_prefix,
-                    "intake",
-                    claim_id=erasure.claim_id,
-                    programme=source.programme,
-                    kind=erasure.kind,
-                    erased_at=now,
-                    reason=source.reason,
-                    request_id=source.request_id,
-                    requested_by=source.requested_by,
-                    legal_reason=source.legal_reason,
-                )
-            )
+            messages.append(followed_erasure(self.topic_prefix, "intake", source, erased_at=now))
             log.info("claim_data_erased", claim_id=erasure.claim_id, kind=erasure.kind, reason=source.reason)
         return messages

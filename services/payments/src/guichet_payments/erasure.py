@@ -21,7 +21,7 @@ from guichet_common.contracts.privacy import PrivacyErasedV1
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.erasures import Erasure
 from guichet_common.privacy.keyring import Opener
-from guichet_common.privacy.requests import erasure_announcement
+from guichet_common.privacy.requests import followed_erasure
 from guichet_payments import batch_keys, domain, outbound
 from guichet_payments.unit_of_work import PaymentsWork
 
@@ -57,18 +57,7 @@ class ErasureFollower:
         return published
 
     def _announcement(self, followed: PrivacyErasedV1, now: dt.datetime) -> OutboxMessage:
-        return erasure_announcement(
-            self.topic_prefix,
-            SERVICE,
-            claim_id=followed.claim_id,
-            programme=followed.programme,
-            kind=KIND,
-            erased_at=now,
-            reason=followed.reason,
-            request_id=followed.request_id,
-            requested_by=followed.requested_by,
-            legal_reason=followed.legal_reason,
-        )
+        return followed_erasure(self.topic_prefix, SERVICE, followed, erased_at=now)
 
     async def _empty_batches(
         self, uow: PaymentsWork, batch_ids: Sequence[str], now: dt.datetime

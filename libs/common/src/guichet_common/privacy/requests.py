@@ -96,3 +96,22 @@ def erasure_announcement(
         strict=False,
     )
     return OutboxMessage.of_event(topic_prefix + PRIVACY_ERASED_TOPIC, claim_id, event)
+
+
+def followed_erasure(
+    topic_prefix: str, service: str, cause: PrivacyErasedV1, *, erased_at: dt.datetime, programme: str | None = None
+) -> OutboxMessage:
+    """`service`'s own announcement of the erasure that `cause` (the announcement it follows) made it apply: the same
+    claim, kind and reason, with the request's fields passed on."""
+    return erasure_announcement(
+        topic_prefix,
+        service,
+        claim_id=cause.claim_id,
+        programme=programme if programme is not None else cause.programme,
+        kind=cause.kind,
+        erased_at=erased_at,
+        reason=cause.reason,
+        request_id=cause.request_id,
+        requested_by=cause.requested_by,
+        legal_reason=cause.legal_reason,
+    )

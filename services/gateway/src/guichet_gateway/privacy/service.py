@@ -22,7 +22,7 @@ from guichet_common.contracts.privacy import HeldRecordV1, PrivacyErasedV1, eras
 from guichet_common.operator_commands import CommandRefused
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.erasures import Erasure, Erasures
-from guichet_common.privacy.requests import erasure_announcement
+from guichet_common.privacy.requests import followed_erasure
 from guichet_gateway.digests import DigestKey
 
 SERVICE = "gateway"
@@ -69,17 +69,12 @@ async def follow_erasures(
     new = await uow.erasures.record(Erasure(a.claim_id, a.kind, now, a.reason, a.request_id) for a in asked.values())
     await uow.gateway.key_digests({erasure.claim_id for erasure in new}, digest_key)
     return [
-        erasure_announcement(
+        followed_erasure(
             topic_prefix,
             SERVICE,
-            claim_id=erasure.claim_id,
-            programme=programmes[erasure.claim_id],
-            kind=erasure.kind,
+            asked[(erasure.claim_id, erasure.kind)],
             erased_at=erasure.erased_at,
-            reason=erasure.reason,
-            request_id=(cause := asked[(erasure.claim_id, erasure.kind)]).request_id,
-            requested_by=cause.requested_by,
-            legal_reason=cause.legal_reason,
+            programme=programmes[erasure.claim_id],
         )
         for erasure in new
     ]
