@@ -18,9 +18,15 @@ REPLAY_SUFFIX = ".replay"
 PERSONAL_TOPIC_RETENTION_MS = 14 * 24 * 3600 * 1000
 # Subject-access answers are personal data in clear, read once by the back-office within minutes.
 ACCESS_RESPONSES_RETENTION_MS = 24 * 3600 * 1000
-# The key topic rolls a segment every hour and removes tombstones an hour after compaction: a destroyed key's older
-# announcements are gone from the log within hours, not days.
-KEY_TOPIC_CONFIG = (("segment.ms", "3600000"), ("delete.retention.ms", "3600000"), ("min.cleanable.dirty.ratio", "0.1"))
+# The key topic rolls a segment every hour, and max.compaction.lag.ms makes every record older than an hour eligible
+# for compaction even on a quiet topic (KIP-354): a destroyed key's older announcements (which still hold it, wrapped)
+# leave the log within hours of its destruction, then the null that replaced it an hour later (delete.retention.ms).
+KEY_TOPIC_CONFIG = (
+    ("segment.ms", "3600000"),
+    ("max.compaction.lag.ms", "3600000"),
+    ("delete.retention.ms", "3600000"),
+    ("min.cleanable.dirty.ratio", "0.1"),
+)
 
 
 @dataclass(frozen=True)
