@@ -177,7 +177,7 @@ def register_handlers(wiring: Wiring) -> None:
     }
     handlers = NotificationsHandlers(email_statuses(settings.email_status_set()), opener, retention)
     wiring.unit_of_work = announcing(NotificationsUnitOfWork, "notifications", settings.topic_prefix)
-    keys = key_copies(opener)
+    keys = key_copies(opener, kinds=("contact",))
     wiring.subscribe(
         CLAIM_KEYS_TOPIC,
         ClaimKeysV1,

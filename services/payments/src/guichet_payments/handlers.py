@@ -89,7 +89,7 @@ def register_handlers(wiring: Wiring) -> None:
     )
     settlements = SettlementService(payments)
     handlers = Handlers(payments, settlements, ErasureFollower(opener, settings.topic_prefix, clock))
-    copies = key_copies(opener)
+    copies = key_copies(opener, kinds=("bank",))
     batcher = Batcher(
         programmes=programmes,
         files_dir=settings.files_dir,

@@ -47,11 +47,17 @@ def decode_key_record(record: InboundRecord) -> KeyAnnouncement:
     return KeyAnnouncement(event.subject, keys, event.occurred_at)
 
 
-def key_copies(opener: Opener | None = None) -> Subscription[UnitOfWork, KeyAnnouncement]:
-    """The subscription a service adds to keep copies of the keys (CONSUMED_BY lists privacy.claim-keys.v1)."""
+def key_copies(
+    opener: Opener | None = None, kinds: Sequence[str] = DATA_KINDS
+) -> Subscription[UnitOfWork, KeyAnnouncement]:
+    """The subscription a service adds to keep copies of the keys (CONSUMED_BY lists privacy.claim-keys.v1): of
+    `kinds` only, those it opens (payments the bank keys, notifications the contact keys): a copy it would never
+    use is one more row to write for every claim, and one more place a key lives."""
 
     async def keep(uow: UnitOfWork, announcements: Sequence[KeyAnnouncement]) -> Sequence[Published]:
-        rows = [(a.subject, kind, wrapped, a.at) for a in announcements for kind, wrapped in a.keys.items()]
+        rows = [
+            (a.subject, kind, wrapped, a.at) for a in announcements for kind, wrapped in a.keys.items() if kind in kinds
+        ]
         for at in sorted({r[3] for r in rows}):
             await uow.keys.put([(s, k, w) for s, k, w, t in rows if t == at], at)
         destroyed = [(s, k) for s, k, w, _ in rows if w is None]
