@@ -73,10 +73,11 @@ class ClaimKeys:
 
 def keys_message(subject: str, held: Mapping[KeyId, KeyState], prefix: str, at: dt.datetime) -> OutboxMessage:
     """ClaimKeysV1 with the subject's keys as held: each kind wrapped (base64), or null once destroyed."""
+    # Looked up by kind: `held` is every key of the unit of work's claims, and a batch holds hundreds.
+    states = {kind: held[(subject, kind)] for kind in DATA_KINDS if (subject, kind) in held}
     keys = {
         kind: None if state.wrapped is None else base64.b64encode(state.wrapped).decode()
-        for (held_subject, kind), state in held.items()
-        if held_subject == subject
+        for kind, state in states.items()
     }
     event = ClaimKeysV1.model_validate(
         {"subject": subject, "owner": "intake", "keys": keys, "occurred_at": at}, strict=False

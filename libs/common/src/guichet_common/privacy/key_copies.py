@@ -58,8 +58,14 @@ def key_copies(
         rows = [
             (a.subject, kind, wrapped, a.at) for a in announcements for kind, wrapped in a.keys.items() if kind in kinds
         ]
-        for at in sorted({r[3] for r in rows}):
-            await uow.keys.put([(s, k, w) for s, k, w, t in rows if t == at], at)
+        # One statement for the batch, one row per key (a destruction wins over an announcement of the same batch);
+        # a key's own time is no use to a copy: the batch's latest will do.
+        merged: dict[tuple[str, str], bytes | None] = {}
+        for subject, kind, wrapped, _ in rows:
+            if merged.get((subject, kind), b"") is not None:
+                merged[(subject, kind)] = wrapped
+        if merged:
+            await uow.keys.put([(s, k, w) for (s, k), w in merged.items()], max(r[3] for r in rows))
         destroyed = [(s, k) for s, k, w, _ in rows if w is None]
         if opener is not None:
             opener.forget(destroyed)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import asyncpg
 
-from guichet_common.privacy.sealing import KeyNotYetKnown, KeyWrapper, new_data_key, parse, seal, unseal
+from guichet_common.privacy.sealing import KeyNotYetKnown, KeyWrapper, new_data_key, parse, seal_many, unseal
 
 KeyId = tuple[str, str]  # (subject, kind)
 DESTROYED = None
@@ -184,4 +184,6 @@ class Sealer:
     def seal_fields(
         data_key: bytes, kind: str, subject: str, fields: Mapping[str, str | None]
     ) -> dict[str, str | None]:
-        return {name: None if value is None else seal(data_key, kind, subject, value) for name, value in fields.items()}
+        present = [name for name, value in fields.items() if value is not None]
+        sealed = dict(zip(present, seal_many(data_key, kind, subject, [fields[n] or "" for n in present]), strict=True))
+        return {name: sealed.get(name) for name in fields}
