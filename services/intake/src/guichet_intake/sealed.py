@@ -9,7 +9,12 @@ from typing import Any
 
 from guichet_common.contracts import ApplicantContactV1
 from guichet_common.contracts.claim_submitted import SubmittedClaim
-from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC, RegisteredClaim
+from guichet_common.contracts.internal import (
+    APPLICANT_CONTACTS_TOPIC,
+    RegisteredClaim,
+    SealedBankAccount,
+    SealedContact,
+)
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.sealing import MasterKey
 from guichet_intake import domain
@@ -19,14 +24,16 @@ from guichet_intake.keys import ClaimKeys
 def sealed_claim(keys: ClaimKeys, claim: SubmittedClaim) -> RegisteredClaim:
     """The claim as registered: its contact and bank account sealed (what eligibility reads, and intake keeps)."""
     subject, contact, bank = claim.claim_id, claim.contact, claim.bank_account
-    data = claim.model_dump(mode="json")
-    data["contact"] = _present(
-        keys.seal(subject, "contact", {"full_name": contact.full_name, "email": contact.email, "phone": contact.phone})
+    sealed_contact = keys.seal(
+        subject, "contact", {"full_name": contact.full_name, "email": contact.email, "phone": contact.phone}
     )
-    data["bank_account"] = _present(
-        keys.seal(subject, "bank", {"iban": bank.iban, "bic": bank.bic, "holder_name": bank.holder_name})
-    )
-    return RegisteredClaim.model_validate(data, strict=False)
+    sealed_bank = keys.seal(subject, "bank", {"iban": bank.iban, "bic": bank.bic, "holder_name": bank.holder_name})
+    # Built without validating the claim a second time: it was validated as submitted, and only the sealed strings
+    # are new (a full validation of the nested claim was a tenth of intake's CPU under make bench).
+    fields = dict(claim)
+    fields["contact"] = SealedContact.model_construct(**_present(sealed_contact))
+    fields["bank_account"] = SealedBankAccount.model_construct(**_present(sealed_bank))
+    return RegisteredClaim.model_construct(**fields)
 
 
 def iban_fingerprint(master: MasterKey, iban: str) -> str:
