@@ -55,18 +55,10 @@ def key_copies(
     use is one more row to write for every claim, and one more place a key lives."""
 
     async def keep(uow: UnitOfWork, announcements: Sequence[KeyAnnouncement]) -> Sequence[Published]:
-        rows = [
-            (a.subject, kind, wrapped, a.at) for a in announcements for kind, wrapped in a.keys.items() if kind in kinds
-        ]
-        # One statement for the batch, one row per key (a destruction wins over an announcement of the same batch);
-        # a key's own time is no use to a copy: the batch's latest will do.
-        merged: dict[tuple[str, str], bytes | None] = {}
-        for subject, kind, wrapped, _ in rows:
-            if merged.get((subject, kind), b"") is not None:
-                merged[(subject, kind)] = wrapped
-        if merged:
-            await uow.keys.put([(s, k, w) for (s, k), w in merged.items()], max(r[3] for r in rows))
-        destroyed = [(s, k) for s, k, w, _ in rows if w is None]
+        kept = one_row_per_key(announcements, kinds)
+        if kept:  # a key's own time is no use to a copy: the batch's latest will do
+            await uow.keys.put(list(kept), max(a.at for a in announcements))
+        destroyed = [(subject, kind) for subject, kind, wrapped in kept if wrapped is None]
         if opener is not None:
             opener.forget(destroyed)
         if destroyed:
@@ -74,3 +66,17 @@ def key_copies(
         return []
 
     return Subscription(use_case=keep, decode=decode_key_record, event_id=None)
+
+
+def one_row_per_key(
+    announcements: Sequence[KeyAnnouncement], kinds: Sequence[str]
+) -> list[tuple[str, str, bytes | None]]:
+    """The batch's keys of `kinds`, one row each so that one statement stores them all; a destruction wins over an
+    announcement of the same key in the batch."""
+    merged: dict[tuple[str, str], bytes | None] = {}
+    for announcement in announcements:
+        for kind, wrapped in announcement.keys.items():
+            key_id = (announcement.subject, kind)
+            if kind in kinds and merged.get(key_id, b"") is not None:
+                merged[key_id] = wrapped
+    return [(subject, kind, wrapped) for (subject, kind), wrapped in merged.items()]
