@@ -85,6 +85,11 @@ JUDGEMENTS = TopicSpec("eligibility.judgements.v1", has_dead_letters=True)
 BUDGETS = TopicSpec("payments.budgets.v1", compacted=True, has_dead_letters=True)
 EMAILS = TopicSpec("notifications.emails.v1", has_dead_letters=True)
 SEPA_FILES = TopicSpec("payments.sepa-files.v1", has_dead_letters=True)
+# After the money (guichet_common.contracts.controls): people's decisions on controls, for payments; the controls
+# and the recovery orders payments announces, for notifications (their owner) and the back-office.
+CONTROL_DECISIONS = TopicSpec("backoffice.control-decisions.v1", has_dead_letters=True)
+CONTROLS = TopicSpec("payments.controls.v1", has_dead_letters=True)
+RECOVERY_ORDERS = TopicSpec("payments.recovery-orders.v1", has_dead_letters=True)
 # Personal data (guichet_common.contracts.privacy): the data keys (intake's for claims, payments' for SEPA batches),
 # the erasures every service announces, and the services' parts of a subject-access request.
 CLAIM_KEYS = TopicSpec("privacy.claim-keys.v1", compacted=True, has_dead_letters=True, extra_config=KEY_TOPIC_CONFIG)
@@ -111,6 +116,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     BUDGETS,
     EMAILS,
     SEPA_FILES,
+    CONTROL_DECISIONS,
+    CONTROLS,
+    RECOVERY_ORDERS,
     CLAIM_KEYS,
     PRIVACY_ERASED,
     ACCESS_RESPONSES,
@@ -177,10 +185,18 @@ CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
         PAYMENTS_SETTLEMENTS,
         CLAIMS_BANK_DETAILS,
         OPERATOR_COMMANDS["payments"],
+        CONTROL_DECISIONS,
         CLAIM_KEYS,
         PRIVACY_ERASED,
     ),
-    "notifications": (APPLICANT_CONTACTS, CLAIMS_STATUS, OPERATOR_COMMANDS["notifications"], CLAIM_KEYS),
+    "notifications": (
+        APPLICANT_CONTACTS,
+        CLAIMS_STATUS,
+        OPERATOR_COMMANDS["notifications"],
+        CLAIM_KEYS,
+        CONTROLS,
+        RECOVERY_ORDERS,
+    ),
     "backoffice": (
         COMMAND_OUTCOMES,
         SET_ASIDE_ITEMS,
@@ -190,6 +206,8 @@ CONSUMED_BY: dict[str, tuple[TopicSpec, ...]] = {
         SEPA_FILES,
         ACCESS_RESPONSES,
         CLAIMS_STATUS,
+        CONTROLS,
+        RECOVERY_ORDERS,
         CLAIMS_REGISTERED,
         PAYMENTS_ISSUED,
         CLAIM_KEYS,
@@ -229,6 +247,8 @@ PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
         PAYMENTS_SETTLEMENTS,
         BUDGETS,
         SEPA_FILES,
+        CONTROLS,
+        RECOVERY_ORDERS,
         COMMAND_OUTCOMES,
         SET_ASIDE_ITEMS,
         CLAIM_KEYS,
@@ -236,7 +256,7 @@ PRODUCED_BY: dict[str, tuple[TopicSpec, ...]] = {
         ACCESS_RESPONSES,
     ),
     "notifications": (EMAILS, COMMAND_OUTCOMES, SET_ASIDE_ITEMS, PRIVACY_ERASED, ACCESS_RESPONSES),
-    "backoffice": (REVIEW_DECISIONS, *OPERATOR_COMMANDS.values(), PRIVACY_ERASED),
+    "backoffice": (REVIEW_DECISIONS, CONTROL_DECISIONS, *OPERATOR_COMMANDS.values(), PRIVACY_ERASED),
     # The gateway publishes what portals post over HTTP on the same contract topics Kafka portals write.
     "gateway": (
         CLAIMS_SUBMITTED,

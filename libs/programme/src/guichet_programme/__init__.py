@@ -109,6 +109,42 @@ class Retention(_Section):
     accounting_years: Annotated[int, Field(ge=1, le=30)] = 10
 
 
+class Controls(_Section):
+    """Post-payment controls (décret 2021-69, article 6): which paid claims a campaign selects, and the firm's delay
+    to answer. A campaign takes every paid claim one of `risk_rules` flags, then `sampling_percent` of the others at
+    random, drawn from the campaign's stored seed (so the same seed over the same claims selects the same ones)."""
+
+    sampling_percent: Annotated[float, Field(ge=0, le=100)] = 5
+    # Named risk rules (guichet_payments.controls.risk): CONTROL_RISK_FRAUD_SIGNAL (a fraud signal among the codes
+    # that sent the claim to review), CONTROL_RISK_REVIEWED (approved by a person after review),
+    # CONTROL_RISK_DIGITAL_PROVIDER (a supplier among `digital_providers`), CONTROL_RISK_BANK_CHANGED (paid to an
+    # account changed after a return).
+    risk_rules: tuple[RuleCode, ...] = ()
+    fraud_signals: frozenset[RuleCode] = frozenset({"INVOICE_REUSED", "IBAN_SHARED"})
+    digital_providers: frozenset[Siren] = frozenset()
+    reply_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+
+class Recovery(_Section):
+    """Recovery orders (ordres de reversement) issued by a non-compliant control: when they fall due, when the
+    reminders go, when an unpaid order passes to the public accountant for collection (days after the due date),
+    and whether recovered money goes back to the programme's envelope (and so to its waitlist)."""
+
+    due_days: Annotated[int, Field(ge=1, le=365)] = 30
+    reminder_days_after_due: tuple[Annotated[int, Field(ge=1, le=365)], ...] = (15, 30)
+    collection_days_after_due: Annotated[int, Field(ge=1, le=730)] = 45
+    returns_to_envelope: bool = True
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Recovery:
+        reminders = self.reminder_days_after_due
+        if list(reminders) != sorted(set(reminders)):
+            raise ValueError("reminder_days_after_due must be increasing and distinct")
+        if reminders and self.collection_days_after_due <= reminders[-1]:
+            raise ValueError("collection_days_after_due must come after the last reminder")
+        return self
+
+
 class Programme(_Section):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
     name: str
@@ -122,6 +158,8 @@ class Programme(_Section):
     rule_versions: Annotated[tuple[RuleVersion, ...], Field(min_length=1)]
     payment: PaymentSettings
     retention: Retention = Retention()
+    controls: Controls = Controls()
+    recovery: Recovery = Recovery()
 
     @field_validator("timezone")
     @classmethod

@@ -94,3 +94,9 @@ class ClaimDecidedV1(Contract):
     bic: SealedText | None = None
     # The claim's `source` (ClaimRegisteredV1.source), for payments' statuses; None when unknown.
     source: Annotated[str, Field(max_length=200)] | None = None
+    # What post-payment controls select on (payments' risk rules, guichet_payments.controls): the codes that sent the
+    # claim to a person's review before its approval (empty when the rules alone approved it), and the SIRENs of
+    # its invoices' suppliers. Absent on approvals published before controls existed: read as none.
+    reviewed_reasons: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]+$")]] = Field(default_factory=list)
+    approved_by_person: bool = False
+    supplier_sirens: list[Siren] = Field(default_factory=list)
