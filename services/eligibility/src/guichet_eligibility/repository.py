@@ -47,6 +47,7 @@ class ClaimWithDecision:
     rule_results: Sequence[Mapping[str, Any]] = ()  # the rules' decision, each rule as RuleResult.as_record
     source: str | None = None
     iban_fingerprint: str | None = None
+    reasons: Sequence[str] = ()  # the rules' reasons (for a claim under review: why it was sent there)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,6 +243,7 @@ class PostgresClaims:
             row["rule_results"] or (),
             row["source"],
             row["iban_fingerprint"],
+            list(row["reasons"] or ()),
         )
 
     async def record_review(

@@ -85,7 +85,22 @@ async def apply_review(
         [judgement] = domain.judge([facts], registry, ledger, programmes)
         grant, reasons = judgement.approval_grant_cents, []
     version, correlation_id = found.rule_version, found.correlation_id
-    uow.publish(announce(topic_prefix, claim, status, reasons, version, correlation_id, grant, source=found.source))
+    # An approval says a person gave it, and why the rules had sent the claim to them (payments' controls read both).
+    approved = status == domain.APPROVED
+    reviewed = found.reasons if approved else ()
+    announced = announce(
+        topic_prefix,
+        claim,
+        status,
+        reasons,
+        version,
+        correlation_id,
+        grant,
+        source=found.source,
+        reviewed_reasons=reviewed,
+        approved_by_person=approved,
+    )
+    uow.publish(announced)
     # The rules' results are those the person saw (the decision that sent the claim to review).
     judged = judgement_message(
         topic_prefix,

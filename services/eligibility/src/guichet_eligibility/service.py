@@ -210,9 +210,13 @@ def announce(
     grant_cents: int,
     *,
     source: str | None = None,
+    reviewed_reasons: Sequence[str] = (),
+    approved_by_person: bool = False,
 ) -> list[OutboxMessage]:
     """The status for the portal and, on approval, the instruction to payments (used by rules and operators); both
-    name the claim's `source`, the portal that sent it."""
+    name the claim's `source`, the portal that sent it. A person's review decision that approves the claim says so
+    (`approved_by_person`) with the codes that had sent it to review (`reviewed_reasons`): payments' risk rules for
+    post-payment controls read them, with the invoices' supplier SIRENs."""
     now = datetime.now(UTC)
     status = ClaimStatusV1(
         event_id=uuid.uuid4(),
@@ -247,6 +251,9 @@ def announce(
             iban=bank.iban,
             bic=bank.bic,
             source=source,
+            reviewed_reasons=list(reviewed_reasons),
+            approved_by_person=approved_by_person,
+            supplier_sirens=sorted({i.supplier_siren for i in claim.invoices if i.supplier_siren is not None}),
         )
         messages.append(
             OutboxMessage.of_event(topic_prefix + ELIGIBILITY_DECISIONS_TOPIC, claim.applicant.siren, approved)

@@ -151,6 +151,7 @@ class InMemoryClaims:
             results,
             row.source,
             row.facts.iban_fingerprint,
+            list(row.decision.reasons) if row.decision else [],
         )
 
     async def record_review(
