@@ -35,6 +35,7 @@ class Announcer:
         amount_cents: int | None = None,
         payment_id: str | None = None,
         source: str | None = None,
+        recovery_order_id: str | None = None,
     ) -> OutboxMessage:
         event = ClaimStatusV1(
             event_id=uuid.uuid4(),
@@ -47,6 +48,7 @@ class Announcer:
             amount_cents=amount_cents,
             payment_id=payment_id,
             source=source,
+            recovery_order_id=recovery_order_id,
         )
         return OutboxMessage.of_event(self.topic_prefix + STATUS_TOPIC, claim_id, event)
 
