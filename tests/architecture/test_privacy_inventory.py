@@ -34,6 +34,7 @@ from guichet_common.contracts.backoffice import (
 )
 from guichet_common.contracts.bank_details import ClaimBankDetailsV1
 from guichet_common.contracts.claim_submitted import ClaimSubmittedV1
+from guichet_common.contracts.controls import ControlDecisionV1, ControlEventV1, RecoveryOrderEventV1
 from guichet_common.contracts.internal import ApplicantContactV1, ClaimDecidedV1, ClaimRegisteredV1
 from guichet_common.contracts.payments import PaymentIssuedV1, PaymentSettlementV1
 from guichet_common.contracts.privacy import AccessResponseV1, ClaimKeysV1, PrivacyErasedV1
@@ -55,6 +56,10 @@ NOT_PERSONAL = {
     ("sepa_files", "file_name"): "the name of a SEPA file payments wrote (batch id and date)",
     ("claim_statuses", "contact_due_at"): "the date a claim's contact data falls due for erasure",
     ("payments.sepa-files.v1", "file_name"): "the name of a SEPA file payments wrote (batch id and date)",
+    # A recovery order names the account the firm repays to: the programme's own (the agency's), not a person's.
+    ("payments.recovery-orders.v1", "creditor_name"): "the paying agency's name (the programme's debtor_name)",
+    ("payments.recovery-orders.v1", "creditor_iban"): "the programme's own account (its debtor_iban)",
+    ("payments.recovery-orders.v1", "creditor_bic"): "the programme's own bank (its debtor_bic)",
 }
 TOPIC_MODELS = {
     "claims.submitted.v1": ClaimSubmittedV1,
@@ -77,6 +82,9 @@ TOPIC_MODELS = {
     "privacy.claim-keys.v1": ClaimKeysV1,
     "privacy.erased.v1": PrivacyErasedV1,
     "privacy.access-responses.v1": AccessResponseV1,
+    "backoffice.control-decisions.v1": ControlDecisionV1,
+    "payments.controls.v1": ControlEventV1,
+    "payments.recovery-orders.v1": RecoveryOrderEventV1,
 }
 
 
