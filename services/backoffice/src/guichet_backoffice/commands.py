@@ -15,7 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from guichet_backoffice import audit, four_eyes
+from guichet_backoffice import audit, control_commands, four_eyes
+from guichet_backoffice.control_rules import ControlTerms
 from guichet_backoffice.decision_repository import DecisionRepository
 from guichet_backoffice.four_eyes import Action, Decision, InvalidDecision, NotPending
 from guichet_common.contracts.backoffice import OperatorCommandV1, ReviewDecisionV1
@@ -46,6 +47,9 @@ class Asked:
     kind: str | None = None
     codes: tuple[str, ...] = ()
     assign_to: str | None = None  # a bank entry's release: the attempt it is settled to
+    # A control decision's wishes (a campaign's seed and cut-off, an outcome's reason and amount), checked by
+    # control_commands; a campaign's target is its programme until its id is made.
+    control: ControlTerms | None = None
 
 
 class DecisionsWork(PostgresUnitOfWork):
@@ -66,6 +70,7 @@ def _details(decision: Decision, extra: dict[str, Any]) -> dict[str, Any]:
     details |= {"codes": list(decision.codes)} if decision.codes else {}
     details |= {"command_id": str(decision.command_id)} if decision.command_id else {}
     details |= {"assign_to": decision.assign_to} if decision.assign_to else {}
+    details |= control_commands.audited(decision.control) if decision.control else {}
     return details | extra
 
 
@@ -92,8 +97,13 @@ async def decide(
     """Record a person's decision. Complete at once, it sends its command; needing four eyes, it waits for a
     supervisor other than its author. What is decided on must be in the read model: a claim under review (its
     reason codes there, never the form's, say whether a fraud signal needs a second person), a dead letter (its
-    owner receives the command), a set-aside item still held."""
-    asked, claim_reasons = await _checked(uow, _validated(asked))
+    owner receives the command), a set-aside item still held, a claim under control without an outcome."""
+    control: ControlTerms | None = None
+    if asked.action.is_control:
+        asked, control = await control_commands.checked(uow, _validated(asked), now)
+        claim_reasons: frozenset[str] = frozenset()
+    else:
+        asked, claim_reasons = await _checked(uow, _validated(asked))
     decision = four_eyes.request(
         id=uuid.uuid4(),
         action=asked.action,
@@ -107,6 +117,7 @@ async def decide(
         now=now,
         claim_reasons=claim_reasons,
         assign_to=asked.assign_to,
+        control=control,
     )
     if decision.state == "complete":
         decision = _send(uow, decision, topic_prefix, now)
@@ -169,6 +180,8 @@ def _send(uow: DecisionsWork, decision: Decision, topic_prefix: str, now: dt.dat
 def command_for(decision: Decision, topic_prefix: str, now: dt.datetime) -> OutboxMessage:
     """The command event a complete decision sends to the service that owns what it decides on."""
     assert decision.command_id is not None and decision.state == "complete"
+    if decision.action.is_control:
+        return control_commands.command(decision, topic_prefix, now)
     if decision.action.is_review:
         review = ReviewDecisionV1(
             event_id=decision.command_id,

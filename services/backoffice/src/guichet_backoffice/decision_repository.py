@@ -6,17 +6,23 @@ from uuid import UUID
 
 import asyncpg
 
+from guichet_backoffice.control_rules import ControlTerms
 from guichet_backoffice.four_eyes import Action, Decision, NotPending
 
 _COLUMNS = (
     "id, action, service, target, kind, codes, reason, state, requested_by, requested_at, seconded_by, closed_at,"
-    " command_id"
+    " command_id, campaign_id, programme, seed, paid_before, outcome, reason_code, amount_undue_cents"
 )
+_TERMS = ("campaign_id", "programme", "seed", "paid_before", "outcome", "reason_code", "amount_undue_cents")
 
 
 def _decision(row: asyncpg.Record) -> Decision:
     values = dict(row)
-    return Decision(**{**values, "action": Action(values["action"]), "codes": tuple(values["codes"])})
+    terms = {name: values.pop(name) for name in _TERMS}
+    control = ControlTerms(**terms) if any(value is not None for value in terms.values()) else None
+    return Decision(
+        **{**values, "action": Action(values["action"]), "codes": tuple(values["codes"]), "control": control}
+    )
 
 
 class DecisionRepository:
@@ -29,7 +35,7 @@ class DecisionRepository:
             async with self._conn.transaction():  # a savepoint: the caller's transaction survives the refusal
                 await self._conn.execute(
                     f"INSERT INTO decisions ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-                    " $13)",
+                    " $13, $14, $15, $16, $17, $18, $19, $20)",
                     decision.id,
                     decision.action.value,
                     decision.service,
@@ -43,6 +49,7 @@ class DecisionRepository:
                     decision.seconded_by,
                     decision.closed_at,
                     decision.command_id,
+                    *(getattr(decision.control, name, None) for name in _TERMS),
                 )
         except asyncpg.UniqueViolationError as error:
             raise NotPending("Une décision sur cet élément attend déjà une seconde approbation.") from error
@@ -82,6 +89,13 @@ class DecisionRepository:
         if row is None or row["status"] != "under_review":
             return None
         return frozenset(row["status_reasons"])
+
+    async def claim_under_control(self, claim_id: str) -> tuple[str, int] | None:
+        """(campaign id, paid cents) of a claim under control without an outcome; None otherwise."""
+        row = await self._conn.fetchrow(
+            "SELECT campaign_id, paid_cents FROM controls WHERE claim_id = $1 AND outcome IS NULL", claim_id
+        )
+        return None if row is None else (row["campaign_id"], row["paid_cents"])
 
     async def dead_letter_owner(self, letter_id: str) -> str | None:
         """The service that owns (and may replay) a dead letter, by its id `<dlq topic>:<partition>:<offset>`."""

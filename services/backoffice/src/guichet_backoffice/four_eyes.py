@@ -7,6 +7,9 @@ author seconds it (then complete) or its author withdraws it. Needing two people
 - releasing a blocked payment (a set-aside item of kind `payment_attempt`: money leaves).
 Rejecting a claim, discarding a dead letter and any other release or cancel go at once: they are audited, and a
 mistaken one is undone by a new decision rather than prevented by a second person.
+Post-payment controls (guichet_backoffice.control_rules holds their terms): a supervisor opens a campaign and a
+caseworker records a compliant outcome at once; an outcome that orders money back (non-compliant, no answer)
+waits for a supervisor other than its author, as a fraud-signal approval does.
 Finance (as well as supervisors) decides on bank entries in payments' suspense (kind `bank_entry`): settling one,
 to the attempt the person names (`assign_to`) or by its own references, or discarding it.
 """
@@ -17,10 +20,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from guichet_backoffice.auth.roles import holds
+
+if TYPE_CHECKING:
+    from guichet_backoffice.control_rules import ControlTerms
 
 FRAUD_SIGNALS = frozenset({"INVOICE_REUSED", "IBAN_SHARED"})
 BLOCKED_PAYMENT_KIND = "payment_attempt"
@@ -39,10 +45,18 @@ class Action(StrEnum):
     DEAD_LETTER_DISCARD = "dead_letter_discard"
     SET_ASIDE_RELEASE = "set_aside_release"
     SET_ASIDE_CANCEL = "set_aside_cancel"
+    CONTROL_OPEN = "control_open"
+    CONTROL_COMPLIANT = "control_compliant"
+    CONTROL_NON_COMPLIANT = "control_non_compliant"
+    CONTROL_NO_ANSWER = "control_no_answer"
 
     @property
     def is_review(self) -> bool:
         return self in (Action.REVIEW_APPROVE, Action.REVIEW_REJECT)
+
+    @property
+    def is_control(self) -> bool:
+        return self.value.startswith("control_")
 
 
 ACTION_LABELS = {
@@ -52,7 +66,13 @@ ACTION_LABELS = {
     Action.DEAD_LETTER_DISCARD: "abandon d'une lettre morte",
     Action.SET_ASIDE_RELEASE: "reprise d'un élément mis de côté",
     Action.SET_ASIDE_CANCEL: "annulation d'un élément mis de côté",
+    Action.CONTROL_OPEN: "ouverture d'une campagne de contrôle",
+    Action.CONTROL_COMPLIANT: "contrôle conclu conforme",
+    Action.CONTROL_NON_COMPLIANT: "contrôle conclu non conforme (reversement)",
+    Action.CONTROL_NO_ANSWER: "contrôle sans réponse (reversement)",
 }
+# The outcomes that order money back: four eyes, as for a fraud-signal approval.
+RECOVERING_OUTCOMES = frozenset({Action.CONTROL_NON_COMPLIANT, Action.CONTROL_NO_ANSWER})
 
 
 class DecisionRefused(Exception):
@@ -99,6 +119,8 @@ class Decision:
     # Where a bank entry is settled (`<payment_id>:<attempt>`): carried by its command, not stored (a bank entry's
     # release is complete at once, so it never waits for a second person); the audit row records it.
     assign_to: str | None = None
+    # A control decision's terms (campaign or outcome): stored with it, carried by its command, audited.
+    control: ControlTerms | None = None
 
 
 def needs_second_person(
@@ -106,15 +128,15 @@ def needs_second_person(
 ) -> bool:
     if action is Action.REVIEW_APPROVE:
         return not FRAUD_SIGNALS.isdisjoint(claim_reasons)
-    if action is Action.DEAD_LETTER_REPLAY:
+    if action is Action.DEAD_LETTER_REPLAY or action in RECOVERING_OUTCOMES:
         return True
     return action is Action.SET_ASIDE_RELEASE and kind == BLOCKED_PAYMENT_KIND
 
 
 def may_request(role: str, action: Action, kind: str | None = None) -> bool:
-    """Caseworkers (and supervisors) decide on reviewed claims; supervisors work dead letters and set-aside items;
-    finance works bank entries in suspense too."""
-    if action.is_review:
+    """Caseworkers (and supervisors) decide on reviewed claims and record controls' outcomes; supervisors open
+    control campaigns and work dead letters and set-aside items; finance works bank entries in suspense too."""
+    if action.is_review or action in (Action.CONTROL_COMPLIANT, *RECOVERING_OUTCOMES):
         return holds(role, "caseworker")
     if kind == BANK_ENTRY_KIND and action in (Action.SET_ASIDE_RELEASE, Action.SET_ASIDE_CANCEL):
         return holds(role, "supervisor", "finance")
@@ -141,6 +163,7 @@ def request(
     now: dt.datetime,
     claim_reasons: frozenset[str] = frozenset(),
     assign_to: str | None = None,
+    control: ControlTerms | None = None,
 ) -> Decision:
     """A person's decision: complete at once, or pending when it needs a second person."""
     if not may_request(role, action, kind):
@@ -173,6 +196,7 @@ def request(
         requested_at=now,
         closed_at=None if pending else now,
         assign_to=assign_to,
+        control=control,
     )
 
 

@@ -1,8 +1,8 @@
 """backoffice's subscribers: the services' events in, the read model's rows out.
 
 Topics the back-office owns (the facts published for it) dead-letter what does not fit, as every owner does. Topics
-another service owns (claims.status.v1, intake.claims-registered.v1, payments.issued.v1) and every `<topic>.dlq`
-are only read: a record that cannot be projected is set aside here (kind `unprojectable_record`), never written
+another service owns (claims.status.v1, intake.claims-registered.v1, payments.issued.v1, payments.controls.v1,
+payments.recovery-orders.v1) and every `<topic>.dlq` are only read: a record that cannot be projected is set aside here (kind `unprojectable_record`), never written
 to the owner's dead letters.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from guichet_backoffice import privacy_follower, projection, translate
+from guichet_backoffice.controls_projection import apply_controls, apply_recovery_orders
 from guichet_backoffice.domain import UNPROJECTABLE_RECORD, DeadLetter
 from guichet_backoffice.projection import AbstractBackofficeUnitOfWork
 from guichet_backoffice.unit_of_work import opening
@@ -29,6 +30,7 @@ from guichet_common.contracts.backoffice import (
     SepaFileV1,
     SetAsideV1,
 )
+from guichet_common.contracts.controls import ControlDecisionV1, ControlEventV1, RecoveryOrderEventV1
 from guichet_common.contracts.internal import ClaimRegisteredV1
 from guichet_common.contracts.privacy import AccessResponseV1, ClaimKeysV1, PrivacyErasedV1
 from guichet_common.pipeline import DeadLetter as Unusable
@@ -44,11 +46,14 @@ from guichet_common.topics import (
     CLAIMS_REGISTERED,
     CLAIMS_STATUS,
     COMMAND_OUTCOMES,
+    CONTROL_DECISIONS,
+    CONTROLS,
     EMAILS,
     JUDGEMENTS,
     OPERATOR_COMMANDS,
     PAYMENTS_ISSUED,
     PRIVACY_ERASED,
+    RECOVERY_ORDERS,
     REVIEW_DECISIONS,
     SEPA_FILES,
     SET_ASIDE_ITEMS,
@@ -163,6 +168,8 @@ READ_ONLY: tuple[Subscription, ...] = (
     (CLAIMS_STATUS.name, ClaimStatusV1, apply_statuses, "Claims' statuses, for their timeline and the queues"),
     (CLAIMS_REGISTERED.name, ClaimRegisteredV1, apply_registrations, "Registered claims: company and invoices"),
     (PAYMENTS_ISSUED.name, PaymentIssuedV1, apply_issued, "Payment attempts sent to finance"),
+    (CONTROLS.name, ControlEventV1, apply_controls, "Claims selected for control, and their outcomes"),
+    (RECOVERY_ORDERS.name, RecoveryOrderEventV1, apply_recovery_orders, "Each step of each recovery order"),
 )
 
 
@@ -225,4 +232,5 @@ def register_handlers(wiring: Wiring) -> None:
     wiring.publishes(REVIEW_DECISIONS.name, ReviewDecisionV1, "A reviewed claim approved or rejected by a person")
     for service, spec in OPERATOR_COMMANDS.items():
         wiring.publishes(spec.name, OperatorCommandV1, f"Dead letters and set-aside items of {service}, decided")
+    wiring.publishes(CONTROL_DECISIONS.name, ControlDecisionV1, "A control campaign opened, or a control's outcome")
     wiring.publishes(PRIVACY_ERASED.name, PrivacyErasedV1, "The back-office erased its copies of a claim's data")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from guichet_backoffice.controls_model import Controls
 from guichet_backoffice.domain import (
     Budget,
     CommandOutcome,
@@ -63,6 +64,7 @@ class AbstractBackofficeUnitOfWork(PrivacyUnitOfWork):
     claims: Claims
     payments: Payments
     operations: Operations
+    controls: Controls
 
 
 async def project_registrations(uow: AbstractBackofficeUnitOfWork, registrations: Sequence[Registration]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from guichet_backoffice.controls_repository import ControlsRepository
 from guichet_backoffice.operations_repository import OperationsRepository
 from guichet_backoffice.privacy_repository import PrivacyRepository
 from guichet_backoffice.projection import AbstractBackofficeUnitOfWork
@@ -22,6 +23,7 @@ class BackofficeUnitOfWork(PostgresUnitOfWork, AbstractBackofficeUnitOfWork):
         self.payments = PaymentsRepository(connection)
         self.operations = OperationsRepository(connection)
         self.privacy = PrivacyRepository(connection)
+        self.controls = ControlsRepository(connection)
 
 
 def opening(opener: Opener) -> Callable[[asyncpg.Connection], BackofficeUnitOfWork]:

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from guichet_backoffice.controls_model import ControlChange, RecoveryStep
 from guichet_backoffice.domain import (
     Budget,
     CommandOutcome,
@@ -147,6 +148,32 @@ class InMemoryOperations:
             self.outcomes.setdefault(o.command_id, o)
 
 
+class InMemoryControls:
+    """Controls and recovery orders as their SQL keeps them: each event once, the order's latest step wins."""
+
+    def __init__(self) -> None:
+        self.events: dict[uuid.UUID, ControlChange] = {}
+        self.controls: dict[str, dict[str, Any]] = {}
+        self.steps: dict[uuid.UUID, RecoveryStep] = {}
+        self.orders: dict[str, RecoveryStep] = {}
+
+    async def record_controls(self, changes: Sequence[ControlChange]) -> None:
+        for c in sorted(changes, key=lambda c: (c.claim_id, c.occurred_at)):
+            self.events.setdefault(c.event_id, c)
+            row = self.controls.setdefault(c.claim_id, {"campaign_id": c.campaign_id, "paid_cents": c.paid_cents})
+            if c.kind == "selected":
+                row |= {"grounds": c.grounds, "reply_by": c.reply_by}
+            else:
+                row |= {"outcome": c.outcome, "reason_code": c.reason_code, "amount": c.amount_undue_cents}
+
+    async def record_recovery_steps(self, steps: Sequence[RecoveryStep]) -> None:
+        for s in sorted(steps, key=lambda s: (s.order_id, s.occurred_at)):
+            self.steps.setdefault(s.event_id, s)
+            known = self.orders.get(s.order_id)
+            if known is None or s.occurred_at >= known.occurred_at:
+                self.orders[s.order_id] = s
+
+
 class InMemoryPrivacy:
     """The privacy repository's rules on the in-memory read model."""
 
@@ -228,6 +255,7 @@ class FakeBackofficeUnitOfWork(FakeUnitOfWork, AbstractBackofficeUnitOfWork):
         self.claims = InMemoryClaims()
         self.payments = InMemoryPayments()
         self.operations = InMemoryOperations()
+        self.controls = InMemoryControls()
         self.privacy = InMemoryPrivacy(self.claims, self.payments)
 
 
