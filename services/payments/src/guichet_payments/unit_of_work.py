@@ -20,6 +20,8 @@ from guichet_payments.bank_files.repository import BankFilesRepository
 from guichet_payments.bank_files.suspense_repository import EntryDecision, HeldEntry, SuspenseRepository
 from guichet_payments.domain import Attempt, Batch, EnvelopeFigures, Payment, Waiting
 from guichet_payments.privacy_repository import ErasedBatch, HeldRow, PrivacyRepository
+from guichet_payments.recovery.domain import RecoveryOrder
+from guichet_payments.recovery.repository import RecoveryRepository
 from guichet_payments.repository import BudgetsRepository, PaymentsRepository, WaitlistRepository
 
 
@@ -130,6 +132,26 @@ class Privacy(Protocol):
     async def held(self, claim_ids: Sequence[str]) -> list[HeldRow]: ...
 
 
+class Recovery(Protocol):
+    """Recovery orders and their repayments (`recovery.repository`)."""
+
+    async def add(self, order: RecoveryOrder) -> bool: ...
+    async def by_reference(self, payment_reference: str) -> RecoveryOrder | None: ...
+    async def of_claim(self, claim_id: str) -> RecoveryOrder | None: ...
+    async def record(self, order: RecoveryOrder) -> None: ...
+    async def add_repayment(
+        self,
+        bank_entry: str,
+        order_id: str,
+        amount_cents: int,
+        value_date: dt.date | None,
+        received_at: dt.datetime,
+        returned_to_envelope: bool,
+    ) -> bool: ...
+    async def return_to_envelope(self, programme: str, amount_cents: int) -> None: ...
+    async def outstanding(self, programme: str, due_before: dt.date, limit: int) -> list[RecoveryOrder]: ...
+
+
 class PaymentsWork(UnitOfWork):
     """The unit of work payments' use cases take: the common one (inbox, publish, savepoints, set-aside) plus the
     service's repositories."""
@@ -141,6 +163,7 @@ class PaymentsWork(UnitOfWork):
     bank: BankFiles
     suspense: Suspense
     privacy: Privacy
+    recovery: Recovery
 
 
 class PaymentsUnitOfWork(PostgresUnitOfWork, PaymentsWork):
@@ -153,3 +176,4 @@ class PaymentsUnitOfWork(PostgresUnitOfWork, PaymentsWork):
         self.bank = BankFilesRepository(connection)
         self.suspense = SuspenseRepository(connection)
         self.privacy = PrivacyRepository(connection)
+        self.recovery = RecoveryRepository(connection)

@@ -32,6 +32,7 @@ from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme, load_programme
 
 from .privacy_fakes import InMemoryPrivacy
+from .recovery_fakes import InMemoryRecovery
 
 PROGRAMME = load_programme(project_root() / "programmes" / "cheque-france-num-2021.toml")
 T0 = dt.datetime(2021, 3, 2, 10, tzinfo=dt.UTC)
@@ -49,9 +50,15 @@ class Envelope:
     reserved_cents: int = 0
     paid_cents: int = 0
     released_cents: int = 0
+    recovered_cents: int = 0  # recovery orders' repayments given back to the envelope (payments-009)
 
     def check(self) -> None:
-        if not 0 <= self.reserved_cents <= self.total_cents or not 0 <= self.paid_cents <= self.reserved_cents:
+        if (
+            not 0 <= self.reserved_cents <= self.total_cents
+            or not 0 <= self.paid_cents
+            or self.paid_cents - self.recovered_cents > self.reserved_cents
+            or not 0 <= self.recovered_cents <= self.paid_cents
+        ):
             raise CheckViolation(f"budget check violated: {self}")
 
 
@@ -351,6 +358,7 @@ class FakePaymentsUnitOfWork(FakeUnitOfWork, PaymentsWork):
         self.accounts: InMemoryBankAccounts = InMemoryBankAccounts(self.payments, self.waitlist)
         self.suspense: InMemorySuspense = InMemorySuspense(self.payments)
         self.privacy: InMemoryPrivacy = InMemoryPrivacy(self.payments, self.waitlist, self.erasures)
+        self.recovery: InMemoryRecovery = InMemoryRecovery(self.budgets, self.held)
 
 
 # --- test data ------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ One file, one transaction. A file already known by its SHA-256 changes nothing. 
 recorded as refused, with the file and the element, and nothing in it is applied. Otherwise each entry is recorded
 with what became of it: a settlement event on payments' own `payments.settlements.v1` (applied when payments
 consumes it, like finance's JSON reports), a duplicate of a booking imported before, a file rejection applied at
-once, or suspense (set aside as `bank_entry`, for finance to settle or discard).
+once, a repayment of a recovery order (a credit quoting its creditor reference, applied in the same transaction by
+`RecoveryService.apply_credit`), or suspense (set aside as `bank_entry`, for finance to settle or discard).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from guichet_payments.bank_files.file_rejection import reject_file
 from guichet_payments.bank_files.matching import Candidate, Matched, Unmatched
 from guichet_payments.bank_files.reading import BankEntry, BankFileRefused, read_bank_file
 from guichet_payments.bank_files.suspense import BANK_ENTRY_NAMESPACE, bank_settlement_event_id, hold_in_suspense
+from guichet_payments.recovery.service import RecoveryService
 from guichet_payments.service import PaymentsService
 from guichet_payments.unit_of_work import PaymentsWork
 
 log = structlog.get_logger()
-REPORTED, DUPLICATE, SUSPENSE = "reported", "duplicate", "suspense"
+REPORTED, DUPLICATE, SUSPENSE, REPAYMENT = "reported", "duplicate", "suspense", "repayment"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def entry_id_of(file_sha256: str, index: int) -> str:
 class BankFileImporter:
     payments: PaymentsService
     max_bytes: int = 20_000_000
+    recovery: RecoveryService | None = None  # without it, every credit that is no return goes to suspense
 
     async def import_file(
         self,
@@ -136,7 +139,7 @@ class BankFileImporter:
             await uow.bank.record_duplicate(entry_id, sha, entry, earlier)
             return _Verdict(DUPLICATE)
         if entry.effect == "credit":
-            return await _suspense(uow, entry_id, sha, entry, matching.CREDIT_WITHOUT_RETURN)
+            return await self._credit(uow, entry_id, sha, entry, received_at)
         if entry.effect == "file_rejected":
             return await self._file_rejected(uow, entry_id, sha, entry)
         if entry.effect == "batch_booked":
@@ -166,6 +169,19 @@ class BankFileImporter:
             entry_id, sha, entry, state=REPORTED, matched=attempt, matched_by=found.by, settlement_event_id=event_id
         )
         return _Verdict(REPORTED, [self._settlement(attempt, status, entry, event_id, received_at)])
+
+    async def _credit(
+        self, uow: PaymentsWork, entry_id: str, sha: str, entry: BankEntry, received_at: dt.datetime
+    ) -> _Verdict:
+        applied = (
+            matching.CREDIT_WITHOUT_RETURN
+            if self.recovery is None
+            else await self.recovery.apply_credit(uow, entry, entry_id, received_at)
+        )
+        if isinstance(applied, str):
+            return await _suspense(uow, entry_id, sha, entry, applied)
+        await uow.bank.record_entry(entry_id, sha, entry, state=REPAYMENT)
+        return _Verdict(REPAYMENT, applied)
 
     async def _batch_booked(
         self, uow: PaymentsWork, entry_id: str, sha: str, entry: BankEntry, received_at: dt.datetime

@@ -89,9 +89,18 @@ def _entries_of(read: Reader, ntry: etree._Element, first_index: int) -> list[Ba
                 reason,
                 value_date,
                 reference,
+                None if returned else _creditor_reference(read, tx),
             )
         )
     return entries
+
+
+def _creditor_reference(read: Reader, tx: etree._Element) -> str | None:
+    # What a firm repaying a recovery order quotes: its ISO 11649 reference, in the structured remittance.
+    for structured in read.all(tx, "RmtInf/Strd"):
+        if reference := read.text(structured, "CdtrRefInf/Ref"):
+            return reference
+    return None
 
 
 def _is_return_code(read: Reader, element: etree._Element) -> bool:

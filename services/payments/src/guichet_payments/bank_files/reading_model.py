@@ -22,6 +22,7 @@ class BankEntry:
     reason_code: str | None  # Rsn/Cd of a return or a rejection
     value_date: dt.date | None
     bank_reference: str | None  # AcctSvcrRef (camt) or StsId / OrgnlTxId (pain.002)
+    creditor_reference: str | None = None  # a credit's RmtInf/Strd/CdtrRefInf/Ref (a recovery order's RF reference)
 
 
 @dataclass(frozen=True)
