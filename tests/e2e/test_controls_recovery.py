@@ -55,7 +55,7 @@ from controls.journey import (
 )
 from controls.journey import approval as direct_approval
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "services" / "payments" / "src" / "guichet_payments" / "bank_files" / "schemas"
 STARTED = time.monotonic()

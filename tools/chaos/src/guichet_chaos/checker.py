@@ -137,6 +137,17 @@ def email_duplicates(maildir: Path) -> int:
     return sum(count - 1 for count in ids.values() if count > 1)
 
 
+def mail_kinds(maildir: Path) -> Counter[tuple[str, str]]:
+    """(claim_id, kind) of every e-mail in the sink, from its Message-ID `<claim_id.kind@domain>`."""
+    found: Counter[tuple[str, str]] = Counter()
+    for folder in ("new", "cur"):
+        for path in (maildir / folder).glob("*") if (maildir / folder).exists() else []:
+            claim_and_kind = (email.message_from_bytes(path.read_bytes())["Message-ID"] or "").strip("<>").split("@")[0]
+            claim_id, _, kind = claim_and_kind.rpartition(".")
+            found[(claim_id, kind)] += 1
+    return found
+
+
 async def measure(stack, watch: StatusWatch, claim_ids: set[str], figures: Figures) -> Figures:
     """Fill in `figures` from the topics, the mail store and the payments database."""
     # A status event delivered twice with the same event_id is harmless (receivers dedupe by event_id); the same

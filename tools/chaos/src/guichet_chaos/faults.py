@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from guichet_chaos.checker import Figures
 from guichet_chaos.hostile import HostileInput
 from guichet_chaos.hostile_run import publish_interleaved
 from guichet_chaos.load import publish_claims, publish_poison
@@ -155,9 +156,30 @@ class Setup:
     kafka_nodes: int = 1  # more than 1: a KRaft cluster of the scenario's own instead of the infrastructure's broker
     claims_per_second: float = 100.0  # publishing pace: slower spreads the claims before and after the fault
     hostile: bool = False  # the fault publishes the normal claims itself, each followed by hostile records
+    # A flow of its own instead of "publish claims, wait until final": (stack, name, claims, seed) -> figures, and
+    # what it needs of the stack's environment given the scenario's folder (the control-and-recovery scenario).
+    journey: Callable[[ScratchStack, str, int, int], Awaitable[tuple[Figures, set[str]]]] | None = None
+    overrides: Callable[[Path], dict[str, str]] | None = None
+
+
+async def _control_and_recovery(stack: ScratchStack, name: str, claims: int, seed: int) -> tuple[Figures, set[str]]:
+    from guichet_chaos.recovery_run import control_and_recovery
+
+    return await control_and_recovery(stack, name, claims, seed)
+
+
+def _sampling_programmes(workdir: Path) -> dict[str, str]:
+    from guichet_chaos.recovery_run import programmes_folder
+
+    return {"GUICHET_PROGRAMMES_DIR": str(programmes_folder(workdir, Path(__file__).resolve().parents[4]))}
+
+
+async def _no_fault(scene: Scene) -> None:
+    return None
 
 
 MULTI_INSTANCE_CLUSTER = "multi-instance on 3 brokers"
+CONTROL_AND_RECOVERY = "controls and recovery, payments and notifications killed -9"
 HOSTILE = "hostile"
 
 FAULTS: dict[str, Setup] = {
@@ -177,6 +199,8 @@ FAULTS: dict[str, Setup] = {
     # Hostile claims, registry records, bank details, settlements and headers on the normal claims' keys
     # (guichet_chaos.hostile_run); its own table of figures, and --hostile-inputs N records (10,000 by default).
     HOSTILE: Setup(publish_interleaved, hostile=True),
+    # A campaign, outcomes, recovery orders and repayments (guichet_chaos.recovery_run), its faults its own.
+    CONTROL_AND_RECOVERY: Setup(_no_fault, journey=_control_and_recovery, overrides=_sampling_programmes),
 }
 SHORT = (
     "kill -9 each service",

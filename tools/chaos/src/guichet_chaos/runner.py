@@ -50,9 +50,16 @@ async def run_scenario(
             kafka_bootstrap=cluster.bootstrap if cluster else None,
         )
         stack.extra_env = setup.extra_env
+        if setup.overrides is not None:
+            stack.overrides = setup.overrides(workdir)
+        retired: set[str] = set()
         try:
             await stack.start(setup.payments_instances, instances=setup.instances)
-            figures, scene = await _flow(stack, name, claims, seed, cluster, hostile_inputs)
+            if setup.journey is not None:
+                figures, retired = await setup.journey(stack, name, claims, seed)
+            else:
+                figures, scene = await _flow(stack, name, claims, seed, cluster, hostile_inputs)
+                retired = scene.retired
         finally:
             # Also when the start or the flow failed: no service process may outlive the scenario.
             codes, seconds = await stack.stop()
@@ -60,7 +67,7 @@ async def run_scenario(
         if cluster is not None:
             await asyncio.to_thread(cluster.stop)
     # Processes the fault killed on purpose and left dead exited with -9, not through SIGTERM.
-    unclean = {name: code for name, code in codes.items() if code != 0 and name not in scene.retired}
+    unclean = {name: code for name, code in codes.items() if code != 0 and name not in retired}
     figures.graceful_exit = not unclean
     figures.notes.append(f"SIGTERM: all exited 0 in {seconds:.1f} s" if not unclean else f"SIGTERM exits: {unclean}")
     return figures
