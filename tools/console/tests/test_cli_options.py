@@ -24,6 +24,13 @@ READING = [
     ("set-aside", "list"),
     ("whatif",),
     ("reconcile",),
+    ("controls", "preview"),
+    ("controls", "list"),
+    ("controls", "show"),
+    ("controls", "open"),
+    ("controls", "decide"),
+    ("recovery", "list"),
+    ("recovery", "show"),
 ]
 
 

@@ -29,6 +29,8 @@ from guichet_payments.reconcile import Report as ReconciliationReport
 from guichet_payments.reconcile import render_text as reconciliation_text
 from guichet_payments.reconcile import run as reconcile_database
 from guichet_payments.reconcile_rows import BatchRow, PaymentRow, ReconciliationRows, reconcile_with_rows
+from guichet_payments.recovery_history import ORDER_STATES as RECOVERY_ORDER_STATES
+from guichet_payments.recovery_history import control_of, recovery_order, recovery_orders
 from guichet_payments.set_aside_repository import KINDS as SET_ASIDE_KINDS
 from guichet_payments.set_aside_repository import cancel as cancel_set_aside
 from guichet_payments.set_aside_repository import release as release_set_aside
@@ -36,6 +38,7 @@ from guichet_payments.settings import PaymentsSettings
 from guichet_payments.status_repository import budget_figures, stage_figures
 
 __all__ = [
+    "RECOVERY_ORDER_STATES",  # recovery list --state
     "SET_ASIDE_KINDS",
     "BankFileRecord",  # finance import
     "BatchRow",  # finance reconcile exports
@@ -48,6 +51,7 @@ __all__ = [
     "beneficiaries",  # report
     "budget_figures",  # status, report
     "cancel_set_aside",  # set-aside cancel
+    "control_of",  # trace: a claim's control, its grounds and outcome
     "erased_on",  # trace: "effacé le DATE" where a claim's bank data was erased
     "payment",  # trace
     "payment_delays",  # report
@@ -55,6 +59,8 @@ __all__ = [
     "reconcile_database",  # reconcile: figures and checks from one snapshot
     "reconcile_with_rows",  # finance reconcile: the report and its export rows from one snapshot
     "reconciliation_text",  # reconcile, for a terminal
+    "recovery_order",  # recovery show, trace: one order (by id or claim) and its repayments
+    "recovery_orders",  # recovery list
     "release_set_aside",  # set-aside release
     "reserved_per_day",  # report
     "stage_figures",  # status

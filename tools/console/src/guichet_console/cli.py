@@ -9,6 +9,8 @@
     guichet set-aside list|release|cancel        items background jobs set aside
     guichet decisions list|second|withdraw       decisions waiting for a second person (back-office)
     guichet reconcile                            payments: do reserved, paid and batched add up?
+    guichet controls preview|open|show|decide    post-payment controls: campaigns (also list), outcomes
+    guichet recovery list|show                   recovery orders issued after controls, and their repayments
     guichet users add|disable|set-role|token     the back-office's accounts and personal API tokens
     guichet audit verify|export                  the back-office's audit trail: check its chain, export CSV
     guichet privacy export|erase|rectify         a person's data: everything held, erasure, correction
@@ -20,9 +22,9 @@
 
 Every command that reads takes --json. The console reads KAFKA_BOOTSTRAP_SERVERS, GUICHET_TOPIC_PREFIX and each
 service's <SERVICE>_DATABASE_URL (as `make env` prints them); without them it uses the local stack. Decisions
-(review approve|reject, dlq replay|discard, set-aside release|cancel, decisions) and a person's requests (privacy)
-open no database: they go through the back-office at BACKOFFICE_URL with your personal token (--token or
-GUICHET_TOKEN).
+(review approve|reject, dlq replay|discard, set-aside release|cancel, decisions, controls open|decide) and a
+person's requests (privacy) open no database: they go through the back-office at BACKOFFICE_URL with your personal
+token (--token or GUICHET_TOKEN).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import typer
 from typer.core import TyperGroup
 
 from guichet_common.cli import ExitCode
-from guichet_console import decisions, dlq, privacy, report, set_aside, status, trace
+from guichet_console import controls, decisions, dlq, privacy, recovery, report, set_aside, status, trace
 from guichet_console.finance import finance_app
 from guichet_console.reconcile import reconcile
 from guichet_console.review import review_app
@@ -132,6 +134,8 @@ app.add_typer(set_aside.app, name="set-aside")
 app.add_typer(decisions.app, name="decisions")
 app.add_typer(privacy.app, name="privacy")
 app.command("reconcile")(reconcile)
+app.add_typer(controls.app, name="controls")
+app.add_typer(recovery.app, name="recovery")
 app.add_typer(registry_app, name="registry", help="Load INSEE's SIRENE stock file of legal units into Kafka.")
 app.add_typer(demo_app, name="demo", help="The demo, and synthetic claims and registry records for it.")
 app.add_typer(finance_app, name="finance", help="Bank files in, suspense, reconciliation exports; the demo's bank.")
