@@ -35,7 +35,9 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # importlib mode: the 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from controls.journey import (
+    BACKOFFICE_TABLES,
     GRANT,
+    PAYMENTS_TABLES,
     PROGRAMME,
     SAMPLING_PERCENT,
     ControlsApi,
@@ -45,11 +47,11 @@ from controls.journey import (
     mail_kinds,
     of_status,
     order_steps,
-    payments_state,
     publish_approvals,
     redeliver,
     small_envelope_programmes,
     start_finance,
+    table_rows,
     topic_values,
     until_mails,
 )
@@ -160,7 +162,9 @@ async def journey(stack, probe, statuses: Statuses, api: ControlsApi, paid: set[
         return [v for v in values if v["kind"] == "selected" and v["campaign_id"] == campaign_id]
 
     controls = selected_events(
-        await topic_values(stack, probe, "payments.controls.v1", lambda vs: len(selected_events(vs)) >= 4, 60)
+        await topic_values(
+            stack, probe, "payments.controls.v1", lambda vs: len(selected_events(vs)) >= len(expected), 60
+        )
     )
     selected = {v["claim_id"]: v for v in controls}
     assert set(selected) == expected and len(controls) == len(expected)
@@ -290,10 +294,14 @@ async def journey(stack, probe, statuses: Statuses, api: ControlsApi, paid: set[
 
 
 async def assert_redelivery_changes_nothing(stack, probe, files: dict[str, bytes], credits: list[Credit]) -> None:
-    async def settled_state() -> tuple[dict, object]:
+    async def settled_state() -> tuple[dict, object, dict]:
         previous = None
         for _ in range(20):
-            now = (await payments_state(stack.database_urls["payments"]), mail_kinds(stack.maildir))
+            now = (
+                await table_rows(stack.database_urls["payments"], PAYMENTS_TABLES),
+                mail_kinds(stack.maildir),
+                await table_rows(stack.database_urls["backoffice"], BACKOFFICE_TABLES),
+            )
             if now == previous:
                 return now
             previous = now
@@ -315,6 +323,7 @@ async def assert_redelivery_changes_nothing(stack, probe, files: dict[str, bytes
     after = await settled_state()
     assert after[0] == before[0], "payments' tables changed"
     assert after[1] == before[1], "e-mails were sent again"
+    assert after[2] == before[2], "the back-office's projections changed"
     statuses_after = await topic_values(stack, probe, "claims.status.v1", timeout_s=3)
     fresh = {v["event_id"] for v in statuses_after} - {v["event_id"] for v in statuses_before}
     assert not fresh, [json.dumps(v) for v in statuses_after if v["event_id"] in fresh]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email
 import json
 import random
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from guichet_chaos.checker import mail_kinds
 
 from guichet_common.contracts import ClaimDecidedV1
 from guichet_simulator.identifiers import random_iban, random_siren
@@ -157,18 +157,6 @@ class ControlsApi:
         return await self.post(login, f"decisions/{decision_id}/second", {"reason": "Vu, d'accord"})
 
 
-def mail_kinds(maildir: Path) -> Counter[tuple[str, str]]:
-    """(claim_id, kind) of every e-mail in the sink, from its Message-ID `<claim_id.kind@domain>`."""
-    found: Counter[tuple[str, str]] = Counter()
-    for folder in ("new", "cur"):
-        for path in sorted((maildir / folder).glob("*")) if (maildir / folder).exists() else []:
-            message_id = email.message_from_bytes(path.read_bytes())["Message-ID"] or ""
-            claim_and_kind = message_id.strip("<>").split("@")[0]
-            claim_id, _, kind = claim_and_kind.rpartition(".")
-            found[(claim_id, kind)] += 1
-    return found
-
-
 async def until_mails(maildir: Path, wanted, timeout_s: float = 60.0) -> Counter[tuple[str, str]]:
     deadline = time.monotonic() + timeout_s
     while not wanted(found := mail_kinds(maildir)) and time.monotonic() < deadline:
@@ -177,14 +165,15 @@ async def until_mails(maildir: Path, wanted, timeout_s: float = 60.0) -> Counter
 
 
 PAYMENTS_TABLES = ("control_campaigns", "controls", "recovery_orders", "repayments", "budgets", "waitlist", "payments")
+BACKOFFICE_TABLES = ("controls", "control_events", "recovery_orders", "recovery_steps")  # its projections
 
 
-async def payments_state(database_url: str) -> dict[str, list[str]]:
+async def table_rows(database_url: str, tables: tuple[str, ...]) -> dict[str, list[str]]:
     """Every row of the tables a redelivery could touch twice, as text, in a stable order."""
     connection = await asyncpg.connect(database_url)
     try:
         state = {}
-        for table in PAYMENTS_TABLES:
+        for table in tables:
             if await connection.fetchval("SELECT to_regclass($1)", table) is None:
                 continue
             rows = await connection.fetch(f"SELECT to_jsonb(t)::text AS row FROM {table} t")
