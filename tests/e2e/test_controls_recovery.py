@@ -256,11 +256,17 @@ async def journey(stack, probe, statuses: Statuses, api: ControlsApi, paid: set[
         (collection + 1, ["reminded", "passed_to_collection"]),
     ):
         offset = (due - today).days + days_after_due
-        await stack.restart({"GUICHET_CLOCK_OFFSET_DAYS": str(offset)}, services=("payments",))
+        # The follow-up job runs every PAYMENTS_EXPIRY_SWEEP_S: a second here, one step of an order a run.
+        moved = {"GUICHET_CLOCK_OFFSET_DAYS": str(offset), "PAYMENTS_EXPIRY_SWEEP_S": "1"}
+        await stack.restart(moved, services=("payments",))
         await stack.until_ready("payments")
         steps = await order_steps(
             stack, probe, unpaid_claim, lambda s, w=wanted: [x["step"] for x in s][-len(w) :] == w, timeout_s=90
         )
+        if len(wanted) == 1:  # the second reminder and collection wait for their own day
+            await asyncio.sleep(3.0)
+            steps = await order_steps(stack, probe, unpaid_claim, lambda s: True, timeout_s=3)
+            assert [(x["step"], x.get("reminder")) for x in steps] == [("issued", None), ("reminded", 1)]
     assert [(x["step"], x.get("reminder")) for x in steps] == [
         ("issued", None),
         ("reminded", 1),
