@@ -16,6 +16,7 @@ from guichet_common.cli import ExitCode
 from guichet_console.connect import current_stack
 from guichet_console.operations import Json
 from guichet_console.report_collect import collect
+from guichet_console.report_controls import controls_table
 from guichet_console.report_figures import assemble
 from guichet_console.report_format import PARIS, count, duration, euros
 from guichet_console.report_html import BUDGET_CARDS, CLAIM_CARDS, DELAYS, render
@@ -33,7 +34,8 @@ def report(
     as_json: Json = False,
     html: Annotated[Path | None, typer.Option("--html", help="also write a self-contained HTML page to FILE")] = None,
 ) -> None:
-    """The programme's figures: claims, refusals and rejections, invoices, budget, payments, delays, claims per day."""
+    """The programme's figures: claims, refusals and rejections, invoices, budget, payments, controls and recovery,
+    delays, claims per day."""
     try:
         figures = asyncio.run(collect(current_stack(), programme, ZONE))
     except UNREACHABLE as error:
@@ -61,6 +63,7 @@ def show(console: Console, report: dict[str, Any]) -> None:
         (s, f"{count(p['count'])} — {euros(p['amount_cents'])}") for s, p in report["payments_by_status"].items()
     ]
     console.print(_pairs("Paiements par statut", payments))
+    console.print(controls_table(report["controls"]))
     delays = Table(title="Délais depuis le dépôt")
     for column in ("", "médiane", "p90", "p99", "demandes"):
         delays.add_column(column)

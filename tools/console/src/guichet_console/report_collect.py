@@ -7,8 +7,11 @@ No service is asked about another's tables; the few figures that span services a
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+import asyncpg
 
 from guichet_common.figures import BudgetFigures
 from guichet_console.connect import Stack
@@ -42,6 +45,8 @@ class PaymentFigures:
     payment_delays: dict[str, Any]
     reserved_per_day: list[tuple[str, int]]
     budgets: list[BudgetFigures]
+    # programme -> payments' control_and_recovery_figures (issue 19); none before payments' migration 009
+    controls: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,15 @@ async def collect(stack: Stack, programme: str | None, zone: str) -> ServiceFigu
                 await payments.payment_delays(conn, programme),
                 await payments.reserved_per_day(conn, programme, zone),
                 budgets,
+                await _controls(conn),
             )
 
     figures = await asyncio.gather(from_intake(), from_eligibility(), from_payments())
     return ServiceFigures(*figures)
+
+
+async def _controls(conn: asyncpg.Connection) -> Mapping[str, Mapping[str, Any]]:
+    try:
+        return await payments.control_and_recovery_figures(conn)
+    except asyncpg.UndefinedTableError:  # payments started before its controls and recovery migrations
+        return {}

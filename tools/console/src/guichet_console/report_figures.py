@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from guichet_console.report_collect import ServiceFigures
+from guichet_console.report_controls import controls_document
 
 CLAIM_STATES = ("awaiting_registry", "under_review", "approved", "rejected")
 PAYMENT_STATES = ("scheduled", "sent", "settled", "returned", "released")
@@ -46,6 +47,7 @@ def assemble(figures: ServiceFigures, programme: str | None, generated_at: dt.da
         },
         "claims_per_day": [{"date": day, "claims": n} for day, n in intake.registered_per_day],
         "budget_by_day": burn_down(budget["total_cents"], payments.reserved_per_day),
+        "controls": controls_document(payments.controls, programme),
         "notes": [],
     }
     if programme is not None:

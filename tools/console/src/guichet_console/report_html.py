@@ -9,6 +9,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from typing import Any
 
+from guichet_console.report_controls import controls_html
 from guichet_console.report_format import count, duration, euros, outside
 from guichet_console.report_svg import bar_list, column_chart, line_chart
 from guichet_console.report_svg import esc as _markup_escaped
@@ -118,6 +119,8 @@ def render(report: dict[str, Any]) -> str:
         ),
         "<h2>Paiements</h2>",
         _payments_table(report["payments_by_status"]),
+        "<h2>Contrôles après paiement et reversements</h2>",
+        controls_html(report["controls"]),
         "<h2>Délais</h2>",
         _delays_table(report["delays_seconds"]),
         "<h2>Refus à l'enregistrement, par code</h2>",
