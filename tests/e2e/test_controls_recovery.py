@@ -93,18 +93,16 @@ def expected_selection(seed: int, flagged: set[str], others: set[str], percent: 
     return flagged | set(sorted(others, key=lambda c: hashlib.sha256(f"{seed}:{c}".encode()).hexdigest())[:size])
 
 
-async def drawn_by_operators(stack, campaign_id: str, paid_before: dt.datetime) -> tuple[set[str], set[str], bool]:
-    """Payments' operators drawing the selection twice more: a preview from the seed (nothing recorded) and the
-    stored campaign's selection drawn again, with whether it matches what was recorded."""
+async def by_operators(stack, programmes: Path, draw) -> dict:
+    """What payments' operators module (what `guichet controls preview|show --verify` call) answers."""
     from guichet_payments import operators
+    from guichet_programme import load_programmes
 
     connection = await asyncpg.connect(stack.database_urls["payments"])
     try:
-        preview = await operators.preview_selection(connection, PROGRAMME, SEED, paid_before)
-        verified = await operators.verify_campaign(connection, campaign_id)
+        return await draw(operators, connection, load_programmes(programmes))
     finally:
         await connection.close()
-    return claim_ids(preview), claim_ids(verified), bool(field(verified, "matches"))
 
 
 def field(found: object, name: str) -> object:
@@ -121,7 +119,8 @@ def claim_ids(found: object) -> set[str]:
 async def test_a_campaign_orders_recovers_reminds_collects_and_a_redelivery_changes_nothing(
     infra, probe, run_id: str, tmp_path: Path, private_stack, backoffice_for, monkeypatch
 ) -> None:
-    monkeypatch.setenv("GUICHET_PROGRAMMES_DIR", str(small_envelope_programmes(tmp_path / "programmes")))
+    programmes = small_envelope_programmes(tmp_path / "programmes")
+    monkeypatch.setenv("GUICHET_PROGRAMMES_DIR", str(programmes))
     rng = random.Random(SEED)
     simulated = [c for c in generate_claims(60, seed=19, run_id=f"CR{run_id}", problem_share=0.0)]
     simulated = [c for c in simulated if c.expected_status == "paid"][:5]
@@ -142,15 +141,25 @@ async def test_a_campaign_orders_recovers_reminds_collects_and_a_redelivery_chan
                 await statuses.until({claim.claim_id: "waitlisted"})
             mark("six paid, two waiting")
             async with backoffice_for(stack, f"cr{run_id}") as backoffice:
-                await journey(stack, probe, statuses, ControlsApi(backoffice), paid, reviewed.claim_id, waiting)
+                await journey(
+                    stack, probe, statuses, ControlsApi(backoffice), paid, reviewed.claim_id, waiting, programmes
+                )
         finally:
             finance.terminate()
             finance.wait(timeout=20)
 
 
-async def journey(stack, probe, statuses: Statuses, api: ControlsApi, paid: set[str], reviewed: str, waiting) -> None:
+async def journey(
+    stack, probe, statuses: Statuses, api: ControlsApi, paid: set[str], reviewed: str, waiting, programmes: Path
+) -> None:
     # -- The campaign: the seed's draw, the same three times ---------------------------------------------------
     paid_before = dt.datetime.now(dt.UTC)
+    # A preview leaves out claims already controlled: it is drawn before the campaign is opened.
+    preview = await by_operators(
+        stack,
+        programmes,
+        lambda ops, conn, found: ops.preview_selection(conn, PROGRAMME, SEED, paid_before, programmes=found),
+    )
     opened = await api.open_campaign("super-one", SEED, paid_before)
     campaign_id = opened["campaign_id"]
     answer = await api.backoffice.outcome(probe, stack, opened["command_id"])
@@ -170,8 +179,11 @@ async def journey(stack, probe, statuses: Statuses, api: ControlsApi, paid: set[
     assert set(selected) == expected and len(controls) == len(expected)
     assert selected[reviewed]["grounds"] == ["CONTROL_RISK_REVIEWED"]
     assert all(v["grounds"] == ["CONTROL_SAMPLED"] for c, v in selected.items() if c != reviewed)
-    preview, drawn_again, matches = await drawn_by_operators(stack, campaign_id, paid_before)
-    assert preview == drawn_again == set(selected) and matches
+    verified = await by_operators(
+        stack, programmes, lambda ops, conn, found: ops.verify_campaign(conn, campaign_id, programmes=found)
+    )
+    assert claim_ids(preview) == claim_ids(verified) == set(selected), (preview, verified)
+    assert field(verified, "matches") is True, verified
     told = await statuses.until(dict.fromkeys(expected, "under_control"))
     for claim_id in expected:
         [under] = of_status(told[claim_id], "under_control")
