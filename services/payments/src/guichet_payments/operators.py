@@ -1,5 +1,5 @@
 """What operators and finance read and decide on payments, for the console (`guichet status|trace|report|
-reconcile|set-aside`).
+reconcile|set-aside|controls`).
 
 This is the only module of guichet_payments the console imports (tools/console/tests/test_boundaries.py fails on
 any other): what it re-exports is the service's side of the operators' contract, so the service can reorganise
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from guichet_payments.bank_files.records import BankFileRecord
 from guichet_payments.bank_files.repository import bank_file, suspense_entries
+from guichet_payments.controls.reading import campaign, campaigns, preview_selection, verify_campaign
 from guichet_payments.history_repository import (
     attempts,
     beneficiaries,
@@ -50,12 +51,15 @@ __all__ = [
     "bank_file",  # finance import: payments' verdict on a file
     "beneficiaries",  # report
     "budget_figures",  # status, report
+    "campaign",  # controls show: a campaign, its selected claims and their outcomes
+    "campaigns",  # controls list
     "cancel_set_aside",  # set-aside cancel
     "control_of",  # trace: a claim's control, its grounds and outcome
     "erased_on",  # trace: "effacé le DATE" where a claim's bank data was erased
     "payment",  # trace
     "payment_delays",  # report
     "payments_by_status",  # report
+    "preview_selection",  # controls preview: a campaign's draw, nothing recorded
     "reconcile_database",  # reconcile: figures and checks from one snapshot
     "reconcile_with_rows",  # finance reconcile: the report and its export rows from one snapshot
     "reconciliation_text",  # reconcile, for a terminal
@@ -65,6 +69,7 @@ __all__ = [
     "reserved_per_day",  # report
     "stage_figures",  # status
     "suspense_entries",  # finance suspense
+    "verify_campaign",  # controls show --verify: a stored campaign drawn again from its seed
     "waitlist_entry",  # trace
     "waitlisted_count",  # report
 ]

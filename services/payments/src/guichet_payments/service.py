@@ -15,6 +15,7 @@ from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.outbox import OutboxMessage
 from guichet_common.privacy.keyring import Opener
 from guichet_payments import domain
+from guichet_payments.controls.model import RiskFacts
 from guichet_payments.domain import Payment, Waiting
 from guichet_payments.events import Announcer
 from guichet_payments.sealed_payees import development_fingerprint, development_opener, iban_fingerprint, payees
@@ -22,6 +23,15 @@ from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme
 
 log = structlog.get_logger()
+
+
+def risk_facts(approval: ClaimDecidedV1) -> RiskFacts:
+    return RiskFacts(
+        approval.claim_id,
+        tuple(approval.reviewed_reasons),
+        approval.approved_by_person,
+        tuple(approval.supplier_sirens),
+    )
 
 
 class UnknownProgramme(KeyError):
@@ -135,6 +145,8 @@ class PaymentsService:
         ]
         await uow.payments.add([payment for payment, _ in scheduled])
         await uow.payments.add_attempts([attempt for _, attempt in scheduled])
+        # Kept for post-payment controls' risk rules, which judge claims long after their approval.
+        await uow.controls.record_risk_facts([risk_facts(a) for a in approvals])
         messages = []
         for payment, _ in scheduled:
             log.info("payment_scheduled", claim_id=payment.claim_id, payment_id=payment.payment_id)

@@ -18,6 +18,8 @@ from guichet_payments.bank_files.reading import BankEntry
 from guichet_payments.bank_files.records import BankFileRecord, SuspenseEntry
 from guichet_payments.bank_files.repository import BankFilesRepository
 from guichet_payments.bank_files.suspense_repository import EntryDecision, HeldEntry, SuspenseRepository
+from guichet_payments.controls.model import Campaign, Control, PaidClaim, RiskFacts
+from guichet_payments.controls.repository import ControlsRepository
 from guichet_payments.domain import Attempt, Batch, EnvelopeFigures, Payment, Waiting
 from guichet_payments.privacy_repository import ErasedBatch, HeldRow, PrivacyRepository
 from guichet_payments.recovery.domain import RecoveryOrder
@@ -152,6 +154,19 @@ class Recovery(Protocol):
     async def outstanding(self, programme: str, due_before: dt.date, limit: int) -> list[RecoveryOrder]: ...
 
 
+class Controls(Protocol):
+    """Risk facts, control campaigns and each claim's control (`controls.repository`)."""
+
+    async def record_risk_facts(self, facts: Sequence[RiskFacts]) -> None: ...
+    async def population(
+        self, programme: str, paid_before: dt.datetime, opened_before: dt.datetime | None = None
+    ) -> list[PaidClaim]: ...
+    async def campaign(self, campaign_id: str) -> Campaign | None: ...
+    async def add_campaign(self, campaign: Campaign, controls: Sequence[Control]) -> None: ...
+    async def control(self, claim_id: str) -> Control | None: ...
+    async def record_outcome(self, control: Control) -> None: ...
+
+
 class PaymentsWork(UnitOfWork):
     """The unit of work payments' use cases take: the common one (inbox, publish, savepoints, set-aside) plus the
     service's repositories."""
@@ -163,6 +178,7 @@ class PaymentsWork(UnitOfWork):
     bank: BankFiles
     suspense: Suspense
     privacy: Privacy
+    controls: Controls
     recovery: Recovery
 
 
@@ -176,4 +192,5 @@ class PaymentsUnitOfWork(PostgresUnitOfWork, PaymentsWork):
         self.bank = BankFilesRepository(connection)
         self.suspense = SuspenseRepository(connection)
         self.privacy = PrivacyRepository(connection)
+        self.controls = ControlsRepository(connection)
         self.recovery = RecoveryRepository(connection)

@@ -31,6 +31,7 @@ from guichet_payments.domain import (
 from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme, load_programme
 
+from .controls_fakes import InMemoryControls
 from .privacy_fakes import InMemoryPrivacy
 from .recovery_fakes import InMemoryRecovery
 
@@ -358,6 +359,7 @@ class FakePaymentsUnitOfWork(FakeUnitOfWork, PaymentsWork):
         self.accounts: InMemoryBankAccounts = InMemoryBankAccounts(self.payments, self.waitlist)
         self.suspense: InMemorySuspense = InMemorySuspense(self.payments)
         self.privacy: InMemoryPrivacy = InMemoryPrivacy(self.payments, self.waitlist, self.erasures)
+        self.controls: InMemoryControls = InMemoryControls()
         self.recovery: InMemoryRecovery = InMemoryRecovery(self.budgets, self.held)
 
 

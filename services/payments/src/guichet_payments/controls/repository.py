@@ -72,7 +72,8 @@ class ControlsRepository:
         ]
         await self._conn.execute(
             "INSERT INTO claim_risk_facts (claim_id, reviewed_reasons, approved_by_person, supplier_sirens)"
-            " SELECT x.c, ARRAY(SELECT jsonb_array_elements_text(x.r)), x.p, ARRAY(SELECT jsonb_array_elements_text(x.s))"
+            " SELECT x.c, ARRAY(SELECT jsonb_array_elements_text(x.r)), x.p,"
+            " ARRAY(SELECT jsonb_array_elements_text(x.s))"
             " FROM jsonb_to_recordset($1::jsonb) AS x(c text, r jsonb, p boolean, s jsonb)"
             " ON CONFLICT (claim_id) DO NOTHING",
             json.dumps(rows),
@@ -150,4 +151,3 @@ class ControlsRepository:
             control.seconded_by,
             control.decided_at,
         )
-

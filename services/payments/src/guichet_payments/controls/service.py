@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from guichet_common.contracts.controls import ControlDecisionV1
+from guichet_common.contracts.status import ClaimStatus
 from guichet_common.operator_commands import CommandRefused, second_person_refusal
 from guichet_common.outbox import OutboxMessage
 from guichet_payments.controls.events import control_event
 from guichet_payments.controls.model import Campaign, Control
 from guichet_payments.controls.risk import check_risk_rules, risk_grounds
-from guichet_payments.controls.selection import as_decimal, select
+from guichet_payments.controls.selection import Selected, as_decimal, select
 from guichet_payments.events import Announcer
 from guichet_payments.unit_of_work import PaymentsWork
 from guichet_programme import Programme
@@ -55,6 +56,22 @@ class RecoveryIssuer(Protocol):
         source: str | None,
         now: dt.datetime,
     ) -> tuple[str, list[OutboxMessage]]: ...
+
+
+def control_of(selected: Selected, campaign: Campaign, reply_by: dt.date) -> Control:
+    claim = selected.claim
+    return Control(
+        claim_id=claim.claim_id,
+        campaign_id=campaign.campaign_id,
+        payment_id=claim.payment_id,
+        programme=campaign.programme,
+        siren=claim.siren,
+        paid_cents=claim.paid_cents,
+        grounds=selected.grounds,
+        reply_by=reply_by,
+        selected_at=campaign.opened_at,
+        source=claim.source,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,23 +113,25 @@ class ControlsService:
         )
         reply_by = now.astimezone(ZoneInfo(programme.timezone)).date() + dt.timedelta(days=settings.reply_days)
         campaign = Campaign(
-            campaign_id, programme.id, seed, percent, rules, paid_before, now, decision.decided_by, len(population),
-            len(chosen),
-        )  # fmt: skip
-        controls = [
-            Control(
-                s.claim.claim_id, campaign_id, s.claim.payment_id, programme.id, s.claim.siren, s.claim.paid_cents,
-                s.grounds, reply_by, now, source=s.claim.source,
-            )  # fmt: skip
-            for s in chosen
-        ]
+            campaign_id=campaign_id,
+            programme=programme.id,
+            seed=seed,
+            sampling_percent=percent,
+            risk_rules=rules,
+            paid_before=paid_before,
+            opened_at=now,
+            opened_by=decision.decided_by,
+            population=len(population),
+            selected=len(chosen),
+        )
+        controls = [control_of(s, campaign, reply_by) for s in chosen]
         await uow.controls.add_campaign(campaign, controls)
         log.info("control_campaign_opened", campaign_id=campaign_id, population=len(population), selected=len(chosen))
         messages: list[OutboxMessage] = []
         for control in controls:
             messages.append(self._status(control, "under_control", list(control.grounds), now))
             messages.append(control_event(self.topic_prefix, control, "selected", now))
-        return f"{len(chosen)} demande(s) sélectionnée(s) sur {len(population)}", messages
+        return f"{len(chosen)} selected of {len(population)}", messages
 
     async def record_outcome(self, uow: PaymentsWork, decision: ControlDecisionV1) -> tuple[str, list[OutboxMessage]]:
         """Close a control: `compliant` at once; `non_compliant` and `no_answer` (after the reply deadline, for the
@@ -172,12 +191,12 @@ class ControlsService:
             raise CommandRefused(f"montant indu invalide : entre 1 et {control.paid_cents} centimes (montant versé)")
         return decision.reason_code, amount
 
-    def _status(self, control: Control, status: str, reasons: list[str], now: dt.datetime) -> OutboxMessage:
+    def _status(self, control: Control, status: ClaimStatus, reasons: list[str], now: dt.datetime) -> OutboxMessage:
         return self.announce.status(
             claim_id=control.claim_id,
             programme=control.programme,
             siren=control.siren,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             now=now,
             reasons=reasons,
             payment_id=control.payment_id,
