@@ -80,9 +80,17 @@ async def service_figures(stack: Stack, service: str) -> ServiceFigures:
                 dead_letter_actions=await dead_letters.recorded_actions(conn, dlq_topics),
                 budgets=await payments.budget_figures(conn) if service == "payments" else (),
                 set_aside=await set_aside.held_counts(conn),
+                controls=await control_figures(conn) if service == "payments" else {},
             )
     except UNREACHABLE as error:
         return ServiceFigures(service, error=describe(error))
+
+
+async def control_figures(conn: asyncpg.Connection) -> Mapping[str, Mapping[str, object]]:
+    try:
+        return await payments.control_and_recovery_figures(conn)
+    except asyncpg.UndefinedTableError:  # payments started before its controls and recovery migrations
+        return {}
 
 
 @dataclass(frozen=True)

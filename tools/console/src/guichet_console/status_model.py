@@ -26,6 +26,8 @@ JSON keys::
     set_aside.<service>.<kind>    items its background jobs set aside and nobody released or cancelled yet
                                   (`guichet set-aside list`); {} when none, null when the service is unreachable
     set_aside_total               the sum of those (of the reachable services)
+    controls                      post-payment controls and recovery orders, all programmes, with `by_programme`:
+                                  the keys of `guichet report --json`'s `controls` (null when payments is unreachable)
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any
 
 from guichet_common.figures import BudgetFigures, StageFigures
 from guichet_console.dead_letters import DeadLetterAction
+from guichet_console.report_controls import controls_document
 
 PIPELINE = ("intake", "eligibility", "payments", "notifications")
 
@@ -49,6 +52,7 @@ class ServiceFigures:
     dead_letter_actions: Sequence[DeadLetterAction] = ()
     budgets: Sequence[BudgetFigures] = ()  # payments only
     set_aside: Mapping[str, int] = field(default_factory=dict)  # held items by kind
+    controls: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # payments only, by programme
     error: str | None = None
 
     @property
@@ -86,6 +90,11 @@ class PipelineStatus:
     def budgets(self) -> Sequence[BudgetFigures] | None:
         payments = self.services.get("payments")
         return payments.budgets if payments is not None and payments.reachable else None
+
+    @property
+    def controls(self) -> dict[str, Any] | None:
+        payments = self.services.get("payments")
+        return controls_document(payments.controls, None) if payments is not None and payments.reachable else None
 
     @property
     def emails_in_doubt(self) -> int | None:
@@ -168,6 +177,7 @@ def as_json(status: PipelineStatus) -> dict[str, Any]:
         "emails_in_doubt": status.emails_in_doubt,
         "set_aside": status.set_aside,
         "set_aside_total": status.set_aside_total,
+        "controls": status.controls,
     }
 
 

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from guichet_common.figures import BudgetFigures
 from guichet_common.safe_text import printable
+from guichet_console.report_controls import percent
 from guichet_console.status_model import PipelineStatus
 
 BAR_WIDTH = 30
@@ -28,6 +29,7 @@ def render(status: PipelineStatus) -> RenderableType:
         stages_table(status),
         topics_table(status),
         budgets_table(status),
+        controls_table(status),
         Text(_emails_line(status)),
         set_aside_text(status),
     )
@@ -87,6 +89,26 @@ def budgets_table(status: PipelineStatus) -> RenderableType:
             euros(budget.reserved_cents),
             euros(budget.available_cents),
             euros(budget.total_cents),
+        )
+    return table
+
+
+def controls_table(status: PipelineStatus) -> RenderableType:
+    controls = status.controls
+    if controls is None:
+        return Text("Controls and recovery: payments unreachable", style="red")
+    table = Table(title="Controls and recovery (`guichet recovery list`)", title_justify="left")
+    columns = ("programme", "controlled", "pending", "non-compliant", "ordered €", "recovered €", "outstanding €")
+    for column in (*columns, "in collection", "recovered"):
+        table.add_column(column, justify="left" if column == "programme" else "right")
+    for programme, figures in controls["by_programme"].items():
+        undue = figures["by_outcome"]["non_compliant"] + figures["by_outcome"]["no_answer"]
+        table.add_row(
+            Text(printable(programme, 64)),
+            *(str(n) for n in (figures["controlled"], figures["by_outcome"]["pending"], undue)),
+            *(euros(figures[key]) for key in ("ordered_cents", "recovered_cents", "outstanding_cents")),
+            str(figures["in_collection"]),
+            percent(figures["recovery_rate"]).replace(",", "."),
         )
     return table
 
