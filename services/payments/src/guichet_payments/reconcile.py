@@ -3,7 +3,9 @@ reserved, paid and batched, and whether it all adds up. Read-only; exit 0 when e
 2 on usage errors, 3 when the database cannot be read.
 
 Checks: (a) each SEPA file matches its batch row and its attempts (once a file is deleted with its claims' bank
-data, the row and the attempts), (b) the budget identity per programme, (c) nobody paid twice. SQL stays here (not
+data, the row and the attempts), (b) the budget identity per programme (reserved = held - recovered), (c) nobody
+paid twice, (d) controls and recovery: each order's repaid = its repayments, each order <= its payment, recovered
+<= ordered <= paid, and the envelope's recovered = the repayments given back to it. SQL stays here (not
 in the repository) so this tool can audit what the service wrote.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 
 import asyncpg
 
+from guichet_payments.recovery.figures import control_and_recovery_figures, recovery_problems
 from guichet_payments.sepa import control_sum_cents, transaction_count
 
 STATUSES = ("scheduled", "sent", "settled", "returned", "released")
@@ -61,7 +64,8 @@ class Report:
 
 async def fetch_budgets(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT programme, total_cents, reserved_cents, paid_cents, released_cents FROM budgets ORDER BY programme"
+        "SELECT programme, total_cents, reserved_cents, paid_cents, released_cents, recovered_cents FROM budgets"
+        " ORDER BY programme"
     )
 
 
@@ -144,23 +148,30 @@ def check_batch_file(batch: asyncpg.Record) -> list[str]:
 
 def check_budget(programme: dict[str, Any]) -> list[str]:
     total, reserved, paid = programme["total_cents"], programme["reserved_cents"], programme["paid_cents"]
-    available, by_status = programme["available_cents"], programme["payments"]
+    available, by_status, recovered = programme["available_cents"], programme["payments"], programme["recovered_cents"]
     held, settled = sum(by_status[s]["cents"] for s in RESERVING), by_status["settled"]["cents"]
     amounts = {"total": total, "reserved": reserved, "paid": paid, "available": available, "held": held}
+    amounts["recovered"] = recovered
     shown = {name: f"{euros(cents)} €" for name, cents in (amounts | {"settled": settled}).items()}
     problems: list[str] = []
     if reserved + available != total or available < 0 or reserved < 0:
         problems.append(f"reserved {shown['reserved']} + available {shown['available']} != total {shown['total']}")
-    if paid > reserved:
-        problems.append(f"paid {shown['paid']} exceeds reserved {shown['reserved']}")
-    if reserved != held:
-        problems.append(f"reserved {shown['reserved']} but payments {'/'.join(RESERVING)} sum to {shown['held']}")
+    # Recovered money given back to the envelope left the reservation while its payment stays settled.
+    if paid - recovered > reserved:
+        problems.append(f"paid {shown['paid']} - recovered {shown['recovered']} exceeds reserved {shown['reserved']}")
+    if reserved != held - recovered:
+        problems.append(
+            f"reserved {shown['reserved']} but payments {'/'.join(RESERVING)} sum to {shown['held']}"
+            f" less recovered {shown['recovered']}"
+        )
     if paid != settled:
         problems.append(f"paid {shown['paid']} but settled payments sum to {shown['settled']}")
     return [f"programme {programme['programme']}: {problem}" for problem in problems]
 
 
-def _programme_figures(budget: asyncpg.Record, totals: list[asyncpg.Record]) -> dict[str, Any]:
+def _programme_figures(
+    budget: asyncpg.Record, totals: list[asyncpg.Record], recovery: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     by_status = {s: {"count": 0, "cents": 0} for s in STATUSES}
     for row in totals:
         if row["programme"] == budget["programme"]:
@@ -168,7 +179,11 @@ def _programme_figures(budget: asyncpg.Record, totals: list[asyncpg.Record]) -> 
     available = budget["total_cents"] - budget["reserved_cents"]
     figures = dict(budget) | {"available_cents": available, "payments": by_status}
     figures["outstanding"] = by_status["sent"]  # sent, and neither settled nor returned yet
-    for key in ("total", "reserved", "paid", "released", "available"):
+    # Granted = paid + in flight (every payment not released); the envelope after recoveries is `available`.
+    figures["in_flight_cents"] = sum(by_status[s]["cents"] for s in ("scheduled", "sent", "returned"))
+    figures["granted_cents"] = by_status["settled"]["cents"] + figures["in_flight_cents"]
+    figures["recovery"] = recovery.get(budget["programme"], {})
+    for key in ("total", "reserved", "paid", "released", "available", "recovered", "in_flight", "granted"):
         figures[key] = euros(figures[f"{key}_cents"])
     for bucket in (*by_status.values(), figures["outstanding"]):
         bucket["euros"] = euros(bucket["cents"])
@@ -178,7 +193,8 @@ def _programme_figures(budget: asyncpg.Record, totals: list[asyncpg.Record]) -> 
 async def reconcile(conn: asyncpg.Connection) -> Report:
     """Every figure and check, from one snapshot (the caller's transaction)."""
     totals = await fetch_payment_totals(conn)
-    programmes = [_programme_figures(budget, totals) for budget in await fetch_budgets(conn)]
+    recovery = await control_and_recovery_figures(conn)
+    programmes = [_programme_figures(budget, totals, recovery) for budget in await fetch_budgets(conn)]
     batch_rows = await fetch_batches(conn)
     files = Check("batch files match their rows and attempts", [p for b in batch_rows for p in check_batch_file(b)])
     budget = Check("budget identity", [p for figures in programmes for p in check_budget(figures)])
@@ -195,7 +211,9 @@ async def reconcile(conn: asyncpg.Connection) -> Report:
         | {"control_sum": euros(b["control_sum_cents"])}
         for b in batch_rows
     ]
-    return Report(programmes, batches, [files, budget, once])
+    settled = {p["programme"]: p["payments"]["settled"]["cents"] for p in programmes}
+    recovered = Check("controls and recovery", await recovery_problems(conn, settled))
+    return Report(programmes, batches, [files, budget, once, recovered])
 
 
 def render_text(report: Report) -> str:
@@ -207,6 +225,13 @@ def render_text(report: Report) -> str:
         )
         counts = ", ".join(f"{s} {v['count']} ({v['euros']} €)" for s, v in p["payments"].items())
         lines.append(f"  payments: {counts}; outstanding {p['outstanding']['count']} ({p['outstanding']['euros']} €)")
+        if r := p["recovery"]:
+            lines.append(
+                f"  controls: {r['controlled']} ({', '.join(f'{k} {v}' for k, v in r['outcomes'].items())});"
+                f" recovery orders {r['orders']}: ordered {euros(r['ordered_cents'])} €, recovered"
+                f" {euros(r['recovered_cents'])} €, outstanding {euros(r['outstanding_cents'])} €, in collection"
+                f" {r['orders_by_state']['in_collection']}; envelope after recoveries {p['available']} €"
+            )
     for b in report.batches:
         lines.append(
             f"batch {b['batch_id']}: {b['transfer_count']} transfers, {b['control_sum']} €;"

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from guichet_payments.reconcile import reconcile
+from guichet_payments.reconcile import reconcile, render_text
 from guichet_payments.sepa import BatchFile, Debtor, Transfer, credit_transfer_xml
 
 pytestmark = pytest.mark.integration
@@ -195,7 +195,7 @@ async def test_the_command_exits_0_when_everything_agrees(
     document = json.loads(out)
     assert document["ok"] is True
     assert document["programmes"][0]["reserved"] == "2000.00"
-    assert [c["ok"] for c in document["checks"]] == [True, True, True]
+    assert [c["ok"] for c in document["checks"]] == [True, True, True, True]
 
 
 async def test_the_command_exits_1_and_says_what_disagrees(
@@ -208,3 +208,93 @@ async def test_the_command_exits_1_and_says_what_disagrees(
     assert "check budget identity: DISAGREES" in out
     assert f"programme {PROGRAMME}: paid 0.00 € but settled payments sum to 500.00 €" in out
     assert "check batch files match their rows and attempts: OK" in out
+
+
+async def seed_recovery(pool: asyncpg.Pool, folder: Path) -> None:
+    """The seed, then PAY-1 (settled, 500 €) controlled and ordered back 200 €, of which 100 € were repaid and given
+    back to the envelope: reserved 1 900 €, recovered 100 €."""
+    await seed(pool, folder)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO control_campaigns VALUES ('C-20210302-0000abcd', $1, 7, 5, '{}', $2, $2, 'sup', 1, 1)",
+            PROGRAMME,
+            AT,
+        )
+        await conn.execute(
+            "INSERT INTO controls (claim_id, campaign_id, payment_id, programme, siren, paid_cents, grounds, reply_by,"
+            " selected_at, outcome, reason_code, amount_undue_cents) VALUES ('CFN-1', 'C-20210302-0000abcd', 'PAY-1',"
+            " $1, '100000001', $2, '{CONTROL_SAMPLED}', '2021-04-01', $3, 'non_compliant', 'CONTROL_INVOICE_UNPAID',"
+            " 20000)",
+            PROGRAMME,
+            GRANT,
+            AT,
+        )
+        await conn.execute(
+            "INSERT INTO recovery_orders (order_id, claim_id, payment_id, programme, siren, reason_code, amount_cents,"
+            " repaid_cents, payment_reference, issued_on, due_on, state, issued_at, returns_to_envelope) VALUES"
+            " ('RO-000000000001', 'CFN-1', 'PAY-1', $1, '100000001', 'CONTROL_INVOICE_UNPAID', 20000, 10000,"
+            " 'RF41RO000000000001', '2021-03-02', '2021-04-01', 'outstanding', $2, true)",
+            PROGRAMME,
+            AT,
+        )
+        await conn.execute(
+            "INSERT INTO repayments VALUES ('e-1', 'RO-000000000001', 10000, '2021-03-10', $1, true)", AT
+        )
+        await conn.execute("UPDATE budgets SET reserved_cents = reserved_cents - 10000, recovered_cents = 10000")
+
+
+async def test_recovered_money_keeps_every_identity(payments_pool: asyncpg.Pool, tmp_path: Path) -> None:
+    await seed_recovery(payments_pool, tmp_path)
+    report = await report_of(payments_pool)
+    assert report.ok, problems(report)
+    [programme] = report.programmes
+    assert (programme["reserved"], programme["recovered"], programme["available"]) == ("1900.00", "100.00", "8100.00")
+    assert (programme["granted"], programme["in_flight"]) == ("2000.00", "1500.00")
+    recovery = programme["recovery"]
+    assert (recovery["controlled"], recovery["ordered_cents"], recovery["recovered_cents"]) == (1, 20000, 10000)
+    assert recovery["by_reason"]["CONTROL_INVOICE_UNPAID"]["recovery_rate"] == 0.5
+    assert "recovery orders 1: ordered 200.00 €, recovered 100.00 €" in render_text(report)
+
+
+RECOVERY_BREAKAGES = [
+    pytest.param(
+        "UPDATE recovery_orders SET repaid_cents = 15000",
+        "order RO-000000000001: repaid 15000 cents but its repayments sum to 10000",
+        id="order-repaid-not-its-repayments",
+    ),
+    pytest.param(
+        "UPDATE budgets SET recovered_cents = 0, reserved_cents = reserved_cents + 10000",
+        "envelope recovered 0 cents, but repayments given back to it sum to 10000",
+        id="envelope-recovered-not-its-repayments",
+    ),
+    pytest.param(
+        "UPDATE payments SET amount_cents = 15000 WHERE payment_id = 'PAY-1'",
+        "order RO-000000000001: orders 20000 cents, more than its payment's 15000",
+        id="order-above-its-payment",
+    ),
+    pytest.param(
+        "UPDATE budgets SET reserved_cents = reserved_cents + 10000",
+        "reserved 2000.00 € but payments scheduled/sent/settled/returned sum to 2000.00 € less recovered 100.00 €",
+        id="recovered-still-reserved",
+    ),
+]
+
+
+@pytest.mark.parametrize(("breakage", "named"), RECOVERY_BREAKAGES)
+async def test_each_broken_recovery_identity_is_named(
+    payments_pool: asyncpg.Pool, tmp_path: Path, breakage: str, named: str
+) -> None:
+    await seed_recovery(payments_pool, tmp_path)
+    await payments_pool.execute(breakage)
+    found = [p for ps in problems(await report_of(payments_pool)).values() for p in ps]
+    assert any(named in p for p in found), found
+
+
+async def test_the_command_exits_1_when_a_recovery_identity_breaks(
+    payments_pool: asyncpg.Pool, database_urls: dict[str, str], tmp_path: Path
+) -> None:
+    await seed_recovery(payments_pool, tmp_path)
+    await payments_pool.execute("UPDATE recovery_orders SET repaid_cents = 15000")
+    code, out = await run_cli(database_urls["payments"])
+    assert code == 1, out
+    assert "check controls and recovery: DISAGREES" in out
