@@ -22,6 +22,14 @@ from guichet_common.contracts.backoffice import (
     SepaFileV1,
 )
 from guichet_common.contracts.bank_details import TOPIC as BANK_DETAILS
+from guichet_common.contracts.controls import (
+    CONTROL_DECISIONS_TOPIC,
+    CONTROLS_TOPIC,
+    RECOVERY_ORDERS_TOPIC,
+    ControlDecisionV1,
+    ControlEventV1,
+    RecoveryOrderEventV1,
+)
 from guichet_common.contracts.internal import ELIGIBILITY_DECISIONS_TOPIC
 from guichet_common.contracts.payments import ISSUED_TOPIC, SETTLEMENTS_TOPIC
 from guichet_common.contracts.privacy import (
@@ -43,8 +51,11 @@ from guichet_payments import operators, status_repository
 from guichet_payments.bank_files.importer import BankFileImporter
 from guichet_payments.bank_files.inbound_folder import InboundFolder
 from guichet_payments.batching import Batcher
+from guichet_payments.controls.commands import ControlCommands
+from guichet_payments.controls.service import ControlsService
 from guichet_payments.erasure import ErasureFollower
 from guichet_payments.privacy_requests import PaymentsPrivacy
+from guichet_payments.recovery.service import RecoveryService
 from guichet_payments.sealed_payees import development_opener
 from guichet_payments.service import PaymentsService
 from guichet_payments.settings import PaymentsSettings
@@ -88,6 +99,9 @@ def register_handlers(wiring: Wiring) -> None:
         programmes=programmes, topic_prefix=settings.topic_prefix, opener=opener, fingerprint=master.fingerprint
     )
     settlements = SettlementService(payments)
+    recovery = RecoveryService(programmes, payments.announce, clock, payments)
+    control_decisions = ControlsService(programmes, recovery, clock, settings.topic_prefix)
+    controls = ControlCommands(control_decisions, settings.topic_prefix)
     handlers = Handlers(payments, settlements, ErasureFollower(opener, settings.topic_prefix, clock))
     copies = key_copies(opener, kinds=("bank",))
     batcher = Batcher(
@@ -145,6 +159,14 @@ def register_handlers(wiring: Wiring) -> None:
         description="Intake's erasures of bank data: pseudonymise the claim's payment rows, empty its batch's file",
         set_aside_kind=ERASURE_SET_ASIDE_KIND,  # intake owns the topic: what payments cannot read is set aside here
     )
+    wiring.subscribe(
+        CONTROL_DECISIONS_TOPIC,
+        ControlDecisionV1,
+        controls.apply,
+        description="People's control decisions (a campaign opened, an outcome): applied once, answered as outcomes",
+    )
+    wiring.publishes(CONTROLS_TOPIC, ControlEventV1, "Claims selected for a post-payment control, and the outcomes")
+    wiring.publishes(RECOVERY_ORDERS_TOPIC, RecoveryOrderEventV1, "Each step of a recovery order, issue to settlement")
     wiring.publishes(CLAIM_KEYS_TOPIC, ClaimKeysV1, "Each SEPA batch's key (owner payments), null once destroyed")
     wiring.publishes(PRIVACY_ERASED_TOPIC, PrivacyErasedV1, "Payments erased a claim's bank data (kind bank)")
     wiring.publishes(ACCESS_RESPONSES_TOPIC, AccessResponseV1, "What payments holds about a person's claims")
