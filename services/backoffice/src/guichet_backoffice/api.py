@@ -13,6 +13,8 @@ here, so no CSRF token is needed: a browser cannot attach a bearer token to a fo
     POST /api/v1/set-aside/{service}/{kind}/{item_id}/release|cancel   {"reason": "...", "assign_to": "..."}
                                                  (assign_to: a bank entry's release only, `<payment_id>:<attempt>`)
     POST /api/v1/decisions/{decision_id}/second|withdraw
+    POST /api/v1/controls/campaigns, /api/v1/controls/{claim_id}/outcome; GET /api/v1/controls,
+         /api/v1/recovery-orders                 controls and recovery orders (guichet_backoffice.controls_api)
 Answers: 200 with the decision ({"id", "state": "complete"|"pending"|"withdrawn", "command_id", ...}), 401 without
 a valid token, 403 when the role or four eyes refuse, 400/409 with {"error": "..."} otherwise.
 """
@@ -29,8 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from guichet_backoffice import accounts, audit, commands, read_model
+from guichet_backoffice import accounts, audit, commands, controls_api, read_model
 from guichet_backoffice.auth.roles import holds
+from guichet_backoffice.control_commands import audited
 from guichet_backoffice.dead_letter_json import dead_letter_json
 from guichet_backoffice.decision_repository import DecisionRepository
 from guichet_backoffice.four_eyes import Action, Decision, DecisionRefused, InvalidDecision
@@ -57,6 +60,8 @@ def decision_json(decision: Decision) -> dict[str, Any]:
         "requested_at": decision.requested_at.isoformat(),
         "seconded_by": decision.seconded_by,
         "command_id": str(decision.command_id) if decision.command_id else None,
+        # a control decision's terms: the campaign it opened (campaign_id, seed...) or the outcome it records
+        **(audited(decision.control) if decision.control else {}),
     }
 
 
@@ -180,5 +185,6 @@ def api(pool: PoolSlot, topic_prefix: str) -> Mount:
             Route("/dead-letters/{letter_id}/{verb}", endpoint(dead_letter), methods=["POST"]),
             Route("/set-aside/{service}/{kind}/{item_id}/{verb}", endpoint(set_aside), methods=["POST"]),
             Route("/decisions/{decision_id}/{verb}", endpoint(closing), methods=["POST"]),
+            *controls_api.routes(pool, topic_prefix, endpoint, actor),
         ],
     )

@@ -81,7 +81,9 @@ def outcome(
     if action is Action.CONTROL_NO_ANSWER:
         if reason_code not in (None, "", NO_ANSWER) or amount_undue_cents not in (None, paid_cents):
             raise InvalidDecision("Sans réponse, toute l'aide est à reverser, sous le motif CONTROL_NO_ANSWER.")
-        return ControlTerms(campaign_id=campaign, outcome="no_answer", reason_code=NO_ANSWER, amount_undue_cents=paid_cents)
+        return ControlTerms(
+            campaign_id=campaign, outcome="no_answer", reason_code=NO_ANSWER, amount_undue_cents=paid_cents
+        )
     if action is not Action.CONTROL_NON_COMPLIANT:
         raise InvalidDecision("Issue de contrôle inconnue.")
     if reason_code not in NON_COMPLIANCE_CODES:

@@ -49,9 +49,11 @@ class ControlsRepository:
             " reason_code, amount_undue_cents, recovery_order_id, decided_by, seconded_by, occurred_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_id) DO NOTHING",
             [
-                (c.event_id, c.claim_id, c.campaign_id, c.kind, list(c.grounds), c.reply_by, c.outcome)
-                + (c.reason_code, c.amount_undue_cents, c.recovery_order_id, c.decided_by, c.seconded_by)
-                + (c.occurred_at,)
+                (
+                    *(c.event_id, c.claim_id, c.campaign_id, c.kind, list(c.grounds), c.reply_by, c.outcome),
+                    *(c.reason_code, c.amount_undue_cents, c.recovery_order_id, c.decided_by, c.seconded_by),
+                    c.occurred_at,
+                )
                 for c in ordered
             ],
         )
@@ -63,8 +65,11 @@ class ControlsRepository:
         await self._conn.executemany(
             _OUTCOME,
             [
-                (*row, c.outcome, c.reason_code, c.amount_undue_cents, c.recovery_order_id, c.decided_by)
-                + (c.seconded_by, c.occurred_at)
+                (
+                    *row,
+                    *(c.outcome, c.reason_code, c.amount_undue_cents, c.recovery_order_id, c.decided_by),
+                    *(c.seconded_by, c.occurred_at),
+                )
                 for c, row in common
                 if c.kind == "outcome"
             ],
@@ -77,17 +82,21 @@ class ControlsRepository:
             " outstanding_cents, returned_to_envelope, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             " ON CONFLICT (event_id) DO NOTHING",
             [
-                (s.event_id, s.order_id, s.claim_id, s.step, s.reminder, s.repayment_cents, s.repaid_cents)
-                + (s.outstanding_cents, s.returned_to_envelope, s.occurred_at)
+                (
+                    *(s.event_id, s.order_id, s.claim_id, s.step, s.reminder, s.repayment_cents, s.repaid_cents),
+                    *(s.outstanding_cents, s.returned_to_envelope, s.occurred_at),
+                )
                 for s in ordered
             ],
         )
         await self._conn.executemany(
             _ORDER,
             [
-                (s.order_id, s.claim_id, s.programme, s.siren, s.payment_id, s.reason_code, s.amount_cents)
-                + (s.repaid_cents, s.outstanding_cents, s.issued_on, s.due_on, s.payment_reference)
-                + (s.reminder or 0, s.state, s.step, s.occurred_at)
+                (
+                    *(s.order_id, s.claim_id, s.programme, s.siren, s.payment_id, s.reason_code, s.amount_cents),
+                    *(s.repaid_cents, s.outstanding_cents, s.issued_on, s.due_on, s.payment_reference),
+                    *(s.reminder or 0, s.state, s.step, s.occurred_at),
+                )
                 for s in ordered
             ],
         )

@@ -2,8 +2,8 @@
 
 Topics the back-office owns (the facts published for it) dead-letter what does not fit, as every owner does. Topics
 another service owns (claims.status.v1, intake.claims-registered.v1, payments.issued.v1, payments.controls.v1,
-payments.recovery-orders.v1) and every `<topic>.dlq` are only read: a record that cannot be projected is set aside here (kind `unprojectable_record`), never written
-to the owner's dead letters.
+payments.recovery-orders.v1) and every `<topic>.dlq` are only read: a record that cannot be projected is set aside
+here (kind `unprojectable_record`), never written to the owner's dead letters.
 """
 
 from __future__ import annotations

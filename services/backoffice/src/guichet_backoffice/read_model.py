@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 
 import asyncpg
 
+from guichet_backoffice import controls_read_model
 from guichet_backoffice import read_repository as sql
 from guichet_backoffice.privacy_model import effaced_label
 from guichet_backoffice.read_views import (
@@ -131,13 +132,14 @@ async def claim_detail(conn: asyncpg.Connection, claim_id: str) -> ClaimDetail |
         await sql.attempts(conn, claim_id),
     )
     others = await sql.other_claims(conn, claim["siren"], claim_id) if claim["siren"] else []
+    controls, recovery = await controls_read_model.claim_story(conn, claim_id)
     return ClaimDetail(
         claim=ClaimView.of(claim),
         judgement=judgement_view(judgements[-1]) if judgements else None,
         judgements=tuple(judgement_view(j) for j in judgements),
         invoices=tuple(InvoiceView.of(i) for i in await sql.invoices(conn, claim_id)),
         other_claims=tuple(OtherClaim(o["claim_id"], o["programme"], o["status"], o["received_at"]) for o in others),
-        timeline=tuple(timeline(claim, statuses, judgements, emails, attempts)),
+        timeline=tuple(timeline(claim, statuses, judgements, emails, attempts, controls, recovery)),
         emails=tuple(EmailView.of(e) for e in emails),
         payments=tuple(payment_view(p) for p in await sql.payments(conn, claim_id=claim_id)),
         erased={kind: effaced_label(e.erased_at) for (_, kind), e in (await erasures.of([claim_id])).items()},

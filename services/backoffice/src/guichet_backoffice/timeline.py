@@ -20,6 +20,10 @@ STATUS_SERVICES = {
     "payment_sent": "payments",
     "paid": "payments",
     "payment_returned": "payments",
+    "under_control": "payments",
+    "control_closed": "payments",
+    "recovery_ordered": "payments",
+    "recovered": "payments",
 }
 STATUS_TITLES = {
     "received": "Reçue par intake",
@@ -32,6 +36,22 @@ STATUS_TITLES = {
     "payment_sent": "Paiement envoyé à la banque",
     "paid": "Paiement réglé",
     "payment_returned": "Paiement revenu",
+    "under_control": "Sélectionnée pour un contrôle",
+    "control_closed": "Contrôle clos : conforme",
+    "recovery_ordered": "Reversement ordonné",
+    "recovered": "Aide reversée",
+}
+OUTCOME_TITLES = {
+    "compliant": "Contrôle conclu : conforme",
+    "non_compliant": "Contrôle conclu : non conforme",
+    "no_answer": "Contrôle conclu : sans réponse dans le délai",
+}
+RECOVERY_TITLES = {
+    "issued": "Ordre de reversement émis",
+    "reminded": "Relance de l'ordre de reversement",
+    "repayment": "Remboursement reçu",
+    "settled": "Ordre de reversement soldé",
+    "passed_to_collection": "Ordre de reversement transmis au recouvrement",
 }
 JUDGEMENT_TITLES = {
     "approved": "Décision : accordée",
@@ -52,7 +72,7 @@ class TimelineEvent:
     service: str
     title: str
     details: tuple[str, ...] = ()
-    kind: str = "status"  # status | registration | judgement | email | payment
+    kind: str = "status"  # status | registration | judgement | email | payment | control | recovery
     status: str | None = None
 
 
@@ -66,6 +86,8 @@ def timeline(
     judgements: Iterable[Row],
     emails: Iterable[Row],
     attempts: Iterable[Row],
+    controls: Iterable[Row] = (),
+    recovery: Iterable[Row] = (),
 ) -> list[TimelineEvent]:
     events = []
     if claim["registered"] and claim["received_at"] is not None:
@@ -90,7 +112,35 @@ def timeline(
         )
         title = f"Tentative de paiement n° {a['attempt']} transmise à la banque"
         events.append(TimelineEvent(a["issued_at"], "payments", title, details, "payment"))
+    events += [_control(c) for c in controls] + [_recovery(r) for r in recovery]
     return sorted(events, key=lambda e: e.at)
+
+
+def _control(c: Row) -> TimelineEvent:
+    if c["kind"] == "selected":
+        details = tuple(f"Motif de sélection : {code}" for code in c["grounds"] or ())
+        details += (f"Campagne {c['campaign_id']}",)
+        details += (f"Justificatifs attendus au plus tard le {c['reply_by']:%d/%m/%Y}",) if c["reply_by"] else ()
+        return TimelineEvent(c["occurred_at"], "payments", "Sélectionnée pour un contrôle", details, "control")
+    details = (f"Motif : {c['reason_code']}",) if c["reason_code"] else ()
+    if c["amount_undue_cents"]:
+        details += (f"Montant à reverser : {_euros(c['amount_undue_cents'])}",)
+    if c["decided_by"]:
+        seconded = f", approuvée par {c['seconded_by']}" if c["seconded_by"] else ""
+        details += (f"Décidée par {c['decided_by']}{seconded}",)
+    title = OUTCOME_TITLES.get(c["outcome"], "Contrôle conclu")
+    return TimelineEvent(c["occurred_at"], "payments", title, details, "control", c["outcome"])
+
+
+def _recovery(r: Row) -> TimelineEvent:
+    details = (f"Ordre {r['order_id']}",)
+    if r["reminder"]:
+        details += (f"Relance n° {r['reminder']}",)
+    if r["repayment_cents"]:
+        details += (f"Remboursement : {_euros(r['repayment_cents'])}",)
+    details += (f"Déjà reversé : {_euros(r['repaid_cents'])}", f"Reste dû : {_euros(r['outstanding_cents'])}")
+    title = RECOVERY_TITLES.get(r["step"], f"Reversement : {r['step']}")
+    return TimelineEvent(r["occurred_at"], "payments", title, details, "recovery", r["step"])
 
 
 def _judgement(j: Row) -> TimelineEvent:

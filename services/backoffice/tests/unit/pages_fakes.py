@@ -255,3 +255,73 @@ def client(routes: list[Any]) -> TestClient:
     app.state.pool = FakePool()
     app.add_middleware(SignedInAs)
     return TestClient(app, follow_redirects=False)
+
+
+UNDER_CONTROL = {
+    "claim_id": "C-1",
+    "campaign_id": "C-20261203-0a1b2c3d",
+    "programme": "aide-numerique",
+    "siren": "123456789",
+    "company_name": "Boulangerie Martin",
+    "payment_id": "P-1",
+    "paid_cents": 150000,
+    "grounds": ["CONTROL_SAMPLED"],
+    "reply_by": dt.date(2026, 12, 31),
+    "selected_at": NOW,
+    "outcome": None,
+    "reason_code": None,
+    "amount_undue_cents": None,
+}
+RECOVERY_ORDER = {
+    "order_id": "RO-000000000001",
+    "claim_id": "C-2",
+    "programme": "aide-numerique",
+    "reason_code": "CONTROL_INVOICE_UNPAID",
+    "amount_cents": 60000,
+    "repaid_cents": 10000,
+    "outstanding_cents": 50000,
+    "issued_on": dt.date(2026, 11, 1),
+    "due_on": dt.date(2026, 12, 1),
+    "payment_reference": "RF18539007547034",
+    "reminders": 1,
+    "state": "outstanding",
+}
+
+
+class FakeControlsReadModel:
+    """controls_read_model's functions, answering one claim under control and one order."""
+
+    async def campaigns(self, conn: Any, limit: int = 100) -> list[Any]:
+        return [
+            {
+                "campaign_id": UNDER_CONTROL["campaign_id"],
+                "programme": "aide-numerique",
+                "seed": 42,
+                "opened_by": "sam",
+                "opened_at": NOW,
+                "selected": 1,
+                "decided": 0,
+                "compliant": 0,
+            }
+        ]
+
+    async def controls(self, conn: Any, **filters: Any) -> list[Any]:
+        return [UNDER_CONTROL]
+
+    async def recovery_orders(self, conn: Any, **filters: Any) -> list[Any]:
+        return [RECOVERY_ORDER]
+
+    async def figures(self, conn: Any, programme: str | None = None) -> Any:
+        from guichet_backoffice.controls_read_model import ControlFigures
+
+        return ControlFigures(2, {"compliant": 1, "none": 1}, 60000, 10000, 50000, 0, {"CONTROL_INVOICE_UNPAID": 1 / 6})
+
+
+class FakeDecisions:
+    """DecisionRepository for the Controls page: nothing pending."""
+
+    def __init__(self, conn: Any) -> None:
+        pass
+
+    async def pending(self, limit: int = 500) -> list[Any]:
+        return []

@@ -24,6 +24,8 @@ OPENS = {
     "/lots-sepa/B-1/fichier": {"finance"},
     "/liste-d-attente": {"finance", "supervisor", "auditor"},
     "/budget": {"finance", "supervisor", "auditor"},
+    "/controles": {"caseworker", "supervisor", "auditor"},
+    "/reversements": {"caseworker", "supervisor", "finance", "auditor"},
 }
 
 

@@ -23,6 +23,9 @@ PAGES = {
     "/lots-sepa": "finance",
     "/liste-d-attente": "finance",
     "/budget": "finance",
+    "/controles": "supervisor",
+    "/controles?issue=none": "caseworker",
+    "/reversements": "finance",
 }
 FIELDS = ("input", "select", "textarea")
 UNLABELLED_INPUTS = ("hidden", "submit", "button", "reset")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from guichet_backoffice.web import pages_dashboard, pages_finance, pages_operations, pages_review
+from guichet_backoffice.web import pages_controls, pages_dashboard, pages_finance, pages_operations, pages_review
 
 
 def routes() -> list[BaseRoute]:
@@ -19,4 +19,5 @@ def routes() -> list[BaseRoute]:
         *pages_operations.routes(),
         *pages_dashboard.routes(),
         *pages_finance.routes(),
+        *pages_controls.routes(),
     ]

@@ -46,6 +46,9 @@ ENVELOPE = frozenset({FINANCE, SUPERVISOR, AUDITOR})
 EVERYONE = frozenset(ROLES)
 DECIDES_CLAIMS = frozenset({CASEWORKER, SUPERVISOR})
 DECIDES_OPERATIONS = frozenset({SUPERVISOR})
+# Controls: caseworkers record outcomes, supervisors open campaigns and second; recovery orders are money too.
+CONTROLS = REVIEW
+RECOVERY = frozenset({CASEWORKER, FINANCE, AUDITOR})
 # A pain.001 holds every beneficiary's name and IBAN: finance downloads it, an auditor sees that it exists.
 DOWNLOADS_FILES = frozenset({FINANCE})
 
@@ -70,6 +73,8 @@ PAGES = (
     Page("/lots-sepa", "Lots SEPA", MONEY),
     Page("/liste-d-attente", "Liste d'attente", ENVELOPE),
     Page("/budget", "Budget", ENVELOPE),
+    Page("/controles", "Contrôles", CONTROLS),
+    Page("/reversements", "Ordres de reversement", RECOVERY),
     Page("/audit", "Journal d'audit", frozenset({AUDITOR, ADMIN})),
     Page("/comptes", "Comptes", frozenset({ADMIN})),
     Page("/jeton", "Jeton d'API", EVERYONE),

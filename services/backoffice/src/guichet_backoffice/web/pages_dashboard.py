@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from guichet_backoffice import read_model
+from guichet_backoffice import controls_read_model, read_model
 from guichet_backoffice.web.pages_common import EVERYONE, connection, guarded, render
 from guichet_backoffice.web.pages_format import PAYMENT_STATUSES, euros, status_label
 from guichet_backoffice.web.pages_svg import bar_list, stacked_bar
@@ -23,6 +23,7 @@ async def dashboard(request: Request) -> Response:
     programme = request.query_params.get("programme", "").strip()[:64] or None
     async with connection(request) as conn:
         figures = await read_model.dashboard(conn, programme=programme)
+        controls = await controls_read_model.figures(conn, programme=programme)
     charts = {
         "eligibility": bar_list(
             [(status_label(state), n) for state, n in figures.eligibility.items()],
@@ -53,6 +54,7 @@ async def dashboard(request: Request) -> Response:
     }
     context = {
         "figures": figures,
+        "controls": controls,
         "charts": charts,
         "programme": programme,
         "refresh_seconds": REFRESH_SECONDS,

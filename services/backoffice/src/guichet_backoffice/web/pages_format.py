@@ -34,7 +34,18 @@ CLAIM_STATUSES = {
     "payment_returned": "paiement revenu",
     "payment_failed": "paiement en échec",
     "cancelled": "annulée",
+    "under_control": "sous contrôle",
+    "control_closed": "contrôle clos, conforme",
+    "recovery_ordered": "reversement ordonné",
+    "recovered": "aide reversée",
 }
+CONTROL_OUTCOMES = {
+    "none": "sans issue",
+    "compliant": "conforme",
+    "non_compliant": "non conforme",
+    "no_answer": "sans réponse",
+}
+RECOVERY_STATES = {"outstanding": "à reverser", "settled": "soldé", "in_collection": "transmis au recouvrement"}
 PAYMENT_STATUSES = {
     "scheduled": "programmé",
     "sent": "envoyé",
@@ -89,6 +100,15 @@ TONES = {
     "waiting": "wait",
     "replayed": "ok",
     "discarded": "bad",
+    "under_control": "wait",
+    "control_closed": "ok",
+    "recovery_ordered": "bad",
+    "recovered": "ok",
+    "compliant": "ok",
+    "non_compliant": "bad",
+    "no_answer": "bad",
+    "outstanding": "wait",
+    "in_collection": "bad",
 }
 
 
