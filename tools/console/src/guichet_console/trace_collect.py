@@ -35,7 +35,7 @@ class ClaimHistory:
     claim_id: str
     intake: dict[str, Any] = field(default_factory=dict)  # registration, refusals
     eligibility: dict[str, Any] | None = None
-    payments: dict[str, Any] = field(default_factory=dict)  # payment, attempts, waitlist
+    payments: dict[str, Any] = field(default_factory=dict)  # payment, attempts, waitlist, control, recovery
     emails: list[dict[str, Any]] = field(default_factory=list)
     erasures: dict[str, list[Erasure]] = field(default_factory=dict)  # service -> what it erased of the claim
     unreachable: dict[str, str] = field(default_factory=dict)  # service -> why
@@ -69,6 +69,8 @@ async def _payments(conn: asyncpg.Connection, history: ClaimHistory) -> None:
         "payment": payment,
         "attempts": await payments.attempts(conn, payment["payment_id"]) if payment else [],
         "waitlist": await payments.waitlist_entry(conn, history.claim_id),
+        "control": await payments.control_of(conn, history.claim_id),
+        "recovery": await payments.recovery_order(conn, claim_id=history.claim_id),
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from guichet_common.logging import mask_text
 from guichet_console.report_format import euros, paris
 from guichet_console.trace_collect import ClaimHistory
+from guichet_console.trace_controls import control_events
 from guichet_console.trace_privacy import erased_on, erasure_events, without_sealed
 from guichet_eligibility.operators import explain
 
@@ -63,6 +64,7 @@ def timeline(history: ClaimHistory) -> list[TraceEvent]:
         *_intake(history),
         *_eligibility(history),
         *_payments(history),
+        *control_events(history),
         *_emails(history),
         *erasure_events(history),
     ]
