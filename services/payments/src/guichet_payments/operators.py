@@ -30,6 +30,7 @@ from guichet_payments.reconcile import Report as ReconciliationReport
 from guichet_payments.reconcile import render_text as reconciliation_text
 from guichet_payments.reconcile import run as reconcile_database
 from guichet_payments.reconcile_rows import BatchRow, PaymentRow, ReconciliationRows, reconcile_with_rows
+from guichet_payments.recovery.figures import control_and_recovery_figures
 from guichet_payments.recovery_history import ORDER_STATES as RECOVERY_ORDER_STATES
 from guichet_payments.recovery_history import control_of, recovery_order, recovery_orders
 from guichet_payments.set_aside_repository import KINDS as SET_ASIDE_KINDS
@@ -54,6 +55,7 @@ __all__ = [
     "campaign",  # controls show: a campaign, its selected claims and their outcomes
     "campaigns",  # controls list
     "cancel_set_aside",  # set-aside cancel
+    "control_and_recovery_figures",  # report, status: controls and recovery per programme
     "control_of",  # trace: a claim's control, its grounds and outcome
     "erased_on",  # trace: "effacé le DATE" where a claim's bank data was erased
     "payment",  # trace
