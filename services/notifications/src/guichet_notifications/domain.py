@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from guichet_common.safe_text import printable
+from guichet_notifications import control_letters
+from guichet_notifications.wording import euros, reason_lines
 
 # The sentence for each reason code comes from the published catalogue (guichet_common.contracts.reason_codes),
 # which the edge hands to `compose`: one source for the e-mails, the gateway's API and docs/reason-codes.md.
-_UNKNOWN_REASON = "Une condition du dispositif n'est pas remplie."
+__all__ = ["euros", "reason_lines"]  # the wording helpers, long imported from here
 
 # Who signs an e-mail about a programme we do not run: the applicant's own text for it is never repeated back, in
 # a subject least of all, since a subject sent from the official address is the first line of a phishing mail.
@@ -34,13 +37,15 @@ class Contact:
 
 @dataclass(frozen=True)
 class OwedEmail:
-    """One e-mail a status change earns the applicant: at most one per claim and kind, ever."""
+    """One e-mail a status change (or a control's or recovery order's step) earns the applicant: at most one per
+    claim and kind, ever."""
 
     claim_id: str
-    kind: str  # the claim status it announces
+    kind: str  # the claim status it announces, or a control or recovery kind (control_letters)
     programme: str
     reasons: tuple[str, ...] = ()
     amount_cents: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)  # what else the letter repeats (dates, reference...)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class DueEmail:
     email: str
     full_name: str
     iban_last4: str | None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,16 +80,7 @@ class Occasion:
     reasons: tuple[str, ...] = ()
     amount_cents: int | None = None
     iban_last4: str | None = None
-
-
-def euros(cents: int) -> str:
-    whole, rest = divmod(cents, 100)
-    return f"{whole:,}".replace(",", "\u202f") + (f",{rest:02d}" if rest else "") + " €"
-
-
-def reason_lines(codes: tuple[str, ...], sentences: Mapping[str, str]) -> str:
-    """One line per code, in `sentences` words; a code without a sentence gets a general one, never the code."""
-    return "\n".join(f"- {sentences.get(code, _UNKNOWN_REASON)}" for code in codes)
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 def is_reference(claim_id: str) -> bool:
@@ -99,7 +96,10 @@ def compose(o: Occasion, sentences: Mapping[str, str]) -> Letter:
         if is_reference(o.claim_id)
         else "Votre demande ne portait pas de référence lisible."
     )
-    subject, middle = _CONTENT[o.kind](o, sentences)
+    content = _CONTENT.get(o.kind) or control_letters.content(o.kind)
+    if content is None:
+        raise ValueError(f"no e-mail text for {printable(o.kind, 40)!r}")
+    subject, middle = content(o, sentences)
     body = f"Bonjour {printable(o.full_name, 200)},\n\n{middle}\n\n{ref}\n\nL'équipe {o.programme_name}\n"
     return Letter(subject=f"{o.programme_name} – {subject}", body=body)
 
@@ -139,12 +139,17 @@ _CONTENT: dict[str, Callable[[Occasion, Mapping[str, str]], tuple[str, str]]] = 
         "pour que nous puissions vous payer.",
     ),
 }
-KINDS = frozenset(_CONTENT)
+KINDS = frozenset(_CONTENT)  # the statuses that can mail someone (NOTIFICATIONS_EMAIL_STATUSES picks among them)
+
+
+def is_kind(kind: str) -> bool:
+    """An e-mail this service can write: a status of KINDS, or a control's or recovery order's step."""
+    return kind in KINDS or control_letters.content(kind) is not None
 
 
 def message_id(claim_id: str, kind: str, domain: str, email_id: int) -> str:
     """Stable per (claim, kind): a mail system that sees it twice can tell it is the same message. A claim_id that
     is not a reference is replaced by the e-mail's own number (a dot: no reference has one, so no clash)."""
-    if kind not in KINDS:
+    if not is_kind(kind):
         raise ValueError(f"no e-mail text for status {printable(kind, 40)!r}")
     return f"<{claim_id if is_reference(claim_id) else f'email.{email_id}'}.{kind}@{domain}>"

@@ -36,7 +36,7 @@ def build(
     email: domain.DueEmail, names: Mapping[str, str], *, mail_from: str, message_id_domain: str
 ) -> tuple[EmailMessage, str]:
     """The message for one e-mail taken for sending, and its Message-ID."""
-    if email.kind not in domain.KINDS:
+    if not domain.is_kind(email.kind):
         raise UnsendableEmail("no e-mail text for this status")
     letter = domain.compose(
         domain.Occasion(
@@ -47,6 +47,7 @@ def build(
             reasons=email.reasons,
             amount_cents=email.amount_cents,
             iban_last4=email.iban_last4 if email.iban_last4 and email.iban_last4.isalnum() else None,
+            details=email.details,
         ),
         french_sentences(),
     )

@@ -13,6 +13,7 @@ import orjson
 from guichet_common.clock import Clock
 from guichet_common.contracts import ApplicantContactV1, ClaimStatusV1
 from guichet_common.contracts.backoffice import EMAILS_TOPIC, CommandOutcomeV1, EmailV1, OperatorCommandV1, SetAsideV1
+from guichet_common.contracts.controls import ControlEventV1, RecoveryOrderEventV1
 from guichet_common.contracts.internal import APPLICANT_CONTACTS_TOPIC
 from guichet_common.contracts.privacy import (
     ACCESS_RESPONSES_TOPIC,
@@ -32,9 +33,10 @@ from guichet_common.privacy.keyring import Opener
 from guichet_common.records import InboundRecord
 from guichet_common.runtime import Wiring
 from guichet_common.safe_text import has_unsafe_characters
-from guichet_common.topics import COMMAND_OUTCOMES, OPERATOR_COMMANDS, SET_ASIDE_ITEMS
+from guichet_common.topics import COMMAND_OUTCOMES, CONTROLS, OPERATOR_COMMANDS, RECOVERY_ORDERS, SET_ASIDE_ITEMS
 from guichet_common.unit_of_work import announcing
 from guichet_notifications import erasure, operators, service, status_repository
+from guichet_notifications.control_notices import control_emails, recovery_emails
 from guichet_notifications.domain import KINDS, Contact, OwedEmail
 from guichet_notifications.privacy_requests import NotificationsPrivacy
 from guichet_notifications.retention import RetentionPeriods, StatusChange
@@ -135,6 +137,18 @@ class NotificationsHandlers:
         await service.owe_emails(uow, owed_emails(statuses))
         return []
 
+    async def apply_controls(
+        self, uow: AbstractNotificationsUnitOfWork, events: Sequence[ControlEventV1]
+    ) -> list[Published]:
+        await service.owe_emails(uow, control_emails(events))
+        return []
+
+    async def apply_recovery_orders(
+        self, uow: AbstractNotificationsUnitOfWork, events: Sequence[RecoveryOrderEventV1]
+    ) -> list[Published]:
+        await service.owe_emails(uow, recovery_emails(events))
+        return []
+
 
 def owed_emails(statuses: Sequence[ClaimStatusV1 | SeenStatus]) -> list[OwedEmail]:
     """The e-mails the statuses that mail someone earn (those were checked whole: `ClaimStatusV1`)."""
@@ -202,6 +216,7 @@ def register_handlers(wiring: Wiring) -> None:
         event_id=None,  # idempotent by content: the clock keeps the latest status, an e-mail is owed once ever
         description="Status changes: the retention clock follows them all; some owe the applicant a mail",
     )
+    subscribe_controls(wiring, handlers)
     privacy = NotificationsPrivacy(opener, settings.topic_prefix)
     accept_commands(wiring, privacy)
     wiring.publishes(EMAILS_TOPIC, EmailV1, "Each e-mail sent or given up on, for the back-office (recipient sealed)")
@@ -217,6 +232,25 @@ def register_handlers(wiring: Wiring) -> None:
     smtp = SmtpSettings(settings.smtp_host, settings.smtp_port, settings.mail_from)
     sender = EmailSender(wiring.pool, smtp, names, topic_prefix=settings.topic_prefix, master=master)
     wiring.run_in_background(sender.run)
+
+
+def subscribe_controls(wiring: Wiring, handlers: NotificationsHandlers) -> None:
+    """Post-payment controls and recovery orders, from payments: the firm hears of each step (one e-mail per claim
+    and kind, ever: idempotent by content, so no inbox rows). Notifications owns both topics' dead letters."""
+    wiring.subscribe(
+        CONTROLS.name,
+        ControlEventV1,
+        handlers.apply_controls,
+        event_id=None,
+        description="Claims selected for a post-payment control, and their outcomes: the firm is told",
+    )
+    wiring.subscribe(
+        RECOVERY_ORDERS.name,
+        RecoveryOrderEventV1,
+        handlers.apply_recovery_orders,
+        event_id=None,
+        description="Each step of a recovery order (issued, reminded, collection, settled): the firm is told",
+    )
 
 
 def accept_commands(wiring: Wiring, privacy: NotificationsPrivacy) -> None:

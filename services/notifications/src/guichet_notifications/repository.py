@@ -71,8 +71,8 @@ class EmailsRepository:
         if not emails:
             return set()
         rows = await self._conn.fetch(
-            "INSERT INTO emails (claim_id, kind, programme, reasons, amount_cents)"
-            " SELECT e.claim_id, e.kind, e.programme, r.reasons, e.amount_cents"
+            "INSERT INTO emails (claim_id, kind, programme, reasons, amount_cents, details)"
+            " SELECT e.claim_id, e.kind, e.programme, r.reasons, e.amount_cents, $7::jsonb -> e.position"
             " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])"
             "      AS e (claim_id, kind, programme, position, amount_cents)"
             " JOIN LATERAL (SELECT coalesce(array_agg(reason), '{}') AS reasons"
@@ -84,6 +84,7 @@ class EmailsRepository:
             list(range(len(emails))),
             [e.amount_cents for e in emails],
             [list(e.reasons) for e in emails],  # arrays of different lengths cannot be unnested, a JSON list can
+            [dict(e.details) for e in emails],
         )
         return {(row["claim_id"], row["kind"]) for row in rows}
 
@@ -97,7 +98,7 @@ class EmailsRepository:
             " UPDATE emails e SET state = 'sending', attempts = e.attempts + 1"
             " FROM due, contacts c WHERE e.claim_id = due.claim_id AND e.kind = due.kind AND c.claim_id = e.claim_id"
             " RETURNING e.id, e.claim_id, e.kind, e.programme, e.reasons, e.amount_cents, e.attempts,"
-            " c.email, c.full_name, c.iban_last4",
+            " c.email, c.full_name, c.iban_last4, e.details",
             limit,
         )
         return [
@@ -112,6 +113,7 @@ class EmailsRepository:
                 email=row["email"],
                 full_name=row["full_name"],
                 iban_last4=row["iban_last4"],
+                details=dict(row["details"] or {}),  # the pool decodes jsonb
             )
             for row in rows
         ]
@@ -153,8 +155,9 @@ class EmailsRepository:
 
     async def held(self, claim_ids: Iterable[str]) -> list[dict[str, Any]]:
         rows = await self._conn.fetch(
-            "SELECT id, claim_id, kind, programme, reasons, amount_cents, state, attempts, last_error, message_id,"
-            " created_at, sent_at FROM emails WHERE claim_id = ANY($1::text[]) ORDER BY claim_id, created_at, kind",
+            "SELECT id, claim_id, kind, programme, reasons, amount_cents, details, state, attempts, last_error,"
+            " message_id, created_at, sent_at FROM emails WHERE claim_id = ANY($1::text[])"
+            " ORDER BY claim_id, created_at, kind",
             sorted(set(claim_ids)),
         )
         return [dict(row) for row in rows]

@@ -12,11 +12,11 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-# A claim's last word: nothing more will happen to it. Later issues may add more (plan point 3).
-FINAL_STATUSES = frozenset({"refused", "rejected", "paid"})
-# A control that ends after the payment gives the data back to the retention clock the payment started.
-CLOSED_AFTER_FINAL = frozenset({"control_closed", "recovered"})
-SETTLED_STATUSES = FINAL_STATUSES | CLOSED_AFTER_FINAL
+# A claim's last word: nothing more will happen to it. A post-payment control reopens a paid claim
+# (`under_control`, then `recovery_ordered` while money is owed back: not final, its data stays); its close
+# (`control_closed`) or the order's repayment (`recovered`) is the claim's last word again and restarts the clock.
+FINAL_STATUSES = frozenset({"refused", "rejected", "paid", "control_closed", "recovered"})
+SETTLED_STATUSES = FINAL_STATUSES
 PAID = "paid"
 
 # Why an erasure asked for now is refused: the code first (the console prints it), then French words.
@@ -28,6 +28,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "under_control": (
         "ERASURE_REFUSED_UNDER_CONTROL",
         "la demande fait l'objet d'un contrôle : ses données restent nécessaires au contrôle",
+    ),
+    "recovery": (
+        "ERASURE_REFUSED_UNDER_CONTROL",
+        "un ordre de reversement de l'aide est en cours : ses données restent nécessaires au recouvrement",
     ),
     "payment": (
         "ERASURE_REFUSED_PAYMENT_IN_PROGRESS",
@@ -41,7 +45,7 @@ REFUSALS: dict[str, tuple[str, str]] = {
 _REFUSAL_OF_STATUS = {
     "under_review": "under_review",
     "under_control": "under_control",
-    "recovery_ordered": "under_control",
+    "recovery_ordered": "recovery",
     "approved": "payment",
     "waitlisted": "payment",
     "payment_scheduled": "payment",

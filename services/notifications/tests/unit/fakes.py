@@ -118,6 +118,7 @@ class InMemoryEmails:
                     email=contact.email,
                     full_name=contact.full_name,
                     iban_last4=contact.iban_last4,
+                    details=row.owed.details,
                 )
             )
         return due

@@ -99,6 +99,7 @@ def test_a_payment_after_an_appeal_restarts_the_clock() -> None:
         ("rejected", None),
         ("paid", None),
         ("control_closed", None),  # a control closed after the payment: settled again
+        ("recovered", None),  # a recovery order repaid in full
     ],
 )
 def test_an_erasure_is_granted_only_for_a_settled_claim(status: str, code: str | None) -> None:
@@ -111,3 +112,24 @@ def test_an_erasure_is_granted_only_for_a_settled_claim(status: str, code: str |
 def test_an_erasure_of_a_claim_never_seen_is_refused_as_not_final() -> None:
     decision = decide_erasure("C-9", None)
     assert decision.code == "ERASURE_REFUSED_NOT_FINAL" and "aucun statut" in decision.detail
+
+
+def test_a_control_keeps_the_data_until_it_closes_then_the_clock_counts_from_its_close() -> None:
+    paid = change("paid", at(2021, 4, 30))
+    controlled = track_of(paid, change("under_control", at(2022, 1, 10)))
+    assert not controlled.settled
+    closed = follow(controlled, change("control_closed", at(2022, 3, 1)))
+    assert closed.settled and (closed.final_at, closed.paid_at) == (at(2022, 3, 1), at(2021, 4, 30))
+    assert deadlines(closed, PERIODS) == Deadlines(contact=at(2024, 3, 1), bank=at(2022, 5, 30))
+
+
+def test_a_recovery_order_keeps_the_data_until_it_is_repaid_then_counts_from_the_repayment() -> None:
+    ordered = track_of(change("paid", at(2021, 4, 30)), change("recovery_ordered", at(2022, 2, 1)))
+    assert not ordered.settled
+    recovered = follow(ordered, change("recovered", at(2022, 6, 15)))
+    assert recovered.settled and deadlines(recovered, PERIODS).contact == at(2024, 6, 15)
+
+
+def test_an_erasure_during_a_recovery_order_is_refused_for_the_order() -> None:
+    decision = decide_erasure("C-1", track_of(change("recovery_ordered", T0)))
+    assert decision.code == "ERASURE_REFUSED_UNDER_CONTROL" and "ordre de reversement" in decision.detail
