@@ -63,7 +63,8 @@ class ControlsRepository:
         self._conn = connection
 
     async def record_risk_facts(self, facts: Sequence[RiskFacts]) -> None:
-        """The facts of newly scheduled claims, in one statement; a claim's first facts stay."""
+        """The facts of newly scheduled claims, in one statement; a claim's first facts stay. The rows travel as JSON
+        text (cast here), whether or not the connection has the pool's jsonb codec (the console's may not)."""
         if not facts:
             return
         rows = [
@@ -74,7 +75,7 @@ class ControlsRepository:
             "INSERT INTO claim_risk_facts (claim_id, reviewed_reasons, approved_by_person, supplier_sirens)"
             " SELECT x.c, ARRAY(SELECT jsonb_array_elements_text(x.r)), x.p,"
             " ARRAY(SELECT jsonb_array_elements_text(x.s))"
-            " FROM jsonb_to_recordset($1::jsonb) AS x(c text, r jsonb, p boolean, s jsonb)"
+            " FROM jsonb_to_recordset($1::text::jsonb) AS x(c text, r jsonb, p boolean, s jsonb)"
             " ON CONFLICT (claim_id) DO NOTHING",
             json.dumps(rows),
         )
@@ -118,7 +119,7 @@ class ControlsRepository:
         await self._conn.execute(
             "INSERT INTO controls (claim_id, campaign_id, payment_id, programme, siren, paid_cents, grounds, reply_by,"
             " selected_at) SELECT x.c, $2, x.p, $3, x.s, x.a, ARRAY(SELECT jsonb_array_elements_text(x.g)), $4, $5"
-            " FROM jsonb_to_recordset($1::jsonb) AS x(c text, p text, s text, a bigint, g jsonb)",
+            " FROM jsonb_to_recordset($1::text::jsonb) AS x(c text, p text, s text, a bigint, g jsonb)",
             json.dumps(rows),
             campaign.campaign_id,
             campaign.programme,
