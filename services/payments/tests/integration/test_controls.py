@@ -149,6 +149,13 @@ async def test_a_campaign_is_drawn_once_from_its_seed_and_drawn_again_identicall
         shown = await operators.campaign(conn, CAMPAIGN)
         listed = await operators.campaigns(conn)
     assert verified["matches"] and verified["drawn"] == sorted(grounds) and verified["missing"] == []
+    # Claim 4's bank data erased (privacy): its account change after a return still counts when drawn again.
+    await payments_pool.execute(
+        "UPDATE payment_attempts SET iban = NULL, beneficiary_name = NULL FROM payments p"
+        " WHERE p.payment_id = payment_attempts.payment_id AND p.claim_id = 'CFN-CTRL-0000004'"
+    )
+    async with payments_pool.acquire() as conn:
+        assert (await operators.verify_campaign(conn, CAMPAIGN, programmes=PROGRAMMES))["matches"]
     assert shown is not None and len(shown["controls"]) == 7 and shown["seed"] == 2021
     assert [c["campaign_id"] for c in listed] == ["C-20210602-0badcafe", CAMPAIGN]
     await payments_pool.execute("UPDATE controls SET grounds = '{CONTROL_SAMPLED}' WHERE claim_id = 'CFN-CTRL-0000001'")

@@ -12,13 +12,16 @@ import asyncpg
 from guichet_payments.controls.model import Campaign, Control, PaidClaim, RiskFacts
 
 # A claim selected by an earlier campaign is never drawn again; `$3` null means "by any campaign opened so far".
+# The account changed when a returned attempt was paid elsewhere; once the claim's bank data is erased (NULL IBANs)
+# the retry after a return still counts, so that a campaign drawn again after an erasure draws the same claims.
 _POPULATION = """
 SELECT p.claim_id, p.payment_id, p.programme, p.siren, p.amount_cents, p.source,
        coalesce(f.reviewed_reasons, '{}') AS reviewed_reasons,
        coalesce(f.approved_by_person, false) AS approved_by_person,
        coalesce(f.supplier_sirens, '{}') AS supplier_sirens,
        EXISTS (SELECT 1 FROM payment_attempts r
-               WHERE r.payment_id = p.payment_id AND r.status = 'returned' AND r.iban <> a.iban) AS bank_changed
+               WHERE r.payment_id = p.payment_id AND r.status = 'returned'
+                 AND (r.iban IS NULL OR a.iban IS NULL OR r.iban <> a.iban)) AS bank_changed
 FROM payments p
 JOIN payment_attempts a ON a.payment_id = p.payment_id AND a.attempt = p.attempt AND a.status = 'settled'
 LEFT JOIN claim_risk_facts f ON f.claim_id = p.claim_id
