@@ -69,6 +69,13 @@ class ServiceMetrics:
             ["app_name", "programme", "kind"],
             registry=self.registry,
         )
+        self.programme_figures = Gauge(
+            f"{PREFIX}_programme_figures",
+            "Other figures of a programme the service counts in its own tables, by name (payments: controls and"
+            " recovery orders, counts and cents)",
+            ["app_name", "programme", "figure"],
+            registry=self.registry,
+        )
 
     def count_published(self, topics: Iterable[str]) -> None:
         for topic in topics:
@@ -89,6 +96,11 @@ class ServiceMetrics:
         self._set_aside_kinds |= set(held)
         for kind in self._set_aside_kinds:
             self.set_aside.labels(self.service, kind).set(held.get(kind, 0))
+
+    def set_programme_figures(self, figures: Mapping[str, Mapping[str, float]]) -> None:
+        for programme, named in figures.items():
+            for figure, value in named.items():
+                self.programme_figures.labels(self.service, programme, figure).set(value)
 
     def set_budgets(self, budgets: Sequence[BudgetFigures]) -> None:
         for budget in budgets:

@@ -31,6 +31,8 @@ class FigureReaders:
 
     stage: Callable[[asyncpg.Connection], Awaitable[StageFigures]] | None = None
     budgets: Callable[[asyncpg.Connection], Awaitable[list[BudgetFigures]]] | None = None
+    # Any other per-programme figures, by name (payments: controls and recovery): programme -> figure -> value.
+    programmes: Callable[[asyncpg.Connection], Awaitable[Mapping[str, Mapping[str, float]]]] | None = None
 
 
 @dataclass
@@ -57,6 +59,8 @@ class GaugeSampler:
                     self.metrics.set_stage(await self.readers.stage(conn))
                 if self.readers.budgets:
                     self.metrics.set_budgets(await self.readers.budgets(conn))
+                if self.readers.programmes:
+                    self.metrics.set_programme_figures(await self.readers.programmes(conn))
         except TRANSIENT_DB_ERRORS as error:
             log.warning("gauges_not_sampled", source="database", error=mask_text(str(error)))
         try:

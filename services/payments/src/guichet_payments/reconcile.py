@@ -227,10 +227,10 @@ def render_text(report: Report) -> str:
         lines.append(f"  payments: {counts}; outstanding {p['outstanding']['count']} ({p['outstanding']['euros']} €)")
         if r := p["recovery"]:
             lines.append(
-                f"  controls: {r['controlled']} ({', '.join(f'{k} {v}' for k, v in r['outcomes'].items())});"
+                f"  controls: {r['controlled']} ({', '.join(f'{k} {v}' for k, v in r['by_outcome'].items())});"
                 f" recovery orders {r['orders']}: ordered {euros(r['ordered_cents'])} €, recovered"
                 f" {euros(r['recovered_cents'])} €, outstanding {euros(r['outstanding_cents'])} €, in collection"
-                f" {r['orders_by_state']['in_collection']}; envelope after recoveries {p['available']} €"
+                f" {r['in_collection']}; envelope after recoveries {p['available']} €"
             )
     for b in report.batches:
         lines.append(

@@ -8,13 +8,14 @@ from typing import Any
 
 import asyncpg
 
-OUTCOMES = ("compliant", "non_compliant", "no_answer", "pending")
+OUTCOMES = ("compliant", "non_compliant", "no_answer")
 ORDER_STATES = ("outstanding", "settled", "in_collection")
 
 
 async def control_and_recovery_figures(conn: asyncpg.Connection) -> dict[str, dict[str, Any]]:
-    """Per programme: claims controlled and by outcome (`pending` while undecided), orders and their cents (ordered,
-    recovered, outstanding), orders by state, in collection, and the recovery rate by reason code."""
+    """Per programme: claims `controlled` and `by_outcome` (the undecided are the rest: pending), recovery `orders`
+    and `orders_by_state`, their cents (`ordered_cents`, `recovered_cents`, `outstanding_cents`), `in_collection`
+    (orders) and `in_collection_cents` (still owed), and `by_reason` (orders, cents, `recovery_rate`)."""
     figures: dict[str, dict[str, Any]] = {}
 
     def of(programme: str) -> dict[str, Any]:
@@ -22,23 +23,23 @@ async def control_and_recovery_figures(conn: asyncpg.Connection) -> dict[str, di
             programme,
             {
                 "controlled": 0,
-                "outcomes": dict.fromkeys(OUTCOMES, 0),
+                "by_outcome": dict.fromkeys(OUTCOMES, 0),
                 "orders": 0,
                 "orders_by_state": dict.fromkeys(ORDER_STATES, 0),
                 "ordered_cents": 0,
                 "recovered_cents": 0,
                 "outstanding_cents": 0,
+                "in_collection": 0,
                 "in_collection_cents": 0,
                 "by_reason": {},
             },
         )
 
-    for row in await conn.fetch(
-        "SELECT programme, coalesce(outcome, 'pending') AS outcome, count(*) AS n FROM controls GROUP BY 1, 2"
-    ):
+    for row in await conn.fetch("SELECT programme, outcome, count(*) AS n FROM controls GROUP BY 1, 2"):
         mine = of(row["programme"])
         mine["controlled"] += row["n"]
-        mine["outcomes"][row["outcome"]] = row["n"]
+        if row["outcome"] is not None:
+            mine["by_outcome"][row["outcome"]] = row["n"]
     for row in await conn.fetch(
         "SELECT programme, reason_code, state, count(*) AS n, sum(amount_cents)::bigint AS ordered,"
         " sum(repaid_cents)::bigint AS repaid FROM recovery_orders GROUP BY 1, 2, 3"
@@ -51,8 +52,12 @@ async def control_and_recovery_figures(conn: asyncpg.Connection) -> dict[str, di
         mine["recovered_cents"] += row["repaid"]
         mine["outstanding_cents"] += outstanding
         if row["state"] == "in_collection":
+            mine["in_collection"] += row["n"]
             mine["in_collection_cents"] += outstanding
-        reason = mine["by_reason"].setdefault(row["reason_code"], {"ordered_cents": 0, "recovered_cents": 0})
+        reason = mine["by_reason"].setdefault(
+            row["reason_code"], {"orders": 0, "ordered_cents": 0, "recovered_cents": 0}
+        )
+        reason["orders"] += row["n"]
         reason["ordered_cents"] += row["ordered"]
         reason["recovered_cents"] += row["repaid"]
     for mine in figures.values():
