@@ -132,6 +132,12 @@ async def order_steps(stack, probe, claim_id: str, done, timeout_s: float = 60.0
     return steps
 
 
+async def every_step(stack, probe, claim_id: str, read_s: float = 3.0) -> list[tuple[str, int | None]]:
+    """Every step of the claim's order published so far (read for `read_s`), with its reminder number."""
+    values = await topic_values(stack, probe, "payments.recovery-orders.v1", timeout_s=read_s)
+    return [(v["step"], v.get("reminder")) for v in values if v["claim_id"] == claim_id]
+
+
 class ControlsApi:
     """The back-office's controls API with a person's token, as the back-office pages and the console use it."""
 
