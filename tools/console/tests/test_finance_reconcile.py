@@ -47,6 +47,7 @@ def programme_figures() -> dict:
         "outstanding": by_status["sent"],
         **{key.removesuffix("_cents"): f"{value / 100:.2f}" for key, value in cents.items()},
         "available": "8000.00",
+        "recovery": {},  # no control yet (payments' reconcile then says nothing of controls)
     }
 
 
