@@ -110,6 +110,13 @@ async def test_an_operator_decision_is_recorded_announced_and_final(eligibility_
     assert dict(recorded) == {"decision": "approved", "operator": "alice", "reason": "company confirmed by its Kbis"}
     approval = await eligibility_pool.fetchval("SELECT value FROM outbox WHERE topic = 'eligibility.decisions.v1'")
     assert json.loads(approval)["grant_amount_cents"] == 50_000
+    # What payments' post-payment controls select on, read from the stored decision that sent it to review.
+    facts = {k: json.loads(approval)[k] for k in ("reviewed_reasons", "approved_by_person", "supplier_sirens")}
+    assert facts == {
+        "reviewed_reasons": ["REGISTRY_NO_RECORD"],
+        "approved_by_person": True,
+        "supplier_sirens": ["735911281"],
+    }
 
 
 async def test_what_if_explains_a_shorter_invoice_window_and_changes_nothing(eligibility_pool: asyncpg.Pool) -> None:
