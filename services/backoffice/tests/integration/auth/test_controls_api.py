@@ -8,7 +8,6 @@ import json
 import re
 
 import asyncpg
-import httpx
 import pytest
 
 from guichet_backoffice import accounts, audit
