@@ -95,7 +95,8 @@ async def figures(conn: asyncpg.Connection, programme: str | None = None) -> Con
     )
     by_reason = await conn.fetch(
         "SELECT reason_code, sum(amount_cents)::bigint AS ordered, sum(repaid_cents)::bigint AS repaid,"
-        " sum(outstanding_cents)::bigint AS outstanding, count(*) FILTER (WHERE state = 'in_collection') AS in_collection"
+        " sum(outstanding_cents)::bigint AS outstanding,"
+        " count(*) FILTER (WHERE state = 'in_collection') AS in_collection"
         " FROM recovery_orders WHERE $1::text IS NULL OR programme = $1 GROUP BY reason_code ORDER BY reason_code",
         programme,
     )
