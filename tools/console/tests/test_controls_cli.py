@@ -93,7 +93,7 @@ def test_open_posts_the_campaign_with_its_seed_and_paris_moment_and_names_the_ca
                 "programme": "cheque-france-num-2021",
                 "reason": "campagne de décembre",
                 "seed": 42,
-                "paid_before": "2026-12-01T00:00:00+01:00",
+                "paid_before": "2026-12-01T23:59:59.999999+01:00",
             },
         )
     ]

@@ -51,8 +51,9 @@ def test_a_moment_with_its_offset_is_kept() -> None:
     assert moment("2026-12-01T10:00:00+00:00") == dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
 
 
-def test_a_date_or_a_naive_moment_is_read_in_paris() -> None:
-    assert moment("2026-12-01").isoformat() == "2026-12-01T00:00:00+01:00"
+def test_a_date_is_its_whole_day_and_a_naive_moment_is_read_in_paris() -> None:
+    # as the back-office reads a date: claims paid on that day count (its end, Paris time)
+    assert moment("2026-12-01").isoformat() == "2026-12-01T23:59:59.999999+01:00"
     assert moment("2026-07-01T12:30").isoformat() == "2026-07-01T12:30:00+02:00"
 
 

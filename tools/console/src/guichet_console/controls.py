@@ -45,7 +45,7 @@ PaidBefore = Annotated[
     typer.Option(
         "--paid-before",
         metavar="DATE|MOMENT",
-        help="only claims paid at or before it (ISO 8601; a date alone is its first instant, Paris time; default now)",
+        help="only claims paid at or before it (ISO 8601; a date alone is its whole day, Paris time; default now)",
     ),
 ]
 Reason = Annotated[str, typer.Option(help="why, in words (recorded)")]

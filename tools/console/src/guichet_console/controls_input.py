@@ -48,10 +48,11 @@ def cents_from_euros(typed: str) -> int:
 
 
 def moment(typed: str) -> dt.datetime:
-    """An ISO 8601 date or moment; without an offset it is Paris time, and a date alone is its first instant."""
+    """An ISO 8601 date or moment; without an offset it is Paris time, and a date alone is its last instant (as the
+    back-office reads it: "paid before 2026-12-01" takes the claims paid that day too)."""
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed.strip()):
-            parsed = dt.datetime.combine(dt.date.fromisoformat(typed.strip()), dt.time())
+            parsed = dt.datetime.combine(dt.date.fromisoformat(typed.strip()), dt.time.max)
         else:
             parsed = dt.datetime.fromisoformat(typed.strip())
     except ValueError:
