@@ -56,7 +56,11 @@ def of_topic(uow: FakeNotificationsUnitOfWork, suffix: str) -> list[Any]:
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [("under_review", "ERASURE_REFUSED_UNDER_REVIEW"), ("under_control", "ERASURE_REFUSED_UNDER_CONTROL")],
+    [
+        ("under_review", "ERASURE_REFUSED_UNDER_REVIEW"),
+        ("under_control", "ERASURE_REFUSED_UNDER_CONTROL"),
+        ("recovery_ordered", "ERASURE_REFUSED_UNDER_CONTROL"),  # an order not yet repaid: said in its own words
+    ],
 )
 async def test_an_erasure_is_refused_while_the_claim_is_under_review_or_control_and_the_refusal_is_recorded(
     status: str, code: str
