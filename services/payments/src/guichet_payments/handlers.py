@@ -112,7 +112,8 @@ def register_handlers(wiring: Wiring) -> None:
         topic_prefix=settings.topic_prefix,
         sealer=Sealer(master),
     )
-    inbound = InboundFolder(settings.inbound_dir, BankFileImporter(payments, settings.bank_file_max_bytes))
+    importer = BankFileImporter(payments, settings.bank_file_max_bytes, recovery=recovery)  # credits repay orders
+    inbound = InboundFolder(settings.inbound_dir, importer)
 
     async def open_envelopes() -> None:
         settings.files_dir.mkdir(parents=True, exist_ok=True)
@@ -182,7 +183,10 @@ def register_handlers(wiring: Wiring) -> None:
     accept_operator_commands(wiring, operators, privacy=PaymentsPrivacy(opener))
     wiring.figures.stage = status_repository.stage_figures
     wiring.figures.budgets = status_repository.budget_figures
+    wiring.figures.programmes = status_repository.control_and_recovery_gauges
     # Checked a few times per batch age, so a batch closes soon after it is due (latency), at an indexed query a time.
     wiring.repeat("batcher", batcher.close_due_batches, pause_s=min(0.5, settings.batch_max_age_s / 4))
     wiring.repeat("return_expiry", settlements.release_expired_returns, pause_s=settings.expiry_sweep_s)
     wiring.repeat("bank_inbound", inbound.import_next, pause_s=settings.inbound_scan_s)
+    # Reminders and collection fall due by the day: the expiry sweep's pace is more than enough.
+    wiring.repeat("recovery_follow_up", recovery.follow_up, pause_s=settings.expiry_sweep_s)
