@@ -98,5 +98,7 @@ def test_a_reason_is_words() -> None:
         outcome_body("compliant", None, None, "   ")
 
 
-def test_the_six_non_compliance_codes() -> None:
-    assert len(NON_COMPLIANCE_CODES) == 6 and "CONTROL_NO_ANSWER" in NON_COMPLIANCE_CODES
+def test_the_five_non_compliance_codes_no_answer_being_an_outcome_of_its_own() -> None:
+    assert len(NON_COMPLIANCE_CODES) == 5 and "CONTROL_NO_ANSWER" not in NON_COMPLIANCE_CODES
+    with pytest.raises(BadInput, match="--outcome no_answer"):
+        outcome_body("non_compliant", "CONTROL_NO_ANSWER", "250", "x")

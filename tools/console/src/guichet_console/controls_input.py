@@ -17,11 +17,13 @@ from guichet_common.safe_text import printable
 
 PARIS = ZoneInfo("Europe/Paris")
 OUTCOMES = ("compliant", "non_compliant", "no_answer")
-# The catalogue's codes a recovery order carries: the reasons a control can be found non-compliant.
+NO_ANSWER = "CONTROL_NO_ANSWER"
+# The catalogue's codes a recovery order carries, but CONTROL_NO_ANSWER, which is the `no_answer` outcome's own: the
+# reasons a controller can find a claim non-compliant (the back-office and payments accept these five).
 NON_COMPLIANCE_CODES = tuple(
     reason.code
     for reason in catalogue().values()
-    if reason.code.startswith("CONTROL_") and "recovery_ordered" in reason.statuses
+    if reason.code.startswith("CONTROL_") and "recovery_ordered" in reason.statuses and reason.code != NO_ANSWER
 )
 # Digits grouped by thousands with a space (a narrow or non-breaking one, as French writes them), or not grouped;
 # then at most two decimals after "." or ",". "1.234,56" is refused: one separator only, so it cannot be misread.
@@ -65,8 +67,8 @@ def moment(typed: str) -> dt.datetime:
 def outcome_body(outcome: str, reason_code: str | None, amount: str | None, reason: str) -> dict[str, Any]:
     """The back-office's `POST /controls/{claim}/outcome` body, or BadInput saying which option is wrong.
 
-    compliant: nothing else. non_compliant: a non-compliance --reason-code and the --amount undue. no_answer: the
-    whole grant is ordered back, so no amount (payments knows what was paid) and its code is CONTROL_NO_ANSWER."""
+    compliant: nothing else. non_compliant: one of the five non-compliance codes and the --amount undue. no_answer:
+    the whole grant is ordered back, so no amount (payments knows what was paid) and its code is CONTROL_NO_ANSWER."""
     if outcome not in OUTCOMES:
         raise BadInput(f"--outcome: one of {', '.join(OUTCOMES)}")
     if not reason.strip():
@@ -76,6 +78,8 @@ def outcome_body(outcome: str, reason_code: str | None, amount: str | None, reas
         if not reason_code:
             raise BadInput(f"--reason-code: a non-compliant outcome names one of {', '.join(NON_COMPLIANCE_CODES)}")
         code = reason_code.strip().upper()
+        if code == NO_ANSWER:
+            raise BadInput(f"--reason-code: {NO_ANSWER} is recorded with --outcome no_answer (the whole grant)")
         if code not in NON_COMPLIANCE_CODES:
             raise BadInput(f"--reason-code: {printable(code, 64)} is not one of {', '.join(NON_COMPLIANCE_CODES)}")
         if amount is None:
