@@ -18,6 +18,7 @@ from guichet_backoffice.control_rules import NO_ANSWER, NON_COMPLIANCE_CODES, OU
 from guichet_backoffice.controls_read_model import ORDER_STATES, OUTCOME_FILTERS
 from guichet_backoffice.decision_repository import DecisionRepository
 from guichet_backoffice.four_eyes import ACTION_LABELS, Action, DecisionRefused, InvalidDecision
+from guichet_backoffice.web.decision_pages import PENDING_PATH
 from guichet_backoffice.web.pages_common import (
     CONTROLS,
     DECIDES_CLAIMS,
@@ -100,7 +101,7 @@ async def recovery_page(request: Request) -> Response:
 
 async def _taking(request: Request, asked: Callable[[dt.datetime], commands.Asked]) -> Response:
     now = dt.datetime.now(dt.UTC)
-    context: dict[str, object] = {"labels": ACTION_LABELS, "pending_path": CONTROLS_PATH, "decision": None}
+    context: dict[str, object] = {"labels": ACTION_LABELS, "pending_path": PENDING_PATH, "decision": None}
     try:
         async with open_unit_of_work(request.app.state.pool, commands.DecisionsWork) as uow:
             context["decision"] = await commands.decide(
