@@ -12,6 +12,9 @@
 - `bank_entry` (item id: the entry's id, a bank entry in suspense). Release settles it: its effect is applied to
   the attempt `assign_to` names (`<payment_id>:<attempt>`), or to the one its own references match; refused when
   that attempt cannot take it. Cancel discards it. See `bank_files.suspense_decisions`.
+- `recovery_order` (item id: the order's id, one the recovery follow-up job could not move). Release: the job tries
+  it again. Cancel: the job leaves it alone for good (reminders and collection are then finance's, by hand); a
+  repayment quoting its reference is still applied.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from guichet_payments.bank_files import suspense_decisions
 from guichet_payments.bank_files.suspense import BANK_ENTRY
 from guichet_payments.batching import PAYMENT_ATTEMPT
 from guichet_payments.domain import Attempt, AttemptState, IllegalTransition, Payment, PaymentState
+from guichet_payments.recovery.repository import SET_ASIDE_KIND as RECOVERY_ORDER
 from guichet_payments.service import PaymentsService
 from guichet_payments.settlement import RETURN_EXPIRY
 from guichet_payments.unit_of_work import PaymentsWork
 
 log = structlog.get_logger()
-KINDS = (PAYMENT_ATTEMPT, RETURN_EXPIRY, BANK_ENTRY)
+KINDS = (PAYMENT_ATTEMPT, RETURN_EXPIRY, BANK_ENTRY, RECOVERY_ORDER)
 PAYMENT_CANCELLED = "PAYMENT_CANCELLED"
 
 
@@ -58,6 +62,8 @@ async def release(
     if kind == RETURN_EXPIRY:
         await uow.payments.record_expiry_held((await _returned(uow, item_id)).resume_expiry())
         return "back in the return-expiry job's queue"
+    if kind == RECOVERY_ORDER:  # the job skips an order only while it is held (`RecoveryRepository.outstanding`)
+        return "back in the recovery follow-up job's queue"
     raise NotSetAsideHere(f"payments owns no kind {kind!r}")
 
 
@@ -87,6 +93,8 @@ async def cancel(uow: PaymentsWork, payments: PaymentsService, kind: str, item_i
     if kind == RETURN_EXPIRY:
         await uow.payments.record_expiry_held((await _returned(uow, item_id)).hold_expiry())
         return "left returned, without expiry, until new bank details arrive"
+    if kind == RECOVERY_ORDER:
+        return "left to finance: the recovery follow-up job will not remind it nor pass it to collection"
     raise NotSetAsideHere(f"payments owns no kind {kind!r}")
 
 

@@ -18,6 +18,7 @@ from guichet_common.contracts import ClaimDecidedV1
 from guichet_common.db import run_migrations
 from guichet_common.metrics import ServiceMetrics
 from guichet_common.runtime import COMMON_MIGRATIONS
+from guichet_common.set_aside import set_aside
 from guichet_common.settings import project_root
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_payments import status_repository
@@ -225,3 +226,31 @@ async def test_metrics_show_controls_and_recovery_per_programme(payments_pool: a
         "recovery_outstanding_cents": 20_000,
     }.items():
         assert f"guichet_programme_figures{{{labels.format(figure)}}} {float(value)}" in text
+
+
+async def test_follow_up_reminds_on_the_clock_and_skips_an_order_while_it_is_set_aside(
+    payments_pool: asyncpg.Pool,
+) -> None:
+    order_id, _ = await paid_then_ordered(payments_pool, GRANT)
+    due_on = await payments_pool.fetchval("SELECT due_on FROM recovery_orders")
+    clock = {"now": NOW}
+    job = RecoveryService(PAYMENTS.programmes, PAYMENTS.announce, lambda: clock["now"], PAYMENTS)
+
+    async def turn(days_after_due: int) -> int:
+        clock["now"] = dt.datetime.combine(due_on + dt.timedelta(days=days_after_due), dt.time(9, tzinfo=dt.UTC))
+        async with open_unit_of_work(payments_pool, PaymentsUnitOfWork) as uow:
+            moved = await job.follow_up(uow)
+            await uow.commit()
+        return moved
+
+    assert await turn(14) == 0
+    assert await turn(15) == 1  # the first reminder, 15 days after the due date (Paris)
+    await set_aside(payments_pool, "recovery_order", order_id, "held by hand")
+    assert await turn(30) == 0  # the second is due, but the order is set aside
+    await payments_pool.execute("UPDATE set_aside_items SET state = 'released'")
+    assert await turn(30) == 1
+    assert await turn(45) == 1  # then collection
+    row = await payments_pool.fetchrow("SELECT state, reminders_sent, collection_at FROM recovery_orders")
+    assert (row["state"], row["reminders_sent"], row["collection_at"]) == ("in_collection", 2, clock["now"])
+    steps = [event["step"] for event in await published(payments_pool, "payments.recovery-orders.v1")]
+    assert steps == ["issued", "reminded", "reminded", "passed_to_collection"]

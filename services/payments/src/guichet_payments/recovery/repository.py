@@ -86,11 +86,11 @@ class RecoveryRepository:
 
     async def outstanding(self, programme: str, due_before: dt.date, limit: int) -> list[RecoveryOrder]:
         """Outstanding orders of `programme` that fell due before `due_before`, oldest first, except those set aside
-        (an operator's release gives them back to the job)."""
+        (an operator's release gives them back to the job; a cancellation leaves them to finance for good)."""
         rows = await self._conn.fetch(
             f"SELECT {_COLUMNS} FROM recovery_orders o WHERE programme = $1 AND state = 'outstanding'"
             " AND due_on < $2 AND NOT EXISTS (SELECT 1 FROM set_aside_items s WHERE s.kind = $3"
-            " AND s.item_id = o.order_id AND s.state = 'held') ORDER BY due_on, order_id LIMIT $4",
+            " AND s.item_id = o.order_id AND s.state IN ('held', 'cancelled')) ORDER BY due_on, order_id LIMIT $4",
             programme,
             due_before,
             SET_ASIDE_KIND,
