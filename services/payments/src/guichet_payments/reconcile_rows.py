@@ -8,7 +8,7 @@ Read-only. No IBAN and no name leave here: a payment is its ids, its company's S
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -49,10 +49,31 @@ class PaymentRow:
 
 
 @dataclass(frozen=True)
+class RecoveryOrderRow:
+    order_id: str
+    claim_id: str
+    payment_id: str
+    programme: str
+    siren: str
+    reason_code: str
+    amount_cents: int
+    repaid_cents: int  # the sum of its repayments (the reconciliation checks they agree)
+    repayments: int
+    returned_to_envelope_cents: int
+    state: str  # outstanding, settled, in_collection
+    payment_reference: str
+    issued_on: dt.date | None
+    due_on: dt.date | None
+    settled_at: dt.datetime | None
+    collection_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class ReconciliationRows:
     report: Report  # what `guichet reconcile` prints: per-programme figures and the checks
     batches: list[BatchRow]
     payments: list[PaymentRow]
+    recovery_orders: list[RecoveryOrderRow] = field(default_factory=list)
 
 
 async def batch_rows(conn: asyncpg.Connection) -> list[BatchRow]:
@@ -83,12 +104,26 @@ async def payment_rows(conn: asyncpg.Connection) -> list[PaymentRow]:
     return [PaymentRow(**dict(row)) for row in rows]
 
 
+async def recovery_order_rows(conn: asyncpg.Connection) -> list[RecoveryOrderRow]:
+    rows = await conn.fetch(
+        "SELECT o.order_id, o.claim_id, o.payment_id, o.programme, trim(o.siren) AS siren, o.reason_code,"
+        " o.amount_cents, o.repaid_cents, count(r.bank_entry) AS repayments,"
+        " coalesce(sum(r.amount_cents) FILTER (WHERE r.returned_to_envelope), 0)::bigint AS returned_to_envelope_cents,"
+        " o.state, o.payment_reference, o.issued_on, o.due_on, o.settled_at, o.collection_at"
+        " FROM recovery_orders o LEFT JOIN repayments r USING (order_id)"
+        " GROUP BY o.order_id ORDER BY o.programme, o.issued_at, o.order_id"
+    )
+    return [RecoveryOrderRow(**dict(row)) for row in rows]
+
+
 async def reconcile_with_rows(database_url: str) -> ReconciliationRows:
     """The reconciliation and its export rows, from one repeatable-read, read-only snapshot."""
     conn = await asyncpg.connect(database_url, timeout=10)
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             report = await reconcile(conn)
-            return ReconciliationRows(report, await batch_rows(conn), await payment_rows(conn))
+            return ReconciliationRows(
+                report, await batch_rows(conn), await payment_rows(conn), await recovery_order_rows(conn)
+            )
     finally:
         await conn.close()

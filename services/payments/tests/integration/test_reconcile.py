@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from guichet_payments.reconcile import reconcile, render_text
+from guichet_payments.reconcile_rows import reconcile_with_rows
 from guichet_payments.sepa import BatchFile, Debtor, Transfer, credit_transfer_xml
 
 pytestmark = pytest.mark.integration
@@ -298,3 +299,23 @@ async def test_the_command_exits_1_when_a_recovery_identity_breaks(
     code, out = await run_cli(database_urls["payments"])
     assert code == 1, out
     assert "check controls and recovery: DISAGREES" in out
+
+
+async def test_the_export_rows_hold_each_recovery_order(
+    payments_pool: asyncpg.Pool, database_urls: dict[str, str], tmp_path: Path
+) -> None:
+    await seed_recovery(payments_pool, tmp_path)
+    rows = await reconcile_with_rows(database_urls["payments"])
+    [order] = rows.recovery_orders
+    assert (order.order_id, order.claim_id, order.siren, order.state) == (
+        "RO-000000000001",
+        "CFN-1",
+        "100000001",
+        "outstanding",
+    )
+    assert (order.amount_cents, order.repaid_cents, order.repayments, order.returned_to_envelope_cents) == (
+        20000,
+        10000,
+        1,
+        10000,
+    )
