@@ -314,3 +314,13 @@ def test_recovery_list_filters_by_state_and_refuses_an_unknown_one(payments, mon
     assert result.exit_code == 0, result.output
     assert asked[0]["state"] == "outstanding" and "RO-ABCDEF123456" in result.output and "à recouvrer" in result.output
     assert invoke("recovery", "list", "--state", "paid").exit_code == 2
+
+
+def test_a_programme_payments_does_not_know_is_refused_not_a_traceback(payments) -> None:
+    async def preview_selection(conn: Any, programme: str, seed: int, paid_before: dt.datetime) -> dict[str, Any]:
+        raise KeyError(f"programme inconnu de payments : {programme}")
+
+    payments.preview_selection = preview_selection
+    result = invoke("controls", "preview", "--programme", "nope", "--seed", "1")
+    assert result.exit_code == 1
+    assert "refused: programme inconnu de payments : nope\n" in result.output

@@ -65,9 +65,12 @@ def _reading(job: Any) -> Any:
 
     async def read() -> Any:
         async with stack.connection("payments", decode_json=True) as conn:
-            return await job(conn)
+            try:
+                return await job(conn)
+            except KeyError as unknown:  # payments' words for a programme or campaign it does not know
+                raise ValueError(str(unknown.args[0]) if unknown.args else "unknown") from None
 
-    return run(read(), refusals=(KeyError,))  # an unknown programme or campaign
+    return run(read())
 
 
 @app.command()
