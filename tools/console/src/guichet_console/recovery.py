@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from guichet_common.cli import ExitCode
@@ -18,6 +17,7 @@ from guichet_common.contracts.reason_codes import text as reason_text
 from guichet_console.connect import current_stack
 from guichet_console.operations import Json, fail, run
 from guichet_console.report_format import euros, json_text, outside, paris, shown
+from guichet_console.status_render import console
 from guichet_payments import operators as payments
 
 app = typer.Typer(no_args_is_help=True, help="Recovery orders issued after controls: list, show (read-only).")
@@ -51,13 +51,14 @@ def list_(
     if as_json:
         typer.echo(json_text({"orders": orders}))
         return
-    Console().print(orders_table(orders))
+    console().print(orders_table(orders))  # 120 columns in a pipe, as `guichet status`
 
 
 def orders_table(orders: list[dict[str, Any]]) -> Table:
     table = Table(title=f"{len(orders)} ordre(s) de reversement", title_justify="left")
     for column in ("ordre", "demande", "programme", "motif", "montant", "reversé", "reste dû", "échéance", "état"):
-        table.add_column(column, overflow="fold")
+        # ids whole (people copy them); the rest folds in a narrow terminal
+        table.add_column(column, overflow="fold", no_wrap=column in ("ordre", "demande"))
     for order in orders:
         table.add_row(
             *(shown(order[key], max_length=80) for key in ("order_id", "claim_id", "programme", "reason_code")),
