@@ -51,26 +51,31 @@ def programmes_folder(workdir: Path, root: Path) -> Path:
 
 @dataclass
 class Killer:
-    """kill -9 of payments and notifications in turn, each restarted a second later, until stopped."""
+    """kill -9 of payments and notifications in turn, each restarted a second later; the next strikes a few seconds
+    after the victim is ready again, so that work is done between kills (a service killed while it starts never
+    works at all on a loaded machine)."""
 
     stack: ScratchStack
     kills: Counter = field(default_factory=Counter)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def run(self, every_s: float = 2.5) -> None:
+    async def run(self, every_s: float = 3.0) -> None:
         turn = 0
-        while not self._stop.is_set():
-            with_pause = asyncio.create_task(self._stop.wait())
-            await asyncio.wait({with_pause}, timeout=every_s)
-            with_pause.cancel()
-            if self._stop.is_set():
-                return
+        while not await self._stopped_within(every_s):
             victim = VICTIMS[turn % len(VICTIMS)]
             self.stack.kill(victim)
             self.kills[victim] += 1
             await asyncio.sleep(1.0)
             self.stack.launch(victim)
+            await self.stack.until_ready([victim], timeout_s=120)
             turn += 1
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def stop(self) -> None:
         self._stop.set()
