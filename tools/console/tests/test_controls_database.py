@@ -107,3 +107,22 @@ async def test_campaigns_orders_and_the_trace_read_payments_tables(
     assert (controls["controlled"], controls["ordered_cents"], controls["recovered_cents"]) == (2, 20_000, 5_000)
     assert controls["outcome_rates"]["compliant"] == 0.5
     assert controls["recovery_rate_by_reason"] == {"CONTROL_INVOICE_UNPAID": 0.25}
+
+
+async def test_a_database_before_the_controls_migrations_reads_as_no_control_and_keeps_the_transaction(
+    payments_pool: asyncpg.Pool,
+) -> None:
+    from guichet_payments import operators as payments
+
+    await paid_and_controlled(payments_pool)
+    async with payments_pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            await conn.execute("DROP TABLE repayments, recovery_orders, controls CASCADE")
+            assert await payments.control_of(conn, "CFN-2") is None
+            assert await payments.recovery_order(conn, claim_id="CFN-2") is None
+            assert await payments.recovery_orders(conn) == []
+            assert (await payments.payment(conn, "CFN-2"))["payment_id"] == "P2"  # the trace reads on
+        finally:
+            await transaction.rollback()

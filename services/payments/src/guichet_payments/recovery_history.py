@@ -21,9 +21,11 @@ _ORDER_COLUMNS = """
 """
 
 
-async def _unless_missing(read: Callable[[], Awaitable[T]], empty: T) -> T:
+async def _unless_missing(conn: asyncpg.Connection, read: Callable[[], Awaitable[T]], empty: T) -> T:
+    # In a savepoint: the caller's transaction (the console reads several tables in one) outlives a missing table.
     try:
-        return await read()
+        async with conn.transaction():
+            return await read()
     except asyncpg.UndefinedTableError:
         return empty
 
@@ -40,7 +42,7 @@ async def control_of(conn: asyncpg.Connection, claim_id: str) -> dict[str, Any] 
         )
         return None if row is None else dict(row)
 
-    return await _unless_missing(read, None)
+    return await _unless_missing(conn, read, None)
 
 
 async def recovery_orders(
@@ -59,7 +61,7 @@ async def recovery_orders(
         )
         return [dict(row) for row in rows]
 
-    return await _unless_missing(read, [])
+    return await _unless_missing(conn, read, [])
 
 
 async def recovery_order(
@@ -82,4 +84,4 @@ async def recovery_order(
         )
         return dict(row) | {"repayments": [dict(repayment) for repayment in repayments]}
 
-    return await _unless_missing(read, None)
+    return await _unless_missing(conn, read, None)
