@@ -73,10 +73,9 @@ async def measure_journey(stack, watch: StatusWatch, journey: Journey, figures: 
         n - 1 for k, n in mails.items() if n > 1 and k in wanted_mails
     )
     figures.overshoot_cents = max(0, row["overshoot"]) + abs(row["recovered_cents"] - sum(journey.ordered.values()))
-    figures.dead_letters = sum(
-        len(await read_all(stack.infra.kafka_bootstrap, stack.topic(f"{t}.dlq"), idle_s=1.0))
-        for t in ("backoffice.control-decisions.v1", "payments.controls.v1", "payments.recovery-orders.v1")
-    )
+    figures.dead_letters = 0
+    for topic in ("backoffice.control-decisions.v1", "payments.controls.v1", "payments.recovery-orders.v1"):
+        figures.dead_letters += len(await read_all(stack.infra.kafka_bootstrap, stack.topic(f"{topic}.dlq"), idle_s=1))
     figures.notes += [f"lost: {k} {v}" for k, v in lost.items() if v] + [
         f"twice: {k} {v}" for k, v in twice.items() if v
     ]

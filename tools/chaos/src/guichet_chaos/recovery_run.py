@@ -58,17 +58,26 @@ class Killer:
     stack: ScratchStack
     kills: Counter = field(default_factory=Counter)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def run(self, every_s: float = 3.0) -> None:
         turn = 0
         while not await self._stopped_within(every_s):
-            victim = VICTIMS[turn % len(VICTIMS)]
+            await self._kill_and_restart(VICTIMS[turn % len(VICTIMS)])
+            turn += 1
+
+    async def strike(self, victim: str, after_s: float = 0.3) -> None:
+        """kill -9 of `victim` right after the scenario gave it work: the work is in flight."""
+        await asyncio.sleep(after_s)
+        await self._kill_and_restart(victim)
+
+    async def _kill_and_restart(self, victim: str) -> None:
+        async with self._one_at_a_time:
             self.stack.kill(victim)
             self.kills[victim] += 1
             await asyncio.sleep(1.0)
             self.stack.launch(victim)
             await self.stack.until_ready([victim], timeout_s=120)
-            turn += 1
 
     async def _stopped_within(self, seconds: float) -> bool:
         try:
@@ -146,9 +155,9 @@ async def control_and_recovery(stack: ScratchStack, name: str, claims: int, seed
         await publish_claims(producer, stack.prefix, simulated)
         await _until_statuses(watch, dict.fromkeys(paid, "paid"), timeout_s=180)
         killing = asyncio.create_task(killer.run())
-        await _open_campaign(stack, producer, journey, paid, seed)
-        await _decide(stack, producer, journey)
-        await _repay(stack, journey)
+        await _open_campaign(stack, producer, journey, paid, seed, killer)
+        await _decide(stack, producer, journey, killer)
+        await _repay(stack, journey, killer)
         await _until_done(stack, watch, journey)
     finally:
         killer.stop()
@@ -186,7 +195,7 @@ async def _until_statuses(watch: StatusWatch, expected: dict[str, str], timeout_
     raise AssertionError(f"never told {len(missing)} of {len(expected)}: {missing[:5]}")
 
 
-async def _open_campaign(stack, producer, journey: Journey, paid: set[str], seed: int) -> None:
+async def _open_campaign(stack, producer, journey: Journey, paid: set[str], seed: int, killer: Killer) -> None:
     journey.campaign_id = f"C-{dt.datetime.now(dt.UTC):%Y%m%d}-{secrets.token_hex(4)}"
     opened = decision(
         "open_campaign",
@@ -196,6 +205,7 @@ async def _open_campaign(stack, producer, journey: Journey, paid: set[str], seed
         paid_before=dt.datetime.now(dt.UTC),
     )
     await publish_twice(producer, stack.topic("backoffice.control-decisions.v1"), [(journey.campaign_id, opened)])
+    await killer.strike("payments-1")
 
     async def selected() -> set[str]:
         events = await events_of(stack, "payments.controls.v1")
@@ -214,7 +224,7 @@ async def _stable(read) -> set[str]:
     return first if first and first == await read() else set()
 
 
-async def _decide(stack, producer, journey: Journey) -> None:
+async def _decide(stack, producer, journey: Journey, killer: Killer) -> None:
     """Every other selected claim compliant; the rest non-compliant, seconded, for all or part of the grant."""
     made = []
     for n, claim_id in enumerate(sorted(journey.selected)):
@@ -238,9 +248,11 @@ async def _decide(stack, producer, journey: Journey) -> None:
             )
         )
     await publish_twice(producer, stack.topic("backoffice.control-decisions.v1"), made)
+    await killer.strike("payments-1")
+    await killer.strike("notifications", after_s=1.0)  # the control e-mails being sent
 
 
-async def _repay(stack, journey: Journey) -> None:
+async def _repay(stack, journey: Journey, killer: Killer) -> None:
     """Once every order is issued: a partial credit each (structured reference), then the rest (free text), each
     file dropped while the killer strikes, then a statement repeating every credit."""
 
@@ -267,10 +279,14 @@ async def _repay(stack, journey: Journey) -> None:
     journey.credits = first + rest
     token = secrets.token_hex(3)
     drop_file(stack, f"camt054-partial-{token}.xml", camt054(f"P-{token}", [c for _, c in first], today))
+    await killer.strike("payments-1")
     await asyncio.sleep(2.0)
     drop_file(stack, f"camt054-rest-{token}.xml", camt054(f"R-{token}", [c for _, c in rest], today))
+    await killer.strike("payments-1")
     await asyncio.sleep(2.0)
     drop_file(stack, f"camt053-{token}.xml", camt053(f"S-{token}", [c for _, c in journey.credits], today))
+    await killer.strike("payments-1")
+    await killer.strike("notifications", after_s=1.0)  # the recovery e-mails being sent
 
 
 async def _until_done(stack, watch: StatusWatch, journey: Journey) -> None:
