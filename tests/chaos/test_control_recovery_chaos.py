@@ -27,5 +27,6 @@ async def test_no_control_or_repayment_lost_or_counted_twice_while_payments_and_
     assert figures.duplicate_emails == 0, table([figures])
     assert figures.overshoot_cents == 0, table([figures])  # and the envelope got back exactly what was repaid
     assert figures.dead_letters == 0, table([figures])
+    assert figures.personal_data_in_logs == 0, table([figures])
     assert "all alive" in figures.notes, figures.notes
     assert figures.graceful_exit, figures.notes

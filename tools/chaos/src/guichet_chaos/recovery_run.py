@@ -155,10 +155,12 @@ async def control_and_recovery(stack: ScratchStack, name: str, claims: int, seed
         await publish_claims(producer, stack.prefix, simulated)
         await _until_statuses(watch, dict.fromkeys(paid, "paid"), timeout_s=180)
         killing = asyncio.create_task(killer.run())
+        opened_at = time.monotonic()
         await _open_campaign(stack, producer, journey, paid, seed, killer)
         await _decide(stack, producer, journey, killer)
         await _repay(stack, journey, killer)
         await _until_done(stack, watch, journey)
+        figures.settle_s = round(time.monotonic() - opened_at, 1)  # from the campaign to the last order recovered
     finally:
         killer.stop()
         if killing is not None:
@@ -177,6 +179,9 @@ async def control_and_recovery(stack: ScratchStack, name: str, claims: int, seed
         f"{len(journey.selected)} controlled: {len(journey.compliant)} compliant, {len(journey.ordered)} ordered, "
         f"{len(journey.credits)} credits"
     )
+    from guichet_chaos.runner import personal_data_in  # the runner imports the faults, which import this module
+
+    figures.personal_data_in_logs = personal_data_in(stack.log_text(), simulated)
     dead = [n for n, alive in stack.alive().items() if not alive]
     figures.notes.append("all alive" if not dead else f"exited: {', '.join(dead)}")
     return figures, set()
