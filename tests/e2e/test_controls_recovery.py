@@ -311,6 +311,15 @@ async def journey(
     assert order["order_id"] in broken.stdout or "recover" in broken.stdout.lower(), broken.stdout[-3000:]
 
 
+def suspense(stack) -> list[tuple[str, int]]:
+    """Finance's suspense list (`guichet finance suspense --json`): each entry's bank reference and amount."""
+    done = stack.console("finance", "suspense", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    listed = json.loads(done.stdout)
+    entries = listed["entries"] if isinstance(listed, dict) else listed
+    return sorted((str(e.get("bank_reference") or e.get("entry_id")), e["amount_cents"]) for e in entries)
+
+
 async def assert_redelivery_changes_nothing(stack, probe, files: dict[str, bytes], credits: list[Credit]) -> None:
     async def settled_state() -> tuple[dict, object, dict]:
         previous = None
@@ -327,6 +336,7 @@ async def assert_redelivery_changes_nothing(stack, probe, files: dict[str, bytes
         raise AssertionError("payments and the mail sink never settled")
 
     before = await settled_state()
+    suspense_before = suspense(stack)
     statuses_before = await topic_values(stack, probe, "claims.status.v1", timeout_s=3)
     assert await redeliver(stack, probe, REDELIVERED) > 0
     moved = [deliver_file(stack, f"again-{name}", content) for name, content in files.items()]
@@ -342,6 +352,8 @@ async def assert_redelivery_changes_nothing(stack, probe, files: dict[str, bytes
     assert after[0] == before[0], "payments' tables changed"
     assert after[1] == before[1], "e-mails were sent again"
     assert after[2] == before[2], "the back-office's projections changed"
+    # The files again and the statement's copies are known as the same bookings: none waits for finance.
+    assert suspense(stack) == suspense_before
     statuses_after = await topic_values(stack, probe, "claims.status.v1", timeout_s=3)
     fresh = {v["event_id"] for v in statuses_after} - {v["event_id"] for v in statuses_before}
     assert not fresh, [json.dumps(v) for v in statuses_after if v["event_id"] in fresh]
