@@ -33,7 +33,8 @@ CATEGORIES = {
     "staff": "the agency's own people: accounts, names, sessions, what they did (the audit trail)",
 }
 RULES = {
-    "contact": "{contact} months after the claim's final status (refused, rejected, paid), then erased",
+    "contact": "{contact} months after the claim's final status (refused, rejected, paid, control_closed, recovered),"
+    " then erased; the clock waits while the claim is under_control or recovery_ordered",
     "bank": "{bank} months after the payment is final (paid), or the claim's final status when never paid, then "
     "erased or pseudonymised (the accounting row stays, without the IBAN, BIC and name)",
     "accounting": "{accounting} years (public accounting), and no personal data in them",

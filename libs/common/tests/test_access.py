@@ -55,7 +55,7 @@ def test_the_backoffice_reads_what_it_projects_and_every_dead_letter_topic() -> 
 
 def test_the_backoffice_writes_its_commands_and_its_own_dead_letters_only() -> None:
     commands = {spec.name for spec in PRODUCED_BY["backoffice"]}
-    assert commands == {"backoffice.review-decisions.v1", "privacy.erased.v1"} | {
+    assert commands == {"backoffice.review-decisions.v1", "backoffice.control-decisions.v1", "privacy.erased.v1"} | {
         f"backoffice.{service}-commands.v1"
         for service in ("intake", "eligibility", "payments", "notifications", "gateway")
     }

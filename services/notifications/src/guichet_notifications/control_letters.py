@@ -80,8 +80,8 @@ def _control_request(o: Occasion, s: Mapping[str, str]) -> Paragraphs:
     return "contrôle de votre dossier : justificatifs à envoyer", [
         f"L'aide de {euros(o.amount_cents or 0)} versée pour votre demande fait l'objet d'un contrôle après "
         "paiement :\n" + reason_lines(o.reasons, s),
-        f"Merci de nous envoyer au plus tard le {french_date(_detail(o, 'reply_by'))}, en rappelant la référence "
-        "de votre demande :\n- les factures présentées dans votre demande ;\n"
+        f"Merci de nous envoyer au plus tard le {french_date(_detail(o, 'reply_by'))}, par le portail où vous "
+        "avez déposé votre demande, en rappelant sa référence :\n- les factures présentées dans votre demande ;\n"
         "- les preuves de paiement de ces factures (relevé bancaire ou attestation acquittée du fournisseur).",
         "Sans réponse à cette date, l'aide devra être reversée.",
     ]
