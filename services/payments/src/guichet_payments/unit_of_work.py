@@ -22,7 +22,7 @@ from guichet_payments.controls.model import Campaign, Control, PaidClaim, RiskFa
 from guichet_payments.controls.repository import ControlsRepository
 from guichet_payments.domain import Attempt, Batch, EnvelopeFigures, Payment, Waiting
 from guichet_payments.privacy_repository import ErasedBatch, HeldRow, PrivacyRepository
-from guichet_payments.recovery.domain import RecoveryOrder
+from guichet_payments.recovery.domain import FollowUp, RecoveryOrder
 from guichet_payments.recovery.repository import RecoveryRepository
 from guichet_payments.repository import BudgetsRepository, PaymentsRepository, WaitlistRepository
 
@@ -151,7 +151,9 @@ class Recovery(Protocol):
         returned_to_envelope: bool,
     ) -> bool: ...
     async def return_to_envelope(self, programme: str, amount_cents: int) -> None: ...
-    async def outstanding(self, programme: str, due_before: dt.date, limit: int) -> list[RecoveryOrder]: ...
+    async def with_step_due(
+        self, programme: str, today: dt.date, timetable: FollowUp, limit: int
+    ) -> list[RecoveryOrder]: ...
 
 
 class Controls(Protocol):

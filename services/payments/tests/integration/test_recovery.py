@@ -23,6 +23,7 @@ from guichet_common.settings import project_root
 from guichet_common.unit_of_work import announcing, open_unit_of_work
 from guichet_payments import status_repository
 from guichet_payments.bank_files.importer import BankFileImporter, ImportOutcome
+from guichet_payments.recovery.domain import FollowUp
 from guichet_payments.recovery.service import RecoveryService
 from guichet_payments.service import PaymentsService
 from guichet_payments.unit_of_work import PaymentsUnitOfWork
@@ -254,3 +255,27 @@ async def test_follow_up_reminds_on_the_clock_and_skips_an_order_while_it_is_set
     assert (row["state"], row["reminders_sent"], row["collection_at"]) == ("in_collection", 2, clock["now"])
     steps = [event["step"] for event in await published(payments_pool, "payments.recovery-orders.v1")]
     assert steps == ["issued", "reminded", "reminded", "passed_to_collection"]
+
+
+async def test_orders_waiting_for_a_later_step_do_not_hide_one_whose_step_has_come(payments_pool: asyncpg.Pool) -> None:
+    """The follow-up reads a page of orders at a time: the page must hold those with a step due today, not the oldest
+    ones, which may all be waiting for their collection day."""
+    await paid_then_ordered(payments_pool, GRANT)
+    async with payments_pool.acquire() as conn, conn.transaction():
+        # The first order: both reminders sent, its collection 45 days after a due date 40 days ago: not yet.
+        await conn.execute("UPDATE recovery_orders SET due_on = $1, reminders_sent = 2", NOW.date() - dt.timedelta(40))
+        # A younger one, due 20 days ago, whose first reminder (15 days after) is owed.
+        await conn.execute(
+            "INSERT INTO controls SELECT 'CFN-REC-0000009', campaign_id, payment_id, programme, siren, paid_cents,"
+            " grounds, reply_by, selected_at FROM controls"
+        )
+        await conn.execute(
+            "INSERT INTO recovery_orders SELECT 'RO-YOUNGER00001', 'CFN-REC-0000009', payment_id, programme, siren,"
+            " reason_code, amount_cents, 0, 'RF18YOUNGER', issued_on, $1, 0, 'outstanding', issued_at, NULL, NULL,"
+            " returns_to_envelope, source FROM recovery_orders",
+            NOW.date() - dt.timedelta(20),
+        )
+    timetable = FollowUp(PROGRAMME.recovery.reminder_days_after_due, PROGRAMME.recovery.collection_days_after_due)
+    async with open_unit_of_work(payments_pool, PaymentsUnitOfWork) as uow:
+        page = await uow.recovery.with_step_due(PROGRAMME.id, NOW.date(), timetable, limit=1)
+    assert [order.order_id for order in page] == ["RO-YOUNGER00001"]

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from guichet_payments.recovery.domain import OrderState, RecoveryOrder
+from guichet_payments.recovery.domain import FollowUp, RecoveryOrder
 from guichet_payments.recovery.repository import SET_ASIDE_KIND
 
 if TYPE_CHECKING:
@@ -72,13 +72,14 @@ class InMemoryRecovery:
     async def return_to_envelope(self, programme: str, amount_cents: int) -> None:
         self._budgets._change(programme, reserved_cents=-amount_cents, recovered_cents=amount_cents)
 
-    async def outstanding(self, programme: str, due_before: dt.date, limit: int) -> list[RecoveryOrder]:
+    async def with_step_due(
+        self, programme: str, today: dt.date, timetable: FollowUp, limit: int
+    ) -> list[RecoveryOrder]:
         due = [
             o
             for o in self.orders.values()
             if o.programme == programme
-            and o.state is OrderState.OUTSTANDING
-            and o.due_on < due_before
+            and o.due_step(today, timetable) is not None
             and (SET_ASIDE_KIND, o.order_id) not in self._held
         ]
         return sorted(due, key=lambda o: (o.due_on, o.order_id))[:limit]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import asyncpg
 
-from guichet_payments.recovery.domain import OrderState, RecoveryOrder
+from guichet_payments.recovery.domain import FollowUp, OrderState, RecoveryOrder
 
 SET_ASIDE_KIND = "recovery_order"
 _COLUMNS = (
@@ -84,15 +84,22 @@ class RecoveryRepository:
             amount_cents,
         )
 
-    async def outstanding(self, programme: str, due_before: dt.date, limit: int) -> list[RecoveryOrder]:
-        """Outstanding orders of `programme` that fell due before `due_before`, oldest first, except those set aside
-        (an operator's release gives them back to the job; a cancellation leaves them to finance for good)."""
+    async def with_step_due(
+        self, programme: str, today: dt.date, timetable: FollowUp, limit: int
+    ) -> list[RecoveryOrder]:
+        """Outstanding orders of `programme` with a step due on `today` (their next reminder, or collection once
+        every reminder is sent), the longest waiting first, except those set aside (an operator's release gives
+        them back to the job; a cancellation leaves them to finance for good). The date is computed here, not after
+        a LIMIT: orders waiting for a later step must not hide those whose step has come."""
         rows = await self._conn.fetch(
             f"SELECT {_COLUMNS} FROM recovery_orders o WHERE programme = $1 AND state = 'outstanding'"
-            " AND due_on < $2 AND NOT EXISTS (SELECT 1 FROM set_aside_items s WHERE s.kind = $3"
-            " AND s.item_id = o.order_id AND s.state IN ('held', 'cancelled')) ORDER BY due_on, order_id LIMIT $4",
+            " AND due_on + coalesce(($2::int[])[reminders_sent + 1], $3) <= $4"
+            " AND NOT EXISTS (SELECT 1 FROM set_aside_items s WHERE s.kind = $5"
+            " AND s.item_id = o.order_id AND s.state IN ('held', 'cancelled')) ORDER BY due_on, order_id LIMIT $6",
             programme,
-            due_before,
+            list(timetable.reminder_days_after_due),
+            timetable.collection_days_after_due,
+            today,
             SET_ASIDE_KIND,
             limit,
         )

@@ -143,8 +143,7 @@ class RecoveryService:
             timetable = FollowUp(
                 programme.recovery.reminder_days_after_due, programme.recovery.collection_days_after_due
             )
-            candidates = await uow.recovery.outstanding(programme.id, today, self.follow_up_limit)
-            due = [order for order in candidates if order.due_step(today, timetable)]
+            due = await uow.recovery.with_step_due(programme.id, today, timetable, self.follow_up_limit)
 
             async def move(order: RecoveryOrder, today: dt.date = today, timetable: FollowUp = timetable) -> None:
                 uow.publish([await self._move(uow, order, order.due_step(today, timetable), now)])
