@@ -55,8 +55,12 @@ async def backoffice(backoffice_process: tuple[str, str]) -> Backoffice:
         for role in ROLES:
             login, passwords[role] = f"browser-{role}", f"Mot-de-passe-{role}-{os.urandom(6).hex()}"
             async with connection.transaction():
-                # As `guichet users add` then the owner's first sign-in: a one-time password, replaced.
-                one_time = await accounts.add(connection, login, role, by="browser-tests")
+                # As `guichet users add` (or, for an account an earlier test module made on the session's stack,
+                # `guichet users reset-password`) then the owner's first sign-in: a one-time password, replaced.
+                if await accounts.find(connection, login) is None:
+                    one_time = await accounts.add(connection, login, role, by="browser-tests")
+                else:
+                    one_time = await accounts.reset_password(connection, login, by="browser-tests")
                 await accounts.change_password(connection, login, one_time, passwords[role])
     finally:
         await connection.close()
